@@ -1,0 +1,54 @@
+import path from 'node:path';
+import { type LocalDatabase, startLocalDatabase } from './database.ts';
+import { REPO_ROOT, startWorkerProcess, type WorkerProcess } from './worker-process.ts';
+
+export interface DevStack {
+  url: string;
+  database: LocalDatabase;
+  worker: WorkerProcess;
+  stop(): Promise<void>;
+}
+
+export interface DevStackOptions {
+  /** Root of the git-ignored state: embedded Postgres and Durable Object storage persist here. */
+  dataDir?: string;
+  databaseUrl?: string;
+  port?: number;
+  postgresPort?: number;
+  relayPort?: number;
+  inheritOutput?: boolean;
+}
+
+/** Everything `pnpm dev` runs: database, relay, migrations, and wrangler dev on one URL. */
+export async function startDevStack(options: DevStackOptions = {}): Promise<DevStack> {
+  const dataDir = options.dataDir ?? path.join(REPO_ROOT, '.data');
+  const database = await startLocalDatabase({
+    ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : { dataDir: path.join(dataDir, 'postgres') }),
+    ...(options.postgresPort ? { postgresPort: options.postgresPort } : {}),
+    ...(options.relayPort ? { relayPort: options.relayPort } : {}),
+  });
+  try {
+    const worker = await startWorkerProcess({
+      ...(options.port ? { port: options.port } : {}),
+      persistTo: path.join(dataDir, 'wrangler'),
+      inheritOutput: options.inheritOutput ?? false,
+      vars: {
+        DATABASE_URL: database.databaseUrl,
+        PG_RELAY: database.relayAddress,
+        PULSEWIRE_MODE: 'local',
+      },
+    });
+    return {
+      url: worker.url,
+      database,
+      worker,
+      async stop() {
+        await worker.stop();
+        await database.stop();
+      },
+    };
+  } catch (error) {
+    await database.stop();
+    throw error;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * `pnpm dev`: build the dashboard, start the embedded stack, print the URL, and stop every child
+ * process on Ctrl-C.
+ */
+import { spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { startDevStack } from './dev-stack.ts';
+import { PortInUseError } from './ports.ts';
+import { REPO_ROOT } from './worker-process.ts';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: process.env.PORT ?? '8787' },
+    'skip-build': { type: 'boolean', default: false },
+  },
+});
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 1 || port > 65535) {
+  console.error(`--port must be a TCP port number, got "${values.port}"`);
+  process.exit(2);
+}
+
+if (!values['skip-build']) {
+  console.log('› building the dashboard (web/build)…');
+  const build = spawnSync('pnpm', ['--filter', '@pulsewire/web', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
+
+const databaseUrl = process.env.DATABASE_URL || undefined;
+console.log(databaseUrl ? '› using the Postgres at DATABASE_URL' : '› starting embedded Postgres (PGlite) in .data/postgres');
+
+let stack: Awaited<ReturnType<typeof startDevStack>>;
+try {
+  stack = await startDevStack({ port, inheritOutput: true, ...(databaseUrl ? { databaseUrl } : {}) });
+} catch (error) {
+  if (error instanceof PortInUseError) {
+    console.error(`✖ ${error.message}\n  Use \`pnpm dev --port <n>\` to serve on another port.`);
+  } else {
+    console.error('✖ the local stack failed to start:', error instanceof Error ? error.message : error);
+  }
+  process.exit(1);
+}
+
+console.log(`
+  Pulsewire is running.
+
+    Dashboard   ${stack.url}/
+    API         ${stack.url}/api/v1/health
+    Postgres    ${stack.database.kind === 'embedded' ? `${stack.database.databaseUrl} (embedded)` : 'DATABASE_URL'}
+
+  Press Ctrl-C to stop.
+`);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n› ${signal}: stopping…`);
+  await stack.stop();
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+stack.worker.child.once('exit', (code) => {
+  if (stopping) return;
+  console.error(`✖ wrangler dev exited (code ${code}); stopping the rest.`);
+  void stack.database.stop().then(() => process.exit(1));
+});

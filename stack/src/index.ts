@@ -1,0 +1,8 @@
+export { type LocalDatabase, startLocalDatabase } from './database.ts';
+export { type DevStack, startDevStack } from './dev-stack.ts';
+export { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres.ts';
+export { MIGRATIONS_FOLDER, migrateDatabase } from './migrate.ts';
+export { assertPortFree, freePort, PortInUseError } from './ports.ts';
+export { type Relay, startRelay } from './relay.ts';
+export { REPO_ROOT } from './worker-process.ts';
+export { startTestDatabaseService, type TestDatabaseService } from './test-databases.ts';

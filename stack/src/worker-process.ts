@@ -1,0 +1,95 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { assertPortFree, freePort } from './ports.ts';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface WorkerProcess {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export interface WorkerProcessOptions {
+  port?: number;
+  vars: Record<string, string>;
+  /** Where wrangler keeps Durable Object storage between runs. */
+  persistTo: string;
+  /** Print wrangler's output (pnpm dev) or keep it for error reports only (tests). */
+  inheritOutput?: boolean;
+}
+
+/** `wrangler dev` serving the Worker, its Durable Objects and the built dashboard on one URL. */
+export async function startWorkerProcess(options: WorkerProcessOptions): Promise<WorkerProcess> {
+  const port = options.port ?? (await freePort());
+  if (options.port) await assertPortFree(port, 'Pulsewire dev server');
+  const inspectorPort = await freePort();
+  const wrangler = path.join(REPO_ROOT, 'node_modules/.bin/wrangler');
+  const args = [
+    'dev',
+    '--config',
+    path.join(REPO_ROOT, 'wrangler.toml'),
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--inspector-port',
+    String(inspectorPort),
+    '--persist-to',
+    options.persistTo,
+    '--show-interactive-dev-session=false',
+    ...Object.entries(options.vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]),
+  ];
+  const child = spawn(wrangler, args, {
+    cwd: REPO_ROOT,
+    stdio: options.inheritOutput ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_UPDATE_NOTIFIER: '1', FORCE_COLOR: '0' },
+    detached: false,
+  });
+  let output = '';
+  child.stdout?.on('data', (d) => {
+    output = (output + d).slice(-20_000);
+  });
+  child.stderr?.on('data', (d) => {
+    output = (output + d).slice(-20_000);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const stop = () => stopChild(child);
+  try {
+    await waitForHealth(url, child, () => output);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, child, stop };
+}
+
+async function waitForHealth(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(`wrangler dev exited with code ${child.exitCode}:\n${output()}`);
+    }
+    try {
+      const res = await fetch(`${url}/api/v1/health`, { signal: AbortSignal.timeout(2_000) });
+      if (res.status === 200 || res.status === 503) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`wrangler dev did not answer on ${url} within 90 s:\n${output()}`);
+}
+
+export function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}

@@ -1,0 +1,8 @@
+import { defineConfig } from 'vitest/config';
+
+/** `pnpm test` runs every project: node packages, the Worker inside workerd, and the browser e2e. */
+export default defineConfig({
+  test: {
+    projects: ['protocol', 'stack', 'web', 'worker', 'e2e'],
+  },
+});

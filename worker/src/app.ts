@@ -1,0 +1,32 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { Scalar } from '@scalar/hono-api-reference';
+import { requestId } from 'hono/request-id';
+import { healthRoutes } from './api/health.ts';
+import type { AppEnv } from './http/app-env.ts';
+import { handleError, notFoundHandler } from './http/error-handler.ts';
+import { requestLogger } from './http/logger.ts';
+import { validationHook } from './http/validation.ts';
+import { APP_VERSION } from './version.ts';
+
+export const API_PREFIX = '/api/v1';
+
+/** The API: one router per resource, mounted under /api/v1, errors rendered in one place. */
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.use(requestId({ headerName: 'X-Request-Id' }));
+  app.use(requestLogger);
+
+  const api = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  api.route('/', healthRoutes);
+  api.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'Pulsewire API', version: APP_VERSION },
+    servers: [{ url: API_PREFIX }],
+  });
+  api.get('/docs', Scalar({ url: `${API_PREFIX}/openapi.json`, pageTitle: 'Pulsewire API' }));
+
+  app.route(API_PREFIX, api);
+  app.onError(handleError);
+  app.notFound(notFoundHandler(() => app.routes));
+  return app;
+}

@@ -1,0 +1,274 @@
+/**
+ * The system of record (design.md, "Storage"). One file so the whole model reads in one sitting;
+ * drizzle-kit generates the SQL in /drizzle from it. Every tenant-owned row carries `tenant_id`
+ * and every query filters on it.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  real,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const id = () => uuid('id').primaryKey().default(sql`gen_random_uuid()`);
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const tenantRef = () =>
+  uuid('tenant_id')
+    .notNull()
+    .references(() => tenants.id, { onDelete: 'cascade' });
+
+// ── accounts ──────────────────────────────────────────────────────────────────────────────
+
+export const tenants = pgTable('tenants', {
+  id: id(),
+  name: text('name').notNull(),
+  slug: text('slug').notNull().unique(),
+  createdAt: createdAt(),
+});
+
+export const users = pgTable(
+  'users',
+  {
+    id: id(),
+    /** Stored lower-cased; uniqueness is on the lower-cased value. */
+    email: text('email').notNull(),
+    name: text('name'),
+    /** Versioned: `pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>`, so the scheme can be raised later. */
+    passwordHash: text('password_hash').notNull(),
+    emailVerifiedAt: timestamp('email_verified_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('users_email_key').on(t.email)],
+);
+
+export const memberRole = pgEnum('member_role', ['owner', 'admin', 'viewer']);
+
+export const memberships = pgTable(
+  'memberships',
+  {
+    tenantId: tenantRef(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: memberRole('role').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.userId] }), index('memberships_user_idx').on(t.userId)],
+);
+
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: id(),
+    /** SHA-256 of the cookie token, hex; the token itself is never stored. */
+    tokenHash: text('token_hash').notNull(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** The organisation the user is working in; switching organisations updates it. */
+    activeTenantId: uuid('active_tenant_id').references(() => tenants.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    ipAddress: text('ip_address'),
+    userAgent: text('user_agent'),
+  },
+  (t) => [uniqueIndex('sessions_token_hash_key').on(t.tokenHash), index('sessions_user_idx').on(t.userId)],
+);
+
+export const apiKeyScope = pgEnum('api_key_scope', ['ingest', 'read']);
+
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: id(),
+    tenantId: tenantRef(),
+    name: text('name').notNull(),
+    /** The visible start of the key (e.g. `pw_live_ab12`), for recognising it in lists and logs. */
+    prefix: text('prefix').notNull(),
+    /** SHA-256 of the whole secret, hex. */
+    secretHash: text('secret_hash').notNull(),
+    scope: apiKeyScope('scope').notNull(),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [uniqueIndex('api_keys_secret_hash_key').on(t.secretHash), index('api_keys_tenant_idx').on(t.tenantId)],
+);
+
+// ── hosts and ingest ──────────────────────────────────────────────────────────────────────
+
+export const hosts = pgTable(
+  'hosts',
+  {
+    id: id(),
+    tenantId: tenantRef(),
+    name: text('name').notNull(),
+    /** Stable machine identity reported at enrollment; re-enrolling the same machine reuses the row. */
+    machineId: text('machine_id').notNull(),
+    /** Raw 32-byte Ed25519 public key, base64url. */
+    publicKey: text('public_key').notNull(),
+    labels: jsonb('labels').$type<Record<string, string>>().notNull().default({}),
+    facts: jsonb('facts').$type<Record<string, unknown>>().notNull().default({}),
+    agentVersion: text('agent_version'),
+    enrolledWithKeyId: uuid('enrolled_with_key_id').references(() => apiKeys.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true }),
+    /** Highest batch sequence number accepted, for replay detection. */
+    lastSeq: bigint('last_seq', { mode: 'number' }).notNull().default(0),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('hosts_tenant_machine_key').on(t.tenantId, t.machineId),
+    index('hosts_tenant_name_idx').on(t.tenantId, t.name),
+  ],
+);
+
+/** Batch ids already stored, so a retried batch is acknowledged and stored once. */
+export const ingestBatches = pgTable(
+  'ingest_batches',
+  {
+    tenantId: tenantRef(),
+    hostId: uuid('host_id')
+      .notNull()
+      .references(() => hosts.id, { onDelete: 'cascade' }),
+    batchId: uuid('batch_id').notNull(),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    sampleCount: integer('sample_count').notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.hostId, t.batchId] }), index('ingest_batches_received_idx').on(t.receivedAt)],
+);
+
+/** Raw tier: one row per host per collection; rollup tiers are derived from it. */
+export const hostSamples = pgTable(
+  'host_samples',
+  {
+    tenantId: tenantRef(),
+    hostId: uuid('host_id')
+      .notNull()
+      .references(() => hosts.id, { onDelete: 'cascade' }),
+    ts: timestamp('ts', { withTimezone: true }).notNull(),
+    sample: jsonb('sample').$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.hostId, t.ts] }), index('host_samples_tenant_ts_idx').on(t.tenantId, t.ts)],
+);
+
+// ── alerting ──────────────────────────────────────────────────────────────────────────────
+
+export const ruleKind = pgEnum('rule_kind', ['threshold', 'rate', 'no_data', 'forecast', 'anomaly']);
+export const comparison = pgEnum('comparison', ['gt', 'gte', 'lt', 'lte', 'eq', 'neq']);
+export const alertLevel = pgEnum('alert_level', ['warning', 'critical']);
+
+export const alertRules = pgTable(
+  'alert_rules',
+  {
+    id: id(),
+    tenantId: tenantRef(),
+    name: text('name').notNull(),
+    enabled: boolean('enabled').notNull().default(true),
+    kind: ruleKind('kind').notNull().default('threshold'),
+    /** Metric path, e.g. `cpu.total`, `disk./.used_pct`, `custom.queue_depth`. */
+    metric: text('metric').notNull(),
+    /** `{ hosts?: uuid[], labels?: Record<string,string> }`; empty means all hosts. */
+    scope: jsonb('scope').$type<{ hosts?: string[]; labels?: Record<string, string> }>().notNull().default({}),
+    comparison: comparison('comparison').notNull().default('gt'),
+    warningThreshold: doublePrecision('warning_threshold'),
+    criticalThreshold: doublePrecision('critical_threshold'),
+    /** How long the condition must hold before the alert fires. */
+    forSeconds: integer('for_seconds').notNull().default(0),
+    /** Kind-specific settings: rate window, forecast horizon, anomaly sensitivity, cooldown… */
+    options: jsonb('options').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('alert_rules_tenant_idx').on(t.tenantId)],
+);
+
+export const alertState = pgEnum('alert_state', ['pending', 'firing', 'resolved']);
+
+/** Alert history: one row per alert instance, updated as it moves pending → firing → resolved. */
+export const alertEvents = pgTable(
+  'alert_events',
+  {
+    id: id(),
+    tenantId: tenantRef(),
+    ruleId: uuid('rule_id')
+      .notNull()
+      .references(() => alertRules.id, { onDelete: 'cascade' }),
+    hostId: uuid('host_id').references(() => hosts.id, { onDelete: 'cascade' }),
+    /** Which series of the rule's metric (disk mount, GPU index, container…); empty for host-level metrics. */
+    seriesKey: text('series_key').notNull().default(''),
+    state: alertState('state').notNull(),
+    level: alertLevel('level').notNull(),
+    value: doublePrecision('value'),
+    message: text('message').notNull().default(''),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
+    firedAt: timestamp('fired_at', { withTimezone: true }),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('alert_events_tenant_created_idx').on(t.tenantId, t.createdAt),
+    index('alert_events_rule_host_idx').on(t.ruleId, t.hostId),
+  ],
+);
+
+export const channelType = pgEnum('channel_type', ['email', 'slack', 'webhook']);
+
+export const notificationChannels = pgTable(
+  'notification_channels',
+  {
+    id: id(),
+    tenantId: tenantRef(),
+    type: channelType('type').notNull(),
+    name: text('name').notNull(),
+    /** Type-specific: addresses, Slack webhook URL, webhook URL + signing secret. */
+    config: jsonb('config').$type<Record<string, unknown>>().notNull(),
+    minLevel: alertLevel('min_level').notNull().default('warning'),
+    enabled: boolean('enabled').notNull().default(true),
+    createdAt: createdAt(),
+  },
+  (t) => [index('notification_channels_tenant_idx').on(t.tenantId)],
+);
+
+export const deliveryStatus = pgEnum('delivery_status', ['queued', 'sent', 'failed']);
+
+/** The delivery log users see: each attempt's outcome per channel. */
+export const notificationDeliveries = pgTable(
+  'notification_deliveries',
+  {
+    id: id(),
+    tenantId: tenantRef(),
+    channelId: uuid('channel_id')
+      .notNull()
+      .references(() => notificationChannels.id, { onDelete: 'cascade' }),
+    alertEventId: uuid('alert_event_id').references(() => alertEvents.id, { onDelete: 'set null' }),
+    kind: text('kind').notNull(),
+    status: deliveryStatus('status').notNull().default('queued'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    /** Round-trip of the last attempt, ms. */
+    latencyMs: real('latency_ms'),
+    createdAt: createdAt(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('notification_deliveries_tenant_created_idx').on(t.tenantId, t.createdAt),
+    index('notification_deliveries_channel_idx').on(t.channelId),
+  ],
+);

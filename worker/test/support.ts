@@ -1,0 +1,25 @@
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import type { Env } from '../src/env.ts';
+import worker from '../src/index.ts';
+
+type TestBindings = Env & { TEST_DATABASES_URL: string };
+export const baseEnv = env as unknown as TestBindings;
+
+/**
+ * An env whose DATABASE_URL is a database of this test file's own (migrated, empty), so files
+ * never see each other's rows. Everything else is the real bindings of wrangler.toml.
+ */
+export async function isolatedEnv(): Promise<Env> {
+  const res = await fetch(`${baseEnv.TEST_DATABASES_URL}/databases`, { method: 'POST' });
+  if (res.status !== 201) throw new Error(`test database service answered ${res.status}: ${await res.text()}`);
+  const { databaseUrl } = (await res.json()) as { databaseUrl: string };
+  return { ...baseEnv, DATABASE_URL: databaseUrl };
+}
+
+/** Sends a request through the real Worker entry point (the Hono app) with the given env. */
+export async function callWorker(testEnv: Env, path: string, init?: RequestInit): Promise<Response> {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(new Request(`http://pulsewire.test${path}`, init), testEnv, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}

@@ -1,0 +1,24 @@
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest(({ inject }) => ({
+      wrangler: { configPath: '../wrangler.toml' },
+      miniflare: {
+        bindings: {
+          PULSEWIRE_MODE: 'local',
+          PG_RELAY: inject('pgRelay'),
+          TEST_DATABASES_URL: inject('testDatabasesUrl'),
+        },
+      },
+    })),
+  ],
+  test: {
+    name: 'worker',
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    globalSetup: ['./test/global-setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
