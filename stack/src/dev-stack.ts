@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { type LocalDatabase, startLocalDatabase } from './database.ts';
+import { assertPortFree } from './ports.ts';
 import { REPO_ROOT, startWorkerProcess, type WorkerProcess } from './worker-process.ts';
 
 export interface DevStack {
@@ -22,6 +23,8 @@ export interface DevStackOptions {
 /** Everything `pnpm dev` runs: database, relay, migrations, and wrangler dev on one URL. */
 export async function startDevStack(options: DevStackOptions = {}): Promise<DevStack> {
   const dataDir = options.dataDir ?? path.join(REPO_ROOT, '.data');
+  // Fail on a taken port before spending seconds on the database.
+  if (options.port) await assertPortFree(options.port, 'Pulsewire dev server');
   const database = await startLocalDatabase({
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : { dataDir: path.join(dataDir, 'postgres') }),
     ...(options.postgresPort ? { postgresPort: options.postgresPort } : {}),

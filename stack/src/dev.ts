@@ -27,7 +27,9 @@ if (!values['skip-build']) {
 }
 
 const databaseUrl = process.env.DATABASE_URL || undefined;
-console.log(databaseUrl ? '› using the Postgres at DATABASE_URL' : '› starting embedded Postgres (PGlite) in .data/postgres');
+console.log(
+  databaseUrl ? '› using the Postgres at DATABASE_URL' : '› starting embedded Postgres (PGlite) in .data/postgres',
+);
 
 let stack: Awaited<ReturnType<typeof startDevStack>>;
 try {

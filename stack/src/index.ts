@@ -4,5 +4,5 @@ export { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgre
 export { MIGRATIONS_FOLDER, migrateDatabase } from './migrate.ts';
 export { assertPortFree, freePort, PortInUseError } from './ports.ts';
 export { type Relay, startRelay } from './relay.ts';
-export { REPO_ROOT } from './worker-process.ts';
 export { startTestDatabaseService, type TestDatabaseService } from './test-databases.ts';
+export { REPO_ROOT } from './worker-process.ts';

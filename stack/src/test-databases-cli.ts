@@ -9,7 +9,9 @@ import { startTestDatabaseService } from './test-databases.ts';
 const service = await startTestDatabaseService(
   process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {},
 );
-process.stdout.write(`${JSON.stringify({ url: service.url, relayAddress: service.relayAddress, kind: service.kind })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ url: service.url, relayAddress: service.relayAddress, kind: service.kind })}\n`,
+);
 
 let stopping = false;
 async function stop(): Promise<void> {

@@ -44,7 +44,14 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
   const child = spawn(wrangler, args, {
     cwd: REPO_ROOT,
     stdio: options.inheritOutput ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_UPDATE_NOTIFIER: '1', FORCE_COLOR: '0' },
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: 'false',
+      // Offline by design: skip miniflare's download of the `Request.cf` sample object.
+      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+      NO_UPDATE_NOTIFIER: '1',
+      FORCE_COLOR: '0',
+    },
     detached: false,
   });
   let output = '';

@@ -23,9 +23,9 @@ export function createApp() {
     info: { title: 'Pulsewire API', version: APP_VERSION },
     servers: [{ url: API_PREFIX }],
   });
-  api.get('/docs', Scalar({ url: `${API_PREFIX}/openapi.json`, pageTitle: 'Pulsewire API' }));
 
   app.route(API_PREFIX, api);
+  app.get('/api/docs', Scalar({ url: `${API_PREFIX}/openapi.json`, pageTitle: 'Pulsewire API' }));
   app.onError(handleError);
   app.notFound(notFoundHandler(() => app.routes));
   return app;

@@ -11,7 +11,10 @@ declare module 'vitest' {
   }
 }
 
-const serviceScript = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../stack/src/test-databases-cli.ts');
+const serviceScript = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../stack/src/test-databases-cli.ts',
+);
 
 /**
  * Runs in Node before workerd starts: Postgres (PGlite, or DATABASE_URL), the relay, migrations.

@@ -15,7 +15,10 @@ const route = createRoute({
   description: 'Version, and whether Postgres answered through the Neon driver. 503 when the database is unreachable.',
   responses: {
     200: { description: 'Healthy', content: { 'application/json': { schema: HealthResponse } } },
-    503: { description: 'Degraded: the database did not answer', content: { 'application/json': { schema: HealthResponse } } },
+    503: {
+      description: 'Degraded: the database did not answer',
+      content: { 'application/json': { schema: HealthResponse } },
+    },
   },
 });
 

@@ -49,7 +49,9 @@ describe('error contract for request bodies and failures (same handlers, test ro
           },
         },
       },
-      responses: { 201: { description: 'created', content: { 'application/json': { schema: z.object({ ok: z.boolean() }) } } } },
+      responses: {
+        201: { description: 'created', content: { 'application/json': { schema: z.object({ ok: z.boolean() }) } } },
+      },
     }),
     (c) => c.json({ ok: true }, 201),
   );

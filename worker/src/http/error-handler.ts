@@ -59,11 +59,11 @@ export const handleError: ErrorHandler = (err, c) => {
 export const notFoundHandler =
   (routes: () => readonly { method: string; path: string }[]): NotFoundHandler =>
   (c) => {
-  const methods = allowedMethods(routes(), c.req.path);
-  if (methods.length > 0) {
-    return errorResponse(c, 405, 'method_not_allowed', `Method ${c.req.method} is not allowed on ${c.req.path}`, {
-      headers: { Allow: methods.join(', ') },
-    });
-  }
-  return errorResponse(c, 404, 'not_found', `No route for ${c.req.method} ${c.req.path}`);
+    const methods = allowedMethods(routes(), c.req.path);
+    if (methods.length > 0) {
+      return errorResponse(c, 405, 'method_not_allowed', `Method ${c.req.method} is not allowed on ${c.req.path}`, {
+        headers: { Allow: methods.join(', ') },
+      });
+    }
+    return errorResponse(c, 404, 'not_found', `No route for ${c.req.method} ${c.req.path}`);
   };

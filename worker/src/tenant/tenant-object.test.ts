@@ -1,5 +1,5 @@
-import { ServerMessage } from '@pulsewire/protocol';
 import { evictDurableObject } from 'cloudflare:test';
+import { ServerMessage } from '@pulsewire/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { baseEnv } from '../../test/support.ts';
 import { TENANT_HEADER } from './tenant-object.ts';
@@ -36,7 +36,9 @@ afterEach(() => {
 
 async function connect(tenantId: string) {
   const stub = baseEnv.TENANT.get(baseEnv.TENANT.idFromName(tenantId));
-  const res = await stub.fetch('http://tenant/connect', { headers: { Upgrade: 'websocket', [TENANT_HEADER]: tenantId } });
+  const res = await stub.fetch('http://tenant/connect', {
+    headers: { Upgrade: 'websocket', [TENANT_HEADER]: tenantId },
+  });
   expect(res.status).toBe(101);
   const ws = res.webSocket;
   if (!ws) throw new Error('no webSocket on the upgrade response');

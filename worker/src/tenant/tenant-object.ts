@@ -1,5 +1,5 @@
-import { type ServerMessage, STREAM_PROTOCOL_VERSION } from '@pulsewire/protocol';
 import { DurableObject } from 'cloudflare:workers';
+import { type ServerMessage, STREAM_PROTOCOL_VERSION } from '@pulsewire/protocol';
 import type { Env } from '../env.ts';
 import { log } from '../http/logger.ts';
 import { decodeClientMessage } from './client-messages.ts';
@@ -25,7 +25,10 @@ export class TenantObject extends DurableObject<Env> {
 
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
-      return Response.json({ error: { code: 'upgrade_required', message: 'Expected a WebSocket upgrade' } }, { status: 426 });
+      return Response.json(
+        { error: { code: 'upgrade_required', message: 'Expected a WebSocket upgrade' } },
+        { status: 426 },
+      );
     }
     const tenantId = request.headers.get(TENANT_HEADER);
     if (!tenantId) {

@@ -1,0 +1,56 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type DevStack, REPO_ROOT, startDevStack } from '@pulsewire/stack';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LaunchedBrowser, launchBrowser } from './browser.ts';
+
+/**
+ * The newcomer's first look: `pnpm dev`'s stack (embedded Postgres, relay, migrations, wrangler dev
+ * serving API + Durable Objects + the built dashboard) and a real browser on the status page.
+ */
+describe('status page on the local stack', () => {
+  let stack: DevStack;
+  let browser: LaunchedBrowser;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    if (!fs.existsSync(path.join(REPO_ROOT, 'web/build/index.html'))) {
+      throw new Error('web/build is missing: run `pnpm build` first (`pnpm test` does)');
+    }
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulsewire-e2e-'));
+    stack = await startDevStack({ dataDir });
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('shows a healthy API and database, as the API reports them', async () => {
+    const page = await browser.context.newPage();
+    const apiAnswer = page.waitForResponse((res) => res.url().endsWith('/api/v1/health'));
+    await page.goto(`${stack.url}/status`);
+    const response = await apiAnswer;
+    expect(response.status()).toBe(200);
+    const health = (await response.json()) as { version: string; database: { ok: boolean } };
+    expect(health.database.ok).toBe(true);
+
+    await expect.poll(() => page.getByTestId('api-status').textContent(), { timeout: 15_000 }).toBe('ok');
+    expect(await page.getByTestId('db-status').textContent()).toBe('reachable');
+    expect(await page.getByTestId('api-version').textContent()).toContain(health.version);
+  });
+
+  it('serves deep links through the SPA fallback and keeps /api answers JSON', async () => {
+    const page = await browser.context.newPage();
+    const res = await page.goto(`${stack.url}/status?from=deep-link`);
+    expect(res?.status()).toBe(200);
+    expect(await page.title()).toMatch(/Pulsewire/);
+
+    const api = await fetch(`${stack.url}/api/v1/definitely-not-a-route`);
+    expect(api.status).toBe(404);
+    expect(await api.json()).toMatchObject({ error: { code: 'not_found' } });
+  });
+});
