@@ -1,8 +1,12 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
 import { requestId } from 'hono/request-id';
+import { authRoutes } from './api/auth.ts';
+import { devOutboxRoutes } from './api/dev-outbox.ts';
 import { healthRoutes } from './api/health.ts';
 import type { AppEnv } from './http/app-env.ts';
+import { csrfProtection } from './http/csrf.ts';
+import { closeDatabase } from './http/database.ts';
 import { handleError, notFoundHandler } from './http/error-handler.ts';
 import { requestLogger } from './http/logger.ts';
 import { validationHook } from './http/validation.ts';
@@ -17,7 +21,11 @@ export function createApp() {
   app.use(requestLogger);
 
   const api = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  api.use(closeDatabase);
+  api.use(csrfProtection);
   api.route('/', healthRoutes);
+  api.route('/', authRoutes);
+  api.route('/', devOutboxRoutes);
   api.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: { title: 'Pulsewire API', version: APP_VERSION },

@@ -1,13 +1,19 @@
 import { z } from 'zod';
+import type { RateLimiterObject } from './limits/rate-limiter-object.ts';
 import type { TenantObject } from './tenant/tenant-object.ts';
 
 /** Bindings declared in wrangler.toml; plain vars are validated by `parseConfig`. */
 export interface Env {
   TENANT: DurableObjectNamespace<TenantObject>;
+  RATE_LIMITER: DurableObjectNamespace<RateLimiterObject>;
   ASSETS?: Fetcher;
   DATABASE_URL?: string;
   PG_RELAY?: string;
   PULSEWIRE_MODE?: string;
+  RESEND_API_KEY?: string;
+  RESEND_BASE_URL?: string;
+  MAIL_FROM?: string;
+  PUBLIC_URL?: string;
 }
 
 const ConfigSchema = z.object({
@@ -24,6 +30,13 @@ const ConfigSchema = z.object({
     .regex(/^[\w.-]+:\d{1,5}$/, 'must be host:port')
     .optional(),
   PULSEWIRE_MODE: z.enum(['local', 'production']).default('production'),
+  /** Without it, local mode puts mail in the dev outbox; production refuses to pretend it sent mail. */
+  RESEND_API_KEY: z.string().min(1).optional(),
+  /** Only tests set this, to point the Resend SDK at a local fake. */
+  RESEND_BASE_URL: z.url().optional(),
+  MAIL_FROM: z.string().min(3).default('Pulsewire <no-reply@pulsewire.dev>'),
+  /** Origin used in e-mailed links; defaults to the origin of the request that caused the mail. */
+  PUBLIC_URL: z.url().optional(),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -42,6 +55,10 @@ export function parseConfig(env: Env): Config {
     DATABASE_URL: env.DATABASE_URL || undefined,
     PG_RELAY: env.PG_RELAY || undefined,
     PULSEWIRE_MODE: env.PULSEWIRE_MODE || undefined,
+    RESEND_API_KEY: env.RESEND_API_KEY || undefined,
+    RESEND_BASE_URL: env.RESEND_BASE_URL || undefined,
+    MAIL_FROM: env.MAIL_FROM || undefined,
+    PUBLIC_URL: env.PUBLIC_URL || undefined,
   });
   if (!result.success) {
     const issue = result.error.issues[0];

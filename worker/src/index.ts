@@ -1,6 +1,7 @@
 import { createApp } from './app.ts';
 import type { Env } from './env.ts';
 
+export { RateLimiterObject } from './limits/rate-limiter-object.ts';
 export { TenantObject } from './tenant/tenant-object.ts';
 
 const app = createApp();

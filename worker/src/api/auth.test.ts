@@ -1,0 +1,200 @@
+import { ApiErrorBody, MeResponse } from '@pulsewire/protocol';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { lastMailTo, signedUpClient, TestClient, uniqueEmail } from '../../test/client.ts';
+import { isolatedEnv } from '../../test/support.ts';
+import type { Env } from '../env.ts';
+
+const PASSWORD = 'correct horse battery staple';
+const errorCode = async (res: Response) => ApiErrorBody.parse(await res.json()).error.code;
+
+describe('sign-up, verification and sign-in', () => {
+  let env: Env;
+  beforeAll(async () => {
+    env = await isolatedEnv();
+  });
+
+  it('signs up, mails a link that verifies and signs in, then /me shows the new organisation', async () => {
+    const client = new TestClient(env);
+    const email = uniqueEmail('ada');
+    const res = await client.post('/api/v1/auth/signup', {
+      email: email.toUpperCase(),
+      password: PASSWORD,
+      name: 'Ada',
+    });
+    expect(res.status).toBe(201);
+    expect(client.cookies.size).toBe(0);
+
+    const mail = await lastMailTo(env, email);
+    expect(mail.subject).toMatch(/verify/i);
+    expect(mail.html).toContain(`/verify?token=${mail.token}`);
+
+    expect((await client.get('/api/v1/me')).status).toBe(401);
+    const verify = await client.post('/api/v1/auth/verify', { token: mail.token });
+    expect(verify.status).toBe(200);
+    expect([...client.cookies.keys()]).toEqual(['pw_session']);
+
+    const me = MeResponse.parse(await (await client.get('/api/v1/me')).json());
+    expect(me.user).toMatchObject({ email, name: 'Ada', emailVerified: true });
+    expect(me.organization.role).toBe('owner');
+    expect(me.organizations).toHaveLength(1);
+  });
+
+  it('answers a taken address exactly like a new one, and mails the owner instead', async () => {
+    const { email } = await signedUpClient(env, 'taken');
+    const fresh = await new TestClient(env).post('/api/v1/auth/signup', {
+      email: uniqueEmail('new'),
+      password: PASSWORD,
+    });
+    const taken = await new TestClient(env).post('/api/v1/auth/signup', { email, password: 'another password 123' });
+    expect(taken.status).toBe(fresh.status);
+    expect(await taken.json()).toEqual(await fresh.json());
+    expect(taken.headers.getSetCookie()).toEqual([]);
+    expect((await lastMailTo(env, email)).subject).toMatch(/tried to sign up/);
+  });
+
+  it('refuses a verification link twice, and an unknown one', async () => {
+    const client = new TestClient(env);
+    const email = uniqueEmail();
+    await client.post('/api/v1/auth/signup', { email, password: PASSWORD });
+    const { token } = await lastMailTo(env, email);
+    expect((await client.post('/api/v1/auth/verify', { token })).status).toBe(200);
+    const again = await client.post('/api/v1/auth/verify', { token });
+    expect(again.status).toBe(400);
+    expect(await errorCode(again)).toBe('token_used');
+    const unknown = await client.post('/api/v1/auth/verify', { token: 'x'.repeat(43) });
+    expect(await errorCode(unknown)).toBe('token_invalid');
+  });
+
+  it('signs in and out; a signed-out cookie no longer works', async () => {
+    const { email } = await signedUpClient(env, 'grace');
+    const client = new TestClient(env);
+    const login = await client.post('/api/v1/auth/login', { email, password: PASSWORD });
+    expect(login.status).toBe(200);
+    expect(MeResponse.parse(await login.json()).user.email).toBe(email);
+    const cookie = new Map(client.cookies);
+    expect((await client.post('/api/v1/auth/logout')).status).toBe(200);
+    expect(client.cookies.size).toBe(0);
+    const replay = new TestClient(env);
+    replay.cookies = cookie;
+    const res = await replay.get('/api/v1/me');
+    expect(res.status).toBe(401);
+    expect(await errorCode(res)).toBe('unauthorized');
+  });
+
+  it('gives the same error for a wrong password and an unknown account', async () => {
+    const { email } = await signedUpClient(env, 'wrongpw');
+    const wrong = await new TestClient(env).post('/api/v1/auth/login', { email, password: 'not the password' });
+    const unknown = await new TestClient(env).post('/api/v1/auth/login', { email: uniqueEmail(), password: PASSWORD });
+    expect(wrong.status).toBe(401);
+    const { requestId: _a, ...wrongError } = ApiErrorBody.parse(await wrong.json()).error;
+    const { requestId: _b, ...unknownError } = ApiErrorBody.parse(await unknown.json()).error;
+    expect(wrongError).toEqual(unknownError);
+    expect(wrongError.code).toBe('invalid_credentials');
+  });
+
+  it('signs out every session with logout-all', async () => {
+    const { client, email } = await signedUpClient(env, 'multi');
+    const laptop = new TestClient(env);
+    await laptop.post('/api/v1/auth/login', { email, password: PASSWORD });
+    expect((await laptop.get('/api/v1/me')).status).toBe(200);
+    expect((await client.post('/api/v1/auth/logout-all')).status).toBe(200);
+    expect((await laptop.get('/api/v1/me')).status).toBe(401);
+    expect((await client.get('/api/v1/me')).status).toBe(401);
+  });
+
+  it('names the bad field for invalid sign-up input, and writes nothing', async () => {
+    const client = new TestClient(env);
+    const email = uniqueEmail('short');
+    const short = await client.post('/api/v1/auth/signup', { email, password: 'short' });
+    expect(short.status).toBe(422);
+    expect(ApiErrorBody.parse(await short.json()).error.path).toBe('json.password');
+    const notEmail = await client.post('/api/v1/auth/signup', { email: 'nope', password: PASSWORD });
+    expect(ApiErrorBody.parse(await notEmail.json()).error.path).toBe('json.email');
+    const tooLong = await client.post('/api/v1/auth/signup', { email: uniqueEmail(), password: 'x'.repeat(300) });
+    expect(tooLong.status).toBe(422);
+    const missing = await client.post('/api/v1/auth/signup', {});
+    expect(missing.status).toBe(422);
+    await expect(lastMailTo(env, email)).rejects.toThrow(/no mail/);
+  });
+
+  it('refuses a cross-site state change carrying the cookie', async () => {
+    const { client } = await signedUpClient(env, 'csrf');
+    const res = await client.request('POST', '/api/v1/auth/logout-all', {}, { Origin: 'https://evil.example' });
+    expect(res.status).toBe(403);
+    expect(await errorCode(res)).toBe('csrf_rejected');
+    expect((await client.get('/api/v1/me')).status).toBe(200);
+  });
+
+  it('rate limits sign-in attempts per account with 429 and Retry-After', async () => {
+    const { email } = await signedUpClient(env, 'limited');
+    let last: Response | undefined;
+    for (let i = 0; i < 11; i++) {
+      last = await new TestClient(env).post('/api/v1/auth/login', { email, password: 'wrong password!' });
+    }
+    expect(last?.status).toBe(429);
+    expect(Number(last?.headers.get('Retry-After'))).toBeGreaterThan(0);
+    expect(await errorCode(last as Response)).toBe('rate_limited');
+  });
+});
+
+describe('password reset and change', () => {
+  let env: Env;
+  beforeAll(async () => {
+    env = await isolatedEnv();
+  });
+
+  it('resets by a single-use link, signing out old sessions', async () => {
+    const { client, email } = await signedUpClient(env, 'reset');
+    const anon = new TestClient(env);
+    expect((await anon.post('/api/v1/auth/password/forgot', { email })).status).toBe(202);
+    const { token, subject } = await lastMailTo(env, email);
+    expect(subject).toMatch(/reset/i);
+    const res = await anon.post('/api/v1/auth/password/reset', { token, password: 'a brand new password' });
+    expect(res.status).toBe(200);
+    expect((await anon.get('/api/v1/me')).status).toBe(200);
+    expect((await client.get('/api/v1/me')).status).toBe(401);
+    const reuse = await anon.post('/api/v1/auth/password/reset', { token, password: 'yet another password' });
+    expect(await errorCode(reuse)).toBe('token_used');
+    expect(
+      (await new TestClient(env).post('/api/v1/auth/login', { email, password: 'a brand new password' })).status,
+    ).toBe(200);
+  });
+
+  it('answers forgot-password for an unknown address like a known one, sending nothing', async () => {
+    const known = await signedUpClient(env, 'known');
+    const a = await new TestClient(env).post('/api/v1/auth/password/forgot', { email: known.email });
+    const stranger = uniqueEmail('stranger');
+    const b = await new TestClient(env).post('/api/v1/auth/password/forgot', { email: stranger });
+    expect(b.status).toBe(a.status);
+    expect(await b.json()).toEqual(await a.json());
+    await expect(lastMailTo(env, stranger)).rejects.toThrow(/no mail/);
+  });
+
+  it('changes the password with the current one, keeping only this session', async () => {
+    const { client, email, password } = await signedUpClient(env, 'change');
+    const other = new TestClient(env);
+    await other.post('/api/v1/auth/login', { email, password });
+    const wrong = await client.post('/api/v1/auth/password/change', {
+      currentPassword: 'nope nope',
+      newPassword: 'the next password',
+    });
+    expect(wrong.status).toBe(403);
+    const ok = await client.post('/api/v1/auth/password/change', {
+      currentPassword: password,
+      newPassword: 'the next password',
+    });
+    expect(ok.status).toBe(200);
+    expect((await client.get('/api/v1/me')).status).toBe(200);
+    expect((await other.get('/api/v1/me')).status).toBe(401);
+  });
+
+  it('changes the e-mail only once the new address is confirmed', async () => {
+    const { client, email, password } = await signedUpClient(env, 'move');
+    const newEmail = uniqueEmail('moved');
+    expect((await client.post('/api/v1/auth/email/change', { newEmail, password })).status).toBe(202);
+    expect(MeResponse.parse(await (await client.get('/api/v1/me')).json()).user.email).toBe(email);
+    const { token } = await lastMailTo(env, newEmail);
+    expect((await client.post('/api/v1/auth/verify', { token })).status).toBe(200);
+    expect(MeResponse.parse(await (await client.get('/api/v1/me')).json()).user.email).toBe(newEmail);
+  });
+});

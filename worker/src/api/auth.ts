@@ -1,0 +1,364 @@
+import {
+  AcceptedResponse,
+  ChangeEmailRequest,
+  ChangePasswordRequest,
+  ForgotPasswordRequest,
+  LoginRequest,
+  MeResponse,
+  ResetPasswordRequest,
+  SignupRequest,
+  VerifyEmailRequest,
+} from '@pulsewire/protocol';
+import { and, eq, isNull, ne } from 'drizzle-orm';
+import type { Context } from 'hono';
+import { requireCaller, sessionCaller } from '../auth/caller.ts';
+import { consumeEmailToken, issueEmailToken } from '../auth/email-tokens.ts';
+import { buildMe } from '../auth/me.ts';
+import { createOrganization, listOrganizations } from '../auth/organizations.ts';
+import { burnVerificationTime, hashPassword, needsRehash, verifyPassword } from '../auth/password.ts';
+import { clearSessionCookie, findSession, startSession } from '../auth/session.ts';
+import { sessions, users } from '../db/schema.ts';
+import { parseConfig } from '../env.ts';
+import type { AppEnv } from '../http/app-env.ts';
+import { db } from '../http/database.ts';
+import { HttpError } from '../http/errors.ts';
+import { jsonRoute, router } from '../http/route.ts';
+import { clientIp, enforceRateLimit, RATE_LIMITS } from '../limits/rate-limit.ts';
+import { sendMail } from '../mail/mailer.ts';
+import {
+  changeEmailMessage,
+  existingAccountMessage,
+  resetPasswordMessage,
+  verifyEmailMessage,
+} from '../mail/templates.ts';
+
+const tags = ['accounts'];
+
+/** Links in e-mails point at the dashboard's own origin unless PUBLIC_URL says otherwise. */
+export function publicOrigin(c: Context<AppEnv>): string {
+  return parseConfig(c.env).PUBLIC_URL?.replace(/\/$/, '') ?? new URL(c.req.url).origin;
+}
+
+const invalidCredentials = () => new HttpError(401, 'invalid_credentials', 'E-mail or password is incorrect');
+const accepted = (message: string) => ({ ok: true as const, message });
+
+async function revokeSessions(c: Context<AppEnv>, userId: string, keepSessionId?: string) {
+  await db(c)
+    .update(sessions)
+    .set({ revokedAt: new Date() })
+    .where(
+      and(
+        eq(sessions.userId, userId),
+        isNull(sessions.revokedAt),
+        ...(keepSessionId ? [ne(sessions.id, keepSessionId)] : []),
+      ),
+    );
+}
+
+export const authRoutes = router()
+  .openapi(
+    jsonRoute({
+      method: 'post',
+      path: '/auth/signup',
+      summary: 'Create an account and its organisation; a verification link is e-mailed',
+      tags,
+      body: SignupRequest,
+      response: AcceptedResponse,
+      status: 201,
+    }),
+    async (c) => {
+      const input = c.req.valid('json');
+      await enforceRateLimit(c.env, RATE_LIMITS.signup, [`signup:ip:${clientIp(c.req.raw)}`]);
+      const config = parseConfig(c.env);
+      const database = db(c);
+      // Hash before looking anything up, so a taken address costs the same time as a new one.
+      const passwordHash = await hashPassword(input.password);
+      const created = await database.transaction(async (tx) => {
+        const [user] = await tx
+          .insert(users)
+          .values({ email: input.email, name: input.name ?? null, passwordHash })
+          .onConflictDoNothing({ target: users.email })
+          .returning({ id: users.id });
+        if (!user) return undefined;
+        const orgName = input.organizationName ?? `${input.name ?? input.email.split('@')[0]}'s organisation`;
+        await createOrganization(tx, orgName, user.id);
+        return user;
+      });
+      const origin = publicOrigin(c);
+      if (created) {
+        const token = await issueEmailToken(database, created.id, 'verify_email', input.email);
+        await sendMail(config, database, input.email, verifyEmailMessage(`${origin}/verify?token=${token}`));
+      } else {
+        await sendMail(config, database, input.email, existingAccountMessage(`${origin}/login`));
+      }
+      // The same answer for new and taken addresses: sign-up never reveals who has an account.
+      return c.json(accepted('Check your inbox: we sent you a link to verify your address and sign in.'), 201);
+    },
+  )
+  .openapi(
+    jsonRoute({
+      method: 'post',
+      path: '/auth/login',
+      summary: 'Sign in with e-mail and password',
+      tags,
+      body: LoginRequest,
+      response: MeResponse,
+      status: 200,
+    }),
+    async (c) => {
+      const input = c.req.valid('json');
+      await enforceRateLimit(c.env, RATE_LIMITS.login, [
+        `login:ip:${clientIp(c.req.raw)}`,
+        `login:account:${input.email}`,
+      ]);
+      const database = db(c);
+      const [user] = await database.select().from(users).where(eq(users.email, input.email)).limit(1);
+      if (!user) {
+        await burnVerificationTime(input.password);
+        throw invalidCredentials();
+      }
+      if (!(await verifyPassword(input.password, user.passwordHash))) throw invalidCredentials();
+      if (needsRehash(user.passwordHash)) {
+        await database
+          .update(users)
+          .set({ passwordHash: await hashPassword(input.password) })
+          .where(eq(users.id, user.id));
+      }
+      const [first] = await listOrganizations(database, user.id);
+      if (!first) throw new HttpError(403, 'no_organization', 'You are not a member of any organisation');
+      await startSession(c, database, user.id, first.id);
+      return c.json(await buildMe(database, user.id, first.id), 200);
+    },
+  )
+  .openapi(
+    jsonRoute({
+      method: 'post',
+      path: '/auth/logout',
+      summary: 'Sign out of this session',
+      tags,
+      response: AcceptedResponse,
+      status: 200,
+    }),
+    async (c) => {
+      const session = await findSession(c, db(c));
+      if (session) {
+        await db(c).update(sessions).set({ revokedAt: new Date() }).where(eq(sessions.id, session.id));
+      }
+      clearSessionCookie(c);
+      return c.json(accepted('Signed out'), 200);
+    },
+  )
+  .openapi(
+    jsonRoute({
+      method: 'post',
+      path: '/auth/logout-all',
+      summary: 'Sign out of every session of this account',
+      tags,
+      response: AcceptedResponse,
+      status: 200,
+      middleware: [requireCaller('viewer')],
+    }),
+    async (c) => {
+      await revokeSessions(c, sessionCaller(c).userId);
+      clearSessionCookie(c);
+      return c.json(accepted('Signed out everywhere'), 200);
+    },
+  )
+  .openapi(
+    jsonRoute({
+      method: 'post',
+      path: '/auth/verify',
+      summary: 'Confirm an e-mail address from an e-mailed link (signs in when not signed in)',
+      tags,
+      body: VerifyEmailRequest,
+      response: AcceptedResponse,
+      status: 200,
+    }),
+    async (c) => {
+      const { token } = c.req.valid('json');
+      const database = db(c);
+      const row = await consumeEmailToken(database, token, ['verify_email', 'change_email']);
+      const now = new Date();
+      if (row.purpose === 'change_email') {
+        const [taken] = await database
+          .select({ id: users.id })
+          .from(users)
+          .where(and(eq(users.email, row.email), ne(users.id, row.userId)))
+          .limit(1);
+        if (taken) throw new HttpError(409, 'email_taken', 'Another account uses this address');
+        await database
+          .update(users)
+          .set({ email: row.email, emailVerifiedAt: now, updatedAt: now })
+          .where(eq(users.id, row.userId));
+      } else {
+        await database.update(users).set({ emailVerifiedAt: now, updatedAt: now }).where(eq(users.id, row.userId));
+      }
+      if (!(await findSession(c, database))) {
+        const [first] = await listOrganizations(database, row.userId);
+        if (first) await startSession(c, database, row.userId, first.id);
+      }
+      return c.json(
+        accepted(row.purpose === 'change_email' ? 'Your new address is confirmed' : 'Your address is verified'),
+        200,
+      );
+    },
+  )
+  .openapi(
+    jsonRoute({
+      method: 'post',
+      path: '/auth/verify/resend',
+      summary: 'Send the verification link again',
+      tags,
+      response: AcceptedResponse,
+      status: 202,
+      middleware: [requireCaller('viewer')],
+    }),
+    async (c) => {
+      const me = sessionCaller(c);
+      await enforceRateLimit(c.env, RATE_LIMITS.emailChange, [`verify-resend:${me.userId}`]);
+      const database = db(c);
+      const [user] = await database.select().from(users).where(eq(users.id, me.userId)).limit(1);
+      if (user && !user.emailVerifiedAt) {
+        const token = await issueEmailToken(database, user.id, 'verify_email', user.email);
+        await sendMail(
+          parseConfig(c.env),
+          database,
+          user.email,
+          verifyEmailMessage(`${publicOrigin(c)}/verify?token=${token}`),
+        );
+      }
+      return c.json(accepted('If your address is not verified yet, a new link is on its way'), 202);
+    },
+  )
+  .openapi(
+    jsonRoute({
+      method: 'post',
+      path: '/auth/password/forgot',
+      summary: 'E-mail a password reset link',
+      tags,
+      body: ForgotPasswordRequest,
+      response: AcceptedResponse,
+      status: 202,
+    }),
+    async (c) => {
+      const { email } = c.req.valid('json');
+      await enforceRateLimit(c.env, RATE_LIMITS.passwordReset, [
+        `reset:ip:${clientIp(c.req.raw)}`,
+        `reset:account:${email}`,
+      ]);
+      const database = db(c);
+      const [user] = await database.select().from(users).where(eq(users.email, email)).limit(1);
+      if (user) {
+        const token = await issueEmailToken(database, user.id, 'reset_password', email);
+        await sendMail(
+          parseConfig(c.env),
+          database,
+          email,
+          resetPasswordMessage(`${publicOrigin(c)}/reset-password?token=${token}`),
+        );
+      }
+      return c.json(accepted('If an account uses this address, a reset link is on its way'), 202);
+    },
+  )
+  .openapi(
+    jsonRoute({
+      method: 'post',
+      path: '/auth/password/reset',
+      summary: 'Set a new password from a reset link; signs out every other session',
+      tags,
+      body: ResetPasswordRequest,
+      response: MeResponse,
+      status: 200,
+    }),
+    async (c) => {
+      const { token, password } = c.req.valid('json');
+      const database = db(c);
+      const row = await consumeEmailToken(database, token, ['reset_password']);
+      const now = new Date();
+      // Receiving the link proves the address, so it also counts as verification.
+      await database
+        .update(users)
+        .set({ passwordHash: await hashPassword(password), emailVerifiedAt: now, updatedAt: now })
+        .where(eq(users.id, row.userId));
+      await revokeSessions(c, row.userId);
+      const [first] = await listOrganizations(database, row.userId);
+      if (!first) throw new HttpError(403, 'no_organization', 'You are not a member of any organisation');
+      await startSession(c, database, row.userId, first.id);
+      return c.json(await buildMe(database, row.userId, first.id), 200);
+    },
+  )
+  .openapi(
+    jsonRoute({
+      method: 'post',
+      path: '/auth/password/change',
+      summary: 'Change the password; signs out every other session',
+      tags,
+      body: ChangePasswordRequest,
+      response: AcceptedResponse,
+      status: 200,
+      middleware: [requireCaller('viewer')],
+    }),
+    async (c) => {
+      const me = sessionCaller(c);
+      const { currentPassword, newPassword } = c.req.valid('json');
+      await enforceRateLimit(c.env, RATE_LIMITS.login, [`password-change:${me.userId}`]);
+      const database = db(c);
+      const [user] = await database.select().from(users).where(eq(users.id, me.userId)).limit(1);
+      if (!user || !(await verifyPassword(currentPassword, user.passwordHash))) {
+        throw new HttpError(403, 'invalid_credentials', 'The current password is incorrect', {
+          path: 'currentPassword',
+        });
+      }
+      await database
+        .update(users)
+        .set({ passwordHash: await hashPassword(newPassword), updatedAt: new Date() })
+        .where(eq(users.id, me.userId));
+      await revokeSessions(c, me.userId, me.sessionId);
+      return c.json(accepted('Password changed; other sessions were signed out'), 200);
+    },
+  )
+  .openapi(
+    jsonRoute({
+      method: 'post',
+      path: '/auth/email/change',
+      summary: 'Change the e-mail address; takes effect when the link sent to the new address is opened',
+      tags,
+      body: ChangeEmailRequest,
+      response: AcceptedResponse,
+      status: 202,
+      middleware: [requireCaller('viewer')],
+    }),
+    async (c) => {
+      const me = sessionCaller(c);
+      const { newEmail, password } = c.req.valid('json');
+      await enforceRateLimit(c.env, RATE_LIMITS.emailChange, [`email-change:${me.userId}`]);
+      const database = db(c);
+      const [user] = await database.select().from(users).where(eq(users.id, me.userId)).limit(1);
+      if (!user || !(await verifyPassword(password, user.passwordHash))) {
+        throw new HttpError(403, 'invalid_credentials', 'The password is incorrect', { path: 'password' });
+      }
+      const token = await issueEmailToken(database, me.userId, 'change_email', newEmail);
+      await sendMail(
+        parseConfig(c.env),
+        database,
+        newEmail,
+        changeEmailMessage(`${publicOrigin(c)}/verify?token=${token}`),
+      );
+      return c.json(accepted(`We sent a confirmation link to ${newEmail}`), 202);
+    },
+  )
+  .openapi(
+    jsonRoute({
+      method: 'get',
+      path: '/me',
+      summary: 'The signed-in user and organisations',
+      tags,
+      response: MeResponse,
+      status: 200,
+      middleware: [requireCaller('viewer')],
+    }),
+    async (c) => {
+      const me = sessionCaller(c);
+      return c.json(await buildMe(db(c), me.userId, me.tenantId), 200);
+    },
+  );

@@ -1,0 +1,93 @@
+import { API_KEY_PREFIX, type Role } from '@pulsewire/protocol';
+import { eq } from 'drizzle-orm';
+import type { Context, MiddlewareHandler } from 'hono';
+import { apiKeys, memberships, users } from '../db/schema.ts';
+import type { AppEnv, Caller } from '../http/app-env.ts';
+import { db } from '../http/database.ts';
+import { HttpError, unauthorized } from '../http/errors.ts';
+import { enforceRateLimit, RATE_LIMITS } from '../limits/rate-limit.ts';
+import { findSession } from './session.ts';
+import { sha256Hex } from './tokens.ts';
+
+const rank: Record<Role, number> = { viewer: 0, admin: 1, owner: 2 };
+
+export function roleAtLeast(role: Role, minimum: Role): boolean {
+  return rank[role] >= rank[minimum];
+}
+
+/** The organisation a signed-in user works in: the session's choice if still a member, else their first. */
+async function resolveMembership(c: Context<AppEnv>, userId: string, preferred: string | null) {
+  const rows = await db(c)
+    .select({ tenantId: memberships.tenantId, role: memberships.role })
+    .from(memberships)
+    .where(eq(memberships.userId, userId))
+    .orderBy(memberships.createdAt);
+  return rows.find((m) => m.tenantId === preferred) ?? rows[0];
+}
+
+async function callerFromApiKey(c: Context<AppEnv>, secret: string): Promise<Caller> {
+  if (!secret.startsWith(API_KEY_PREFIX) || secret.length > 200) throw unauthorized('Invalid API key');
+  const [key] = await db(c)
+    .select()
+    .from(apiKeys)
+    .where(eq(apiKeys.secretHash, await sha256Hex(secret)))
+    .limit(1);
+  if (!key) throw unauthorized('Invalid API key');
+  if (key.revokedAt) throw new HttpError(401, 'key_revoked', 'This API key has been revoked');
+  if (key.scope !== 'read') throw new HttpError(403, 'wrong_key_scope', 'This API key may only be used by agents');
+  await enforceRateLimit(c.env, RATE_LIMITS.apiKey, [`key:${key.id}`]);
+  if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > 60_000) {
+    await db(c).update(apiKeys).set({ lastUsedAt: new Date() }).where(eq(apiKeys.id, key.id));
+  }
+  return { kind: 'api_key', keyId: key.id, tenantId: key.tenantId, role: 'viewer' };
+}
+
+/** Resolves the caller from the session cookie or a `read` API key, or answers 401. */
+export async function resolveCaller(c: Context<AppEnv>, options: { allowApiKey: boolean }): Promise<Caller> {
+  const authorization = c.req.header('Authorization');
+  if (authorization) {
+    if (!options.allowApiKey) throw unauthorized('This route needs a signed-in session, not an API key');
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization);
+    if (!match) throw unauthorized('Malformed Authorization header; expected "Bearer <key>"');
+    return callerFromApiKey(c, match[1] as string);
+  }
+  const session = await findSession(c, db(c));
+  if (!session) throw unauthorized();
+  const [user] = await db(c).select({ email: users.email }).from(users).where(eq(users.id, session.userId)).limit(1);
+  if (!user) throw unauthorized();
+  const membership = await resolveMembership(c, session.userId, session.activeTenantId);
+  if (!membership) throw new HttpError(403, 'no_organization', 'You are not a member of any organisation');
+  return {
+    kind: 'session',
+    userId: session.userId,
+    email: user.email,
+    sessionId: session.id,
+    tenantId: membership.tenantId,
+    role: membership.role,
+  };
+}
+
+/** Route guard: a caller with at least `minimum` role; API keys only where `allowApiKey`. */
+export function requireCaller(minimum: Role = 'viewer', options = { allowApiKey: false }): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const caller = await resolveCaller(c, options);
+    if (!roleAtLeast(caller.role, minimum)) {
+      throw new HttpError(403, 'insufficient_role', `This action needs the ${minimum} role`);
+    }
+    c.set('caller', caller);
+    await next();
+  };
+}
+
+/** The guarded caller; routes call this after `requireCaller` ran. */
+export function caller(c: Context<AppEnv>): Caller {
+  const value = c.get('caller');
+  if (!value) throw unauthorized();
+  return value;
+}
+
+export function sessionCaller(c: Context<AppEnv>): Extract<Caller, { kind: 'session' }> {
+  const value = caller(c);
+  if (value.kind !== 'session') throw unauthorized('This route needs a signed-in session');
+  return value;
+}
