@@ -4,6 +4,10 @@ import { requestId } from 'hono/request-id';
 import { authRoutes } from './api/auth.ts';
 import { devOutboxRoutes } from './api/dev-outbox.ts';
 import { healthRoutes } from './api/health.ts';
+import { invitationRoutes } from './api/invitations.ts';
+import { keyRoutes } from './api/keys.ts';
+import { memberRoutes } from './api/members.ts';
+import { organizationRoutes } from './api/organizations.ts';
 import type { AppEnv } from './http/app-env.ts';
 import { csrfProtection } from './http/csrf.ts';
 import { closeDatabase } from './http/database.ts';
@@ -25,6 +29,10 @@ export function createApp() {
   api.use(csrfProtection);
   api.route('/', healthRoutes);
   api.route('/', authRoutes);
+  api.route('/', organizationRoutes);
+  api.route('/', memberRoutes);
+  api.route('/', invitationRoutes);
+  api.route('/', keyRoutes);
   api.route('/', devOutboxRoutes);
   api.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -42,6 +42,14 @@ async function callerFromApiKey(c: Context<AppEnv>, secret: string): Promise<Cal
   return { kind: 'api_key', keyId: key.id, tenantId: key.tenantId, role: 'viewer' };
 }
 
+/** A signed-in user, whether or not they belong to an organisation (to create their first one). */
+export async function resolveUser(c: Context<AppEnv>): Promise<{ userId: string; sessionId: string }> {
+  if (c.req.header('Authorization')) throw unauthorized('This route needs a signed-in session, not an API key');
+  const session = await findSession(c, db(c));
+  if (!session) throw unauthorized();
+  return { userId: session.userId, sessionId: session.id };
+}
+
 /** Resolves the caller from the session cookie or a `read` API key, or answers 401. */
 export async function resolveCaller(c: Context<AppEnv>, options: { allowApiKey: boolean }): Promise<Caller> {
   const authorization = c.req.header('Authorization');
@@ -67,10 +75,17 @@ export async function resolveCaller(c: Context<AppEnv>, options: { allowApiKey: 
   };
 }
 
-/** Route guard: a caller with at least `minimum` role; API keys only where `allowApiKey`. */
-export function requireCaller(minimum: Role = 'viewer', options = { allowApiKey: false }): MiddlewareHandler<AppEnv> {
+/**
+ * Route guard: a caller with at least `minimum` role. `read` API keys act as viewers on GET routes
+ * only: they are for scripts that read, never for changes.
+ */
+export function requireCaller(minimum: Role = 'viewer'): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const caller = await resolveCaller(c, options);
+    const readOnly = c.req.method === 'GET' || c.req.method === 'HEAD';
+    if (!readOnly && c.req.header('Authorization')) {
+      throw new HttpError(403, 'read_only_key', 'API keys can only read; sign in to make changes');
+    }
+    const caller = await resolveCaller(c, { allowApiKey: readOnly });
     if (!roleAtLeast(caller.role, minimum)) {
       throw new HttpError(403, 'insufficient_role', `This action needs the ${minimum} role`);
     }

@@ -8,6 +8,8 @@ import { HttpError } from './errors.ts';
 // biome-ignore lint/suspicious/noExplicitAny: the hook is shared by routes of every shape
 export const validationHook: Hook<any, any, any, any> = (result) => {
   if (result.success) return;
+  // A malformed id in the path names nothing that exists: answer like any unknown id.
+  if (result.target === 'param') throw new HttpError(404, 'not_found', 'Not found');
   const issue = result.error.issues[0];
   const path = issue?.path.map(String).join('.') ?? '';
   const where = path ? `${result.target}.${path}` : result.target;

@@ -1,0 +1,2 @@
+/** Semantic colours shared by badges, status dots and banners. */
+export type Tone = 'success' | 'warning' | 'danger' | 'neutral' | 'primary';

@@ -1,0 +1,22 @@
+import adapter from '@sveltejs/adapter-static';
+import { sveltekit } from '@sveltejs/kit/vite';
+import tailwindcss from '@tailwindcss/vite';
+import { defineConfig } from 'vite';
+
+/** Where `vite dev` forwards `/api/*`; the built SPA is served by the Worker on the API's own origin. */
+const apiTarget = process.env.PULSEWIRE_API_URL ?? 'http://127.0.0.1:8787';
+
+export default defineConfig({
+  plugins: [
+    tailwindcss(),
+    sveltekit({
+      // Static SPA: every route falls back to index.html, which the Worker serves for unknown paths.
+      adapter: adapter({ pages: 'build', assets: 'build', fallback: 'index.html', strict: true }),
+    }),
+  ],
+  server: {
+    proxy: {
+      '/api': { target: apiTarget, changeOrigin: true, ws: true },
+    },
+  },
+});

@@ -1,0 +1,128 @@
+import { AcceptedResponse, MemberList, type Role, UpdateMemberRequest } from '@pulsewire/protocol';
+import { and, asc, eq } from 'drizzle-orm';
+import type { Context } from 'hono';
+import { caller, requireCaller, roleAtLeast, sessionCaller } from '../auth/caller.ts';
+import type { Database } from '../db/client.ts';
+import { memberships, users } from '../db/schema.ts';
+import type { AppEnv } from '../http/app-env.ts';
+import { db } from '../http/database.ts';
+import { HttpError, notFound } from '../http/errors.ts';
+import { jsonRoute, router } from '../http/route.ts';
+import { IdParam } from './params.ts';
+
+const tags = ['organisation'];
+
+async function membershipOf(database: Database, tenantId: string, userId: string) {
+  const [row] = await database
+    .select()
+    .from(memberships)
+    .where(and(eq(memberships.tenantId, tenantId), eq(memberships.userId, userId)))
+    .limit(1);
+  return row;
+}
+
+async function ownerCount(database: Database, tenantId: string): Promise<number> {
+  const owners = await database
+    .select({ userId: memberships.userId })
+    .from(memberships)
+    .where(and(eq(memberships.tenantId, tenantId), eq(memberships.role, 'owner')));
+  return owners.length;
+}
+
+/** Only owners may touch owners; admins manage admins and viewers. */
+function assertMayManage(c: Context<AppEnv>, targetRole: Role, newRole?: Role) {
+  const actor = caller(c);
+  if ((targetRole === 'owner' || newRole === 'owner') && !roleAtLeast(actor.role, 'owner')) {
+    throw new HttpError(403, 'insufficient_role', 'Only an owner can change or remove owners');
+  }
+}
+
+const lastOwner = () =>
+  new HttpError(409, 'last_owner', 'An organisation needs an owner: make someone else owner first');
+
+export const memberRoutes = router()
+  .openapi(
+    jsonRoute({
+      method: 'get',
+      path: '/members',
+      summary: 'Members of the organisation',
+      tags,
+      response: MemberList,
+      status: 200,
+      middleware: [requireCaller('viewer')],
+    }),
+    async (c) => {
+      const rows = await db(c)
+        .select({
+          userId: users.id,
+          email: users.email,
+          name: users.name,
+          role: memberships.role,
+          joinedAt: memberships.createdAt,
+        })
+        .from(memberships)
+        .innerJoin(users, eq(users.id, memberships.userId))
+        .where(eq(memberships.tenantId, caller(c).tenantId))
+        .orderBy(asc(memberships.createdAt));
+      return c.json({ members: rows.map((m) => ({ ...m, joinedAt: m.joinedAt.toISOString() })) }, 200);
+    },
+  )
+  .openapi(
+    jsonRoute({
+      method: 'patch',
+      path: '/members/{id}',
+      summary: 'Change a member’s role',
+      tags,
+      params: IdParam,
+      body: UpdateMemberRequest,
+      response: AcceptedResponse,
+      status: 200,
+      middleware: [requireCaller('admin')],
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const { role } = c.req.valid('json');
+      const database = db(c);
+      const tenantId = caller(c).tenantId;
+      const target = await membershipOf(database, tenantId, id);
+      if (!target) throw notFound('No such member');
+      assertMayManage(c, target.role, role);
+      if (target.role === 'owner' && role !== 'owner' && (await ownerCount(database, tenantId)) <= 1) throw lastOwner();
+      await database
+        .update(memberships)
+        .set({ role })
+        .where(and(eq(memberships.tenantId, tenantId), eq(memberships.userId, id)));
+      return c.json({ ok: true as const, message: `Role changed to ${role}` }, 200);
+    },
+  )
+  .openapi(
+    jsonRoute({
+      method: 'delete',
+      path: '/members/{id}',
+      summary: 'Remove a member (or leave, with your own id)',
+      tags,
+      params: IdParam,
+      response: AcceptedResponse,
+      status: 200,
+      middleware: [requireCaller('viewer')],
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const actor = sessionCaller(c);
+      const database = db(c);
+      const target = await membershipOf(database, actor.tenantId, id);
+      if (!target) throw notFound('No such member');
+      const leaving = id === actor.userId;
+      if (!leaving) {
+        if (!roleAtLeast(actor.role, 'admin')) {
+          throw new HttpError(403, 'insufficient_role', 'This action needs the admin role');
+        }
+        assertMayManage(c, target.role);
+      }
+      if (target.role === 'owner' && (await ownerCount(database, actor.tenantId)) <= 1) throw lastOwner();
+      await database
+        .delete(memberships)
+        .where(and(eq(memberships.tenantId, actor.tenantId), eq(memberships.userId, id)));
+      return c.json({ ok: true as const, message: leaving ? 'You left the organisation' : 'Member removed' }, 200);
+    },
+  );
