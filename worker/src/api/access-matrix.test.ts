@@ -1,0 +1,174 @@
+import { ApiKeyList, CreatedApiKey, InvitationList, MemberList, MeResponse } from '@pulsewire/protocol';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { lastMailTo, signedUpClient, TestClient, uniqueEmail } from '../../test/client.ts';
+import { isolatedEnv } from '../../test/support.ts';
+import { createApp } from '../app.ts';
+import type { Env } from '../env.ts';
+
+/**
+ * Every route of the real router, checked two ways: another organisation's ids are refused
+ * (404, nothing changed, nothing leaked), and a viewer cannot change anything. The route list
+ * comes from the app itself, so a new route fails these tests until it is classified below.
+ */
+const routes = [
+  ...new Map(
+    createApp()
+      .routes.filter((r) => r.method !== 'ALL' && r.path.startsWith('/api/v1/'))
+      .map((r) => [`${r.method} ${r.path}`, { method: r.method, path: r.path }]),
+  ).values(),
+];
+
+/** Routes anyone may call (they authenticate by their body, or not at all). */
+const PUBLIC = new Set([
+  'GET /api/v1/health',
+  'GET /api/v1/openapi.json',
+  'GET /api/v1/dev/outbox',
+  'POST /api/v1/auth/signup',
+  'POST /api/v1/auth/login',
+  'POST /api/v1/auth/logout',
+  'POST /api/v1/auth/verify',
+  'POST /api/v1/auth/password/forgot',
+  'POST /api/v1/auth/password/reset',
+  'POST /api/v1/invitations/accept',
+]);
+/** Routes about the caller's own account, allowed to any signed-in member. */
+const SELF_SERVICE = new Set([
+  'GET /api/v1/me',
+  'GET /api/v1/members',
+  'GET /api/v1/organizations',
+  'POST /api/v1/organizations',
+  'POST /api/v1/organizations/switch',
+  'POST /api/v1/auth/logout-all',
+  'POST /api/v1/auth/verify/resend',
+  'POST /api/v1/auth/password/change',
+  'POST /api/v1/auth/email/change',
+  // With one's own id this is "leave"; removing others is admin-only (tested in organization.test.ts).
+  'DELETE /api/v1/members/:id',
+]);
+
+/** Bodies that pass validation, so a refusal is about access and not about input. */
+const SAMPLE_BODIES: Record<string, unknown> = {
+  'PATCH /api/v1/members/:id': { role: 'admin' },
+  'POST /api/v1/keys': { name: 'probe', scope: 'read' },
+  'POST /api/v1/invitations': { email: 'probe@example.com', role: 'viewer' },
+};
+
+interface Tenant {
+  owner: TestClient;
+  viewer: TestClient;
+  me: MeResponse;
+  viewerId: string;
+  keyId: string;
+  keySecret: string;
+  invitationId: string;
+}
+
+async function tenantWithData(env: Env, label: string): Promise<Tenant> {
+  const { client: owner } = await signedUpClient(env, label);
+  const me = MeResponse.parse(await (await owner.get('/api/v1/me')).json());
+  const viewerEmail = uniqueEmail(`${label}-viewer`);
+  await owner.post('/api/v1/invitations', { email: viewerEmail, role: 'viewer' });
+  const viewer = new TestClient(env);
+  const { token } = await lastMailTo(env, viewerEmail);
+  const accepted = MeResponse.parse(
+    await (await viewer.post('/api/v1/invitations/accept', { token, password: 'viewer password 1' })).json(),
+  );
+  const created = CreatedApiKey.parse(await (await owner.post('/api/v1/keys', { name: 'k', scope: 'read' })).json());
+  const invitation = (await (
+    await owner.post('/api/v1/invitations', { email: uniqueEmail(), role: 'admin' })
+  ).json()) as {
+    id: string;
+  };
+  return {
+    owner,
+    viewer,
+    me,
+    viewerId: accepted.user.id,
+    keyId: created.key.id,
+    keySecret: created.secret,
+    invitationId: invitation.id,
+  };
+}
+
+/** A's data as A sees it: what no call by another tenant or a viewer may change. */
+async function snapshot(t: Tenant) {
+  const members = MemberList.parse(await (await t.owner.get('/api/v1/members')).json());
+  const keys = ApiKeyList.parse(await (await t.owner.get('/api/v1/keys')).json());
+  const invitations = InvitationList.parse(await (await t.owner.get('/api/v1/invitations')).json());
+  return {
+    members: members.members.map((m) => `${m.userId}:${m.role}`).sort(),
+    keys: keys.keys.map((k) => k.id).sort(),
+    invitations: invitations.invitations.map((i) => i.id).sort(),
+  };
+}
+
+function pathFor(path: string, id: string): string {
+  return path.replace(/:id\b/, id);
+}
+
+describe('access matrix over every API route', () => {
+  let env: Env;
+  let a: Tenant;
+  let b: Tenant;
+  beforeAll(async () => {
+    env = await isolatedEnv();
+    a = await tenantWithData(env, 'tenant-a');
+    b = await tenantWithData(env, 'tenant-b');
+  });
+
+  it("refuses another organisation's ids on every route that takes one", async () => {
+    const idOfA: Record<string, string> = {
+      '/api/v1/keys/:id': a.keyId,
+      '/api/v1/members/:id': a.viewerId,
+      '/api/v1/invitations/:id': a.invitationId,
+    };
+    const before = await snapshot(a);
+    const withIds = routes.filter((r) => r.path.includes(':id'));
+    expect(withIds.length).toBeGreaterThan(0);
+    for (const route of withIds) {
+      const id = idOfA[route.path];
+      if (!id) throw new Error(`no tenant-A fixture id for ${route.path}: add one to idOfA`);
+      const key = `${route.method} ${route.path}`;
+      const res = await b.owner.request(route.method, pathFor(route.path, id), SAMPLE_BODIES[key]);
+      expect(res.status, key).toBe(404);
+      const body = await res.text();
+      expect(body, key).not.toContain(a.me.user.email);
+    }
+    expect(await snapshot(a)).toEqual(before);
+  });
+
+  it("never shows another organisation's data on list routes, by session or by read key", async () => {
+    const leaks = [a.me.user.id, a.me.user.email, a.me.organization.id, a.keyId, a.invitationId, a.viewerId];
+    const listRoutes = routes.filter((r) => r.method === 'GET' && !r.path.includes(':id'));
+    for (const route of listRoutes) {
+      if (route.path === '/api/v1/dev/outbox') continue; // local-mode mail log, not tenant data
+      for (const [who, res] of [
+        ['session', await b.owner.get(route.path)],
+        ['read key', await b.owner.request('GET', route.path, undefined, { Authorization: `Bearer ${b.keySecret}` })],
+      ] as const) {
+        const body = await res.text();
+        for (const secret of leaks) expect(body, `${who} ${route.path}`).not.toContain(secret);
+      }
+    }
+  });
+
+  it('refuses every change to a viewer except their own account', async () => {
+    const before = await snapshot(a);
+    const guarded = routes.filter((r) => {
+      const key = `${r.method} ${r.path}`;
+      return !PUBLIC.has(key) && !SELF_SERVICE.has(key);
+    });
+    expect(guarded.length).toBeGreaterThan(3);
+    for (const route of guarded) {
+      const key = `${route.method} ${route.path}`;
+      const target = route.path.includes('members')
+        ? a.me.user.id
+        : route.path.includes('keys')
+          ? a.keyId
+          : a.invitationId;
+      const res = await a.viewer.request(route.method, pathFor(route.path, target), SAMPLE_BODIES[key]);
+      expect(res.status, key).toBe(403);
+    }
+    expect(await snapshot(a)).toEqual(before);
+  });
+});
