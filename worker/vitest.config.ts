@@ -10,6 +10,7 @@ export default defineConfig({
           PULSEWIRE_MODE: 'local',
           PG_RELAY: inject('pgRelay'),
           TEST_DATABASES_URL: inject('testDatabasesUrl'),
+          FAKE_RESEND_URL: inject('fakeResendUrl'),
         },
       },
     })),

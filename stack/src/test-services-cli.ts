@@ -1,22 +1,26 @@
 /**
- * Runs the test database service as its own Node process and prints `{"url","relayAddress","kind"}`
- * as one JSON line once ready. Test runners whose module loader would rewrite Node packages for
- * another runtime (workerd's resolve conditions) start this instead of importing the service.
- * It stops when stdin closes or on SIGTERM, so it cannot outlive its parent.
+ * Runs the services Worker tests need, as their own Node process, and prints
+ * `{"url","relayAddress","kind","resendUrl"}` as one JSON line once ready: the test database
+ * service and the fake Resend API. Test runners whose module loader would rewrite Node packages
+ * for another runtime (workerd's resolve conditions) start this instead of importing the
+ * services. It stops when stdin closes or on SIGTERM, so it cannot outlive its parent.
  */
+import { startFakeResend } from './fakes/resend.ts';
 import { startTestDatabaseService } from './test-databases.ts';
 
 const service = await startTestDatabaseService(
   process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {},
 );
+const resend = await startFakeResend();
 process.stdout.write(
-  `${JSON.stringify({ url: service.url, relayAddress: service.relayAddress, kind: service.kind })}\n`,
+  `${JSON.stringify({ url: service.url, relayAddress: service.relayAddress, kind: service.kind, resendUrl: resend.url })}\n`,
 );
 
 let stopping = false;
 async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
+  await resend.stop();
   await service.stop();
   process.exit(0);
 }

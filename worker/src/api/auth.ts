@@ -73,24 +73,23 @@ export const authRoutes = router()
       const database = db(c);
       // Hash before looking anything up, so a taken address costs the same time as a new one.
       const passwordHash = await hashPassword(input.password);
-      const created = await database.transaction(async (tx) => {
+      const origin = publicOrigin(c);
+      // Account, organisation, link and mail succeed or fail together: a failed send leaves nothing behind.
+      await database.transaction(async (tx) => {
         const [user] = await tx
           .insert(users)
           .values({ email: input.email, name: input.name ?? null, passwordHash })
           .onConflictDoNothing({ target: users.email })
           .returning({ id: users.id });
-        if (!user) return undefined;
+        if (!user) {
+          await sendMail(config, tx, input.email, existingAccountMessage(`${origin}/login`));
+          return;
+        }
         const orgName = input.organizationName ?? `${input.name ?? input.email.split('@')[0]}'s organisation`;
         await createOrganization(tx, orgName, user.id);
-        return user;
+        const token = await issueEmailToken(tx, user.id, 'verify_email', input.email);
+        await sendMail(config, tx, input.email, verifyEmailMessage(`${origin}/verify?token=${token}`));
       });
-      const origin = publicOrigin(c);
-      if (created) {
-        const token = await issueEmailToken(database, created.id, 'verify_email', input.email);
-        await sendMail(config, database, input.email, verifyEmailMessage(`${origin}/verify?token=${token}`));
-      } else {
-        await sendMail(config, database, input.email, existingAccountMessage(`${origin}/login`));
-      }
       // The same answer for new and taken addresses: sign-up never reveals who has an account.
       return c.json(accepted('Check your inbox: we sent you a link to verify your address and sign in.'), 201);
     },

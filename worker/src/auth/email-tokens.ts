@@ -1,5 +1,5 @@
 import { and, eq, isNull } from 'drizzle-orm';
-import type { Database } from '../db/client.ts';
+import type { Queryable } from '../db/client.ts';
 import { emailTokens } from '../db/schema.ts';
 import { HttpError } from '../http/errors.ts';
 import { randomToken, sha256Hex } from './tokens.ts';
@@ -13,7 +13,7 @@ const TTL_MS: Record<Purpose, number> = {
 };
 
 /** Issues a single-use link token; earlier unused tokens of the same purpose stop working. */
-export async function issueEmailToken(database: Database, userId: string, purpose: Purpose, email: string) {
+export async function issueEmailToken(database: Queryable, userId: string, purpose: Purpose, email: string) {
   const token = randomToken();
   await database
     .update(emailTokens)
@@ -33,7 +33,7 @@ export async function issueEmailToken(database: Database, userId: string, purpos
  * Marks the token used and returns it, atomically: of two concurrent uses only one succeeds.
  * Unknown, used and expired tokens are refused with distinct codes so the page can say why.
  */
-export async function consumeEmailToken(database: Database, token: string, purposes: Purpose[]) {
+export async function consumeEmailToken(database: Queryable, token: string, purposes: Purpose[]) {
   const tokenHash = await sha256Hex(token);
   const [row] = await database.select().from(emailTokens).where(eq(emailTokens.tokenHash, tokenHash)).limit(1);
   if (!row || !purposes.includes(row.purpose)) {

@@ -5,6 +5,9 @@ import { HttpError } from '../http/errors.ts';
 import * as schema from './schema.ts';
 
 export type Database = ReturnType<typeof drizzle<typeof schema>>;
+/** A transaction handle, usable wherever a query runs. */
+export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+export type Queryable = Database | Transaction;
 
 let relayConfigured: string | undefined;
 

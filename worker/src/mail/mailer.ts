@@ -1,5 +1,5 @@
 import { Resend } from 'resend';
-import type { Database } from '../db/client.ts';
+import type { Queryable } from '../db/client.ts';
 import { devOutbox } from '../db/schema.ts';
 import type { Config } from '../env.ts';
 import { HttpError } from '../http/errors.ts';
@@ -11,7 +11,7 @@ import type { MailMessage } from './templates.ts';
  * outbox table that the dashboard shows (its links work end to end). Production without a key is
  * a configuration error, never a silent drop.
  */
-export async function sendMail(config: Config, database: Database, to: string, message: MailMessage): Promise<void> {
+export async function sendMail(config: Config, database: Queryable, to: string, message: MailMessage): Promise<void> {
   if (config.RESEND_API_KEY) {
     const resend = new Resend(config.RESEND_API_KEY, config.RESEND_BASE_URL ? { baseUrl: config.RESEND_BASE_URL } : {});
     const { error } = await resend.emails.send({

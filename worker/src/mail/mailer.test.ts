@@ -1,0 +1,82 @@
+import { ApiErrorBody } from '@pulsewire/protocol';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TestClient, uniqueEmail } from '../../test/client.ts';
+import { baseEnv, isolatedEnv } from '../../test/support.ts';
+import type { Env } from '../env.ts';
+
+interface Received {
+  apiKey: string;
+  body: { from: string; to: string[]; subject: string; html: string; text: string };
+}
+
+async function receivedBy(to: string): Promise<Received[]> {
+  const res = await fetch(`${baseEnv.FAKE_RESEND_URL}/_received`);
+  const { emails } = (await res.json()) as { emails: Received[] };
+  return emails.filter((e) => e.body.to.includes(to));
+}
+
+describe('account mail through the Resend SDK (production mode, fake Resend API)', () => {
+  let env: Env;
+  beforeAll(async () => {
+    env = {
+      ...(await isolatedEnv()),
+      PULSEWIRE_MODE: 'production',
+      RESEND_API_KEY: 're_test_pulsewire',
+      RESEND_BASE_URL: baseEnv.FAKE_RESEND_URL,
+      MAIL_FROM: 'Pulsewire <alerts@pulsewire.test>',
+      PUBLIC_URL: 'https://app.pulsewire.test',
+    };
+  });
+
+  it('sends the verification mail with the key, sender and a working link', async () => {
+    const email = uniqueEmail('resend');
+    const res = await new TestClient(env).post('/api/v1/auth/signup', { email, password: 'correct horse battery' });
+    expect(res.status).toBe(201);
+    const [mail] = await receivedBy(email);
+    expect(mail?.apiKey).toBe('re_test_pulsewire');
+    expect(mail?.body.from).toBe('Pulsewire <alerts@pulsewire.test>');
+    expect(mail?.body.subject).toMatch(/verify/i);
+    const token = /https:\/\/app\.pulsewire\.test\/verify\?token=([\w-]+)/.exec(mail?.body.text ?? '')?.[1];
+    expect(token).toBeTruthy();
+    expect(mail?.body.html).toContain(`/verify?token=${token}`);
+    const verify = await new TestClient(env).post('/api/v1/auth/verify', { token });
+    expect(verify.status).toBe(200);
+  });
+
+  it('answers 503 mail_unavailable when Resend fails, instead of pretending', async () => {
+    const res = await new TestClient(env).post('/api/v1/auth/password/forgot', { email: uniqueEmail('nobody') });
+    expect(res.status).toBe(202); // unknown address: nothing to send
+    const signup = await new TestClient(env).post('/api/v1/auth/signup', {
+      email: uniqueEmail('bounce'),
+      password: 'correct horse battery',
+    });
+    expect(signup.status).toBe(503);
+    expect(ApiErrorBody.parse(await signup.json()).error.code).toBe('mail_unavailable');
+  });
+
+  it('leaves no account behind when the verification mail cannot be sent', async () => {
+    const email = uniqueEmail('bounce');
+    const password = 'correct horse battery';
+    const signup = await new TestClient(env).post('/api/v1/auth/signup', { email, password });
+    expect(signup.status).toBe(503);
+    // Had the account been kept, these credentials would sign in (sign-in does not require verification).
+    const login = await new TestClient(env).post('/api/v1/auth/login', { email, password });
+    expect(login.status).toBe(401);
+    expect(ApiErrorBody.parse(await login.json()).error.code).toBe('invalid_credentials');
+  });
+
+  it('has no dev outbox outside local mode', async () => {
+    const res = await new TestClient(env).get('/api/v1/dev/outbox');
+    expect(res.status).toBe(404);
+  });
+
+  it('refuses to drop mail silently in production without a Resend key', async () => {
+    const { RESEND_API_KEY: _key, ...withoutKey } = env;
+    const res = await new TestClient(withoutKey as Env).post('/api/v1/auth/signup', {
+      email: uniqueEmail('nokey'),
+      password: 'correct horse battery',
+    });
+    expect(res.status).toBe(503);
+    expect(ApiErrorBody.parse(await res.json()).error.code).toBe('mail_unavailable');
+  });
+});
