@@ -1,9 +1,11 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
 import { requestId } from 'hono/request-id';
+import { agentRoutes } from './api/agents.ts';
 import { authRoutes } from './api/auth.ts';
 import { devOutboxRoutes } from './api/dev-outbox.ts';
 import { healthRoutes } from './api/health.ts';
+import { hostRoutes } from './api/hosts.ts';
 import { invitationRoutes } from './api/invitations.ts';
 import { keyRoutes } from './api/keys.ts';
 import { memberRoutes } from './api/members.ts';
@@ -33,6 +35,8 @@ export function createApp() {
   api.route('/', memberRoutes);
   api.route('/', invitationRoutes);
   api.route('/', keyRoutes);
+  api.route('/', agentRoutes);
+  api.route('/', hostRoutes);
   api.route('/', devOutboxRoutes);
   api.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -14,6 +14,8 @@ export interface Env {
   RESEND_BASE_URL?: string;
   MAIL_FROM?: string;
   PUBLIC_URL?: string;
+  INGEST_IDLE_COLLECT_MS?: string;
+  INGEST_IDLE_PUSH_MS?: string;
 }
 
 const ConfigSchema = z.object({
@@ -37,6 +39,9 @@ const ConfigSchema = z.object({
   MAIL_FROM: z.string().min(3).default('Pulsewire <no-reply@pulsewire.dev>'),
   /** Origin used in e-mailed links; defaults to the origin of the request that caused the mail. */
   PUBLIC_URL: z.url().optional(),
+  /** Idle cadence told to agents nobody watches live: the service's cost/freshness trade-off. */
+  INGEST_IDLE_COLLECT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(10_000),
+  INGEST_IDLE_PUSH_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -59,6 +64,8 @@ export function parseConfig(env: Env): Config {
     RESEND_BASE_URL: env.RESEND_BASE_URL || undefined,
     MAIL_FROM: env.MAIL_FROM || undefined,
     PUBLIC_URL: env.PUBLIC_URL || undefined,
+    INGEST_IDLE_COLLECT_MS: env.INGEST_IDLE_COLLECT_MS || undefined,
+    INGEST_IDLE_PUSH_MS: env.INGEST_IDLE_PUSH_MS || undefined,
   });
   if (!result.success) {
     const issue = result.error.issues[0];

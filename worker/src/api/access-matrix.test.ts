@@ -1,5 +1,6 @@
-import { ApiKeyList, CreatedApiKey, InvitationList, MemberList, MeResponse } from '@pulsewire/protocol';
+import { ApiKeyList, CreatedApiKey, HostList, InvitationList, MemberList, MeResponse } from '@pulsewire/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { sample, TestAgent } from '../../test/agent.ts';
 import { lastMailTo, signedUpClient, TestClient, uniqueEmail } from '../../test/client.ts';
 import { isolatedEnv } from '../../test/support.ts';
 import { createApp } from '../app.ts';
@@ -30,11 +31,16 @@ const PUBLIC = new Set([
   'POST /api/v1/auth/password/forgot',
   'POST /api/v1/auth/password/reset',
   'POST /api/v1/invitations/accept',
+  // Agents: authenticated by an ingest key / the host's signature (tested in agents.test.ts).
+  'POST /api/v1/agents/enroll',
+  'POST /api/v1/ingest',
 ]);
-/** Routes about the caller's own account, allowed to any signed-in member. */
-const SELF_SERVICE = new Set([
+/** What a viewer may do: read the organisation's monitoring data, and manage their own account. */
+const VIEWER_ALLOWED = new Set([
   'GET /api/v1/me',
   'GET /api/v1/members',
+  'GET /api/v1/hosts',
+  'GET /api/v1/hosts/:id',
   'GET /api/v1/organizations',
   'POST /api/v1/organizations',
   'POST /api/v1/organizations/switch',
@@ -61,6 +67,7 @@ interface Tenant {
   keyId: string;
   keySecret: string;
   invitationId: string;
+  hostId: string;
 }
 
 async function tenantWithData(env: Env, label: string): Promise<Tenant> {
@@ -79,9 +86,15 @@ async function tenantWithData(env: Env, label: string): Promise<Tenant> {
   ).json()) as {
     id: string;
   };
+  const ingest = CreatedApiKey.parse(
+    await (await owner.post('/api/v1/keys', { name: 'agents', scope: 'ingest' })).json(),
+  );
+  const agent = await TestAgent.enroll(env, ingest.secret, crypto.randomUUID(), `${label}-host`);
+  await agent.push(agent.batch([sample(Date.now())]));
   return {
     owner,
     viewer,
+    hostId: agent.hostId,
     me,
     viewerId: accepted.user.id,
     keyId: created.key.id,
@@ -98,6 +111,9 @@ async function snapshot(t: Tenant) {
   return {
     members: members.members.map((m) => `${m.userId}:${m.role}`).sort(),
     keys: keys.keys.map((k) => k.id).sort(),
+    hosts: HostList.parse(await (await t.owner.get('/api/v1/hosts')).json())
+      .hosts.map((h) => `${h.id}:${h.name}`)
+      .sort(),
     invitations: invitations.invitations.map((i) => i.id).sort(),
   };
 }
@@ -121,6 +137,7 @@ describe('access matrix over every API route', () => {
       '/api/v1/keys/:id': a.keyId,
       '/api/v1/members/:id': a.viewerId,
       '/api/v1/invitations/:id': a.invitationId,
+      '/api/v1/hosts/:id': a.hostId,
     };
     const before = await snapshot(a);
     const withIds = routes.filter((r) => r.path.includes(':id'));
@@ -138,7 +155,7 @@ describe('access matrix over every API route', () => {
   });
 
   it("never shows another organisation's data on list routes, by session or by read key", async () => {
-    const leaks = [a.me.user.id, a.me.user.email, a.me.organization.id, a.keyId, a.invitationId, a.viewerId];
+    const leaks = [a.me.user.id, a.me.user.email, a.me.organization.id, a.keyId, a.invitationId, a.viewerId, a.hostId];
     const listRoutes = routes.filter((r) => r.method === 'GET' && !r.path.includes(':id'));
     for (const route of listRoutes) {
       if (route.path === '/api/v1/dev/outbox') continue; // local-mode mail log, not tenant data
@@ -156,7 +173,7 @@ describe('access matrix over every API route', () => {
     const before = await snapshot(a);
     const guarded = routes.filter((r) => {
       const key = `${r.method} ${r.path}`;
-      return !PUBLIC.has(key) && !SELF_SERVICE.has(key);
+      return !PUBLIC.has(key) && !VIEWER_ALLOWED.has(key);
     });
     expect(guarded.length).toBeGreaterThan(3);
     for (const route of guarded) {

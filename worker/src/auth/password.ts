@@ -1,3 +1,5 @@
+import { fromBase64Url, toBase64Url } from '@pulsewire/protocol';
+
 /**
  * Password hashing with PBKDF2-SHA-256 through WebCrypto. Workers refuse more than 100,000
  * iterations, so that is the count; the stored string names scheme and count so a later, stronger
@@ -9,17 +11,6 @@ const SALT_BYTES = 16;
 const HASH_BYTES = 32;
 
 const encoder = new TextEncoder();
-
-function toBase64Url(bytes: Uint8Array): string {
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-function fromBase64Url(text: string): Uint8Array {
-  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
-}
 
 async function derive(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
   const key = await crypto.subtle.importKey('raw', encoder.encode(password), 'PBKDF2', false, ['deriveBits']);
@@ -50,9 +41,15 @@ export async function verifyPassword(password: string, stored: string): Promise<
   if (scheme !== SCHEME || !iterations || !salt || !hash) return false;
   const count = Number(iterations);
   if (!Number.isInteger(count) || count < 1 || count > PBKDF2_ITERATIONS) return false;
-  const expected = fromBase64Url(hash);
-  const actual = await derive(password, fromBase64Url(salt), count);
-  return constantTimeEqual(actual, expected);
+  let expected: Uint8Array;
+  let saltBytes: Uint8Array;
+  try {
+    expected = fromBase64Url(hash);
+    saltBytes = fromBase64Url(salt);
+  } catch {
+    return false;
+  }
+  return constantTimeEqual(await derive(password, saltBytes, count), expected);
 }
 
 export function needsRehash(stored: string): boolean {
@@ -69,5 +66,3 @@ export async function burnVerificationTime(password: string): Promise<void> {
   dummyHash ??= hashPassword('pulsewire-timing-equaliser');
   await verifyPassword(password, await dummyHash);
 }
-
-export { fromBase64Url, toBase64Url };

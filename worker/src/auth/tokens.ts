@@ -1,4 +1,4 @@
-import { toBase64Url } from './password.ts';
+import { sha256Hex as sha256OfBytes, toBase64Url } from '@pulsewire/protocol';
 
 /** 32 random bytes, base64url: session cookies, e-mailed links, API key secrets. */
 export function randomToken(bytes = 32): string {
@@ -6,7 +6,6 @@ export function randomToken(bytes = 32): string {
 }
 
 /** What the database stores instead of a secret: its SHA-256, hex. */
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+export function sha256Hex(text: string): Promise<string> {
+  return sha256OfBytes(new Uint8Array(new TextEncoder().encode(text)));
 }

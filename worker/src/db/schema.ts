@@ -151,7 +151,12 @@ export const ingestBatches = pgTable(
     sampleCount: integer('sample_count').notNull(),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.hostId, t.batchId] }), index('ingest_batches_received_idx').on(t.receivedAt)],
+  (t) => [
+    primaryKey({ columns: [t.hostId, t.batchId] }),
+    // A stored seq arriving under another batch id is a replay (or a cloned host key): refused with 409.
+    uniqueIndex('ingest_batches_host_seq_key').on(t.hostId, t.seq),
+    index('ingest_batches_received_idx').on(t.receivedAt),
+  ],
 );
 
 /** Raw tier: one row per host per collection; rollup tiers are derived from it. */
@@ -325,4 +330,49 @@ export const devOutbox = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index('dev_outbox_created_idx').on(t.createdAt)],
+);
+
+// ── application data from the agent's local intake ───────────────────────────────────────
+
+export const metricKind = pgEnum('metric_kind', ['gauge', 'counter', 'histogram', 'set']);
+
+/** Custom application metrics (StatsD / HTTP intake), one row per flushed point. */
+export const customMetricPoints = pgTable(
+  'custom_metric_points',
+  {
+    tenantId: tenantRef(),
+    hostId: uuid('host_id')
+      .notNull()
+      .references(() => hosts.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    ts: timestamp('ts', { withTimezone: true }).notNull(),
+    kind: metricKind('kind').notNull(),
+    /** Gauge value, counter increment, set cardinality, or histogram mean. */
+    value: doublePrecision('value').notNull(),
+    /** Histograms: count, min, max, percentiles. */
+    summary: jsonb('summary').$type<Record<string, number>>(),
+    labels: jsonb('labels').$type<Record<string, string>>().notNull().default({}),
+  },
+  (t) => [index('custom_metric_points_host_name_ts_idx').on(t.hostId, t.name, t.ts)],
+);
+
+/** Application events such as job started / progress / completed / failed (seed 002). */
+export const appEvents = pgTable(
+  'app_events',
+  {
+    id: id(),
+    tenantId: tenantRef(),
+    hostId: uuid('host_id')
+      .notNull()
+      .references(() => hosts.id, { onDelete: 'cascade' }),
+    ts: timestamp('ts', { withTimezone: true }).notNull(),
+    kind: text('kind').notNull(),
+    /** The application's id for the thing the event is about, e.g. a job id. */
+    subjectId: text('subject_id'),
+    name: text('name'),
+    progress: real('progress'),
+    message: text('message'),
+    labels: jsonb('labels').$type<Record<string, string>>().notNull().default({}),
+  },
+  (t) => [index('app_events_host_ts_idx').on(t.hostId, t.ts), index('app_events_tenant_ts_idx').on(t.tenantId, t.ts)],
 );

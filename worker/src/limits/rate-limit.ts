@@ -14,6 +14,10 @@ export const RATE_LIMITS = {
   emailChange: { limit: 5, windowSeconds: 60 * 60 },
   invitation: { limit: 30, windowSeconds: 60 * 60 },
   apiKey: { limit: 600, windowSeconds: 60 },
+  /** Per host: far above the 1 push/s live cadence, low enough to stop a runaway agent. */
+  ingest: { limit: 300, windowSeconds: 60 },
+  /** Per ingest key: a fleet rollout enrolls many hosts, a leaked key should not create thousands. */
+  enroll: { limit: 200, windowSeconds: 3600 },
 } satisfies Record<string, RateLimitRule>;
 
 /** Counts one request against each key; the first key over its limit answers 429 with Retry-After. */

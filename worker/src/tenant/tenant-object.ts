@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import { type ServerMessage, STREAM_PROTOCOL_VERSION } from '@pulsewire/protocol';
+import { type Cadence, LIVE_CADENCE, type ServerMessage, STREAM_PROTOCOL_VERSION } from '@pulsewire/protocol';
 import type { Env } from '../env.ts';
 import { log } from '../http/logger.ts';
 import { decodeClientMessage } from './client-messages.ts';
@@ -22,6 +22,22 @@ function send(ws: WebSocket, message: ServerMessage): void {
  */
 export class TenantObject extends DurableObject<Env> {
   private readonly startedAt = Date.now();
+  /** Newest sample time per host, as last reported by ingest (kept in memory: it is re-learnt on the next batch). */
+  private readonly lastSeen = new Map<string, number>();
+
+  /**
+   * Called by the Worker after a batch is stored. Answers the cadence the host's agent should
+   * follow: every second while someone watches it live, otherwise the service's idle cadence.
+   */
+  async recordBatch(hostId: string, newestSampleMs: number, idle: Cadence): Promise<Cadence> {
+    this.lastSeen.set(hostId, Math.max(this.lastSeen.get(hostId) ?? 0, newestSampleMs));
+    return this.watchers(hostId) > 0 ? LIVE_CADENCE : idle;
+  }
+
+  /** Sockets watching a host live. Subscriptions arrive with the live dashboard; none exist before. */
+  private watchers(hostId: string): number {
+    return this.ctx.getWebSockets(`watch:${hostId}`).length;
+  }
 
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {

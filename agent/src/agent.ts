@@ -1,0 +1,347 @@
+import {
+  type Cadence,
+  DEFAULT_CADENCE,
+  type HostFacts,
+  type HostKey,
+  importPrivateKey,
+  MAX_INGEST_BODY_BYTES,
+  type Sample,
+} from '@pulsewire/protocol';
+import { buildBatch, encodeBatch, splitContent } from './batch.ts';
+import { type Clock, systemClock } from './clock.ts';
+import type { SampleCollector } from './collectors/index.ts';
+import type { IntakeBuffer } from './intake/aggregator.ts';
+import { errorMessage, type Logger } from './log.ts';
+import { BatchQueue, type QueueLimits } from './spool/queue.ts';
+import { SeqCounter } from './spool/seq.ts';
+import { Spool } from './spool/spool.ts';
+import { type AgentStatus, writeStatus } from './state-file.ts';
+import { Backoff } from './transport/backoff.ts';
+import { IngestClient, type OutgoingBatch, type SendOutcome } from './transport/client.ts';
+
+/**
+ * The connection state machine (in the spirit of Beszel's agent):
+ *
+ *   idle ──collect due──▶ collecting ──▶ idle
+ *   idle ──push due────▶ pushing ──delivered──▶ idle
+ *                          │ └─5xx/429/network──▶ backoff ──delay over──▶ pushing
+ *                          └─403 revoked──▶ stopping ──▶ stopped
+ *   any ──SIGTERM──▶ stopping (last push, rest to spool) ──▶ stopped
+ *
+ * Collection never waits for the network: while in backoff, samples keep being collected and cut into
+ * batches, which wait in the queue (spilling to the spool) and go out newest first once the server answers.
+ */
+export type AgentState = 'idle' | 'collecting' | 'pushing' | 'backoff' | 'stopping' | 'stopped';
+
+export type ExitReason = { kind: 'stopped' } | { kind: 'revoked'; code: string; message: string };
+
+export interface AgentOptions {
+  hostId: string;
+  ingestUrl: string;
+  /** PKCS#8 base64url, from the config file. */
+  privateKey: string;
+  stateDir: string;
+  queue: QueueLimits;
+  collector: SampleCollector;
+  intake?: IntakeBuffer;
+  facts?: () => Promise<HostFacts>;
+  log: Logger;
+  clock?: Clock;
+  backoff?: Backoff;
+  /** Batches sent per delivery round before collection gets its turn again (backfill is paced). */
+  sendsPerRound?: number;
+  /** How long SIGTERM may spend pushing before the rest goes to the spool. */
+  shutdownBudgetMs?: number;
+}
+
+/** Cap on samples waiting for the next cut, so that a stuck push cannot grow memory (about an hour at 1 s). */
+const MAX_PENDING_SAMPLES = 3600;
+
+export class Agent {
+  state: AgentState = 'idle';
+  cadence: Cadence = DEFAULT_CADENCE;
+  readonly #o: AgentOptions;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #backoff: Backoff;
+  readonly #abort = new AbortController();
+  #queue?: BatchQueue;
+  #seq?: SeqCounter;
+  #client?: IngestClient;
+  #pending: Sample[] = [];
+  #factsToSend?: HostFacts;
+  #backoffUntil = 0;
+  #exit: ExitReason = { kind: 'stopped' };
+  #stopping = false;
+  #startedAt = 0;
+  #lastPushAt?: number;
+  #lastError?: AgentStatus['lastError'];
+  #sendLatencyMs?: number;
+  #wake?: () => void;
+
+  constructor(options: AgentOptions) {
+    this.#o = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#log = options.log;
+    this.#backoff = options.backoff ?? new Backoff();
+  }
+
+  /** Gauges for the agent's own section of each sample. */
+  gauges = () => ({
+    queueDepth: this.#queue?.depth ?? 0,
+    spoolDepth: this.#queue?.spoolDepth ?? 0,
+    ...(this.#sendLatencyMs !== undefined ? { sendLatencyMs: this.#sendLatencyMs } : {}),
+  });
+
+  async #open(): Promise<void> {
+    const spool = await Spool.open(`${this.#o.stateDir}/spool`);
+    this.#queue = new BatchQueue(spool, this.#o.queue, this.#log);
+    this.#seq = await SeqCounter.open(this.#o.stateDir, spool.maxSeq());
+    let key: HostKey;
+    try {
+      key = await importPrivateKey(this.#o.privateKey);
+    } catch {
+      throw new Error('the private key in the config file is not a PKCS#8 Ed25519 key: enroll this machine again');
+    }
+    this.#client = new IngestClient({
+      ingestUrl: this.#o.ingestUrl,
+      hostId: this.#o.hostId,
+      privateKey: key,
+      now: () => this.#clock.now(),
+    });
+    if (spool.depth > 0) this.#log.info(`spool holds ${spool.depth} batches from before; sending newest first`);
+    if (this.#o.facts) {
+      this.#factsToSend = await this.#o.facts().catch((error) => {
+        this.#log.warn(`host facts unavailable: ${errorMessage(error)}`);
+        return undefined;
+      });
+    }
+  }
+
+  /** Runs until `stop()` or a revoked host; resolves with why it ended. Never rejects after startup. */
+  async run(): Promise<ExitReason> {
+    this.#startedAt = this.#clock.now();
+    await this.#open();
+    const queue = this.#queue as BatchQueue;
+    let nextCollect = this.#clock.now();
+    // The first push follows the first sample, so a freshly started agent shows up live at once.
+    let nextPush = nextCollect;
+    let lastCadence = this.cadence;
+    while (!this.#stopping) {
+      let now = this.#clock.now();
+      if (now >= nextCollect) {
+        this.state = 'collecting';
+        await this.#collect(now);
+        nextCollect = now + this.cadence.collectIntervalMs;
+      }
+      now = this.#clock.now();
+      if (now >= nextPush) {
+        await this.#cut(now);
+        nextPush = now + this.cadence.pushIntervalMs;
+      }
+      if (queue.depth > 0 && this.#clock.now() >= this.#backoffUntil && !this.#stopping) {
+        this.state = 'pushing';
+        await this.#deliver(this.#o.sendsPerRound ?? 10);
+      }
+      if (this.cadence !== lastCadence) {
+        // A new hint (someone opened the live view) takes effect now, not after the old, longer interval.
+        now = this.#clock.now();
+        nextCollect = Math.min(nextCollect, now + this.cadence.collectIntervalMs);
+        nextPush = Math.min(nextPush, now + this.cadence.pushIntervalMs);
+        lastCadence = this.cadence;
+      }
+      if (this.#stopping) break;
+      now = this.#clock.now();
+      this.state = now < this.#backoffUntil ? 'backoff' : 'idle';
+      const sendDue = queue.depth > 0 ? Math.max(this.#backoffUntil, now) : Number.POSITIVE_INFINITY;
+      const wakeAt = Math.min(nextCollect, nextPush, sendDue);
+      if (wakeAt > now) await this.#sleep(wakeAt - now);
+    }
+    await this.#shutdown();
+    return this.#exit;
+  }
+
+  /** Ends `run()`: what is pending is pushed if the server answers quickly, the rest goes to the spool. */
+  stop(): void {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.state = 'stopping';
+    this.#abort.abort();
+    this.#wake?.();
+  }
+
+  async #sleep(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.#wake = resolve;
+      this.#clock.sleep(ms, this.#abort.signal).then(resolve, resolve);
+    });
+    this.#wake = undefined;
+  }
+
+  async #collect(now: number): Promise<void> {
+    const sample = await this.#o.collector.collect(now);
+    this.#pending.push(sample);
+    if (this.#pending.length > MAX_PENDING_SAMPLES) this.#pending.shift();
+  }
+
+  /** Turns pending samples, application metrics/events and facts into queued batches. */
+  async #cut(now: number): Promise<void> {
+    const intake = this.#o.intake?.flush(now) ?? { metrics: [], events: [] };
+    const chunks = splitContent({
+      samples: this.#pending,
+      metrics: intake.metrics,
+      events: intake.events,
+      ...(this.#factsToSend ? { facts: this.#factsToSend } : {}),
+    });
+    this.#pending = [];
+    this.#factsToSend = undefined;
+    for (const chunk of chunks) {
+      const seq = await (this.#seq as SeqCounter).next();
+      const batch = buildBatch(this.#o.hostId, seq, now, chunk);
+      const body = await encodeBatch(batch);
+      if (body.byteLength > MAX_INGEST_BODY_BYTES) {
+        this.#log.error('batch over the ingest size limit after compression; dropped', { seq, bytes: body.byteLength });
+        continue;
+      }
+      (this.#queue as BatchQueue).add(seq, batch.batch_id, body);
+      // While the server is failing, a batch cut now will wait a while: make it durable at once.
+      if (this.#backoff.attempts > 0) await this.#persist(seq);
+    }
+  }
+
+  /** Sends waiting batches newest first, up to `limit`; stops at the first failure. */
+  async #deliver(limit: number): Promise<void> {
+    const queue = this.#queue as BatchQueue;
+    for (let sent = 0; sent < limit; sent++) {
+      const batch = await queue.peek().catch((error) => {
+        this.#log.error(`cannot read a spooled batch: ${errorMessage(error)}`);
+        return undefined;
+      });
+      if (!batch) break;
+      const outcome = await (this.#client as IngestClient).send(batch);
+      const keepGoing = await this.#handle(batch, outcome);
+      if (!keepGoing) break;
+    }
+    await this.#writeStatus();
+  }
+
+  async #handle(batch: OutgoingBatch, outcome: SendOutcome): Promise<boolean> {
+    const queue = this.#queue as BatchQueue;
+    const now = this.#clock.now();
+    switch (outcome.kind) {
+      case 'delivered': {
+        await queue.remove(batch.seq);
+        if (this.#backoff.attempts > 0) this.#log.info('ingest reachable again', { queued: queue.depth });
+        this.#backoff.reset();
+        this.#backoffUntil = 0;
+        this.#lastPushAt = now;
+        this.#sendLatencyMs = outcome.latencyMs;
+        const hint = outcome.response?.cadence;
+        if (hint && JSON.stringify(hint) !== JSON.stringify(this.cadence)) {
+          this.#log.info(hint.live ? 'live view open: collecting every second' : 'cadence from server', {
+            collectMs: hint.collectIntervalMs,
+            pushMs: hint.pushIntervalMs,
+          });
+          this.cadence = hint;
+        }
+        return true;
+      }
+      case 'retry': {
+        await this.#persist(batch.seq);
+        const delayMs = this.#backoff.next(outcome.retryAfterMs);
+        this.#backoffUntil = now + delayMs;
+        this.#recordError(now, outcome.code, outcome.message, outcome.status);
+        this.#log.warn(`push failed, retrying in ${Math.round(delayMs)} ms`, {
+          status: outcome.status,
+          code: outcome.code,
+          attempt: this.#backoff.attempts,
+          queued: queue.depth,
+        });
+        return false;
+      }
+      case 'unauthorized': {
+        await this.#persist(batch.seq);
+        const delayMs = this.#backoff.longest();
+        this.#backoffUntil = now + delayMs;
+        this.#recordError(now, outcome.code, outcome.message, outcome.status);
+        this.#log.error(
+          `the server refused this host's signature (${outcome.code}): ${outcome.message}. ` +
+            'Check the system clock; if the host was deleted, enroll again. Batches are kept.',
+          { retryInMs: delayMs },
+        );
+        return false;
+      }
+      case 'rejected': {
+        // Retrying the same bytes can only fail the same way: drop this batch, keep the others going.
+        await queue.remove(batch.seq);
+        this.#recordError(now, outcome.code, outcome.message, outcome.status);
+        this.#log.error(`batch refused by the server (${outcome.status} ${outcome.code}): ${outcome.message}`, {
+          seq: batch.seq,
+          batchId: batch.batchId,
+          path: outcome.path,
+        });
+        return true;
+      }
+      case 'revoked': {
+        await this.#persist(batch.seq);
+        this.#recordError(now, outcome.code, outcome.message, outcome.status);
+        this.#exit = { kind: 'revoked', code: outcome.code, message: outcome.message };
+        this.#log.error(
+          `this host was revoked in Pulsewire (${outcome.code}): ${outcome.message}. ` +
+            'The agent stops; enroll the machine again to resume.',
+        );
+        this.stop();
+        return false;
+      }
+    }
+  }
+
+  async #persist(seq: number): Promise<void> {
+    await (this.#queue as BatchQueue).persist(seq).catch((error) => {
+      this.#log.error(`cannot write to the spool: ${errorMessage(error)}`);
+    });
+  }
+
+  #recordError(at: number, code: string, message: string, status?: number) {
+    this.#lastError = { at, code, message: message.slice(0, 500), ...(status !== undefined ? { status } : {}) };
+  }
+
+  async #shutdown(): Promise<void> {
+    const queue = this.#queue;
+    if (queue) {
+      if (this.#exit.kind === 'stopped') {
+        await this.#cut(this.#clock.now()).catch((error) => this.#log.error(`final batch: ${errorMessage(error)}`));
+        if (queue.depth > 0 && this.#clock.now() >= this.#backoffUntil) {
+          this.state = 'pushing';
+          const budget = this.#o.shutdownBudgetMs ?? 5000;
+          await Promise.race([this.#deliver(50), systemClock.sleep(budget)]);
+        }
+      }
+      this.state = 'stopping';
+      await queue.persistAll().catch((error) => this.#log.error(`cannot write to the spool: ${errorMessage(error)}`));
+      if (queue.depth > 0) this.#log.info(`${queue.depth} batches kept in the spool for the next start`);
+    }
+    await this.#client?.close().catch(() => undefined);
+    await this.#o.collector.close();
+    this.state = 'stopped';
+    await this.#writeStatus();
+  }
+
+  async #writeStatus(): Promise<void> {
+    const queue = this.#queue;
+    await writeStatus(this.#o.stateDir, {
+      pid: process.pid,
+      state: this.state,
+      hostId: this.#o.hostId,
+      startedAt: this.#startedAt,
+      updatedAt: this.#clock.now(),
+      ...(this.#lastPushAt !== undefined ? { lastPushAt: this.#lastPushAt } : {}),
+      ...(this.#lastError ? { lastError: this.#lastError } : {}),
+      queueDepth: queue?.depth ?? 0,
+      spoolDepth: queue?.spoolDepth ?? 0,
+      droppedBatches: queue?.dropped ?? 0,
+      cadence: this.cadence,
+      collectorsFailing: Object.fromEntries(this.#o.collector.failures()),
+    }).catch((error) => this.#log.debug(`status file: ${errorMessage(error)}`));
+  }
+}

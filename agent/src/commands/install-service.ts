@@ -1,0 +1,64 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, type ResolvedConfig } from '../config/load.ts';
+import { EXIT_CONFIG, EXIT_REVOKED } from '../exit-codes.ts';
+
+export const DEFAULT_UNIT_PATH = '/etc/systemd/system/pulsewire-agent.service';
+const CLI_PATH = fileURLToPath(new URL('../cli.ts', import.meta.url));
+
+export function systemdUnit(
+  config: ResolvedConfig,
+  options: { user?: string; node?: string; cli?: string } = {},
+): string {
+  const exec = [options.node ?? process.execPath, options.cli ?? CLI_PATH, 'run', '--config', config.path];
+  const quoted = exec.map((part) => (/[\s"\\]/.test(part) ? JSON.stringify(part) : part)).join(' ');
+  return `[Unit]
+Description=Pulsewire monitoring agent
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+Type=simple
+ExecStart=${quoted}
+${options.user ? `User=${options.user}\n` : ''}# SIGTERM pushes what it can and spools the rest; give it time to do so.
+KillSignal=SIGTERM
+TimeoutStopSec=30
+Restart=on-failure
+RestartSec=5
+# A bad config or a revoked host will not get better by restarting.
+RestartPreventExitStatus=${EXIT_CONFIG} ${EXIT_REVOKED}
+NoNewPrivileges=yes
+ProtectSystem=full
+ReadWritePaths=${config.stateDir}
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+/** Writes the unit (to `unitPath`, overridable for tests) and says what to do next; it does not run systemctl. */
+export async function installService(
+  config: ResolvedConfig,
+  options: { unitPath?: string; user?: string },
+  out: (line: string) => void,
+): Promise<void> {
+  if (!config.exists || !config.hostId) {
+    throw new ConfigError(`Enroll first: no enrolled config at ${config.path} (pulsewire-agent enroll --key …).`);
+  }
+  const unitPath = options.unitPath ?? DEFAULT_UNIT_PATH;
+  const unit = systemdUnit(config, options.user ? { user: options.user } : {});
+  await mkdir(path.dirname(unitPath), { recursive: true });
+  await mkdir(config.stateDir, { recursive: true, mode: 0o700 });
+  await writeFile(unitPath, unit, { mode: 0o644 });
+  out(`Wrote the systemd unit ${unitPath}:`);
+  out(
+    `  runs   ${unit
+      .split('\n')
+      .find((line) => line.startsWith('ExecStart='))
+      ?.slice('ExecStart='.length)}`,
+  );
+  out(`  state  ${config.stateDir}`);
+  out('Start it now and at every boot:');
+  out(`  sudo systemctl daemon-reload && sudo systemctl enable --now ${path.basename(unitPath)}`);
+}

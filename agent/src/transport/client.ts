@@ -1,0 +1,130 @@
+import { ApiErrorBody, type HostKey, IngestResponse, signIngestRequest } from '@pulsewire/protocol';
+import { Pool } from 'undici';
+import { AGENT_VERSION } from '../version.ts';
+import { parseRetryAfter } from './backoff.ts';
+
+export interface ServerError {
+  status: number;
+  code: string;
+  message: string;
+  path?: string;
+}
+
+/**
+ * What one delivery attempt came to, and so what the agent does next:
+ * - delivered: forget the batch (a duplicate was already stored: also delivered);
+ * - retry: the server or the network had a problem; try again after a backoff (or Retry-After);
+ * - rejected: the server will never accept these bytes (400/409/413/422): drop the batch, log the code;
+ * - unauthorized: our signature or clock is wrong (401); keep the batch, retry rarely, tell the user;
+ * - revoked: this host or its key was revoked (403); the agent stops.
+ */
+export type SendOutcome =
+  | { kind: 'delivered'; response: IngestResponse | undefined; latencyMs: number }
+  | { kind: 'retry'; status?: number; code: string; message: string; retryAfterMs?: number }
+  | ({ kind: 'rejected' | 'unauthorized' | 'revoked' } & ServerError);
+
+export interface IngestClientOptions {
+  ingestUrl: string;
+  hostId: string;
+  privateKey: HostKey;
+  connectTimeoutMs?: number;
+  /** Time allowed for the response headers and then for its body. */
+  requestTimeoutMs?: number;
+  now?: () => number;
+}
+
+export interface OutgoingBatch {
+  seq: number;
+  batchId: string;
+  /** gzip'd JSON, signed as is. */
+  body: Uint8Array<ArrayBuffer>;
+}
+
+async function readError(status: number, text: string): Promise<ServerError> {
+  try {
+    const parsed = ApiErrorBody.safeParse(JSON.parse(text));
+    if (parsed.success) {
+      const { code, message, path } = parsed.data.error;
+      return { status, code, message, ...(path ? { path } : {}) };
+    }
+  } catch {
+    // Not JSON: a proxy's HTML error page, typically.
+  }
+  return { status, code: `http_${status}`, message: text.slice(0, 200) || `HTTP ${status}` };
+}
+
+/** Signed, gzip'd batch delivery over one keep-alive connection pool to the ingest origin. */
+export class IngestClient {
+  readonly #url: URL;
+  readonly #pool: Pool;
+  readonly #options: IngestClientOptions;
+
+  constructor(options: IngestClientOptions) {
+    this.#options = options;
+    this.#url = new URL(options.ingestUrl);
+    const timeout = options.requestTimeoutMs ?? 30_000;
+    this.#pool = new Pool(this.#url.origin, {
+      connections: 2,
+      connect: { timeout: options.connectTimeoutMs ?? 10_000 },
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+      keepAliveTimeout: 60_000,
+    });
+  }
+
+  async send(batch: OutgoingBatch): Promise<SendOutcome> {
+    const now = this.#options.now ?? Date.now;
+    const signature = await signIngestRequest({
+      privateKey: this.#options.privateKey,
+      hostId: this.#options.hostId,
+      batchId: batch.batchId,
+      seq: batch.seq,
+      body: batch.body,
+      timestamp: now(),
+    });
+    const started = performance.now();
+    let status: number;
+    let text: string;
+    let retryAfter: string | string[] | undefined;
+    try {
+      const response = await this.#pool.request({
+        method: 'POST',
+        path: this.#url.pathname + this.#url.search,
+        headers: {
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+          'user-agent': `pulsewire-agent/${AGENT_VERSION}`,
+          ...signature,
+        },
+        body: batch.body,
+      });
+      status = response.statusCode;
+      retryAfter = response.headers['retry-after'];
+      text = await response.body.text();
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? 'network_error';
+      return { kind: 'retry', code, message: (error as Error).message };
+    }
+    const latencyMs = performance.now() - started;
+    if (status >= 200 && status < 300) {
+      let response: IngestResponse | undefined;
+      try {
+        const parsed = IngestResponse.safeParse(JSON.parse(text));
+        if (parsed.success) response = parsed.data;
+      } catch {
+        // Stored is stored: a body we cannot read only costs us the cadence hint.
+      }
+      return { kind: 'delivered', response, latencyMs };
+    }
+    const error = await readError(status, text);
+    if (status === 401) return { kind: 'unauthorized', ...error };
+    if (status === 403) return { kind: 'revoked', ...error };
+    if (status === 400 || status === 409 || status === 413 || status === 422) return { kind: 'rejected', ...error };
+    const retryAfterMs = parseRetryAfter(retryAfter, now());
+    return { kind: 'retry', ...error, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+}

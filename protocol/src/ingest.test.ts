@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AppEvent,
+  CustomMetric,
+  EnrollRequest,
+  EnrollResponse,
+  IngestBatch,
+  IngestResponse,
+  MAX_SAMPLES_PER_BATCH,
+  Sample,
+} from './ingest.ts';
+
+const TS = 1_800_000_000_000;
+
+const fullSample = {
+  ts: TS,
+  cpu: { total: 12.5, user: 8, system: 3, iowait: 1, steal: 0.5, perCore: [10, 15], freqMhz: 2900 },
+  load: { 1: 0.5, 5: 0.4, 15: 0.3 },
+  memory: { total: 8e9, used: 2e9, available: 6e9, cached: 1e9, swapTotal: 0, swapUsed: 0 },
+  disks: [{ mount: '/', fs: '/dev/vda', type: 'ext4', size: 1e11, used: 2e10, usedPct: 20 }],
+  diskIo: { readBytesPerSec: 100, writeBytesPerSec: 200, readOpsPerSec: 1, writeOpsPerSec: 2 },
+  net: [
+    {
+      iface: 'eth0',
+      rxBytesPerSec: 10,
+      txBytesPerSec: 20,
+      rxPacketsPerSec: 1,
+      txPacketsPerSec: 2,
+      rxErrors: 0,
+      txErrors: 0,
+      rxTotal: 1e6,
+      txTotal: 2e6,
+    },
+  ],
+  gpus: [{ index: 0, name: 'NVIDIA H100', driver: '550.1', utilPct: 50, memUsed: 1e9, memTotal: 8e10, tempC: 40 }],
+  containers: [{ id: 'abc123def456', name: 'web', image: 'nginx', state: 'running', cpuPct: 150, pids: 3 }],
+  processes: {
+    total: 100,
+    running: 1,
+    sleeping: 99,
+    blocked: 0,
+    topCpu: [{ pid: 1, name: 'init', cpuPct: 0.1, memBytes: 1000 }],
+    topMem: [],
+  },
+  temps: [{ label: 'cpu', c: 45 }],
+  agent: { cpuPct: 0.2, rssBytes: 5e7, queueDepth: 0, spoolDepth: 0, sendLatencyMs: 12 },
+};
+
+const batch = {
+  batch_id: '0b7f4f0e-54a7-4a53-9f0c-6a0d9d1b2c3d',
+  seq: 1,
+  host_id: 'h_1',
+  sent_at: TS,
+  samples: [fullSample],
+  metrics: [
+    { name: 'jobs.done', kind: 'counter', value: 3, ts: TS, labels: { queue: 'default' } },
+    { name: 'latency', kind: 'histogram', ts: TS, hist: { count: 2, sum: 3, min: 1, max: 2, p50: 1, p90: 2, p99: 2 } },
+  ],
+  events: [{ ts: TS, kind: 'job.progress', id: 'job-1', progress: 0.5 }],
+};
+
+describe('ingest schemas', () => {
+  it('accepts a full batch', () => {
+    expect(IngestBatch.safeParse(batch).success).toBe(true);
+  });
+
+  it('accepts a sample with every section left out', () => {
+    expect(Sample.parse({ ts: TS })).toEqual({ ts: TS });
+  });
+
+  it('rejects seconds where milliseconds are expected', () => {
+    expect(Sample.safeParse({ ts: 1_800_000_000 }).success).toBe(false);
+  });
+
+  it('rejects non-finite and out-of-range numbers', () => {
+    const bad = [
+      { ...fullSample, cpu: { ...fullSample.cpu, total: 101 } },
+      { ...fullSample, cpu: { ...fullSample.cpu, user: Number.NaN } },
+      { ...fullSample, memory: { ...fullSample.memory, used: Number.POSITIVE_INFINITY } },
+      { ...fullSample, disks: [{ ...fullSample.disks[0], used: -1 }] },
+    ];
+    for (const sample of bad) expect(Sample.safeParse(sample).success).toBe(false);
+  });
+
+  it('bounds the batch size and array lengths', () => {
+    const tooMany = { ...batch, samples: Array.from({ length: MAX_SAMPLES_PER_BATCH + 1 }, () => ({ ts: TS })) };
+    expect(IngestBatch.safeParse(tooMany).success).toBe(false);
+    const cores = { ...fullSample, cpu: { ...fullSample.cpu, perCore: Array.from({ length: 1025 }, () => 1) } };
+    expect(Sample.safeParse(cores).success).toBe(false);
+  });
+
+  it('requires a uuid batch id, a positive seq and some content', () => {
+    expect(IngestBatch.safeParse({ ...batch, batch_id: 'x' }).success).toBe(false);
+    expect(IngestBatch.safeParse({ ...batch, seq: 0 }).success).toBe(false);
+    const empty = IngestBatch.safeParse({ ...batch, samples: [], metrics: [], events: [] });
+    expect(empty.success).toBe(false);
+  });
+
+  it('checks custom metrics per kind', () => {
+    expect(CustomMetric.safeParse({ name: 'a', kind: 'gauge', value: 1, ts: TS }).success).toBe(true);
+    expect(CustomMetric.safeParse({ name: 'a', kind: 'histogram', value: 1, ts: TS }).success).toBe(false);
+    expect(CustomMetric.safeParse({ name: 'a', kind: 'summary', value: 1, ts: TS }).success).toBe(false);
+    expect(CustomMetric.safeParse({ name: 'has space', kind: 'gauge', value: 1, ts: TS }).success).toBe(false);
+    const labels = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, 'v']));
+    expect(CustomMetric.safeParse({ name: 'a', kind: 'gauge', value: 1, ts: TS, labels }).success).toBe(false);
+  });
+
+  it('checks application events', () => {
+    expect(AppEvent.safeParse({ ts: TS, kind: 'job.failed', id: 'j', message: 'boom' }).success).toBe(true);
+    expect(AppEvent.safeParse({ ts: TS, kind: 'job.progress', id: 'j', progress: 1.5 }).success).toBe(false);
+    expect(AppEvent.safeParse({ ts: TS, kind: 'job.progress', id: '' }).success).toBe(false);
+  });
+
+  it('describes enrollment and the ingest response', () => {
+    const facts = {
+      os: 'Debian GNU/Linux 12',
+      kernel: '6.1.0',
+      arch: 'x64',
+      cpuModel: 'AMD EPYC',
+      cores: 2,
+      memTotal: 8e9,
+      bootTime: TS,
+      hostname: 'vm',
+    };
+    const enroll = EnrollRequest.parse({
+      publicKey: 'A'.repeat(43),
+      machineId: 'abc',
+      hostname: 'vm',
+      facts,
+      agentVersion: '0.1.0',
+    });
+    expect(enroll.labels).toEqual({});
+    expect(EnrollRequest.safeParse({ ...enroll, publicKey: 'A'.repeat(44) }).success).toBe(false);
+    const cadence = { collectIntervalMs: 10_000, pushIntervalMs: 30_000, live: false };
+    expect(EnrollResponse.safeParse({ hostId: 'h', ingestUrl: 'https://x/api/v1/ingest', cadence }).success).toBe(true);
+    expect(IngestResponse.safeParse({ accepted: 3, duplicate: false, cadence }).success).toBe(true);
+    expect(
+      IngestResponse.safeParse({ accepted: 3, duplicate: false, cadence: { ...cadence, collectIntervalMs: 10 } })
+        .success,
+    ).toBe(false);
+  });
+});

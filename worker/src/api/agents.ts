@@ -1,0 +1,139 @@
+import { createRoute } from '@hono/zod-openapi';
+import {
+  ApiErrorBody,
+  type Cadence,
+  EnrollRequest,
+  EnrollResponse,
+  INGEST_PATH,
+  IngestBatch,
+  IngestResponse,
+  MAX_INGEST_BODY_BYTES,
+  MAX_INGEST_DECODED_BYTES,
+} from '@pulsewire/protocol';
+import { sql } from 'drizzle-orm';
+import type { Context } from 'hono';
+import { hosts } from '../db/schema.ts';
+import { parseConfig } from '../env.ts';
+import type { AppEnv } from '../http/app-env.ts';
+import { db } from '../http/database.ts';
+import { HttpError } from '../http/errors.ts';
+import { jsonRoute, router } from '../http/route.ts';
+import { decodeBody, parseJson, readBody } from '../ingest/body.ts';
+import { authenticateHost, authenticateIngestKey } from '../ingest/host-auth.ts';
+import { storeBatch } from '../ingest/store.ts';
+import { enforceRateLimit, RATE_LIMITS } from '../limits/rate-limit.ts';
+import { publicOrigin } from './auth.ts';
+
+const tags = ['agents'];
+const errorContent = { 'application/json': { schema: ApiErrorBody } };
+
+function idleCadence(c: Context<AppEnv>): Cadence {
+  const config = parseConfig(c.env);
+  return { collectIntervalMs: config.INGEST_IDLE_COLLECT_MS, pushIntervalMs: config.INGEST_IDLE_PUSH_MS, live: false };
+}
+
+function tenantObject(c: Context<AppEnv>, tenantId: string) {
+  return c.env.TENANT.get(c.env.TENANT.idFromName(tenantId));
+}
+
+const ingestRoute = createRoute({
+  method: 'post',
+  path: '/ingest',
+  tags,
+  summary: 'Push a signed batch of samples, metrics and events (agents only)',
+  description:
+    'Body: an IngestBatch as JSON, optionally `Content-Encoding: gzip`. Authenticated by an Ed25519 signature ' +
+    'over version, host id, timestamp, batch id and the SHA-256 of the exact body bytes (headers ' +
+    '`x-pulsewire-host`, `x-pulsewire-timestamp`, `x-pulsewire-batch`, `x-pulsewire-signature`). ' +
+    'A repeated batch_id is acknowledged and stored once.',
+  // No `request.body` here on purpose: a declared body is parsed by the validator, and the signature must be
+  // checked over the raw (possibly gzip'd) bytes before anything parses them. The handler validates IngestBatch.
+  responses: {
+    200: { description: 'Stored (or already stored)', content: { 'application/json': { schema: IngestResponse } } },
+    400: { description: 'Malformed body', content: errorContent },
+    401: { description: 'Bad or absent signature, unknown host, stale timestamp', content: errorContent },
+    403: { description: 'Revoked host', content: errorContent },
+    409: { description: 'Sequence number reused by another batch', content: errorContent },
+    413: { description: 'Body too large', content: errorContent },
+    422: { description: 'Schema violation; `path` names the first bad field', content: errorContent },
+    429: { description: 'Too many batches for this host', content: errorContent },
+  },
+});
+
+export const agentRoutes = router()
+  .openapi(
+    jsonRoute({
+      method: 'post',
+      path: '/agents/enroll',
+      summary: 'Register a machine: its public key and facts, with an ingest API key as bearer',
+      tags,
+      body: EnrollRequest,
+      response: EnrollResponse,
+      status: 200,
+    }),
+    async (c) => {
+      const input = c.req.valid('json');
+      const database = db(c);
+      const key = await authenticateIngestKey(database, c.req.header('Authorization'));
+      await enforceRateLimit(c.env, RATE_LIMITS.enroll, [`enroll:${key.id}`]);
+      // The same machine enrolling again keeps its host (and history); its key pair is replaced.
+      const [host] = await database
+        .insert(hosts)
+        .values({
+          tenantId: key.tenantId,
+          machineId: input.machineId,
+          name: input.name ?? input.hostname,
+          publicKey: input.publicKey,
+          labels: input.labels,
+          facts: input.facts,
+          agentVersion: input.agentVersion,
+          enrolledWithKeyId: key.id,
+        })
+        .onConflictDoUpdate({
+          target: [hosts.tenantId, hosts.machineId],
+          set: {
+            name: input.name ?? sql`${hosts.name}`,
+            publicKey: input.publicKey,
+            labels: input.labels,
+            facts: input.facts,
+            agentVersion: input.agentVersion,
+            enrolledWithKeyId: key.id,
+          },
+        })
+        .returning({ id: hosts.id, revokedAt: hosts.revokedAt });
+      if (!host) throw new Error('host upsert returned nothing');
+      if (host.revokedAt)
+        throw new HttpError(403, 'host_revoked', 'This machine was revoked; an admin must restore it');
+      return c.json(
+        {
+          hostId: host.id,
+          tenantId: key.tenantId,
+          ingestUrl: `${publicOrigin(c)}${INGEST_PATH}`,
+          cadence: idleCadence(c),
+        },
+        200,
+      );
+    },
+  )
+  .openapi(ingestRoute, async (c) => {
+    const database = db(c);
+    const raw = await readBody(c.req.raw, MAX_INGEST_BODY_BYTES);
+    const host = await authenticateHost(database, c.req.raw.headers, raw);
+    await enforceRateLimit(c.env, RATE_LIMITS.ingest, [`ingest:${host.id}`]);
+    const decoded = await decodeBody(raw, c.req.header('Content-Encoding') ?? null, MAX_INGEST_DECODED_BYTES);
+    const parsed = IngestBatch.safeParse(parseJson(decoded));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const path = issue?.path.map(String).join('.') ?? '';
+      throw new HttpError(422, 'validation_failed', `${path || 'batch'}: ${issue?.message ?? 'invalid'}`, { path });
+    }
+    const batch = parsed.data;
+    if (batch.host_id !== host.id || batch.batch_id !== c.req.header('x-pulsewire-batch')) {
+      throw new HttpError(400, 'bad_request', 'host_id and batch_id in the body must match the signed headers');
+    }
+    const result = await storeBatch(database, host.tenantId, host.id, batch);
+    const idle = idleCadence(c);
+    const newest = batch.samples.reduce((max, s) => Math.max(max, s.ts), 0);
+    const cadence = result.duplicate ? idle : await tenantObject(c, host.tenantId).recordBatch(host.id, newest, idle);
+    return c.json({ accepted: result.accepted, duplicate: result.duplicate, cadence }, 200);
+  });
