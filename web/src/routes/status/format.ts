@@ -1,4 +1,5 @@
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+const date = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
 const time = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
 
 /** `3.4 ms`, `27 ms`: one decimal below 10 ms, whole milliseconds above. */
@@ -12,4 +13,9 @@ export function formatDateTime(iso: string | Date): string {
 
 export function formatTime(date: Date): string {
   return time.format(date);
+}
+
+/** `Nov 22, 2026`: for tables, where the time of day is noise (the full time goes in a tooltip). */
+export function formatDate(iso: string | Date): string {
+  return date.format(typeof iso === 'string' ? new Date(iso) : iso);
 }

@@ -1,21 +1,50 @@
 import type { LucideProps } from '@lucide/svelte';
 import Bell from '@lucide/svelte/icons/bell';
+import Building2 from '@lucide/svelte/icons/building-2';
 import HeartPulse from '@lucide/svelte/icons/heart-pulse';
+import Inbox from '@lucide/svelte/icons/inbox';
+import KeyRound from '@lucide/svelte/icons/key-round';
 import Server from '@lucide/svelte/icons/server';
-import Settings from '@lucide/svelte/icons/settings';
+import UserRound from '@lucide/svelte/icons/user-round';
+import type { Role } from '@pulsewire/protocol';
 import type { Component } from 'svelte';
+
+/** Dashboard pages the navigation links to. */
+export type NavHref = '/status' | '/settings/account' | '/settings/organization' | '/settings/api-keys' | '/dev/outbox';
 
 export interface NavItem {
   label: string;
   /** Route of a page that exists; `undefined` for sections that are not built yet (shown as "Soon"). */
-  href: '/status' | undefined;
+  href: NavHref | undefined;
   icon: Component<LucideProps>;
+  /** `data-testid` of the link. */
+  testid?: string;
+  /** Least role that may open it; hidden from others. */
+  minRole?: Role;
 }
 
-/** Sidebar sections. Only Status exists so far; the others are shown as upcoming and are not links. */
+/** Monitoring sections: public status, and the ones still to come (not links). */
 export const navItems: readonly NavItem[] = [
-  { label: 'Status', href: '/status', icon: HeartPulse },
+  { label: 'Status', href: '/status', icon: HeartPulse, testid: 'nav-status' },
   { label: 'Hosts', href: undefined, icon: Server },
   { label: 'Alerts', href: undefined, icon: Bell },
-  { label: 'Settings', href: undefined, icon: Settings },
 ];
+
+/** Settings of the signed-in user and their organisation. */
+export const settingsItems: readonly NavItem[] = [
+  { label: 'Account', href: '/settings/account', icon: UserRound, testid: 'nav-account' },
+  { label: 'Organisation', href: '/settings/organization', icon: Building2, testid: 'nav-organization' },
+  { label: 'API keys', href: '/settings/api-keys', icon: KeyRound, testid: 'nav-api-keys', minRole: 'admin' },
+];
+
+/** Local mode only: the mail the stack would have sent. */
+export const devItems: readonly NavItem[] = [
+  { label: 'Dev outbox', href: '/dev/outbox', icon: Inbox, testid: 'nav-dev-outbox' },
+];
+
+const rank: Record<Role, number> = { viewer: 0, admin: 1, owner: 2 };
+
+/** The items a member with `role` may see. */
+export function visibleItems(items: readonly NavItem[], role: Role | undefined): NavItem[] {
+  return items.filter((item) => !item.minRole || (role !== undefined && rank[role] >= rank[item.minRole]));
+}
