@@ -8,6 +8,7 @@ import type { Clock } from './clock.ts';
 import { SampleCollector } from './collectors/index.ts';
 import { IntakeBuffer } from './intake/aggregator.ts';
 import { memoryLogger } from './log.ts';
+import { SampleJournal } from './spool/journal.ts';
 import { type IngestServer, startIngestServer } from './test/ingest-server.ts';
 import { Backoff } from './transport/backoff.ts';
 
@@ -167,6 +168,28 @@ describe('agent', () => {
     expect(new Set(server.received.map((b) => b.batch_id)).size).toBe(server.received.length);
     // The restarted agent continues the sequence instead of reusing numbers.
     expect(Math.max(...server.received.map((b) => b.seq))).toBeGreaterThan(seqs[0] ?? 0);
+    expect(server.violations).toEqual([]);
+  });
+
+  it('after a kill -9, sends the samples collected since the last durable batch, and forgets them once sent', async () => {
+    // What a run killed between collecting and pushing leaves: journaled samples, no batch, no spool file.
+    const t0 = Date.now() - 60_000;
+    const crashed = await SampleJournal.open(path.join(stateDir, 'journal'));
+    for (const offset of [0, 10_000, 20_000]) {
+      await crashed.journal.append({ ts: t0 + offset, load: { 1: 100 + offset / 10_000, 5: 0, 15: 0 } });
+    }
+    await crashed.journal.close(); // releases the descriptor only; the lines are already on disk
+
+    const { agent, log } = makeAgent(virtualClock());
+    server.onBatch(() => agent.stop());
+    await agent.run();
+    const delivered = server.received.flatMap((b) => b.samples.map((s) => s.ts));
+    expect(delivered).toEqual(expect.arrayContaining([t0, t0 + 10_000, t0 + 20_000]));
+    expect(log.lines.some((line) => line.includes('recovered 3 samples'))).toBe(true);
+    // Delivered: the next start has nothing to recover.
+    const after = await SampleJournal.open(path.join(stateDir, 'journal'));
+    expect(after.recovered).toEqual([]);
+    await after.journal.close();
     expect(server.violations).toEqual([]);
   });
 });

@@ -12,6 +12,7 @@ import { type Clock, systemClock } from './clock.ts';
 import type { SampleCollector } from './collectors/index.ts';
 import type { IntakeBuffer } from './intake/aggregator.ts';
 import { errorMessage, type Logger } from './log.ts';
+import { SampleJournal } from './spool/journal.ts';
 import { BatchQueue, type QueueLimits } from './spool/queue.ts';
 import { SeqCounter } from './spool/seq.ts';
 import { Spool } from './spool/spool.ts';
@@ -66,6 +67,7 @@ export class Agent {
   readonly #backoff: Backoff;
   readonly #abort = new AbortController();
   #queue?: BatchQueue;
+  #journal?: SampleJournal;
   #seq?: SeqCounter;
   #client?: IngestClient;
   #pending: Sample[] = [];
@@ -110,6 +112,12 @@ export class Agent {
       now: () => this.#clock.now(),
     });
     if (spool.depth > 0) this.#log.info(`spool holds ${spool.depth} batches from before; sending newest first`);
+    const { journal, recovered } = await SampleJournal.open(`${this.#o.stateDir}/journal`);
+    this.#journal = journal;
+    if (recovered.length > 0) {
+      this.#pending.push(...recovered.slice(-MAX_PENDING_SAMPLES));
+      this.#log.info(`recovered ${recovered.length} samples collected before an unclean stop; sending them next`);
+    }
     if (this.#o.facts) {
       this.#factsToSend = await this.#o.facts().catch((error) => {
         this.#log.warn(`host facts unavailable: ${errorMessage(error)}`);
@@ -182,11 +190,27 @@ export class Agent {
     const sample = await this.#o.collector.collect(now);
     this.#pending.push(sample);
     if (this.#pending.length > MAX_PENDING_SAMPLES) this.#pending.shift();
+    await this.#journal?.append(sample).catch((error) => this.#journalFailed(error));
+  }
+
+  #journalWarned = false;
+  #journalFailed(error: unknown): void {
+    if (this.#journalWarned) return;
+    this.#journalWarned = true;
+    this.#log.error(`cannot write the sample journal (a kill -9 may lose recent samples): ${errorMessage(error)}`);
+  }
+
+  /** Forgets journaled samples once every batch cut from them is delivered or spooled. */
+  async #releaseJournal(): Promise<void> {
+    const journal = this.#journal;
+    if (!journal?.holdsCut || (this.#queue?.memoryOnly ?? 0) > 0) return;
+    await journal.release().catch((error) => this.#journalFailed(error));
   }
 
   /** Turns pending samples, application metrics/events and facts into queued batches. */
   async #cut(now: number): Promise<void> {
     const intake = this.#o.intake?.flush(now) ?? { metrics: [], events: [] };
+    if (this.#pending.length > 0) await this.#journal?.seal().catch((error) => this.#journalFailed(error));
     const chunks = splitContent({
       samples: this.#pending,
       metrics: intake.metrics,
@@ -207,6 +231,7 @@ export class Agent {
       // While the server is failing, a batch cut now will wait a while: make it durable at once.
       if (this.#backoff.attempts > 0) await this.#persist(seq);
     }
+    await this.#releaseJournal();
   }
 
   /** Sends waiting batches newest first, up to `limit`; stops at the first failure. */
@@ -222,6 +247,7 @@ export class Agent {
       const keepGoing = await this.#handle(batch, outcome);
       if (!keepGoing) break;
     }
+    await this.#releaseJournal();
     await this.#writeStatus();
   }
 
@@ -320,7 +346,9 @@ export class Agent {
       this.state = 'stopping';
       await queue.persistAll().catch((error) => this.#log.error(`cannot write to the spool: ${errorMessage(error)}`));
       if (queue.depth > 0) this.#log.info(`${queue.depth} batches kept in the spool for the next start`);
+      await this.#releaseJournal();
     }
+    await this.#journal?.close().catch(() => undefined);
     await this.#client?.close().catch(() => undefined);
     await this.#o.collector.close();
     this.state = 'stopped';

@@ -54,6 +54,13 @@ export class BatchQueue {
     return this.#spool.depth;
   }
 
+  /** Batches that exist only in memory: not delivered and not yet written to the spool. */
+  get memoryOnly(): number {
+    let count = 0;
+    for (const item of this.#pending.values()) if (!item.onDisk) count++;
+    return count;
+  }
+
   /** Batches dropped because the spool was full, since start. */
   get dropped(): number {
     return this.#dropped;
