@@ -3,7 +3,9 @@
  * process on Ctrl-C.
  */
 import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { type Demo, startDemo } from './demo.ts';
 import { startDevStack } from './dev-stack.ts';
 import { PortInUseError } from './ports.ts';
 import { REPO_ROOT } from './worker-process.ts';
@@ -12,6 +14,7 @@ const { values } = parseArgs({
   options: {
     port: { type: 'string', default: process.env.PORT ?? '8787' },
     'skip-build': { type: 'boolean', default: false },
+    'no-demo': { type: 'boolean', default: false },
   },
 });
 const port = Number(values.port);
@@ -43,13 +46,31 @@ try {
   process.exit(1);
 }
 
+let demo: Demo | undefined;
+if (!values['no-demo']) {
+  console.log('› signing in the demo account and enrolling this machine’s agent…');
+  try {
+    demo = await startDemo({ url: stack.url, dataDir: path.join(REPO_ROOT, '.data'), repoRoot: REPO_ROOT });
+  } catch (error) {
+    // The service itself is up; say why the demo is missing and keep serving.
+    console.error('✖ the demo account or agent could not be set up:', error instanceof Error ? error.message : error);
+  }
+}
+
 console.log(`
   Pulsewire is running.
 
     Dashboard   ${stack.url}/
     API         ${stack.url}/api/v1/health
     Postgres    ${stack.database.kind === 'embedded' ? `${stack.database.databaseUrl} (embedded)` : 'DATABASE_URL'}
-
+${
+  demo
+    ? `
+    Demo login  ${demo.email} / ${demo.password}
+    Agent       this machine (${demo.hostName}) reports to the demo account; log in ${path.relative(process.cwd(), demo.agentLog)}
+`
+    : ''
+}
   Press Ctrl-C to stop.
 `);
 
@@ -58,6 +79,7 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   console.log(`\n› ${signal}: stopping…`);
+  await demo?.stop();
   await stack.stop();
   process.exit(0);
 }
@@ -66,5 +88,7 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 stack.worker.child.once('exit', (code) => {
   if (stopping) return;
   console.error(`✖ wrangler dev exited (code ${code}); stopping the rest.`);
-  void stack.database.stop().then(() => process.exit(1));
+  void Promise.resolve(demo?.stop())
+    .then(() => stack.database.stop())
+    .then(() => process.exit(1));
 });
