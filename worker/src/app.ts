@@ -10,6 +10,7 @@ import { invitationRoutes } from './api/invitations.ts';
 import { keyRoutes } from './api/keys.ts';
 import { memberRoutes } from './api/members.ts';
 import { organizationRoutes } from './api/organizations.ts';
+import { streamRoutes } from './api/stream.ts';
 import type { AppEnv } from './http/app-env.ts';
 import { csrfProtection } from './http/csrf.ts';
 import { closeDatabase } from './http/database.ts';
@@ -37,6 +38,7 @@ export function createApp() {
   api.route('/', keyRoutes);
   api.route('/', agentRoutes);
   api.route('/', hostRoutes);
+  api.route('/', streamRoutes);
   api.route('/', devOutboxRoutes);
   api.doc31('/openapi.json', {
     openapi: '3.1.0',

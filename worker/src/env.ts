@@ -16,6 +16,8 @@ export interface Env {
   PUBLIC_URL?: string;
   INGEST_IDLE_COLLECT_MS?: string;
   INGEST_IDLE_PUSH_MS?: string;
+  STREAM_MAX_CONNECTIONS_PER_TENANT?: string;
+  STREAM_MAX_CONNECTIONS_PER_USER?: string;
 }
 
 const ConfigSchema = z.object({
@@ -42,6 +44,10 @@ const ConfigSchema = z.object({
   /** Idle cadence told to agents nobody watches live: the service's cost/freshness trade-off. */
   INGEST_IDLE_COLLECT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(10_000),
   INGEST_IDLE_PUSH_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+  /** Live dashboard sockets (`GET /api/v1/stream`) one organisation may hold open at once. */
+  STREAM_MAX_CONNECTIONS_PER_TENANT: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  /** Live dashboard sockets one user (or one read API key) may hold open at once. */
+  STREAM_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(50),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -66,6 +72,8 @@ export function parseConfig(env: Env): Config {
     PUBLIC_URL: env.PUBLIC_URL || undefined,
     INGEST_IDLE_COLLECT_MS: env.INGEST_IDLE_COLLECT_MS || undefined,
     INGEST_IDLE_PUSH_MS: env.INGEST_IDLE_PUSH_MS || undefined,
+    STREAM_MAX_CONNECTIONS_PER_TENANT: env.STREAM_MAX_CONNECTIONS_PER_TENANT || undefined,
+    STREAM_MAX_CONNECTIONS_PER_USER: env.STREAM_MAX_CONNECTIONS_PER_USER || undefined,
   });
   if (!result.success) {
     const issue = result.error.issues[0];

@@ -41,6 +41,10 @@ const VIEWER_ALLOWED = new Set([
   'GET /api/v1/members',
   'GET /api/v1/hosts',
   'GET /api/v1/hosts/:id',
+  'GET /api/v1/hosts/:id/series',
+  'GET /api/v1/hosts/:id/events',
+  // The live stream is read-only; without an Upgrade header it answers 426 (stream.test.ts covers access).
+  'GET /api/v1/stream',
   'GET /api/v1/organizations',
   'POST /api/v1/organizations',
   'POST /api/v1/organizations/switch',
@@ -138,6 +142,8 @@ describe('access matrix over every API route', () => {
       '/api/v1/members/:id': a.viewerId,
       '/api/v1/invitations/:id': a.invitationId,
       '/api/v1/hosts/:id': a.hostId,
+      '/api/v1/hosts/:id/series': a.hostId,
+      '/api/v1/hosts/:id/events': a.hostId,
     };
     const before = await snapshot(a);
     const withIds = routes.filter((r) => r.path.includes(':id'));

@@ -9,6 +9,7 @@ import {
   IngestResponse,
   MAX_INGEST_BODY_BYTES,
   MAX_INGEST_DECODED_BYTES,
+  toLiveSample,
 } from '@pulsewire/protocol';
 import { sql } from 'drizzle-orm';
 import type { Context } from 'hono';
@@ -133,7 +134,13 @@ export const agentRoutes = router()
     }
     const result = await storeBatch(database, host.tenantId, host.id, batch);
     const idle = idleCadence(c);
-    const newest = batch.samples.reduce((max, s) => Math.max(max, s.ts), 0);
-    const cadence = result.duplicate ? idle : await tenantObject(c, host.tenantId).recordBatch(host.id, newest, idle);
+    const cadence = result.duplicate
+      ? idle
+      : await tenantObject(c, host.tenantId).recordBatch({
+          hostId: host.id,
+          samples: batch.samples.map(toLiveSample),
+          events: batch.events ?? [],
+          idle,
+        });
     return c.json({ accepted: result.accepted, duplicate: result.duplicate, cadence }, 200);
   });

@@ -31,6 +31,7 @@ import {
   resetPasswordMessage,
   verifyEmailMessage,
 } from '../mail/templates.ts';
+import { disconnectUserEverywhere } from '../tenant/disconnect.ts';
 
 const tags = ['accounts'];
 
@@ -42,6 +43,7 @@ export function publicOrigin(c: Context<AppEnv>): string {
 const invalidCredentials = () => new HttpError(401, 'invalid_credentials', 'E-mail or password is incorrect');
 const accepted = (message: string) => ({ ok: true as const, message });
 
+/** Revokes the user's sessions (all, or all but one) and closes their live sockets. */
 async function revokeSessions(c: Context<AppEnv>, userId: string, keepSessionId?: string) {
   await db(c)
     .update(sessions)
@@ -53,6 +55,7 @@ async function revokeSessions(c: Context<AppEnv>, userId: string, keepSessionId?
         ...(keepSessionId ? [ne(sessions.id, keepSessionId)] : []),
       ),
     );
+  await disconnectUserEverywhere(c, userId, 'sessions revoked');
 }
 
 export const authRoutes = router()

@@ -6,6 +6,7 @@ import { apiKeys } from '../db/schema.ts';
 import { db } from '../http/database.ts';
 import { notFound } from '../http/errors.ts';
 import { jsonRoute, router } from '../http/route.ts';
+import { disconnectLive } from '../tenant/disconnect.ts';
 import { IdParam } from './params.ts';
 
 const tags = ['api keys'];
@@ -90,6 +91,7 @@ export const keyRoutes = router()
         .where(and(eq(apiKeys.id, id), eq(apiKeys.tenantId, caller(c).tenantId), isNull(apiKeys.revokedAt)))
         .returning({ id: apiKeys.id });
       if (!revoked) throw notFound('No such API key');
+      await disconnectLive(c, [caller(c).tenantId], { kind: 'key', id: revoked.id }, 'API key revoked');
       return c.json({ ok: true as const, message: 'API key revoked' }, 200);
     },
   );

@@ -8,6 +8,7 @@ import type { AppEnv } from '../http/app-env.ts';
 import { db } from '../http/database.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import { jsonRoute, router } from '../http/route.ts';
+import { disconnectLive } from '../tenant/disconnect.ts';
 import { IdParam } from './params.ts';
 
 const tags = ['organisation'];
@@ -123,6 +124,7 @@ export const memberRoutes = router()
       await database
         .delete(memberships)
         .where(and(eq(memberships.tenantId, actor.tenantId), eq(memberships.userId, id)));
+      await disconnectLive(c, [actor.tenantId], { kind: 'user', id }, leaving ? 'left the organisation' : 'removed');
       return c.json({ ok: true as const, message: leaving ? 'You left the organisation' : 'Member removed' }, 200);
     },
   );

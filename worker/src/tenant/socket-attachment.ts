@@ -1,17 +1,61 @@
+import { Subscription } from '@pulsewire/protocol';
 import { z } from 'zod';
+
+/** Who holds a socket: a signed-in user, or a `read` API key (both act with their role). */
+export const Principal = z.object({
+  kind: z.enum(['user', 'key']),
+  id: z.string().min(1),
+  role: z.enum(['owner', 'admin', 'viewer']),
+});
+export type Principal = z.infer<typeof Principal>;
+
+/** Token bucket and violation debt of one socket (see `flood.ts`). */
+export const FloodState = z.object({
+  tokens: z.number(),
+  at: z.number(),
+  debt: z.number(),
+  lastWarnedAt: z.number(),
+});
+export type FloodState = z.infer<typeof FloodState>;
 
 /**
  * Per-socket state kept with the socket itself (`serializeAttachment`), so it survives the object
- * hibernating between messages.
+ * hibernating between messages. Kept under {@link MAX_ATTACHMENT_BYTES}: the runtime refuses
+ * larger attachments, so subscriptions that would not fit are refused with `too_many_subscriptions`.
  */
 export const SocketAttachment = z.object({
+  v: z.literal(1),
   connectionId: z.string(),
   tenantId: z.string(),
   connectedAt: z.number(),
+  principal: Principal,
+  subscriptions: z.array(Subscription),
+  flood: FloodState,
 });
 export type SocketAttachment = z.infer<typeof SocketAttachment>;
 
+/** workerd allows 16 KiB per attachment; keep a margin for the structured-clone overhead. */
+export const MAX_ATTACHMENT_BYTES = 12 * 1024;
+
+export function attachmentSize(attachment: SocketAttachment): number {
+  return new TextEncoder().encode(JSON.stringify(attachment)).byteLength;
+}
+
 export function readAttachment(ws: WebSocket): SocketAttachment | undefined {
-  const parsed = SocketAttachment.safeParse(ws.deserializeAttachment());
+  let raw: unknown;
+  try {
+    raw = ws.deserializeAttachment();
+  } catch {
+    return undefined;
+  }
+  const parsed = SocketAttachment.safeParse(raw);
   return parsed.success ? parsed.data : undefined;
+}
+
+export function tagsFor(attachment: Pick<SocketAttachment, 'tenantId' | 'principal'>): string[] {
+  return [`tenant:${attachment.tenantId}`, principalTag(attachment.principal)];
+}
+
+export function principalTag(principal: Pick<Principal, 'kind' | 'id'>): string {
+  return `${principal.kind}:${principal.id}`;
 }

@@ -1,73 +1,82 @@
-import { evictDurableObject } from 'cloudflare:test';
-import { ServerMessage } from '@pulsewire/protocol';
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { LIVE_CADENCE, type LiveSample, type ServerAlert } from '@pulsewire/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { baseEnv } from '../../test/support.ts';
-import { TENANT_HEADER } from './tenant-object.ts';
+import { FLOOD } from './flood.ts';
+import { MAX_SUBSCRIPTIONS_PER_SOCKET } from './subscriptions.ts';
+import { PRINCIPAL_HEADER, ROLE_HEADER, TENANT_HEADER } from './tenant-object.ts';
+import { acceptSocket, closeAll } from './test-sockets.ts';
 
-/** Collects every server message of one socket and lets a test await the next one. */
-function messageQueue(ws: WebSocket) {
-  const received: ServerMessage[] = [];
-  const waiters: ((m: ServerMessage) => void)[] = [];
-  ws.addEventListener('message', (event) => {
-    const message = ServerMessage.parse(JSON.parse(event.data as string));
-    const waiter = waiters.shift();
-    if (waiter) waiter(message);
-    else received.push(message);
-  });
-  return {
-    next(): Promise<ServerMessage> {
-      const ready = received.shift();
-      if (ready) return Promise.resolve(ready);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no message within 5 s')), 5_000);
-        waiters.push((m) => {
-          clearTimeout(timer);
-          resolve(m);
-        });
-      });
+const IDLE = { collectIntervalMs: 10_000, pushIntervalMs: 30_000, live: false };
+
+const open: WebSocket[] = [];
+afterEach(() => closeAll(open));
+
+function stubFor(tenantId: string) {
+  return baseEnv.TENANT.get(baseEnv.TENANT.idFromName(tenantId));
+}
+
+async function connect(tenantId: string, principal = 'user:u1') {
+  const stub = stubFor(tenantId);
+  const res = await stub.fetch('http://tenant/connect', {
+    headers: {
+      Upgrade: 'websocket',
+      [TENANT_HEADER]: tenantId,
+      [PRINCIPAL_HEADER]: principal,
+      [ROLE_HEADER]: 'viewer',
     },
+  });
+  const socket = acceptSocket(res, open);
+  const hello = await socket.next();
+  expect(hello).toMatchObject({ type: 'hello', protocol: 1, tenantId });
+  return { ...socket, stub, hello };
+}
+
+const newTenant = () => `tenant-${crypto.randomUUID()}`;
+const live = (ts: number, cpu = 10): LiveSample => ({
+  ts,
+  cpu: { total: cpu, user: cpu, system: 0, iowait: 0, steal: 0, perCore: [cpu] },
+});
+
+function alert(level: 'warning' | 'critical', hostId: string | null): ServerAlert['alert'] {
+  return {
+    id: crypto.randomUUID(),
+    ruleId: crypto.randomUUID(),
+    ruleName: `cpu ${level}`,
+    hostId,
+    level,
+    state: 'firing',
+    metric: 'cpu.total',
+    value: 97,
+    threshold: 90,
+    message: `CPU at 97 % (${level})`,
+    at: new Date().toISOString(),
   };
 }
 
-const open: WebSocket[] = [];
-afterEach(() => {
-  for (const ws of open.splice(0)) ws.close(1000);
-});
-
-async function connect(tenantId: string) {
-  const stub = baseEnv.TENANT.get(baseEnv.TENANT.idFromName(tenantId));
-  const res = await stub.fetch('http://tenant/connect', {
-    headers: { Upgrade: 'websocket', [TENANT_HEADER]: tenantId },
-  });
-  expect(res.status).toBe(101);
-  const ws = res.webSocket;
-  if (!ws) throw new Error('no webSocket on the upgrade response');
-  const queue = messageQueue(ws);
-  ws.accept();
-  open.push(ws);
-  return { ws, stub, ...queue };
-}
-
 describe('Tenant Durable Object WebSocket', () => {
-  it('greets with hello, answers ping with pong and reports status', async () => {
-    const tenantId = `tenant-${crypto.randomUUID()}`;
+  it('greets with hello, answers ping with pong and reports status with subscriptions', async () => {
+    const tenantId = newTenant();
     const socket = await connect(tenantId);
-    const hello = await socket.next();
-    expect(hello).toMatchObject({ type: 'hello', protocol: 1, tenantId });
 
     socket.ws.send(JSON.stringify({ type: 'ping', id: 'p1' }));
     expect(await socket.next()).toEqual({ type: 'pong', id: 'p1' });
 
-    const second = await connect(tenantId);
-    await second.next();
+    const second = await connect(tenantId, 'user:u2');
+    socket.ws.send(JSON.stringify({ type: 'subscribe', hosts: ['h1'], streams: ['metrics'] }));
+    await socket.next();
     socket.ws.send(JSON.stringify({ type: 'get_status' }));
-    const status = await socket.next();
-    expect(status).toMatchObject({ type: 'status', connections: 2 });
+    expect(await socket.next()).toMatchObject({
+      type: 'status',
+      connections: 2,
+      subscriptions: [{ hosts: ['h1'], streams: ['metrics'] }],
+    });
+    second.ws.send(JSON.stringify({ type: 'get_status' }));
+    expect(await second.next()).toMatchObject({ type: 'status', connections: 2, subscriptions: [] });
   });
 
   it('answers malformed, unknown and oversize messages with an error and keeps the socket', async () => {
-    const socket = await connect(`tenant-${crypto.randomUUID()}`);
-    await socket.next();
+    const socket = await connect(newTenant());
 
     socket.ws.send('{not json');
     expect(await socket.next()).toMatchObject({ type: 'error', code: 'invalid_message' });
@@ -78,28 +87,334 @@ describe('Tenant Durable Object WebSocket', () => {
     socket.ws.send(JSON.stringify({ type: 'ping', id: 42 }));
     expect(await socket.next()).toMatchObject({ type: 'error', code: 'invalid_message' });
 
+    socket.ws.send(JSON.stringify({ type: 'subscribe', hosts: [], streams: ['metrics'] }));
+    expect(await socket.next()).toMatchObject({ type: 'error', code: 'invalid_message' });
+
+    socket.ws.send(JSON.stringify({ type: 'subscribe', hosts: '*', streams: ['gossip'] }));
+    expect(await socket.next()).toMatchObject({ type: 'error', code: 'invalid_message' });
+
     socket.ws.send(JSON.stringify({ type: 'ping', id: 'x'.repeat(20_000) }));
     expect(await socket.next()).toMatchObject({ type: 'error', code: 'message_too_large' });
 
-    socket.ws.send(JSON.stringify({ type: 'ping' }));
-    expect(await socket.next()).toEqual({ type: 'pong' });
+    socket.ws.send(new Uint8Array([1, 2, 3]));
+    expect(await socket.next()).toMatchObject({ type: 'error', code: 'invalid_message' });
+
+    await socket.expectQuiet();
   });
 
-  it('keeps the connection and its state across hibernation', async () => {
-    const tenantId = `tenant-${crypto.randomUUID()}`;
+  it('subscribes, replaces a subscription with the same hosts, and unsubscribes streams and hosts', async () => {
+    const socket = await connect(newTenant());
+    const send = (m: unknown) => socket.ws.send(JSON.stringify(m));
+
+    send({ type: 'subscribe', id: 's1', hosts: ['a', 'b'], streams: ['metrics', 'events'] });
+    expect(await socket.next()).toEqual({
+      type: 'subscribed',
+      id: 's1',
+      subscriptions: [{ hosts: ['a', 'b'], streams: ['metrics', 'events'] }],
+    });
+
+    send({ type: 'subscribe', id: 's2', hosts: '*', streams: ['alerts'], filters: { minAlertLevel: 'critical' } });
+    expect(await socket.next()).toMatchObject({ id: 's2', subscriptions: [{ hosts: ['a', 'b'] }, { hosts: '*' }] });
+
+    // Same host set (any order): streams and filters are replaced, not added.
+    send({ type: 'subscribe', id: 's3', hosts: ['b', 'a'], streams: ['host_status'] });
+    expect(await socket.next()).toEqual({
+      type: 'subscribed',
+      id: 's3',
+      subscriptions: [
+        { hosts: ['b', 'a'], streams: ['host_status'] },
+        { hosts: '*', streams: ['alerts'], filters: { minAlertLevel: 'critical' } },
+      ],
+    });
+
+    send({ type: 'subscribe', hosts: ['a', 'b'], streams: ['metrics', 'events'] });
+    await socket.next();
+    // Only metrics of host a go: b keeps both, a keeps events.
+    send({ type: 'unsubscribe', id: 'u1', hosts: ['a'], streams: ['metrics'] });
+    expect(await socket.next()).toEqual({
+      type: 'subscribed',
+      id: 'u1',
+      subscriptions: [
+        { hosts: ['b'], streams: ['metrics', 'events'] },
+        { hosts: ['a'], streams: ['events'] },
+        { hosts: '*', streams: ['alerts'], filters: { minAlertLevel: 'critical' } },
+      ],
+    });
+
+    send({ type: 'unsubscribe', id: 'u2', hosts: '*', streams: ['events', 'alerts'] });
+    expect(await socket.next()).toEqual({
+      type: 'subscribed',
+      id: 'u2',
+      subscriptions: [{ hosts: ['b'], streams: ['metrics'] }],
+    });
+
+    send({ type: 'unsubscribe', hosts: '*' });
+    expect(await socket.next()).toEqual({ type: 'subscribed', subscriptions: [] });
+  });
+
+  it('refuses more subscriptions than a socket may hold, keeping the ones it has', async () => {
+    const socket = await connect(newTenant());
+    for (let i = 0; i < MAX_SUBSCRIPTIONS_PER_SOCKET; i++) {
+      socket.ws.send(JSON.stringify({ type: 'subscribe', hosts: [`h${i}`], streams: ['metrics'] }));
+      expect(await socket.next()).toMatchObject({ type: 'subscribed' });
+    }
+    socket.ws.send(JSON.stringify({ type: 'subscribe', hosts: ['one-too-many'], streams: ['metrics'] }));
+    expect(await socket.next()).toMatchObject({ type: 'error', code: 'too_many_subscriptions' });
+    socket.ws.send(JSON.stringify({ type: 'get_status' }));
+    const status = await socket.next();
+    expect(status.type === 'status' && status.subscriptions?.length).toBe(MAX_SUBSCRIPTIONS_PER_SOCKET);
+  });
+
+  it('sends metrics to explicit and "*" subscribers, filters containers, and tells the cadence', async () => {
+    const tenantId = newTenant();
+    const watcher = await connect(tenantId, 'user:w');
+    const everything = await connect(tenantId, 'user:e');
+    const other = await connect(tenantId, 'user:o');
+    const stub = watcher.stub;
+
+    everything.ws.send(JSON.stringify({ type: 'subscribe', hosts: '*', streams: ['metrics'] }));
+    await everything.next();
+    expect(await stub.recordBatch({ hostId: 'h1', samples: [live(Date.now())], events: [], idle: IDLE })).toEqual(IDLE);
+    expect(await everything.next()).toMatchObject({ type: 'metrics', hostId: 'h1' });
+
+    watcher.ws.send(
+      JSON.stringify({ type: 'subscribe', hosts: ['h1'], streams: ['metrics'], filters: { containers: ['api'] } }),
+    );
+    await watcher.next();
+    other.ws.send(JSON.stringify({ type: 'subscribe', hosts: ['h2'], streams: ['metrics'] }));
+    await other.next();
+
+    const ts = Date.now();
+    const sample: LiveSample = {
+      ...live(ts),
+      containers: [
+        { name: 'web-1', service: 'api', state: 'running' },
+        { name: 'db-1', service: 'postgres', state: 'running' },
+      ],
+    };
+    expect(await stub.recordBatch({ hostId: 'h1', samples: [sample], events: [], idle: IDLE })).toEqual(LIVE_CADENCE);
+    const filtered = await watcher.next();
+    expect(filtered).toMatchObject({ type: 'metrics', hostId: 'h1' });
+    expect(filtered.type === 'metrics' && filtered.samples[0]?.containers?.map((c) => c.name)).toEqual(['web-1']);
+    const full = await everything.next();
+    expect(full.type === 'metrics' && full.samples[0]?.containers?.map((c) => c.name)).toEqual(['web-1', 'db-1']);
+    await other.expectQuiet();
+
+    // The only live watcher leaves: back to the idle cadence although "*" still follows h1.
+    watcher.ws.send(JSON.stringify({ type: 'unsubscribe', hosts: ['h1'] }));
+    await watcher.next();
+    expect(await stub.recordBatch({ hostId: 'h1', samples: [live(Date.now())], events: [], idle: IDLE })).toEqual(IDLE);
+    await watcher.expectQuiet();
+  });
+
+  it('sends at most the newest samples of a long batch', async () => {
+    const socket = await connect(newTenant());
+    socket.ws.send(JSON.stringify({ type: 'subscribe', hosts: ['h1'], streams: ['metrics'] }));
+    await socket.next();
+    const now = Date.now();
+    const samples = Array.from({ length: 100 }, (_, i) => live(now - (100 - i) * 1000, i));
+    await socket.stub.recordBatch({ hostId: 'h1', samples, events: [], idle: IDLE });
+    const message = await socket.next();
+    expect(message.type === 'metrics' && message.samples.length).toBe(30);
+    expect(message.type === 'metrics' && message.samples.at(-1)?.ts).toBe(now - 1000);
+  });
+
+  it('sends events honoring eventKinds, and alerts honoring minAlertLevel', async () => {
+    const socket = await connect(newTenant());
+    const send = (m: unknown) => socket.ws.send(JSON.stringify(m));
+    send({ type: 'subscribe', hosts: ['h1'], streams: ['events'], filters: { eventKinds: ['job.failed'] } });
+    await socket.next();
+    send({ type: 'subscribe', hosts: '*', streams: ['alerts'], filters: { minAlertLevel: 'critical' } });
+    await socket.next();
+
+    const ts = Date.now();
+    await socket.stub.recordBatch({
+      hostId: 'h1',
+      samples: [],
+      events: [
+        { ts, kind: 'job.started', id: 'job-1' },
+        { ts, kind: 'job.failed', id: 'job-1', message: 'exit 2' },
+      ],
+      idle: IDLE,
+    });
+    expect(await socket.next()).toEqual({
+      type: 'event',
+      hostId: 'h1',
+      event: { ts, kind: 'job.failed', id: 'job-1', message: 'exit 2' },
+    });
+    await socket.expectQuiet();
+
+    expect(await socket.stub.publishAlert(alert('warning', 'h1'))).toBe(0);
+    const critical = alert('critical', 'h9');
+    expect(await socket.stub.publishAlert(critical)).toBe(1);
+    expect(await socket.next()).toEqual({ type: 'alert', alert: critical });
+    await socket.expectQuiet();
+  });
+
+  it('rate-limits a flooding client, then closes it with 1008', async () => {
+    const socket = await connect(newTenant());
+    const total = FLOOD.BURST + FLOOD.MAX_DEBT + 200;
+    for (let i = 0; i < total; i++) socket.ws.send(JSON.stringify({ type: 'ping', id: `f${i}` }));
+    const seen: string[] = [];
+    for (;;) {
+      const pending = socket.next();
+      pending.catch(() => undefined); // the close may win the race; its timeout must not go unhandled
+      const message = await Promise.race([pending, socket.closed.then(() => null)]);
+      if (!message) break;
+      seen.push(message.type === 'error' ? message.code : message.type);
+    }
+    expect(seen.filter((t) => t === 'pong').length).toBeGreaterThanOrEqual(FLOOD.BURST);
+    expect(seen.filter((t) => t === 'pong').length).toBeLessThan(total);
+    expect(seen).toContain('rate_limited');
+    expect(await socket.closed).toMatchObject({ code: 1008 });
+  });
+
+  it('refuses connections over the per-principal and per-tenant limits', async () => {
+    const tenantId = newTenant();
+    const stub = stubFor(tenantId);
+    const attempt = (principal: string) =>
+      stub.fetch('http://tenant/connect', {
+        headers: {
+          Upgrade: 'websocket',
+          [TENANT_HEADER]: tenantId,
+          [PRINCIPAL_HEADER]: principal,
+          [ROLE_HEADER]: 'viewer',
+          'X-Pulsewire-Max-Tenant-Connections': '3',
+          'X-Pulsewire-Max-Principal-Connections': '2',
+        },
+      });
+    acceptSocket(await attempt('user:a'), open);
+    acceptSocket(await attempt('user:a'), open);
+    const third = await attempt('user:a');
+    expect(third.status).toBe(429);
+    expect(await third.json()).toMatchObject({ error: { code: 'too_many_connections' } });
+    acceptSocket(await attempt('user:b'), open);
+    const overTenant = await attempt('user:c');
+    expect(overTenant.status).toBe(429);
+  });
+
+  it('keeps the connection, its subscriptions and its watch across eviction', async () => {
+    const tenantId = newTenant();
     const socket = await connect(tenantId);
-    const hello = await socket.next();
+    socket.ws.send(JSON.stringify({ type: 'subscribe', hosts: ['h1'], streams: ['metrics'] }));
+    await socket.next();
     await evictDurableObject(socket.stub);
+
     socket.ws.send(JSON.stringify({ type: 'ping', id: 'after-eviction' }));
     expect(await socket.next()).toEqual({ type: 'pong', id: 'after-eviction' });
+    await evictDurableObject(socket.stub);
+    // A fresh instance learns the watch from the socket's attachment.
+    expect(
+      await socket.stub.recordBatch({ hostId: 'h1', samples: [live(Date.now())], events: [], idle: IDLE }),
+    ).toEqual(LIVE_CADENCE);
+    expect(await socket.next()).toMatchObject({ type: 'metrics', hostId: 'h1' });
     socket.ws.send(JSON.stringify({ type: 'get_status' }));
-    expect(await socket.next()).toMatchObject({ type: 'status', connections: 1 });
-    expect(hello.type).toBe('hello');
+    expect(await socket.next()).toMatchObject({ type: 'status', connections: 1, subscriptions: [{ hosts: ['h1'] }] });
   });
 
-  it('refuses requests that are not WebSocket upgrades', async () => {
-    const stub = baseEnv.TENANT.get(baseEnv.TENANT.idFromName('plain-http'));
-    const res = await stub.fetch('http://tenant/connect');
-    expect(res.status).toBe(426);
+  it("closes a user's sockets with 4001 when told to disconnect them, leaving others open", async () => {
+    const tenantId = newTenant();
+    const gone = await connect(tenantId, 'user:gone');
+    const stays = await connect(tenantId, 'user:stays');
+    expect(await gone.stub.disconnect({ kind: 'user', id: 'gone' })).toBe(1);
+    expect(await gone.closed).toMatchObject({ code: 4001 });
+    await stays.expectQuiet();
+  });
+
+  it('closes a socket whose state is lost or corrupt instead of serving it', async () => {
+    const socket = await connect(newTenant());
+    await runInDurableObject(socket.stub, (_instance, state) => {
+      for (const ws of state.getWebSockets()) ws.serializeAttachment({ connectionId: 'forged', subscriptions: '*' });
+    });
+    socket.ws.send(JSON.stringify({ type: 'ping', id: 'p' }));
+    expect(await socket.closed).toMatchObject({ code: 1011 });
+  });
+
+  it('refuses requests that are not WebSocket upgrades, or lack the trusted headers', async () => {
+    const stub = stubFor('plain-http');
+    expect((await stub.fetch('http://tenant/connect')).status).toBe(426);
+    const anonymous = await stub.fetch('http://tenant/connect', {
+      headers: { Upgrade: 'websocket', [TENANT_HEADER]: 't' },
+    });
+    expect(anonymous.status).toBe(400);
+  });
+});
+
+describe('host status decided by alarms', () => {
+  it('announces online, then stale and offline as the alarm fires, and online again on the next batch', async () => {
+    const tenantId = newTenant();
+    const socket = await connect(tenantId);
+    socket.ws.send(JSON.stringify({ type: 'subscribe', hosts: '*', streams: ['host_status'] }));
+    await socket.next();
+
+    // Idle push interval 30 s: online up to 75 s of silence. Last sample 73 s ago → stale in ~2 s.
+    const lastSeen = Date.now() - 73_000;
+    await socket.stub.recordBatch({ hostId: 'h1', samples: [live(lastSeen)], events: [], idle: IDLE });
+    expect(await socket.next()).toMatchObject({ type: 'host_status', hostId: 'h1', status: 'online', previous: null });
+    expect(await socket.next(10_000)).toMatchObject({
+      type: 'host_status',
+      hostId: 'h1',
+      status: 'stale',
+      previous: 'online',
+      lastSeenAt: new Date(lastSeen).toISOString(),
+    });
+
+    // Evicted meanwhile: presence comes back from storage. Offline at 120 s: force it with an old sample on h2.
+    await evictDurableObject(socket.stub);
+    await socket.stub.recordBatch({ hostId: 'h2', samples: [live(Date.now() - 119_000)], events: [], idle: IDLE });
+    expect(await socket.next()).toMatchObject({ hostId: 'h2', status: 'stale', previous: null });
+    expect(await socket.next(10_000)).toMatchObject({ hostId: 'h2', status: 'offline', previous: 'stale' });
+
+    await socket.stub.recordBatch({ hostId: 'h2', samples: [live(Date.now())], events: [], idle: IDLE });
+    expect(await socket.next()).toMatchObject({ hostId: 'h2', status: 'online', previous: 'offline' });
+    // h1 still stale: no alarm reports anything new for it now.
+    expect(await runDurableObjectAlarm(socket.stub)).toBe(true);
+    await socket.expectQuiet();
+  });
+
+  it('sends host_status only to subscribers of that host, with a snapshot on subscribe', async () => {
+    const tenantId = newTenant();
+    const a = await connect(tenantId, 'user:a');
+    const b = await connect(tenantId, 'user:b');
+    await a.stub.recordBatch({ hostId: 'h1', samples: [live(Date.now())], events: [], idle: IDLE });
+    a.ws.send(JSON.stringify({ type: 'subscribe', hosts: ['h1'], streams: ['host_status'] }));
+    expect(await a.next()).toMatchObject({ type: 'subscribed' });
+    expect(await a.next()).toMatchObject({ type: 'host_status', hostId: 'h1', status: 'online' });
+    b.ws.send(JSON.stringify({ type: 'subscribe', hosts: ['h2'], streams: ['host_status', 'metrics'] }));
+    expect(await b.next()).toMatchObject({ type: 'subscribed' });
+
+    await a.stub.recordBatch({ hostId: 'h1', samples: [live(Date.now() - 119_000)], events: [], idle: IDLE });
+    await a.stub.recordBatch({ hostId: 'h3', samples: [live(Date.now() - 100_000)], events: [], idle: IDLE });
+    await b.expectQuiet();
+    await a.expectQuiet();
+  });
+
+  it('does not call a live host stale after a few seconds of silence', async () => {
+    const tenantId = newTenant();
+    const socket = await connect(tenantId);
+    socket.ws.send(JSON.stringify({ type: 'subscribe', hosts: ['h1'], streams: ['host_status', 'metrics'] }));
+    await socket.next();
+    // Watched live: told to push every second. 4 s of silence is a hiccup, not staleness.
+    const cadence = await socket.stub.recordBatch({
+      hostId: 'h1',
+      samples: [live(Date.now() - 4_000)],
+      events: [],
+      idle: IDLE,
+    });
+    expect(cadence).toEqual(LIVE_CADENCE);
+    expect(await socket.next()).toMatchObject({ type: 'host_status', status: 'online' });
+    expect(await socket.next()).toMatchObject({ type: 'metrics' });
+    expect(await runDurableObjectAlarm(socket.stub)).toBe(true);
+    await socket.expectQuiet();
+    // 13 s of silence at a 1 s cadence is stale (floor 5 s × 2.5).
+    await socket.stub.recordBatch({
+      hostId: 'h9',
+      samples: [live(Date.now() - 13_000)],
+      events: [],
+      idle: LIVE_CADENCE,
+    });
+    socket.ws.send(JSON.stringify({ type: 'subscribe', hosts: ['h9'], streams: ['host_status'] }));
+    await socket.next();
+    expect(await socket.next()).toMatchObject({ type: 'host_status', hostId: 'h9', status: 'stale' });
   });
 });

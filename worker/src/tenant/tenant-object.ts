@@ -1,12 +1,68 @@
 import { DurableObject } from 'cloudflare:workers';
-import { type Cadence, LIVE_CADENCE, type ServerMessage, STREAM_PROTOCOL_VERSION } from '@pulsewire/protocol';
-import type { Env } from '../env.ts';
+import {
+  type AppEvent,
+  type Cadence,
+  KEEPALIVE_PING,
+  KEEPALIVE_PONG,
+  LIVE_CADENCE,
+  type LiveSample,
+  type ServerAlert,
+  type ServerMessage,
+  STREAM_CLOSE,
+  STREAM_PROTOCOL_VERSION,
+  type StreamKind,
+  type Subscription,
+} from '@pulsewire/protocol';
+import { type Env, parseConfig } from '../env.ts';
 import { log } from '../http/logger.ts';
 import { decodeClientMessage } from './client-messages.ts';
-import { readAttachment, type SocketAttachment } from './socket-attachment.ts';
+import { chargeMessage, freshFloodState } from './flood.ts';
+import { nextTransitionAt, type Presence, statusOf } from './presence.ts';
+import {
+  attachmentSize,
+  MAX_ATTACHMENT_BYTES,
+  Principal,
+  principalTag,
+  readAttachment,
+  type SocketAttachment,
+  tagsFor,
+} from './socket-attachment.ts';
+import {
+  applySubscribe,
+  applyUnsubscribe,
+  matching,
+  samplesFor,
+  subscriptionLimitError,
+  wantsAlert,
+  wantsEvent,
+  watchesLive,
+} from './subscriptions.ts';
 
-/** Header by which the Worker, after authenticating, tells the object whose socket it forwards. */
+/** Headers by which the Worker, after authenticating, tells the object whose socket it forwards. */
 export const TENANT_HEADER = 'X-Pulsewire-Tenant';
+export const PRINCIPAL_HEADER = 'X-Pulsewire-Principal';
+export const ROLE_HEADER = 'X-Pulsewire-Role';
+/** Connection limits, forwarded by the Worker from its configuration. */
+export const MAX_TENANT_CONNECTIONS_HEADER = 'X-Pulsewire-Max-Tenant-Connections';
+export const MAX_PRINCIPAL_CONNECTIONS_HEADER = 'X-Pulsewire-Max-Principal-Connections';
+/** Every header the object trusts; the Worker strips client-sent copies before forwarding. */
+export const TRUSTED_HEADERS = [
+  TENANT_HEADER,
+  PRINCIPAL_HEADER,
+  ROLE_HEADER,
+  MAX_TENANT_CONNECTIONS_HEADER,
+  MAX_PRINCIPAL_CONNECTIONS_HEADER,
+];
+
+/**
+ * A live `metrics` frame carries at most this many samples of one host (the newest). A batch
+ * replayed from an agent's spool after an outage is history: the dashboard reads it over REST.
+ */
+export const MAX_LIVE_SAMPLES_PER_MESSAGE = 30;
+/** Events per batch sent live; the rest are in the history API. */
+export const MAX_LIVE_EVENTS_PER_BATCH = 100;
+
+const PRESENCE_PREFIX = 'presence:';
 
 function send(ws: WebSocket, message: ServerMessage): void {
   try {
@@ -16,60 +72,332 @@ function send(ws: WebSocket, message: ServerMessage): void {
   }
 }
 
+function closeQuietly(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code, reason);
+  } catch {
+    // already closed
+  }
+}
+
+function jsonError(status: number, code: string, message: string): Response {
+  return Response.json({ error: { code, message } }, { status });
+}
+
+function positiveInt(value: string | null, fallback: number): number {
+  const n = value === null ? Number.NaN : Number(value);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}
+
+interface LiveSocket {
+  ws: WebSocket;
+  state: SocketAttachment;
+}
+
 /**
  * One per tenant (`idFromName(tenantId)`): the only holder of live state. Sockets are accepted
- * with the hibernation API so the object can be evicted between messages and keep every client.
+ * with the hibernation API so the object can be evicted between messages and keep every client;
+ * per-socket state lives in the socket's attachment, host presence in the object's storage. The
+ * in-memory indexes below are caches rebuilt lazily after each wake-up.
  */
 export class TenantObject extends DurableObject<Env> {
   private readonly startedAt = Date.now();
-  /** Newest sample time per host, as last reported by ingest (kept in memory: it is re-learnt on the next batch). */
-  private readonly lastSeen = new Map<string, number>();
+  /** Open sockets by connection id, with their (attachment) state. Null until first needed. */
+  private socketIndex: Map<string, LiveSocket> | null = null;
+  /** Connection ids per host id named in any subscription, and those with a `"*"` subscription. */
+  private hostIndex = new Map<string, Set<string>>();
+  private wildcard = new Set<string>();
+  /** Presence per host, loaded from storage once per wake-up. */
+  private presence: Map<string, Presence> | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    // Keep-alives are answered by the runtime without waking the object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(KEEPALIVE_PING, KEEPALIVE_PONG));
+  }
+
+  // ---------------------------------------------------------------- socket index
+
+  private sockets(): Map<string, LiveSocket> {
+    if (this.socketIndex) return this.socketIndex;
+    this.socketIndex = new Map();
+    this.hostIndex = new Map();
+    this.wildcard = new Set();
+    for (const ws of this.ctx.getWebSockets()) {
+      const state = readAttachment(ws);
+      if (!state) {
+        closeQuietly(ws, 1011, 'connection state lost; reconnect');
+        continue;
+      }
+      this.index(ws, state);
+    }
+    return this.socketIndex;
+  }
+
+  private index(ws: WebSocket, state: SocketAttachment): void {
+    const sockets = this.socketIndex;
+    if (!sockets) return; // built lazily, from the attachments, when first needed
+    this.unindex(state.connectionId);
+    sockets.set(state.connectionId, { ws, state });
+    for (const sub of state.subscriptions) {
+      if (sub.hosts === '*') {
+        this.wildcard.add(state.connectionId);
+        continue;
+      }
+      for (const hostId of sub.hosts) {
+        const set = this.hostIndex.get(hostId) ?? new Set<string>();
+        set.add(state.connectionId);
+        this.hostIndex.set(hostId, set);
+      }
+    }
+  }
+
+  private unindex(connectionId: string): void {
+    this.socketIndex?.delete(connectionId);
+    this.wildcard.delete(connectionId);
+    for (const [hostId, set] of this.hostIndex) {
+      set.delete(connectionId);
+      if (set.size === 0) this.hostIndex.delete(hostId);
+    }
+  }
+
+  private save(ws: WebSocket, state: SocketAttachment): void {
+    ws.serializeAttachment(state);
+    this.index(ws, state);
+  }
+
+  /** Sockets with a subscription to `stream` that covers `hostId` (null: any host), with those subscriptions. */
+  private audience(stream: StreamKind, hostId: string | null): { socket: LiveSocket; subs: Subscription[] }[] {
+    const sockets = this.sockets();
+    const ids =
+      hostId === null ? [...sockets.keys()] : [...new Set([...(this.hostIndex.get(hostId) ?? []), ...this.wildcard])];
+    const result: { socket: LiveSocket; subs: Subscription[] }[] = [];
+    for (const id of ids) {
+      const socket = sockets.get(id);
+      if (!socket) continue;
+      const subs = matching(socket.state.subscriptions, stream, hostId);
+      if (subs.length > 0) result.push({ socket, subs });
+    }
+    return result;
+  }
+
+  private liveWatchers(hostId: string): number {
+    const sockets = this.sockets();
+    let count = 0;
+    for (const id of this.hostIndex.get(hostId) ?? []) {
+      const socket = sockets.get(id);
+      if (socket && watchesLive(socket.state.subscriptions, hostId)) count++;
+    }
+    return count;
+  }
+
+  // ---------------------------------------------------------------- RPC from the Worker
 
   /**
-   * Called by the Worker after a batch is stored. Answers the cadence the host's agent should
-   * follow: every second while someone watches it live, otherwise the service's idle cadence.
+   * Called by the Worker after a batch is stored: sends its live part to the sockets that follow
+   * the host, updates the host's presence, and answers the cadence the agent should follow: every
+   * second while a socket names the host in a `metrics` subscription, otherwise the idle cadence.
    */
-  async recordBatch(hostId: string, newestSampleMs: number, idle: Cadence): Promise<Cadence> {
-    this.lastSeen.set(hostId, Math.max(this.lastSeen.get(hostId) ?? 0, newestSampleMs));
-    return this.watchers(hostId) > 0 ? LIVE_CADENCE : idle;
+  async recordBatch(batch: {
+    hostId: string;
+    samples: LiveSample[];
+    events: AppEvent[];
+    idle: Cadence;
+  }): Promise<Cadence> {
+    const { hostId, idle } = batch;
+    const now = Date.now();
+    const cadence = this.liveWatchers(hostId) > 0 ? LIVE_CADENCE : idle;
+
+    const presence = await this.loadPresence();
+    const before = presence.get(hostId);
+    const newest = batch.samples.reduce((max, s) => Math.max(max, s.ts), 0);
+    const lastSeen = Math.max(before?.lastSeen ?? 0, newest > 0 ? Math.min(newest, now) : 0);
+    if (lastSeen > 0) {
+      const next: Presence = { lastSeen, pushIntervalMs: cadence.pushIntervalMs, status: 'offline' };
+      next.status = statusOf(next, now);
+      presence.set(hostId, next);
+      await this.ctx.storage.put(`${PRESENCE_PREFIX}${hostId}`, next);
+      if (next.status !== before?.status) this.announceStatus(hostId, next, before?.status ?? null, now);
+      // O(1) per batch: only ever bring the alarm forward. An alarm left too early (this host just pushed)
+      // finds nothing to announce and reschedules over every host.
+      const at = nextTransitionAt(next, now);
+      const current = await this.ctx.storage.getAlarm();
+      if (at !== null && (current === null || at < current)) await this.ctx.storage.setAlarm(at);
+    }
+
+    if (batch.samples.length > 0) {
+      const samples = [...batch.samples].sort((a, b) => a.ts - b.ts).slice(-MAX_LIVE_SAMPLES_PER_MESSAGE);
+      for (const { socket, subs } of this.audience('metrics', hostId)) {
+        send(socket.ws, { type: 'metrics', hostId, samples: samplesFor(subs, samples) });
+      }
+    }
+    const events = batch.events.slice(-MAX_LIVE_EVENTS_PER_BATCH);
+    if (events.length > 0) {
+      for (const { socket, subs } of this.audience('events', hostId)) {
+        for (const event of events) if (wantsEvent(subs, event.kind)) send(socket.ws, { type: 'event', hostId, event });
+      }
+    }
+    return cadence;
   }
 
-  /** Sockets watching a host live. Subscriptions arrive with the live dashboard; none exist before. */
-  private watchers(hostId: string): number {
-    return this.ctx.getWebSockets(`watch:${hostId}`).length;
+  /** Sends an alert change to the sockets following alerts of its host (tenant-wide alerts: every alert subscriber). */
+  async publishAlert(alert: ServerAlert['alert']): Promise<number> {
+    let delivered = 0;
+    for (const { socket, subs } of this.audience('alerts', alert.hostId)) {
+      if (!wantsAlert(subs, alert.level)) continue;
+      send(socket.ws, { type: 'alert', alert });
+      delivered++;
+    }
+    return delivered;
   }
+
+  /**
+   * Closes every socket of a user or API key with 4001 (their session or key is no longer valid, or
+   * they left the organisation). For sign-out-everywhere, key revocation and member removal to call.
+   */
+  async disconnect(principal: { kind: 'user' | 'key'; id: string }, reason = 'signed out'): Promise<number> {
+    const sockets = this.ctx.getWebSockets(principalTag(principal));
+    for (const ws of sockets) {
+      const state = readAttachment(ws);
+      if (state) this.unindex(state.connectionId);
+      closeQuietly(ws, STREAM_CLOSE.unauthorized, reason);
+    }
+    return sockets.length;
+  }
+
+  // ---------------------------------------------------------------- presence and alarms
+
+  private async loadPresence(): Promise<Map<string, Presence>> {
+    if (this.presence) return this.presence;
+    const stored = await this.ctx.storage.list<Presence>({ prefix: PRESENCE_PREFIX });
+    const map = new Map<string, Presence>();
+    for (const [key, value] of stored) map.set(key.slice(PRESENCE_PREFIX.length), value);
+    this.presence ??= map;
+    return this.presence;
+  }
+
+  private announceStatus(hostId: string, p: Presence, previous: Presence['status'] | null, now: number): void {
+    const message: ServerMessage = {
+      type: 'host_status',
+      hostId,
+      status: p.status,
+      previous,
+      lastSeenAt: new Date(p.lastSeen).toISOString(),
+      at: new Date(now).toISOString(),
+    };
+    for (const { socket } of this.audience('host_status', hostId)) send(socket.ws, message);
+  }
+
+  /** Sets the alarm at the earliest pending status change of any host (or clears it); O(hosts), alarms only. */
+  private async scheduleAlarm(now: number): Promise<void> {
+    const presence = await this.loadPresence();
+    let earliest: number | null = null;
+    for (const p of presence.values()) {
+      const at = nextTransitionAt(p, now);
+      if (at !== null && (earliest === null || at < earliest)) earliest = at;
+    }
+    const current = await this.ctx.storage.getAlarm();
+    if (earliest === null) {
+      if (current !== null) await this.ctx.storage.deleteAlarm();
+    } else if (current !== earliest) {
+      await this.ctx.storage.setAlarm(earliest);
+    }
+  }
+
+  /** Decides host status changes: online → stale → offline when pushes stop arriving. */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    const presence = await this.loadPresence();
+    for (const [hostId, p] of presence) {
+      const status = statusOf(p, now);
+      if (status === p.status) continue;
+      const previous = p.status;
+      const next = { ...p, status };
+      presence.set(hostId, next);
+      await this.ctx.storage.put(`${PRESENCE_PREFIX}${hostId}`, next);
+      this.announceStatus(hostId, next, previous, now);
+    }
+    await this.scheduleAlarm(now);
+  }
+
+  // ---------------------------------------------------------------- sockets
 
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
-      return Response.json(
-        { error: { code: 'upgrade_required', message: 'Expected a WebSocket upgrade' } },
-        { status: 426 },
-      );
+      return jsonError(426, 'upgrade_required', 'Expected a WebSocket upgrade');
     }
     const tenantId = request.headers.get(TENANT_HEADER);
-    if (!tenantId) {
-      return Response.json({ error: { code: 'bad_request', message: `Missing ${TENANT_HEADER}` } }, { status: 400 });
+    const [kind, ...rest] = (request.headers.get(PRINCIPAL_HEADER) ?? '').split(':');
+    const principal = Principal.safeParse({ kind, id: rest.join(':'), role: request.headers.get(ROLE_HEADER) });
+    if (!tenantId || !principal.success) {
+      return jsonError(
+        400,
+        'bad_request',
+        `Missing or invalid ${TENANT_HEADER}, ${PRINCIPAL_HEADER} or ${ROLE_HEADER}`,
+      );
     }
+    const config = parseConfig(this.env);
+    const maxTenant = positiveInt(
+      request.headers.get(MAX_TENANT_CONNECTIONS_HEADER),
+      config.STREAM_MAX_CONNECTIONS_PER_TENANT,
+    );
+    const maxPrincipal = positiveInt(
+      request.headers.get(MAX_PRINCIPAL_CONNECTIONS_HEADER),
+      config.STREAM_MAX_CONNECTIONS_PER_USER,
+    );
+    if (this.ctx.getWebSockets().length >= maxTenant) {
+      return jsonError(429, 'too_many_connections', `This organisation has ${maxTenant} live connections open`);
+    }
+    if (this.ctx.getWebSockets(principalTag(principal.data)).length >= maxPrincipal) {
+      return jsonError(429, 'too_many_connections', `You have ${maxPrincipal} live connections open; close some tabs`);
+    }
+
     const { 0: client, 1: server } = new WebSocketPair();
-    const attachment: SocketAttachment = { connectionId: crypto.randomUUID(), tenantId, connectedAt: Date.now() };
-    this.ctx.acceptWebSocket(server, [`tenant:${tenantId}`]);
-    server.serializeAttachment(attachment);
+    const now = Date.now();
+    const state: SocketAttachment = {
+      v: 1,
+      connectionId: crypto.randomUUID(),
+      tenantId,
+      connectedAt: now,
+      principal: principal.data,
+      subscriptions: [],
+      flood: freshFloodState(now),
+    };
+    this.ctx.acceptWebSocket(server, tagsFor(state));
+    this.save(server, state);
     send(server, {
       type: 'hello',
       protocol: STREAM_PROTOCOL_VERSION,
       tenantId,
-      connectionId: attachment.connectionId,
-      serverTime: new Date().toISOString(),
+      connectionId: state.connectionId,
+      serverTime: new Date(now).toISOString(),
     });
     return new Response(null, { status: 101, webSocket: client });
   }
 
   override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
+    this.sockets(); // rebuild the indexes first if the object just woke up
     const attachment = readAttachment(ws);
     if (!attachment) {
-      ws.close(1011, 'connection state lost');
+      closeQuietly(ws, 1011, 'connection state lost; reconnect');
       return;
     }
+    let state = attachment;
+    const charged = chargeMessage(state.flood, Date.now());
+    state = { ...state, flood: charged.state };
+    if (charged.verdict === 'close') {
+      this.unindex(state.connectionId);
+      closeQuietly(ws, STREAM_CLOSE.policyViolation, 'too many messages');
+      return;
+    }
+    this.save(ws, state);
+    if (charged.verdict !== 'accept') {
+      if (charged.verdict === 'refuse_and_warn') {
+        send(ws, { type: 'error', code: 'rate_limited', message: 'Too many messages; slow down or be disconnected' });
+      }
+      return;
+    }
+
     const decoded = decodeClientMessage(raw);
     if (!decoded.ok) {
       send(ws, decoded.error);
@@ -85,23 +413,64 @@ export class TenantObject extends DurableObject<Env> {
           type: 'status',
           connections: this.ctx.getWebSockets().length,
           uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+          subscriptions: state.subscriptions,
         });
         return;
+      case 'subscribe':
+      case 'unsubscribe': {
+        const subscriptions =
+          message.type === 'subscribe'
+            ? applySubscribe(state.subscriptions, message)
+            : applyUnsubscribe(state.subscriptions, message);
+        const next = { ...state, subscriptions };
+        const tooMany =
+          subscriptionLimitError(subscriptions) ??
+          (attachmentSize(next) > MAX_ATTACHMENT_BYTES ? 'subscriptions too large to keep; use fewer filters' : null);
+        if (tooMany) {
+          send(ws, { type: 'error', code: 'too_many_subscriptions', message: tooMany });
+          return;
+        }
+        this.save(ws, next);
+        send(ws, { type: 'subscribed', ...(message.id ? { id: message.id } : {}), subscriptions });
+        if (message.type === 'subscribe' && message.streams.includes('host_status')) {
+          await this.sendCurrentStatus(ws, message.hosts);
+        }
+        return;
+      }
+    }
+  }
+
+  /** After a host_status subscription, the current status of the hosts it covers that the object knows. */
+  private async sendCurrentStatus(ws: WebSocket, hosts: '*' | string[]): Promise<void> {
+    const presence = await this.loadPresence();
+    const now = Date.now();
+    const ids = hosts === '*' ? [...presence.keys()] : hosts.filter((id) => presence.has(id));
+    for (const hostId of ids) {
+      const p = presence.get(hostId);
+      if (!p) continue;
+      send(ws, {
+        type: 'host_status',
+        hostId,
+        status: p.status,
+        previous: null,
+        lastSeenAt: new Date(p.lastSeen).toISOString(),
+        at: new Date(now).toISOString(),
+      });
     }
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    const state = readAttachment(ws);
+    if (state) this.unindex(state.connectionId);
     // Complete the closing handshake; 1005/1006 are reserved and may not be sent back.
-    try {
-      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
-    } catch {
-      // already closed
-    }
+    closeQuietly(ws, code === 1005 || code === 1006 ? 1000 : code, reason);
   }
 
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    const state = readAttachment(ws);
+    if (state) this.unindex(state.connectionId);
     log('warn', 'tenant socket error', {
-      connectionId: readAttachment(ws)?.connectionId,
+      connectionId: state?.connectionId,
       error: error instanceof Error ? error.message : String(error),
     });
   }

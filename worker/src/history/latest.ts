@@ -1,0 +1,60 @@
+import type { Sample } from '@pulsewire/protocol';
+import { sql } from 'drizzle-orm';
+import type { Queryable } from '../db/client.ts';
+import { hostSamples, hosts } from '../db/schema.ts';
+
+/**
+ * How far back from a host's last report a section may come from. The agent sends slow sections less
+ * often than every sample (filesystems once a minute), so "the latest values" of a host are the newest
+ * value of each section, not the newest sample.
+ */
+export const LATEST_WINDOW = '5 minutes';
+
+/** Sections the host list's at-a-glance figures need. */
+export const GLANCE_SECTIONS = ['cpu', 'memory', 'disks', 'load'] as const;
+
+interface SectionRow extends Record<string, unknown> {
+  host_id: string;
+  key: string;
+  value: unknown;
+  ts: Date | string;
+}
+
+/**
+ * Per host of the tenant (or of `hostId` only), a sample made of the newest value of each section
+ * within {@link LATEST_WINDOW} of the host's last report; its `ts` is the newest of them. One query:
+ * the window walks the (host_id, ts) key from `hosts.last_seen_at`, and DISTINCT ON keeps one value per
+ * (host, section).
+ */
+export async function latestSections(
+  database: Queryable,
+  tenantId: string,
+  options: { hostId?: string; sections?: readonly string[] } = {},
+): Promise<Map<string, Sample>> {
+  const onlyHost = options.hostId ? sql`AND s.host_id = ${options.hostId}` : sql``;
+  const onlySections = options.sections?.length
+    ? sql`AND e.key IN (${sql.join(
+        options.sections.map((section) => sql`${section}`),
+        sql`, `,
+      )})`
+    : sql``;
+  const result = await database.execute<SectionRow>(sql`
+    SELECT DISTINCT ON (s.host_id, e.key) s.host_id, e.key, e.value, s.ts
+    FROM ${hostSamples} s
+    JOIN ${hosts} h ON h.id = s.host_id AND h.tenant_id = ${tenantId}
+    CROSS JOIN LATERAL jsonb_each(s.sample) e
+    WHERE s.tenant_id = ${tenantId}
+      AND s.ts >= h.last_seen_at - ${LATEST_WINDOW}::interval
+      ${onlyHost}
+      ${onlySections}
+    ORDER BY s.host_id, e.key, s.ts DESC`);
+  const byHost = new Map<string, Sample>();
+  for (const row of result.rows) {
+    const ts = new Date(row.ts).getTime();
+    const sample = byHost.get(row.host_id) ?? ({ ts } as Sample);
+    (sample as Record<string, unknown>)[row.key] = row.value;
+    sample.ts = Math.max(sample.ts, ts);
+    byHost.set(row.host_id, sample);
+  }
+  return byHost;
+}
