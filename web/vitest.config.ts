@@ -1,7 +1,10 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vitest/config';
 
-// Pure-TypeScript unit tests (no Svelte components yet), so the SvelteKit plugin is not needed here.
+// Unit tests in Node. The Svelte plugin compiles `.svelte.ts` modules so runes classes (`$state`,
+// `$derived`) can be tested directly (server build: effects do not run here).
 export default defineConfig({
+  plugins: [svelte()],
   test: {
     name: 'web',
     environment: 'node',

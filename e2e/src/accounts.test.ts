@@ -132,8 +132,9 @@ describe('accounts in the browser', () => {
     await followMailLink(page, owner.email, /verify/i, '/verify?token=');
     await page.getByTestId('verify-success').waitFor();
     await screenshot(page, 'verify-success');
+    // A fresh organisation has no hosts: its admin lands on the onboarding page to add the first one.
     await page.getByTestId('verify-continue').click();
-    await page.waitForURL(/\/status$/);
+    await page.waitForURL(/\/hosts\/new$/);
     await page.getByTestId('user-menu').waitFor();
     expect(await page.getByTestId('current-org').textContent()).toBe(owner.org);
     expect(await page.getByTestId('current-role').textContent()).toBe('owner');
@@ -170,9 +171,9 @@ describe('accounts in the browser', () => {
     await page.getByLabel('E-mail').fill(owner.email);
     await page.getByLabel('Password').fill(owner.password);
     await page.getByTestId('login-submit').click();
-    await page.waitForURL(/\/status$/);
+    await page.waitForURL(/\/hosts\/new$/);
     await page.getByTestId('user-menu').waitFor();
-    await screenshot(page, 'status-signed-in');
+    await screenshot(page, 'home-signed-in');
 
     await page.getByTestId('nav-account').click();
     await page.waitForURL(/\/settings\/account$/);
@@ -205,7 +206,15 @@ describe('accounts in the browser', () => {
     await page.getByTestId('accept-done').waitFor();
     expect(await page.getByTestId('accept-role').textContent()).toBe('viewer');
     await page.getByTestId('accept-continue').click();
-    await page.waitForURL(/\/status$/);
+    // A viewer cannot add hosts: the empty hosts list explains who can.
+    await page.waitForURL(/\/hosts$/);
+    await page.getByTestId('no-hosts').waitFor();
+    expect(await page.getByTestId('onboard-first-host').count()).toBe(0);
+    // Typing the onboarding address explains that admins add hosts, and creates no key.
+    await page.goto(`${stack.url}/hosts/new`);
+    await page.getByTestId('onboarding-viewer').waitFor();
+    expect(await page.getByTestId('onboarding-create-key').count()).toBe(0);
+    await page.goto(`${stack.url}/status`);
 
     // In the owner's organisation, as a viewer: no admin-only navigation or actions.
     await page.getByTestId('user-menu').waitFor();

@@ -2,7 +2,7 @@ import { redirect } from '@sveltejs/kit';
 import { resolve } from '$app/paths';
 import type { PageLoad } from './$types';
 
-// No overview page yet: the status page is the dashboard's landing page.
+// The hosts list is home; a signed-out visitor is sent from there to sign in.
 export const load: PageLoad = () => {
-  redirect(307, resolve('/status'));
+  redirect(307, resolve('/hosts'));
 };

@@ -3,8 +3,12 @@
  * `next` values are safe to follow after signing in.
  */
 
-/** Where signed-in users land when there is no (safe) `next`. */
-export const HOME_PATH = '/status';
+/**
+ * Where signed-in users land when there is no (safe) `next`: the hosts list. An admin of an
+ * organisation without hosts who arrives there from sign-in, verification or an invitation is
+ * taken on to the onboarding page (`/hosts/new`), so a fresh sign-up starts by adding a machine.
+ */
+export const HOME_PATH = '/hosts';
 
 /** Pages for signed-out visitors, shown without the dashboard's sidebar. */
 const AUTH_PAGES = ['/login', '/signup', '/verify', '/forgot-password', '/reset-password', '/invitations/accept'];

@@ -10,7 +10,13 @@ import type { Role } from '@pulsewire/protocol';
 import type { Component } from 'svelte';
 
 /** Dashboard pages the navigation links to. */
-export type NavHref = '/status' | '/settings/account' | '/settings/organization' | '/settings/api-keys' | '/dev/outbox';
+export type NavHref =
+  | '/status'
+  | '/hosts'
+  | '/settings/account'
+  | '/settings/organization'
+  | '/settings/api-keys'
+  | '/dev/outbox';
 
 export interface NavItem {
   label: string;
@@ -23,10 +29,10 @@ export interface NavItem {
   minRole?: Role;
 }
 
-/** Monitoring sections: public status, and the ones still to come (not links). */
+/** Monitoring sections: public status, hosts, and the ones still to come (not links). */
 export const navItems: readonly NavItem[] = [
   { label: 'Status', href: '/status', icon: HeartPulse, testid: 'nav-status' },
-  { label: 'Hosts', href: undefined, icon: Server },
+  { label: 'Hosts', href: '/hosts', icon: Server, testid: 'nav-hosts' },
   { label: 'Alerts', href: undefined, icon: Bell },
 ];
 

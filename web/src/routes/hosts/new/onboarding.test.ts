@@ -1,0 +1,52 @@
+import type { HostSummary } from '@pulsewire/protocol';
+import { describe, expect, it } from 'vitest';
+import { agentKeyName, baselineOf, newlyReporting, setupSteps } from './onboarding.ts';
+
+const host = (over: Partial<HostSummary>): HostSummary => ({
+  id: '00000000-0000-4000-8000-000000000001',
+  name: 'web-1',
+  status: 'online',
+  lastSeenAt: '2026-11-23T12:00:00.000Z',
+  labels: {},
+  os: 'Debian GNU/Linux 12',
+  agentVersion: '0.1.0',
+  glance: null,
+  ...over,
+});
+
+describe('onboarding', () => {
+  it('names the key after the day', () => {
+    expect(agentKeyName(new Date('2026-11-23T12:00:00Z'))).toBe('Agent on 23 Nov 2026');
+  });
+
+  it('puts the key and this origin into the enroll command', () => {
+    const steps = setupSteps('http://127.0.0.1:8787', 'pw_live_abc');
+    expect(steps.map((s) => s.id)).toEqual(['install', 'enroll', 'run']);
+    expect(steps[1]?.command).toBe('node agent/src/cli.ts enroll --key pw_live_abc --url http://127.0.0.1:8787');
+    expect(steps[2]?.command).toBe('node agent/src/cli.ts run');
+  });
+
+  it('notices a host that starts reporting after the page opened', () => {
+    const old = host({ id: '00000000-0000-4000-8000-00000000000a', name: 'old' });
+    const baseline = baselineOf([
+      old,
+      host({ id: '00000000-0000-4000-8000-00000000000b', lastSeenAt: null, status: 'offline' }),
+    ]);
+    expect(newlyReporting(baseline, [old])).toBeUndefined();
+    // Enrolled but no batch yet: not reporting.
+    const fresh = host({
+      id: '00000000-0000-4000-8000-00000000000c',
+      name: 'fresh',
+      lastSeenAt: null,
+      status: 'offline',
+    });
+    expect(newlyReporting(baseline, [old, fresh])).toBeUndefined();
+    expect(
+      newlyReporting(baseline, [old, { ...fresh, lastSeenAt: '2026-11-23T12:00:05.000Z', status: 'online' }])?.name,
+    ).toBe('fresh');
+    // Known but silent when the page opened, reporting now.
+    expect(
+      newlyReporting(baseline, [old, host({ id: '00000000-0000-4000-8000-00000000000b', name: 'back' })])?.name,
+    ).toBe('back');
+  });
+});
