@@ -1,13 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import { createRequire } from 'node:module';
 import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { type DevStack, REPO_ROOT, startDevStack } from '@pulsewire/stack';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep, until } from './support.ts';
 
 /**
  * "Never lose data": the real agent process enrolls against the local stack, pushes, is stopped, the
@@ -30,27 +31,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const FAST = { collectIntervalMs: 1000, pushIntervalMs: 2000, live: false };
 /** A hole in a run's stored timeline wider than this is a lost sample (the idle cadence collects every 10 s). */
 const MAX_STEP_MS = { fast: FAST.collectIntervalMs * 2.5, idle: 10_000 * 1.5 };
-
-interface PgClient {
-  connect(): Promise<void>;
-  query<R>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
-  end(): Promise<void>;
-}
-// `pg` is a dependency of @pulsewire/stack, not of this package: load it from there.
-const { Client } = createRequire(path.join(REPO_ROOT, 'stack/package.json'))('pg') as {
-  Client: new (options: { connectionString: string }) => PgClient;
-};
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(100);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
 interface SentBatch {
   batchId: string;
@@ -211,7 +191,7 @@ interface Run {
 describe('agent outage: every collected sample reaches Postgres exactly once', () => {
   let stack: DevStack;
   let proxy: OutageProxy;
-  let pg: PgClient;
+  let postgres: pg.Client;
   let dataDir: string;
   let agentDir: string;
   let output = '';
@@ -226,8 +206,8 @@ describe('agent outage: every collected sample reaches Postgres exactly once', (
     stack = await startDevStack({ dataDir });
     proxy = new OutageProxy(stack.url);
     await proxy.listen();
-    pg = new Client({ connectionString: stack.database.databaseUrl });
-    await pg.connect();
+    postgres = new pg.Client({ connectionString: stack.database.databaseUrl });
+    await postgres.connect();
   });
 
   afterAll(async () => {
@@ -235,7 +215,7 @@ describe('agent outage: every collected sample reaches Postgres exactly once', (
       if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
       await run.exited;
     }
-    await pg?.end();
+    await postgres?.end();
     await proxy?.down();
     await stack?.stop();
     for (const dir of [dataDir, agentDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -319,7 +299,7 @@ describe('agent outage: every collected sample reaches Postgres exactly once', (
   }
 
   async function stored(hostId: string): Promise<{ ts: number[]; rows: number }> {
-    const { rows } = await pg.query<{ ts: Date }>('select ts from host_samples where host_id = $1 order by ts', [
+    const { rows } = await postgres.query<{ ts: Date }>('select ts from host_samples where host_id = $1 order by ts', [
       hostId,
     ]);
     return { ts: rows.map((r) => r.ts.getTime()), rows: rows.length };
@@ -401,7 +381,7 @@ describe('agent outage: every collected sample reaches Postgres exactly once', (
       const missing = [...collected].filter((ts) => !inDb.has(ts)).sort((a, b) => a - b);
       const wire = proxy.sent.flatMap((b) => b.ts);
       const resentOnWire = wire.length - new Set(wire).size;
-      const { rows: dup } = await pg.query<{ n: string }>(
+      const { rows: dup } = await postgres.query<{ n: string }>(
         'select count(*) - count(distinct ts) as n from host_samples where host_id = $1',
         [hostId],
       );
