@@ -132,4 +132,28 @@ describe('live host page', () => {
     expect(agentStatus().cadence?.collectIntervalMs).toBeGreaterThan(1000);
     expect(agent?.child.exitCode, log()).toBeNull();
   }, 150_000);
+
+  it('turns the host stale, then offline, on the list without a reload when the agent stops', async () => {
+    expect(hostId).not.toBe('');
+    const list = await browser.context.newPage();
+    await list.goto(`${stack.url}/hosts`);
+    const status = list.locator(`[data-testid="host-row"][data-host-id="${hostId}"] [data-testid="host-status"]`);
+    await expect.poll(() => status.getAttribute('data-status'), { timeout: 30_000 }).toBe('online');
+    // Marks this document: a reload or navigation would lose it.
+    await list.evaluate(() => {
+      (window as unknown as { pulsewireMark: number }).pulsewireMark = 42;
+    });
+
+    await stopAgent(agent);
+    agent = undefined;
+    const stoppedAt = Date.now();
+    // Decided by the tenant object's alarms (stale after 2.5 push intervals, offline after two minutes).
+    await expect.poll(() => status.getAttribute('data-status'), { timeout: 110_000, interval: 500 }).toBe('stale');
+    const staleMs = Date.now() - stoppedAt;
+    await expect.poll(() => status.getAttribute('data-status'), { timeout: 150_000, interval: 500 }).toBe('offline');
+    const offlineMs = Date.now() - stoppedAt;
+    expect(await list.evaluate(() => (window as unknown as { pulsewireMark?: number }).pulsewireMark)).toBe(42);
+    console.log(`presence figures: ${JSON.stringify({ staleMs, offlineMs })}`);
+    await list.close();
+  }, 300_000);
 });
