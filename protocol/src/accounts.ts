@@ -27,6 +27,13 @@ export const LinkToken = z
 export const Role = z.enum(['owner', 'admin', 'viewer']);
 export type Role = z.infer<typeof Role>;
 
+const roleRank: Record<Role, number> = { viewer: 0, admin: 1, owner: 2 };
+
+/** True when `role` is at least `minimum` (owner > admin > viewer); `undefined` (no membership) never is. */
+export function roleAtLeast(role: Role | undefined, minimum: Role): boolean {
+  return role !== undefined && roleRank[role] >= roleRank[minimum];
+}
+
 export const SignupRequest = z.object({
   email: Email,
   password: Password,

@@ -1,4 +1,4 @@
-import { API_KEY_PREFIX, type Role } from '@pulsewire/protocol';
+import { API_KEY_PREFIX, type Role, roleAtLeast } from '@pulsewire/protocol';
 import { eq } from 'drizzle-orm';
 import type { Context, MiddlewareHandler } from 'hono';
 import { apiKeys, memberships, users } from '../db/schema.ts';
@@ -9,11 +9,7 @@ import { enforceRateLimit, RATE_LIMITS } from '../limits/rate-limit.ts';
 import { findSession } from './session.ts';
 import { sha256Hex } from './tokens.ts';
 
-const rank: Record<Role, number> = { viewer: 0, admin: 1, owner: 2 };
-
-export function roleAtLeast(role: Role, minimum: Role): boolean {
-  return rank[role] >= rank[minimum];
-}
+export { roleAtLeast };
 
 /** The organisation a signed-in user works in: the session's choice if still a member, else their first. */
 async function resolveMembership(c: Context<AppEnv>, userId: string, preferred: string | null) {

@@ -1,15 +1,10 @@
-import type { Role } from '@pulsewire/protocol';
+import { type Role, roleAtLeast } from '@pulsewire/protocol';
 import { auth, type Me } from '#lib/api/accounts.ts';
 import { ApiError, isApiError } from '#lib/api/client.ts';
 
 export type SessionStatus = 'loading' | 'signed-in' | 'signed-out' | 'no-organization' | 'error';
 
-const rank: Record<Role, number> = { viewer: 0, admin: 1, owner: 2 };
-
-/** True when `role` is at least `minimum` (owner > admin > viewer), as the API decides. */
-export function roleAtLeast(role: Role | undefined, minimum: Role): boolean {
-  return role !== undefined && rank[role] >= rank[minimum];
-}
+export { roleAtLeast };
 
 /**
  * Who is signed in, as `GET /me` says: the user, the organisation the session works in and the

@@ -6,7 +6,7 @@ import Inbox from '@lucide/svelte/icons/inbox';
 import KeyRound from '@lucide/svelte/icons/key-round';
 import Server from '@lucide/svelte/icons/server';
 import UserRound from '@lucide/svelte/icons/user-round';
-import type { Role } from '@pulsewire/protocol';
+import { type Role, roleAtLeast } from '@pulsewire/protocol';
 import type { Component } from 'svelte';
 
 /** Dashboard pages the navigation links to. */
@@ -48,9 +48,7 @@ export const devItems: readonly NavItem[] = [
   { label: 'Dev outbox', href: '/dev/outbox', icon: Inbox, testid: 'nav-dev-outbox' },
 ];
 
-const rank: Record<Role, number> = { viewer: 0, admin: 1, owner: 2 };
-
 /** The items a member with `role` may see. */
 export function visibleItems(items: readonly NavItem[], role: Role | undefined): NavItem[] {
-  return items.filter((item) => !item.minRole || (role !== undefined && rank[role] >= rank[item.minRole]));
+  return items.filter((item) => !item.minRole || roleAtLeast(role, item.minRole));
 }
