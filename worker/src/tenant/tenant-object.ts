@@ -65,8 +65,12 @@ export const MAX_LIVE_EVENTS_PER_BATCH = 100;
 const PRESENCE_PREFIX = 'presence:';
 
 function send(ws: WebSocket, message: ServerMessage): void {
+  sendFrame(ws, JSON.stringify(message));
+}
+
+function sendFrame(ws: WebSocket, frame: string): void {
   try {
-    ws.send(JSON.stringify(message));
+    ws.send(frame);
   } catch {
     // The peer is gone; the runtime will deliver webSocketClose.
   }
@@ -227,8 +231,17 @@ export class TenantObject extends DurableObject<Env> {
 
     if (batch.samples.length > 0) {
       const samples = [...batch.samples].sort((a, b) => a.ts - b.ts).slice(-MAX_LIVE_SAMPLES_PER_MESSAGE);
+      // Fan-out serialises the common (unfiltered) frame once, not once per watcher.
+      let shared: string | undefined;
       for (const { socket, subs } of this.audience('metrics', hostId)) {
-        send(socket.ws, { type: 'metrics', hostId, samples: samplesFor(subs, samples) });
+        const own = samplesFor(subs, samples);
+        const frame: ServerMessage = { type: 'metrics', hostId, samples: own };
+        if (own !== samples) {
+          sendFrame(socket.ws, JSON.stringify(frame));
+          continue;
+        }
+        shared ??= JSON.stringify(frame);
+        sendFrame(socket.ws, shared);
       }
     }
     const events = batch.events.slice(-MAX_LIVE_EVENTS_PER_BATCH);
