@@ -1,41 +1,13 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LIVE_CADENCE, Sample } from '@pulsewire/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type IngestServer, startIngestServer, until } from './test/ingest-server.ts';
+import { runCli, tmp } from './test/run-cli.ts';
 
 const CLI = path.join(import.meta.dirname, 'cli.ts');
-const tmp = () => mkdtempSync(path.join(tmpdir(), 'pw-cli-'));
-
-/** Runs the real CLI in a child process with a clean PULSEWIRE_* environment. */
-function cli(args: string[], env: Record<string, string> = {}) {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PULSEWIRE_')));
-  const home = tmp();
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: {
-      ...clean,
-      HOME: home,
-      XDG_CONFIG_HOME: path.join(home, '.config'),
-      XDG_STATE_HOME: path.join(home, '.state'),
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
-    (resolve) => child.once('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
-  );
-  return { child, done, output: () => stdout + stderr };
-}
+/** Runs the real CLI from source in a child process. */
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(CLI, args, env);
 
 let server: IngestServer | undefined;
 afterEach(async () => {

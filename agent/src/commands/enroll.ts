@@ -3,6 +3,7 @@ import { type EnrollRequest, generateHostKeyPair, Labels, publicKeyFromPrivate }
 import { collectFacts, machineId } from '../collectors/facts.ts';
 import { ConfigError, type ResolvedConfig } from '../config/load.ts';
 import { writeConfigFile } from '../config/write.ts';
+import { invocation } from '../entry.ts';
 import { enrollHost } from '../transport/enroll.ts';
 import { AGENT_VERSION } from '../version.ts';
 
@@ -58,7 +59,6 @@ export async function enroll(
   });
   out(`Enrolled ${config.name ?? hostname} as host ${response.hostId}.`);
   out(`Config and private key written to ${config.path} (mode 0600).`);
-  out(
-    'Start the agent with `pulsewire-agent run`, or install it as a service: `sudo pulsewire-agent install-service`.',
-  );
+  const agent = invocation();
+  out(`Start the agent with \`${agent} run\`, or install it as a service: \`sudo ${agent} install-service\`.`);
 }

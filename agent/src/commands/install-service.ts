@@ -1,17 +1,16 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ConfigError, type ResolvedConfig } from '../config/load.ts';
+import { entryScript } from '../entry.ts';
 import { EXIT_CONFIG, EXIT_REVOKED } from '../exit-codes.ts';
 
 export const DEFAULT_UNIT_PATH = '/etc/systemd/system/pulsewire-agent.service';
-const CLI_PATH = fileURLToPath(new URL('../cli.ts', import.meta.url));
 
 export function systemdUnit(
   config: ResolvedConfig,
   options: { user?: string; node?: string; cli?: string } = {},
 ): string {
-  const exec = [options.node ?? process.execPath, options.cli ?? CLI_PATH, 'run', '--config', config.path];
+  const exec = [options.node ?? process.execPath, options.cli ?? entryScript(), 'run', '--config', config.path];
   const quoted = exec.map((part) => (/[\s"\\]/.test(part) ? JSON.stringify(part) : part)).join(' ');
   return `[Unit]
 Description=Pulsewire monitoring agent

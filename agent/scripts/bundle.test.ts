@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { LIVE_CADENCE, Sample } from '@pulsewire/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type IngestServer, startIngestServer, until } from '../src/test/ingest-server.ts';
+import { runCli, tmp } from '../src/test/run-cli.ts';
+import { type BundleResult, bundleAgent } from './bundle.ts';
+
+const pkg = JSON.parse(readFileSync(path.join(import.meta.dirname, '..', 'package.json'), 'utf8')) as {
+  version: string;
+};
+
+// The bundle is copied where no node_modules can be found: it must carry every dependency.
+let bundle: BundleResult;
+let server: IngestServer;
+beforeAll(async () => {
+  bundle = await bundleAgent(path.join(tmp('pw-bundle-'), 'pulsewire-agent.mjs'));
+  server = await startIngestServer();
+}, 60_000);
+afterAll(() => server?.close());
+
+const agent = (args: string[], env: Record<string, string> = {}) =>
+  runCli(bundle.outfile, args, env, path.dirname(bundle.outfile));
+
+describe('the single-file agent bundle', () => {
+  it('is one executable file with its checksum beside it', () => {
+    const contents = readFileSync(bundle.outfile);
+    expect(contents.subarray(0, 19).toString()).toBe('#!/usr/bin/env node');
+    const sha = createHash('sha256').update(contents).digest('hex');
+    expect(readFileSync(`${bundle.outfile}.sha256`, 'utf8')).toBe(`${sha}  pulsewire-agent.mjs\n`);
+    expect(bundle.version).toBe(pkg.version);
+  });
+
+  it('prints its version and collects a sample that parses with the protocol schema', async () => {
+    const version = await agent(['--version']).done;
+    expect(version).toMatchObject({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
+    const collected = await agent(['collect', '--once', '--json'], { PULSEWIRE_DOCKER_SOCKET: '/nonexistent.sock' })
+      .done;
+    expect(collected.stderr).toBe('');
+    const sample = Sample.parse(JSON.parse(collected.stdout));
+    expect(sample.cpu?.perCore.length).toBeGreaterThan(0);
+    expect(sample.memory?.total).toBeGreaterThan(0);
+  });
+
+  it('enrolls, names itself as the user ran it, and pushes signed batches', async () => {
+    const dir = tmp();
+    const config = path.join(dir, 'agent.json');
+    const env = {
+      PULSEWIRE_CONFIG: config,
+      PULSEWIRE_STATE_DIR: path.join(dir, 'state'),
+      PULSEWIRE_STATSD: 'off',
+      PULSEWIRE_HTTP: 'off',
+    };
+    const enrolled = await agent(['enroll', '--key', 'pk_test_key', '--url', server.url], env).done;
+    expect(enrolled.stderr).toBe('');
+    expect(enrolled.code).toBe(0);
+    expect(enrolled.stdout).toContain('`node pulsewire-agent.mjs run`');
+    // The test server signs with its own key pair: give this host that identity.
+    const written = JSON.parse(readFileSync(config, 'utf8'));
+    writeFileSync(config, JSON.stringify({ ...written, ...server.keys }), { mode: 0o600 });
+
+    const unitPath = path.join(dir, 'pulsewire-agent.service');
+    const installed = await agent(['install-service', '--unit-path', unitPath], env).done;
+    expect(installed.code).toBe(0);
+    expect(readFileSync(unitPath, 'utf8')).toContain(`ExecStart=${process.execPath} ${bundle.outfile} run --config`);
+
+    server.setCadence(LIVE_CADENCE);
+    const running = agent(['run'], env);
+    await until(() => server.received.length >= 2, 'two batches from the bundled agent');
+    running.child.kill('SIGTERM');
+    expect((await running.done).code).toBe(0);
+    expect(server.violations).toEqual([]);
+    const samples = server.received.flatMap((batch) => batch.samples);
+    expect(samples.every((sample) => sample.memory !== undefined)).toBe(true);
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * Builds the agent into one dependency-free file, `pulsewire-agent.mjs`, that any machine with
+ * Node.js ≥ 22 runs as `node pulsewire-agent.mjs …`. The dashboard serves it from
+ * `/downloads/pulsewire-agent.mjs` (root `pnpm build` writes it into web/build), so installing
+ * the agent is one download, not a checkout. A `.sha256` file is written beside it.
+ *
+ *   node agent/scripts/bundle.ts [--outfile <path>]   (default agent/dist/pulsewire-agent.mjs)
+ */
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+
+const AGENT_DIR = path.resolve(import.meta.dirname, '..');
+export const DEFAULT_OUTFILE = path.join(AGENT_DIR, 'dist', 'pulsewire-agent.mjs');
+
+export interface BundleResult {
+  outfile: string;
+  bytes: number;
+  sha256: string;
+  version: string;
+}
+
+export async function bundleAgent(outfile: string = DEFAULT_OUTFILE): Promise<BundleResult> {
+  const pkg = JSON.parse(await readFile(path.join(AGENT_DIR, 'package.json'), 'utf8')) as { version: string };
+  await build({
+    entryPoints: [path.join(AGENT_DIR, 'src', 'cli.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    minifySyntax: true,
+    minifyWhitespace: true,
+    legalComments: 'eof',
+    logLevel: 'warning',
+    banner: {
+      // systeminformation is CommonJS and requires Node's built-ins at run time; ESM output has no
+      // `require` unless we make one. (esbuild keeps cli.ts's shebang above this.)
+      js: [
+        // Checked before any bundled module runs, so an old Node gets a sentence, not a stack trace.
+        'if (Number(process.versions.node.split(".")[0]) < 22) {',
+        "  console.error('pulsewire-agent needs Node.js 22 or newer; this is Node.js ' + process.version + '.');",
+        '  process.exit(2);',
+        '}',
+        "import { createRequire as __pulsewireCreateRequire } from 'node:module';",
+        'const require = __pulsewireCreateRequire(import.meta.url);',
+      ].join('\n'),
+    },
+    define: {
+      __PULSEWIRE_AGENT_VERSION__: JSON.stringify(pkg.version),
+      // The bundle is only ever an entry point; Node 22 before 22.18 has no import.meta.main.
+      'import.meta.main': 'true',
+    },
+    // macOS-only optional dependency of systeminformation, required inside a try/catch.
+    external: ['osx-temperature-sensor'],
+  });
+  const contents = await readFile(outfile);
+  const sha256 = createHash('sha256').update(contents).digest('hex');
+  await writeFile(`${outfile}.sha256`, `${sha256}  ${path.basename(outfile)}\n`);
+  return { outfile, bytes: contents.length, sha256, version: pkg.version };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ options: { outfile: { type: 'string' } } });
+  const result = await bundleAgent(values.outfile ? path.resolve(values.outfile) : DEFAULT_OUTFILE);
+  console.log(
+    `pulsewire-agent ${result.version} → ${path.relative(process.cwd(), result.outfile)} ` +
+      `(${(result.bytes / 1024).toFixed(0)} KiB, sha256 ${result.sha256.slice(0, 16)}…)`,
+  );
+}

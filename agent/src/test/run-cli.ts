@@ -1,0 +1,45 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export const tmp = (prefix = 'pw-cli-') => mkdtempSync(path.join(tmpdir(), prefix));
+
+export interface CliExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs an agent entry point (`src/cli.ts`, or the bundled `pulsewire-agent.mjs`) with `node` in a
+ * child process, with a clean PULSEWIRE_* environment and a throw-away home.
+ */
+export function runCli(script: string, args: string[], env: Record<string, string> = {}, cwd?: string) {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PULSEWIRE_')));
+  const home = tmp();
+  const child = spawn(process.execPath, [script, ...args], {
+    ...(cwd ? { cwd } : {}),
+    env: {
+      ...clean,
+      HOME: home,
+      XDG_CONFIG_HOME: path.join(home, '.config'),
+      XDG_STATE_HOME: path.join(home, '.state'),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const done = new Promise<CliExit>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  return { child, done, output: () => stdout + stderr };
+}
