@@ -10,8 +10,9 @@ import { type LaunchedBrowser, launchBrowser } from './browser.ts';
 
 /**
  * Issue 4 in the browser: a fresh sign-up lands on the onboarding page, creates an ingest key in one
- * click, runs the very commands the page shows (the real agent process, enrolled against the local
- * stack), sees the page turn green, then finds the host in the list and its figures on the host page.
+ * click, runs the very commands the page shows in an empty folder (download the bundled agent from the
+ * stack, enroll, run: no checkout involved), sees the page turn green, then finds the host in the list
+ * and its figures on the host page.
  */
 describe('hosts in the browser', () => {
   let stack: DevStack;
@@ -26,8 +27,10 @@ describe('hosts in the browser', () => {
   const owner = { name: 'Grace Admin', email: 'grace@example.com', password: 'cobol forever 1959', org: 'Compilers' };
 
   beforeAll(async () => {
-    if (!fs.existsSync(path.join(REPO_ROOT, 'web/build/index.html'))) {
-      throw new Error('web/build is missing: run `pnpm build` first (`pnpm test` does)');
+    for (const built of ['web/build/index.html', 'web/build/downloads/pulsewire-agent.mjs']) {
+      if (!fs.existsSync(path.join(REPO_ROOT, built))) {
+        throw new Error(`${built} is missing: run \`pnpm build\` first (\`pnpm test\` does)`);
+      }
     }
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulsewire-e2e-hosts-'));
     agentHome = fs.mkdtempSync(path.join(os.tmpdir(), 'pulsewire-e2e-agent-'));
@@ -52,11 +55,11 @@ describe('hosts in the browser', () => {
     for (const dir of [dataDir, agentHome]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Runs a command exactly as the onboarding page shows it, from the repository root, with a throwaway HOME. */
+  /** Runs a command exactly as the onboarding page shows it, in an empty folder, with a throwaway HOME. */
   function shell(command: string): ChildProcess {
     const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PULSEWIRE_')));
     const child = spawn('sh', ['-c', `exec ${command}`], {
-      cwd: REPO_ROOT,
+      cwd: agentHome,
       env: {
         ...clean,
         HOME: agentHome,
@@ -112,13 +115,26 @@ describe('hosts in the browser', () => {
     const secret = (await page.getByTestId('onboarding-secret').textContent())?.trim() ?? '';
     expect(secret).toMatch(/^pw_live_[\w-]{20,}$/);
     expect(await page.getByTestId('onboarding-key-name').textContent()).toMatch(/^Agent on \d{1,2} \w{3} \d{4}$/);
+    const install = (await page.getByTestId('install-command').textContent())?.trim() ?? '';
     const enroll = (await page.getByTestId('enroll-command').textContent())?.trim() ?? '';
     const run = (await page.getByTestId('run-command').textContent())?.trim() ?? '';
-    expect(enroll).toBe(`node agent/src/cli.ts enroll --key ${secret} --url ${stack.url}`);
+    expect(install).toBe(`curl -fsSLo pulsewire-agent.mjs ${stack.url}/downloads/pulsewire-agent.mjs`);
+    expect(enroll).toBe(`node pulsewire-agent.mjs enroll --key ${secret} --url ${stack.url}`);
+    await page.getByTestId('service-commands').locator('summary').click();
+    expect(await page.getByTestId('service-enroll-command').textContent()).toContain(
+      `enroll --key ${secret} --url ${stack.url} --config /etc/pulsewire/agent.json`,
+    );
     await page.getByTestId('copy-enroll-command').click();
     await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(enroll);
     await page.getByTestId('onboarding-waiting').waitFor();
     await screenshot('onboarding-waiting');
+
+    const downloaded = shell(install);
+    expect(await new Promise((resolve) => downloaded.once('exit', resolve)), agentOutput).toBe(0);
+    // The very file `pnpm build` bundled, not the SPA's index.html that unknown paths fall back to.
+    expect(fs.readFileSync(path.join(agentHome, 'pulsewire-agent.mjs'))).toEqual(
+      fs.readFileSync(path.join(REPO_ROOT, 'web/build/downloads/pulsewire-agent.mjs')),
+    );
 
     const enrolled = shell(enroll);
     const code = await new Promise<number | null>((resolve) => enrolled.once('exit', resolve));

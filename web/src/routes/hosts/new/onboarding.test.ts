@@ -1,6 +1,6 @@
 import type { HostSummary } from '@pulsewire/protocol';
 import { describe, expect, it } from 'vitest';
-import { agentKeyName, baselineOf, newlyReporting, setupSteps } from './onboarding.ts';
+import { agentKeyName, baselineOf, newlyReporting, serviceSteps, setupSteps } from './onboarding.ts';
 
 const host = (over: Partial<HostSummary>): HostSummary => ({
   id: '00000000-0000-4000-8000-000000000001',
@@ -19,11 +19,25 @@ describe('onboarding', () => {
     expect(agentKeyName(new Date('2026-11-23T12:00:00Z'))).toBe('Agent on 23 Nov 2026');
   });
 
-  it('puts the key and this origin into the enroll command', () => {
+  it('downloads the agent from this origin and puts the key into the enroll command', () => {
     const steps = setupSteps('http://127.0.0.1:8787', 'pw_live_abc');
     expect(steps.map((s) => s.id)).toEqual(['install', 'enroll', 'run']);
-    expect(steps[1]?.command).toBe('node agent/src/cli.ts enroll --key pw_live_abc --url http://127.0.0.1:8787');
-    expect(steps[2]?.command).toBe('node agent/src/cli.ts run');
+    expect(steps[0]?.command).toBe(
+      'curl -fsSLo pulsewire-agent.mjs http://127.0.0.1:8787/downloads/pulsewire-agent.mjs',
+    );
+    expect(steps[1]?.command).toBe('node pulsewire-agent.mjs enroll --key pw_live_abc --url http://127.0.0.1:8787');
+    expect(steps[2]?.command).toBe('node pulsewire-agent.mjs run');
+  });
+
+  it('gives a systemd variant that enrolls, installs and starts with the same system-wide config', () => {
+    const steps = serviceSteps('https://pulsewire.example', 'pw_live_abc');
+    const config = '--config /etc/pulsewire/agent.json';
+    expect(steps[0]?.command).toContain('/usr/local/lib/pulsewire/pulsewire-agent.mjs');
+    expect(steps[1]?.command).toBe(
+      `sudo node /usr/local/lib/pulsewire/pulsewire-agent.mjs enroll --key pw_live_abc --url https://pulsewire.example ${config}`,
+    );
+    expect(steps[2]?.command).toContain(`install-service ${config}`);
+    expect(steps[2]?.command).toContain('systemctl enable --now pulsewire-agent.service');
   });
 
   it('notices a host that starts reporting after the page opened', () => {

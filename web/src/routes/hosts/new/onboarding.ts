@@ -6,37 +6,73 @@ export function agentKeyName(date: Date): string {
   return `Agent on ${day}`;
 }
 
+/** Where the dashboard serves the single-file agent (root `pnpm build` puts it there). */
+export const AGENT_DOWNLOAD_PATH = '/downloads/pulsewire-agent.mjs';
+/** Where the service variant installs the agent and keeps its config. */
+const SERVICE_AGENT = '/usr/local/lib/pulsewire/pulsewire-agent.mjs';
+const SERVICE_CONFIG = '/etc/pulsewire/agent.json';
+
 export interface SetupStep {
-  id: 'install' | 'enroll' | 'run';
+  id: string;
   title: string;
   detail: string;
   command: string;
 }
 
 /**
- * What a user runs on the machine. The agent is not published to a registry: it runs from a checkout of
- * the Pulsewire repository with Node.js ≥ 22 (which runs its TypeScript sources directly) and pnpm.
+ * What a user runs on the machine: download the agent (one file, served by this dashboard, needing
+ * only Node.js ≥ 22), enroll it with the key, run it. Nothing to clone, nothing to install.
  */
 export function setupSteps(origin: string, apiKey: string): SetupStep[] {
   return [
     {
       id: 'install',
-      title: 'Install the agent',
-      detail: 'In a checkout of the Pulsewire repository, with Node.js 22 or newer and pnpm:',
-      command: 'pnpm install --frozen-lockfile',
+      title: 'Download the agent',
+      detail:
+        'One file with everything it needs; it runs on Linux with Node.js 22 or newer (check with node --version).',
+      command: `curl -fsSLo pulsewire-agent.mjs ${origin}${AGENT_DOWNLOAD_PATH}`,
     },
     {
       id: 'enroll',
       title: 'Enroll this machine',
       detail:
         'Generates the host’s signing key, registers it with this dashboard and writes ~/.config/pulsewire/agent.json (mode 0600).',
-      command: `node agent/src/cli.ts enroll --key ${apiKey} --url ${origin}`,
+      command: `node pulsewire-agent.mjs enroll --key ${apiKey} --url ${origin}`,
     },
     {
       id: 'run',
       title: 'Start sending metrics',
       detail: 'Collects every 10 seconds and pushes every 30 (every second while someone watches the host live).',
-      command: 'node agent/src/cli.ts run',
+      command: 'node pulsewire-agent.mjs run',
+    },
+  ];
+}
+
+/**
+ * The same, as a systemd service that starts at boot: the agent under /usr/local/lib, its config in
+ * /etc/pulsewire (the service's state goes to /var/lib/pulsewire). Enrolling again from the same
+ * machine keeps the same host.
+ */
+export function serviceSteps(origin: string, apiKey: string): SetupStep[] {
+  const agent = `sudo node ${SERVICE_AGENT}`;
+  return [
+    {
+      id: 'service-install',
+      title: 'Install the agent for every user',
+      detail: 'After downloading it as above:',
+      command: `sudo install -D -m 0755 pulsewire-agent.mjs ${SERVICE_AGENT}`,
+    },
+    {
+      id: 'service-enroll',
+      title: 'Enroll with the system-wide config',
+      detail: `Writes ${SERVICE_CONFIG} (mode 0600, readable by root only).`,
+      command: `${agent} enroll --key ${apiKey} --url ${origin} --config ${SERVICE_CONFIG}`,
+    },
+    {
+      id: 'service-start',
+      title: 'Install and start the service',
+      detail: 'Writes /etc/systemd/system/pulsewire-agent.service, then starts it now and at every boot.',
+      command: `${agent} install-service --config ${SERVICE_CONFIG} && sudo systemctl daemon-reload && sudo systemctl enable --now pulsewire-agent.service`,
     },
   ];
 }
