@@ -44,6 +44,30 @@ describe('Postgres WebSocket relay', () => {
     ws.close();
   });
 
+  it('ends the Postgres connection after the client’s Terminate even if the client never closes its socket', async () => {
+    // Like workerd's WebSocket once a Worker's request is over: it sends Terminate and then goes silent.
+    const received: Buffer[] = [];
+    const ended = new Promise<void>((resolve) => {
+      const target = net.createServer((socket) => {
+        socket.on('data', (d) => received.push(d));
+        socket.on('end', () => {
+          socket.end();
+          resolve();
+        });
+      });
+      target.listen(0, '127.0.0.1', async () => {
+        const port = (target.address() as net.AddressInfo).port;
+        const ws = await open(`ws://${relay.address}/v2?address=127.0.0.1:${port}`);
+        const startup = Buffer.from([0, 0, 0, 8, 0, 3, 0, 0]);
+        const terminate = Buffer.from([0x58, 0, 0, 0, 4]);
+        ws.send(Buffer.concat([startup, terminate]));
+        ended.finally(() => target.close());
+      });
+    });
+    await ended;
+    expect(Buffer.concat(received).subarray(-5)).toEqual(Buffer.from([0x58, 0, 0, 0, 4]));
+  });
+
   it('refuses to connect anywhere but loopback', async () => {
     const ws = await open(`ws://${relay.address}/v2?address=10.0.0.1:5432`);
     const code = await new Promise<number>((resolve) => ws.once('close', (c) => resolve(c)));

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { WebSocketServer } from 'ws';
+import { TerminateWatcher } from './pg-terminate.ts';
 import { assertPortFree, freePort } from './ports.ts';
 
 export interface Relay {
@@ -47,10 +48,16 @@ export async function startRelay(options: { port?: number } = {}): Promise<Relay
     socket.on('close', () => {
       if (ws.readyState === ws.OPEN) ws.close(1000);
     });
+    const session = new TerminateWatcher();
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
       const chunk = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
       if (connected) socket.write(chunk);
       else pending.push(chunk);
+      // The session is over: close it here, since the Worker's side never closes its socket.
+      if (session.push(chunk)) {
+        socket.end();
+        ws.terminate();
+      }
     });
     ws.on('close', () => socket.end());
     ws.on('error', () => socket.destroy());

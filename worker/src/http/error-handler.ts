@@ -51,10 +51,18 @@ export const handleError: ErrorHandler = (err, c) => {
     method: c.req.method,
     path: c.req.path,
     error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+    // drizzle wraps the driver's error ("Failed query: …"): the cause says what actually went wrong.
+    cause: err instanceof Error && err.cause !== undefined ? describeCause(err.cause) : undefined,
     stack: err instanceof Error ? err.stack : undefined,
   });
   return errorResponse(c, 500, 'internal_error', 'Internal server error');
 };
+
+function describeCause(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  const code = (cause as { code?: unknown }).code;
+  return `${cause.name}: ${cause.message}${typeof code === 'string' ? ` (${code})` : ''}`;
+}
 
 export const notFoundHandler =
   (routes: () => readonly { method: string; path: string }[]): NotFoundHandler =>
