@@ -24,6 +24,17 @@ export const MAX_SUBSCRIBE_HOSTS = 200;
 export const KEEPALIVE_PING = '{"type":"ping"}';
 export const KEEPALIVE_PONG = '{"type":"pong"}';
 
+/**
+ * Flow control. Every data frame (`metrics`, `event`, `alert`, `host_status`) carries `seq`, and a
+ * client acknowledges the newest one it has received with `ack` (a few times a second at most: acks
+ * count against the same message rate limit as everything else). A socket whose unacknowledged
+ * frames pass either bound is sent `error` `slow_consumer` and closed with
+ * {@link STREAM_CLOSE.tryAgainLater}: the server cannot see a reader that stopped reading otherwise,
+ * and would buffer for it without end. `hello` announces both bounds.
+ */
+export const MAX_UNACKED_FRAMES = 1000;
+export const MAX_UNACKED_BYTES = 1024 * 1024;
+
 /** What a socket can subscribe to. */
 export const streamKinds = ['metrics', 'host_status', 'events', 'alerts'] as const;
 export const StreamKind = z.enum(streamKinds);
@@ -76,12 +87,16 @@ export type ClientUnsubscribe = z.infer<typeof ClientUnsubscribe>;
 
 export const ClientPing = z.object({ type: z.literal('ping'), id: z.string().max(64).optional() });
 export const ClientGetStatus = z.object({ type: z.literal('get_status') });
+/** The newest `seq` received: frames up to it no longer count against the socket's flow bounds. */
+export const ClientAck = z.object({ type: z.literal('ack'), seq: z.number().int().nonnegative() });
+export type ClientAck = z.infer<typeof ClientAck>;
 
 export const ClientMessage = z.discriminatedUnion('type', [
   ClientSubscribe,
   ClientUnsubscribe,
   ClientPing,
   ClientGetStatus,
+  ClientAck,
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
@@ -194,6 +209,11 @@ export const ServerHello = z.object({
   tenantId: z.string(),
   connectionId: z.string(),
   serverTime: z.iso.datetime(),
+  /** The bounds past which an unacknowledging socket is closed (see {@link MAX_UNACKED_FRAMES}). */
+  flow: z.object({
+    maxUnackedFrames: z.number().int().positive(),
+    maxUnackedBytes: z.number().int().positive(),
+  }),
 });
 
 /** Answer to `subscribe` / `unsubscribe`: every subscription the socket now holds. */
@@ -203,9 +223,16 @@ export const ServerSubscribed = z.object({
   subscriptions: z.array(Subscription),
 });
 
+/**
+ * Position of a data frame in the object's output: strictly increasing on one socket (not
+ * consecutive: the counter is shared by every socket of the tenant). Acknowledge it with `ack`.
+ */
+const seq = z.number().int().nonnegative();
+
 /** New samples of one host, oldest first (one per second while watched live). */
 export const ServerMetrics = z.object({
   type: z.literal('metrics'),
+  seq,
   hostId: z.string(),
   samples: z.array(LiveSample),
 });
@@ -213,6 +240,7 @@ export const ServerMetrics = z.object({
 /** A host went online, stale or offline, as the tenant object's alarms decided. */
 export const ServerHostStatus = z.object({
   type: z.literal('host_status'),
+  seq,
   hostId: z.string(),
   status: HostStatus,
   previous: HostStatus.nullable(),
@@ -222,6 +250,7 @@ export const ServerHostStatus = z.object({
 
 export const ServerEvent = z.object({
   type: z.literal('event'),
+  seq,
   hostId: z.string(),
   event: AppEvent,
 });
@@ -229,6 +258,7 @@ export const ServerEvent = z.object({
 export const alertStates = ['pending', 'firing', 'resolved'] as const;
 export const ServerAlert = z.object({
   type: z.literal('alert'),
+  seq,
   alert: z.object({
     id: z.string(),
     ruleId: z.string(),
@@ -259,13 +289,21 @@ export const streamErrorCodes = [
   'unknown_type',
   'rate_limited',
   'too_many_subscriptions',
+  /** A subscribe named host ids that are not the organisation's (listed in `hostIds`); nothing changed. */
   'unknown_host',
+  /** The socket left too many frames unacknowledged; it is closed with 1013 next. */
+  'slow_consumer',
 ] as const;
 export const ServerError = z.object({
   type: z.literal('error'),
   code: z.enum(streamErrorCodes),
   message: z.string(),
+  /** The `id` of the client message this answers, when it had one. */
+  id: z.string().optional(),
+  /** `unknown_host`: the ids that are not the organisation's hosts. */
+  hostIds: z.array(z.string()).optional(),
 });
+export type ServerError = z.infer<typeof ServerError>;
 
 export const ServerMessage = z.discriminatedUnion('type', [
   ServerHello,
@@ -284,7 +322,7 @@ export type ServerMessage = z.infer<typeof ServerMessage>;
 export const STREAM_CLOSE = {
   /** A client that kept flooding after `rate_limited` errors. */
   policyViolation: 1008,
-  /** A client too slow to take what it subscribed to. */
+  /** A client too slow to take what it subscribed to (`slow_consumer`): reconnect after a backoff. */
   tryAgainLater: 1013,
   /** The session or key behind the socket is no longer valid. */
   unauthorized: 4001,

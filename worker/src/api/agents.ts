@@ -134,9 +134,11 @@ export const agentRoutes = router()
     }
     const result = await storeBatch(database, host.tenantId, host.id, batch);
     const idle = idleCadence(c);
+    const tenant = tenantObject(c, host.tenantId);
+    // A retried batch is not delivered twice, but its answer must still say whether someone watches the host.
     const cadence = result.duplicate
-      ? idle
-      : await tenantObject(c, host.tenantId).recordBatch({
+      ? await tenant.cadenceFor(host.id, idle)
+      : await tenant.recordBatch({
           hostId: host.id,
           samples: batch.samples.map(toLiveSample),
           events: batch.events ?? [],

@@ -1,4 +1,5 @@
-import { ApiKeyList, CreatedApiKey, IngestResponse, MeResponse } from '@pulsewire/protocol';
+import { runInDurableObject } from 'cloudflare:test';
+import { ApiKeyList, CreatedApiKey, IngestResponse, LIVE_CADENCE, MeResponse } from '@pulsewire/protocol';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sample, TestAgent } from '../../test/agent.ts';
 import { signedUpClient, TestClient } from '../../test/client.ts';
@@ -40,6 +41,18 @@ async function push(agent: TestAgent, extra: Parameters<TestAgent['batch']>[1] =
   const res = await agent.push(agent.batch([sample(Date.now(), cpu)], extra));
   expect(res.status).toBe(200);
   return IngestResponse.parse(await res.json());
+}
+
+/**
+ * The Worker under test runs with this file's own database (`isolatedEnv`), but the runtime gives
+ * tenant objects the bindings of wrangler.toml, without DATABASE_URL, and an object with no database
+ * accepts any host id. In production the Worker and its objects share one env: give this tenant's
+ * object the test's, so that it checks host ids against the same database.
+ */
+async function objectUsesDatabase(env: Env, tenantId: string) {
+  await runInDurableObject(env.TENANT.get(env.TENANT.idFromName(tenantId)), (instance) => {
+    Object.assign(instance, { env });
+  });
 }
 
 async function subscribe(socket: SocketQueue, message: Record<string, unknown>) {
@@ -144,7 +157,8 @@ describe('GET /api/v1/stream', () => {
     await watcherA.expectQuiet();
     await subscribe(watcherB, { hosts: '*', streams: all });
     expect(await watcherB.next()).toMatchObject({ type: 'host_status', hostId: b.agent.hostId, status: 'online' });
-    // B even names A's host id explicitly: it is not B's host, so nothing of it reaches B (nor is it watched live).
+    // B even names A's host id explicitly. B's object has no database here (see objectUsesDatabase), so it
+    // accepts the id; still nothing of A's host reaches B (nor is it watched live): batches reach their own object.
     await subscribe(watcherB, { hosts: [a.agent.hostId], streams: all });
     await watcherB.expectQuiet();
 
@@ -202,6 +216,7 @@ describe('GET /api/v1/stream', () => {
     });
     expect(await watcher.next()).toEqual({
       type: 'event',
+      seq: expect.any(Number),
       hostId: a.agent.hostId,
       event: { ts, kind: 'job.failed', id: 'backup', message: 'disk full' },
     });
@@ -221,5 +236,66 @@ describe('GET /api/v1/stream', () => {
 
     expect((await org.owner.post('/api/v1/auth/logout-all')).status).toBe(200);
     expect(await bySession.closed).toMatchObject({ code: 4001 });
+  });
+
+  it('answers a retried batch of a watched host with the live cadence, and sends it once', async () => {
+    const watcher = await stream(a.owner);
+    await subscribe(watcher, { hosts: [a.agent.hostId], streams: ['metrics'] });
+    const batch = a.agent.batch([sample(Date.now(), 33)]);
+    const first = IngestResponse.parse(await (await a.agent.push(batch)).json());
+    expect(first).toMatchObject({ duplicate: false, cadence: LIVE_CADENCE });
+    expect(await watcher.next()).toMatchObject({ type: 'metrics', hostId: a.agent.hostId });
+
+    const again = IngestResponse.parse(await (await a.agent.push(batch)).json());
+    expect(again).toEqual({ accepted: 0, duplicate: true, cadence: LIVE_CADENCE });
+    await watcher.expectQuiet();
+
+    watcher.ws.send(JSON.stringify({ type: 'unsubscribe', hosts: [a.agent.hostId] }));
+    expect(await watcher.next()).toMatchObject({ type: 'subscribed' });
+    const unwatched = IngestResponse.parse(await (await a.agent.push(batch)).json());
+    expect(unwatched).toMatchObject({ duplicate: true, cadence: { live: false, pushIntervalMs: 30_000 } });
+  });
+
+  it("refuses a subscribe naming hosts that are not the organisation's, all or nothing; its own are found in Postgres", async () => {
+    const c = await organisation(env, 'stream-hosts');
+    await objectUsesDatabase(env, c.tenantId);
+    const socket = await stream(c.owner);
+    const own = c.agent.hostId;
+
+    // c's host has never pushed, so the object learns it from Postgres. The unsubscribe right behind the
+    // subscribe needs no lookup, yet is applied after it: a socket's changes keep their order.
+    socket.ws.send(JSON.stringify({ type: 'subscribe', id: 'mine', hosts: [own], streams: ['metrics'] }));
+    socket.ws.send(JSON.stringify({ type: 'unsubscribe', id: 'gone', hosts: [own] }));
+    expect(await socket.next()).toEqual({
+      type: 'subscribed',
+      id: 'mine',
+      subscriptions: [{ hosts: [own], streams: ['metrics'] }],
+    });
+    expect(await socket.next()).toEqual({ type: 'subscribed', id: 'gone', subscriptions: [] });
+    expect((await push(c.agent)).cadence.live).toBe(false);
+
+    const strangers: [string, string][] = [
+      ['random', crypto.randomUUID()],
+      ['of-b', b.agent.hostId],
+      ['not-an-id', 'web-1'],
+    ];
+    for (const [id, foreign] of strangers) {
+      socket.ws.send(JSON.stringify({ type: 'subscribe', id, hosts: [own, foreign], streams: ['metrics', 'events'] }));
+      expect(await socket.next()).toEqual({
+        type: 'error',
+        code: 'unknown_host',
+        id,
+        hostIds: [foreign],
+        message: expect.stringContaining(foreign),
+      });
+    }
+    socket.ws.send(JSON.stringify({ type: 'get_status' }));
+    expect(await socket.next()).toMatchObject({ type: 'status', subscriptions: [] });
+    expect((await push(c.agent)).cadence.live).toBe(false);
+    await socket.expectQuiet();
+
+    await subscribe(socket, { hosts: [own], streams: ['metrics'] });
+    expect((await push(c.agent, {}, 61)).cadence.live).toBe(true);
+    expect(await socket.next()).toMatchObject({ type: 'metrics', hostId: own, samples: [{ cpu: { total: 61 } }] });
   });
 });

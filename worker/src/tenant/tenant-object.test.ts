@@ -1,11 +1,19 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
-import { LIVE_CADENCE, type LiveSample, type ServerAlert } from '@pulsewire/protocol';
+import {
+  type AppEvent,
+  LIVE_CADENCE,
+  type LiveSample,
+  MAX_UNACKED_BYTES,
+  MAX_UNACKED_FRAMES,
+  type ServerAlert,
+  type ServerMessage,
+} from '@pulsewire/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { baseEnv } from '../../test/support.ts';
 import { FLOOD } from './flood.ts';
 import { MAX_SUBSCRIPTIONS_PER_SOCKET } from './subscriptions.ts';
-import { PRINCIPAL_HEADER, ROLE_HEADER, TENANT_HEADER } from './tenant-object.ts';
-import { acceptSocket, closeAll } from './test-sockets.ts';
+import { MAX_LIVE_EVENTS_PER_BATCH, PRINCIPAL_HEADER, ROLE_HEADER, TENANT_HEADER } from './tenant-object.ts';
+import { acceptSocket, closeAll, type SocketQueue } from './test-sockets.ts';
 
 const IDLE = { collectIntervalMs: 10_000, pushIntervalMs: 30_000, live: false };
 
@@ -199,10 +207,16 @@ describe('Tenant Durable Object WebSocket', () => {
     const full = await everything.next();
     expect(full.type === 'metrics' && full.samples[0]?.containers?.map((c) => c.name)).toEqual(['web-1', 'db-1']);
     await other.expectQuiet();
+    // Without a batch (the Worker answering a retried one): the same answer, and nothing sent.
+    expect(await stub.cadenceFor('h1', IDLE)).toEqual(LIVE_CADENCE);
+    expect(await stub.cadenceFor('h2', IDLE)).toEqual(LIVE_CADENCE);
+    expect(await stub.cadenceFor('h3', IDLE)).toEqual(IDLE);
+    await everything.expectQuiet();
 
     // The only live watcher leaves: back to the idle cadence although "*" still follows h1.
     watcher.ws.send(JSON.stringify({ type: 'unsubscribe', hosts: ['h1'] }));
     await watcher.next();
+    expect(await stub.cadenceFor('h1', IDLE)).toEqual(IDLE);
     expect(await stub.recordBatch({ hostId: 'h1', samples: [live(Date.now())], events: [], idle: IDLE })).toEqual(IDLE);
     await watcher.expectQuiet();
   });
@@ -239,6 +253,7 @@ describe('Tenant Durable Object WebSocket', () => {
     });
     expect(await socket.next()).toEqual({
       type: 'event',
+      seq: expect.any(Number),
       hostId: 'h1',
       event: { ts, kind: 'job.failed', id: 'job-1', message: 'exit 2' },
     });
@@ -247,7 +262,7 @@ describe('Tenant Durable Object WebSocket', () => {
     expect(await socket.stub.publishAlert(alert('warning', 'h1'))).toBe(0);
     const critical = alert('critical', 'h9');
     expect(await socket.stub.publishAlert(critical)).toBe(1);
-    expect(await socket.next()).toEqual({ type: 'alert', alert: critical });
+    expect(await socket.next()).toEqual({ type: 'alert', seq: expect.any(Number), alert: critical });
     await socket.expectQuiet();
   });
 
@@ -416,5 +431,162 @@ describe('host status decided by alarms', () => {
     socket.ws.send(JSON.stringify({ type: 'subscribe', hosts: ['h9'], streams: ['host_status'] }));
     await socket.next();
     expect(await socket.next()).toMatchObject({ type: 'host_status', hostId: 'h9', status: 'stale' });
+  });
+});
+
+describe('flow control: seq on data frames, acks, slow consumers', () => {
+  const jobs = (n: number, from: number): AppEvent[] =>
+    Array.from({ length: n }, (_, i) => ({ ts: Date.now(), kind: 'job.progress', id: `job-${from + i}` }));
+  /** 30 samples of 400 cores: a metrics frame of about 200 KB. */
+  const bigSamples = (now: number): LiveSample[] => {
+    const perCore = Array.from({ length: 400 }, (_, i) => 10 + i / 7);
+    return Array.from({ length: 30 }, (_, i) => ({
+      ts: now - (30 - i) * 1000,
+      cpu: { total: 50, user: 25, system: 25, iowait: 0, steal: 0, perCore },
+    }));
+  };
+  const seqOf = (m: ServerMessage | undefined) => (m && 'seq' in m ? m.seq : undefined);
+
+  async function take(socket: SocketQueue, n: number): Promise<ServerMessage[]> {
+    const messages: ServerMessage[] = [];
+    for (let i = 0; i < n; i++) messages.push(await socket.next());
+    return messages;
+  }
+
+  /** Acknowledges the newest frame, and waits until the object has taken the ack (a pong comes after it). */
+  async function ack(socket: SocketQueue, messages: ServerMessage[]): Promise<void> {
+    socket.ws.send(JSON.stringify({ type: 'ack', seq: seqOf(messages.at(-1)) }));
+    await socket.expectQuiet();
+  }
+
+  /** Everything a socket receives until the server closes it, then the close. */
+  async function drainUntilClosed(socket: SocketQueue) {
+    const messages: ServerMessage[] = [];
+    for (;;) {
+      const pending = socket.next();
+      pending.catch(() => undefined); // the close may win the race
+      const message = await Promise.race([pending, socket.closed.then(() => null)]);
+      if (!message) return { messages, close: await socket.closed };
+      messages.push(message);
+    }
+  }
+
+  async function subscribeTo(socket: SocketQueue, hosts: '*' | string[], streams: string[]) {
+    socket.ws.send(JSON.stringify({ type: 'subscribe', hosts, streams }));
+    expect(await socket.next()).toMatchObject({ type: 'subscribed' });
+  }
+
+  it('announces the bounds in hello and stamps data frames with a seq rising on each socket, across eviction', async () => {
+    const tenantId = newTenant();
+    const a = await connect(tenantId, 'user:a');
+    expect(a.hello).toMatchObject({
+      flow: { maxUnackedFrames: MAX_UNACKED_FRAMES, maxUnackedBytes: MAX_UNACKED_BYTES },
+    });
+    const b = await connect(tenantId, 'user:b');
+    const all = ['metrics', 'events', 'host_status', 'alerts'];
+    await subscribeTo(a, ['h1'], all);
+    await subscribeTo(b, '*', all);
+
+    await a.stub.recordBatch({ hostId: 'h1', samples: [live(Date.now())], events: jobs(3, 0), idle: IDLE });
+    await a.stub.publishAlert(alert('critical', 'h1'));
+    const toA = await take(a, 6);
+    expect(toA.map((m) => m.type)).toEqual(['host_status', 'metrics', 'event', 'event', 'event', 'alert']);
+    const seqs = toA.map(seqOf) as number[];
+    for (const [i, seq] of seqs.entries()) {
+      expect(seq).toEqual(expect.any(Number));
+      if (i > 0) expect(seq).toBeGreaterThan(seqs[i - 1] as number);
+    }
+    // One object-wide counter: the other socket got the same frames under the same seqs.
+    expect((await take(b, 6)).map(seqOf)).toEqual(seqs);
+
+    // A fresh instance (memory wiped) starts its counter from the clock, above every earlier seq. A real
+    // wake-up comes after seconds of idleness; a few milliseconds are enough for the clock to move on.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await evictDurableObject(a.stub);
+    await a.stub.recordBatch({ hostId: 'h1', samples: [live(Date.now())], events: [], idle: IDLE });
+    const afterWake = await a.next();
+    expect(afterWake.type).toBe('metrics');
+    expect(seqOf(afterWake)).toBeGreaterThan(seqs.at(-1) as number);
+    // Frames without data carry none.
+    a.ws.send(JSON.stringify({ type: 'get_status' }));
+    expect(seqOf(await a.next())).toBeUndefined();
+  });
+
+  it('closes a socket that never acks with slow_consumer and 1013 past the frame bound; an acking one gets every batch', async () => {
+    const tenantId = newTenant();
+    const slow = await connect(tenantId, 'user:slow');
+    const keen = await connect(tenantId, 'user:keen');
+    await subscribeTo(slow, ['h1'], ['events']);
+    await subscribeTo(keen, ['h1'], ['events']);
+
+    const perBatch = MAX_LIVE_EVENTS_PER_BATCH;
+    const batches = MAX_UNACKED_FRAMES / perBatch + 2; // the bound is passed in the next to last
+    for (let b = 0; b < batches; b++) {
+      const events = jobs(perBatch, b * perBatch);
+      await keen.stub.recordBatch({ hostId: 'h1', samples: [], events, idle: IDLE });
+      const received = await take(keen, perBatch);
+      expect(received.map((m) => m.type === 'event' && m.event.id)).toEqual(events.map((e) => e.id));
+      await ack(keen, received);
+    }
+
+    const { messages, close } = await drainUntilClosed(slow);
+    expect(messages.filter((m) => m.type === 'event')).toHaveLength(MAX_UNACKED_FRAMES);
+    expect(messages.at(-1)).toMatchObject({ type: 'error', code: 'slow_consumer' });
+    expect(messages).toHaveLength(MAX_UNACKED_FRAMES + 1);
+    expect(close).toEqual({ code: 1013, reason: 'too slow: acknowledge frames' });
+
+    // The slow socket is forgotten; the other one goes on.
+    await keen.stub.recordBatch({ hostId: 'h1', samples: [], events: jobs(1, 9999), idle: IDLE });
+    expect(await keen.next()).toMatchObject({ type: 'event', event: { id: 'job-9999' } });
+    keen.ws.send(JSON.stringify({ type: 'get_status' }));
+    expect(await keen.next()).toMatchObject({ type: 'status', connections: 1 });
+  });
+
+  it('closes a socket that never acks past the byte bound, however few frames that is', async () => {
+    const tenantId = newTenant();
+    const slow = await connect(tenantId, 'user:slow');
+    const keen = await connect(tenantId, 'user:keen');
+    await subscribeTo(slow, ['h1'], ['metrics']);
+    await subscribeTo(keen, ['h1'], ['metrics']);
+
+    for (let b = 0; b < 8; b++) {
+      await keen.stub.recordBatch({ hostId: 'h1', samples: bigSamples(Date.now()), events: [], idle: IDLE });
+      const received = await take(keen, 1);
+      expect(received[0]).toMatchObject({ type: 'metrics', hostId: 'h1' });
+      await ack(keen, received);
+    }
+
+    const { messages, close } = await drainUntilClosed(slow);
+    const frames = messages.filter((m) => m.type === 'metrics');
+    // Every frame has the same size; the schema keeps the server's key order, so this is the size sent.
+    const size = new TextEncoder().encode(JSON.stringify(frames[0])).byteLength;
+    expect(size).toBeGreaterThan(100_000);
+    expect(frames).toHaveLength(Math.floor(MAX_UNACKED_BYTES / size));
+    expect(messages.at(-1)).toMatchObject({ type: 'error', code: 'slow_consumer' });
+    expect(close).toMatchObject({ code: 1013 });
+  });
+
+  it('never closes a socket that acks as it reads, over several times both bounds', async () => {
+    const socket = await connect(newTenant());
+    await subscribeTo(socket, ['h1'], ['metrics', 'events']);
+    const perBatch = MAX_LIVE_EVENTS_PER_BATCH;
+    const batches = 30; // 3030 frames, about 6 MB
+    let unacked: ServerMessage[] = [];
+    for (let b = 0; b < batches; b++) {
+      const events = jobs(perBatch, b * perBatch);
+      await socket.stub.recordBatch({ hostId: 'h1', samples: bigSamples(Date.now()), events, idle: IDLE });
+      const received = await take(socket, perBatch + 1);
+      expect(received[0]).toMatchObject({ type: 'metrics' });
+      expect(received.at(-1)).toMatchObject({ type: 'event', event: { id: events.at(-1)?.id } });
+      unacked = [...unacked, ...received];
+      // Every other batch, as a client acking every 250 ms would under a push a second per host.
+      if (b % 2 === 1) {
+        await ack(socket, unacked);
+        unacked = [];
+      }
+    }
+    await socket.expectQuiet();
+    const stillOpen = await Promise.race([socket.closed.then(() => false), Promise.resolve(true)]);
+    expect(stillOpen).toBe(true);
   });
 });

@@ -2,10 +2,14 @@ import { DurableObject } from 'cloudflare:workers';
 import {
   type AppEvent,
   type Cadence,
+  type ClientSubscribe,
+  type ClientUnsubscribe,
   KEEPALIVE_PING,
   KEEPALIVE_PONG,
   LIVE_CADENCE,
   type LiveSample,
+  MAX_UNACKED_BYTES,
+  MAX_UNACKED_FRAMES,
   type ServerAlert,
   type ServerMessage,
   STREAM_CLOSE,
@@ -17,6 +21,9 @@ import { type Env, parseConfig } from '../env.ts';
 import { log } from '../http/logger.ts';
 import { decodeClientMessage } from './client-messages.ts';
 import { chargeMessage, freshFloodState } from './flood.ts';
+import { type DataFrame, type DataMessage, dataFrame, FlowControl } from './flow-control.ts';
+import { HostDirectory } from './host-directory.ts';
+import { PerKeyQueue } from './per-key-queue.ts';
 import { nextTransitionAt, type Presence, statusOf } from './presence.ts';
 import {
   attachmentSize,
@@ -63,6 +70,8 @@ export const MAX_LIVE_SAMPLES_PER_MESSAGE = 30;
 export const MAX_LIVE_EVENTS_PER_BATCH = 100;
 
 const PRESENCE_PREFIX = 'presence:';
+/** WebSocket.OPEN: a socket closed by the object (slow, flooding) may still deliver messages it had sent. */
+const OPEN = 1;
 
 function send(ws: WebSocket, message: ServerMessage): void {
   sendFrame(ws, JSON.stringify(message));
@@ -93,6 +102,9 @@ function positiveInt(value: string | null, fallback: number): number {
   return Number.isInteger(n) && n > 0 ? n : fallback;
 }
 
+/** Omit over each member of a union (the built-in one would merge them). */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
 interface LiveSocket {
   ws: WebSocket;
   state: SocketAttachment;
@@ -113,6 +125,18 @@ export class TenantObject extends DurableObject<Env> {
   private wildcard = new Set<string>();
   /** Presence per host, loaded from storage once per wake-up. */
   private presence: Map<string, Presence> | null = null;
+  /**
+   * The last `seq` given to a data frame. Memory is wiped by hibernation, so each wake-up starts
+   * from the clock, in microsecond units: it stays above every seq of the previous instance as long
+   * as that one sent fewer than 1000 frames per millisecond it lived (a million a second, far beyond
+   * what one object sends), and a clock that steps back by a millisecond only eats that margin.
+   * Below 2^53 until the 23rd century.
+   */
+  private seq = Date.now() * 1000;
+  private readonly flow = new FlowControl();
+  private readonly hostDirectory = new HostDirectory(() => parseConfig(this.env));
+  /** Subscription changes of one socket, in order (a host check may wait on Postgres). */
+  private readonly subscriptionChanges = new PerKeyQueue();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -128,6 +152,7 @@ export class TenantObject extends DurableObject<Env> {
     this.hostIndex = new Map();
     this.wildcard = new Set();
     for (const ws of this.ctx.getWebSockets()) {
+      if (ws.readyState !== OPEN) continue;
       const state = readAttachment(ws);
       if (!state) {
         closeQuietly(ws, 1011, 'connection state lost; reconnect');
@@ -165,6 +190,12 @@ export class TenantObject extends DurableObject<Env> {
     }
   }
 
+  /** Stops everything for a socket that is closing or closed. */
+  private drop(connectionId: string): void {
+    this.unindex(connectionId);
+    this.flow.forget(connectionId);
+  }
+
   private save(ws: WebSocket, state: SocketAttachment): void {
     ws.serializeAttachment(state);
     this.index(ws, state);
@@ -195,7 +226,43 @@ export class TenantObject extends DurableObject<Env> {
     return count;
   }
 
+  // ---------------------------------------------------------------- data frames and flow control
+
+  private frame(message: DistributiveOmit<DataMessage, 'seq'>): DataFrame {
+    return dataFrame({ ...message, seq: ++this.seq } as DataMessage);
+  }
+
+  /**
+   * Sends a data frame unless the socket has left too much unacknowledged: then it is told
+   * `slow_consumer`, closed with 1013 and forgotten, so it gets nothing more (other sockets are not
+   * affected). False when the socket is gone, so callers stop sending it the rest of a batch.
+   */
+  private deliver(socket: LiveSocket, frame: DataFrame): boolean {
+    const { connectionId } = socket.state;
+    if (this.socketIndex?.get(connectionId)?.ws !== socket.ws) return false;
+    if (!this.flow.admit(connectionId, frame.seq, frame.bytes)) {
+      this.drop(connectionId);
+      send(socket.ws, {
+        type: 'error',
+        code: 'slow_consumer',
+        message: `more than ${MAX_UNACKED_FRAMES} frames or ${MAX_UNACKED_BYTES} bytes unacknowledged; send ack`,
+      });
+      closeQuietly(socket.ws, STREAM_CLOSE.tryAgainLater, 'too slow: acknowledge frames');
+      return false;
+    }
+    sendFrame(socket.ws, frame.text);
+    return true;
+  }
+
   // ---------------------------------------------------------------- RPC from the Worker
+
+  /**
+   * The cadence for a host without a batch to deliver (the Worker answering a retried batch it
+   * already stored): live while a socket watches the host, else `idle`.
+   */
+  async cadenceFor(hostId: string, idle: Cadence): Promise<Cadence> {
+    return this.liveWatchers(hostId) > 0 ? LIVE_CADENCE : idle;
+  }
 
   /**
    * Called by the Worker after a batch is stored: sends its live part to the sockets that follow
@@ -231,23 +298,30 @@ export class TenantObject extends DurableObject<Env> {
 
     if (batch.samples.length > 0) {
       const samples = [...batch.samples].sort((a, b) => a.ts - b.ts).slice(-MAX_LIVE_SAMPLES_PER_MESSAGE);
-      // Fan-out serialises the common (unfiltered) frame once, not once per watcher.
-      let shared: string | undefined;
+      // One seq for the batch: each socket gets one metrics frame of it, filtered or not. The common
+      // (unfiltered) frame is serialised once, not once per watcher.
+      const seq = ++this.seq;
+      let shared: DataFrame | undefined;
       for (const { socket, subs } of this.audience('metrics', hostId)) {
         const own = samplesFor(subs, samples);
-        const frame: ServerMessage = { type: 'metrics', hostId, samples: own };
         if (own !== samples) {
-          sendFrame(socket.ws, JSON.stringify(frame));
+          this.deliver(socket, dataFrame({ type: 'metrics', seq, hostId, samples: own }));
           continue;
         }
-        shared ??= JSON.stringify(frame);
-        sendFrame(socket.ws, shared);
+        shared ??= dataFrame({ type: 'metrics', seq, hostId, samples });
+        this.deliver(socket, shared);
       }
     }
     const events = batch.events.slice(-MAX_LIVE_EVENTS_PER_BATCH);
     if (events.length > 0) {
-      for (const { socket, subs } of this.audience('events', hostId)) {
-        for (const event of events) if (wantsEvent(subs, event.kind)) send(socket.ws, { type: 'event', hostId, event });
+      const audience = this.audience('events', hostId);
+      for (const event of events) {
+        let frame: DataFrame | undefined;
+        for (const { socket, subs } of audience) {
+          if (!wantsEvent(subs, event.kind)) continue;
+          frame ??= this.frame({ type: 'event', hostId, event });
+          this.deliver(socket, frame);
+        }
       }
     }
     return cadence;
@@ -256,10 +330,11 @@ export class TenantObject extends DurableObject<Env> {
   /** Sends an alert change to the sockets following alerts of its host (tenant-wide alerts: every alert subscriber). */
   async publishAlert(alert: ServerAlert['alert']): Promise<number> {
     let delivered = 0;
+    let frame: DataFrame | undefined;
     for (const { socket, subs } of this.audience('alerts', alert.hostId)) {
       if (!wantsAlert(subs, alert.level)) continue;
-      send(socket.ws, { type: 'alert', alert });
-      delivered++;
+      frame ??= this.frame({ type: 'alert', alert });
+      if (this.deliver(socket, frame)) delivered++;
     }
     return delivered;
   }
@@ -272,7 +347,7 @@ export class TenantObject extends DurableObject<Env> {
     const sockets = this.ctx.getWebSockets(principalTag(principal));
     for (const ws of sockets) {
       const state = readAttachment(ws);
-      if (state) this.unindex(state.connectionId);
+      if (state) this.drop(state.connectionId);
       closeQuietly(ws, STREAM_CLOSE.unauthorized, reason);
     }
     return sockets.length;
@@ -290,15 +365,18 @@ export class TenantObject extends DurableObject<Env> {
   }
 
   private announceStatus(hostId: string, p: Presence, previous: Presence['status'] | null, now: number): void {
-    const message: ServerMessage = {
-      type: 'host_status',
-      hostId,
-      status: p.status,
-      previous,
-      lastSeenAt: new Date(p.lastSeen).toISOString(),
-      at: new Date(now).toISOString(),
-    };
-    for (const { socket } of this.audience('host_status', hostId)) send(socket.ws, message);
+    let frame: DataFrame | undefined;
+    for (const { socket } of this.audience('host_status', hostId)) {
+      frame ??= this.frame({
+        type: 'host_status',
+        hostId,
+        status: p.status,
+        previous,
+        lastSeenAt: new Date(p.lastSeen).toISOString(),
+        at: new Date(now).toISOString(),
+      });
+      this.deliver(socket, frame);
+    }
   }
 
   /** Sets the alarm at the earliest pending status change of any host (or clears it); O(hosts), alarms only. */
@@ -384,11 +462,13 @@ export class TenantObject extends DurableObject<Env> {
       tenantId,
       connectionId: state.connectionId,
       serverTime: new Date(now).toISOString(),
+      flow: { maxUnackedFrames: MAX_UNACKED_FRAMES, maxUnackedBytes: MAX_UNACKED_BYTES },
     });
     return new Response(null, { status: 101, webSocket: client });
   }
 
   override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
+    if (ws.readyState !== OPEN) return; // closed by the object; saving its state would index it again
     this.sockets(); // rebuild the indexes first if the object just woke up
     const attachment = readAttachment(ws);
     if (!attachment) {
@@ -399,7 +479,7 @@ export class TenantObject extends DurableObject<Env> {
     const charged = chargeMessage(state.flood, Date.now());
     state = { ...state, flood: charged.state };
     if (charged.verdict === 'close') {
-      this.unindex(state.connectionId);
+      this.drop(state.connectionId);
       closeQuietly(ws, STREAM_CLOSE.policyViolation, 'too many messages');
       return;
     }
@@ -418,6 +498,9 @@ export class TenantObject extends DurableObject<Env> {
     }
     const message = decoded.message;
     switch (message.type) {
+      case 'ack':
+        this.flow.ack(state.connectionId, message.seq);
+        return;
       case 'ping':
         send(ws, { type: 'pong', ...(message.id ? { id: message.id } : {}) });
         return;
@@ -430,38 +513,68 @@ export class TenantObject extends DurableObject<Env> {
         });
         return;
       case 'subscribe':
-      case 'unsubscribe': {
-        const subscriptions =
-          message.type === 'subscribe'
-            ? applySubscribe(state.subscriptions, message)
-            : applyUnsubscribe(state.subscriptions, message);
-        const next = { ...state, subscriptions };
-        const tooMany =
-          subscriptionLimitError(subscriptions) ??
-          (attachmentSize(next) > MAX_ATTACHMENT_BYTES ? 'subscriptions too large to keep; use fewer filters' : null);
-        if (tooMany) {
-          send(ws, { type: 'error', code: 'too_many_subscriptions', message: tooMany });
-          return;
-        }
-        this.save(ws, next);
-        send(ws, { type: 'subscribed', ...(message.id ? { id: message.id } : {}), subscriptions });
-        if (message.type === 'subscribe' && message.streams.includes('host_status')) {
-          await this.sendCurrentStatus(ws, message.hosts);
-        }
+      case 'unsubscribe':
+        await this.subscriptionChanges.run(state.connectionId, () => this.changeSubscriptions(ws, message));
+        return;
+    }
+  }
+
+  /**
+   * Applies a subscribe or unsubscribe, all or nothing. A subscribe naming ids that are not the
+   * tenant's hosts is refused (`unknown_host`). Runs in order per socket, and re-reads the socket's
+   * state after the host check, which may have waited on Postgres while other messages came in.
+   */
+  private async changeSubscriptions(ws: WebSocket, message: ClientSubscribe | ClientUnsubscribe): Promise<void> {
+    const echo = message.id ? { id: message.id } : {};
+    if (message.type === 'subscribe' && message.hosts !== '*') {
+      const tenantId = readAttachment(ws)?.tenantId;
+      const presence = await this.loadPresence();
+      const unknown = tenantId
+        ? await this.hostDirectory.unknownAmong(tenantId, message.hosts, (id) => presence.has(id))
+        : [];
+      if (unknown.length > 0) {
+        send(ws, {
+          type: 'error',
+          code: 'unknown_host',
+          message: `not hosts of this organisation: ${unknown.join(', ')}`,
+          ...echo,
+          hostIds: unknown,
+        });
         return;
       }
+    }
+    const state = readAttachment(ws);
+    if (!state || ws.readyState !== OPEN || !this.socketIndex?.has(state.connectionId)) return;
+    const subscriptions =
+      message.type === 'subscribe'
+        ? applySubscribe(state.subscriptions, message)
+        : applyUnsubscribe(state.subscriptions, message);
+    const next = { ...state, subscriptions };
+    const tooMany =
+      subscriptionLimitError(subscriptions) ??
+      (attachmentSize(next) > MAX_ATTACHMENT_BYTES ? 'subscriptions too large to keep; use fewer filters' : null);
+    if (tooMany) {
+      send(ws, { type: 'error', code: 'too_many_subscriptions', message: tooMany, ...echo });
+      return;
+    }
+    this.save(ws, next);
+    send(ws, { type: 'subscribed', ...echo, subscriptions });
+    if (message.type === 'subscribe' && message.streams.includes('host_status')) {
+      await this.sendCurrentStatus(ws, state.connectionId, message.hosts);
     }
   }
 
   /** After a host_status subscription, the current status of the hosts it covers that the object knows. */
-  private async sendCurrentStatus(ws: WebSocket, hosts: '*' | string[]): Promise<void> {
+  private async sendCurrentStatus(ws: WebSocket, connectionId: string, hosts: '*' | string[]): Promise<void> {
     const presence = await this.loadPresence();
+    const socket = this.socketIndex?.get(connectionId);
+    if (!socket || socket.ws !== ws) return;
     const now = Date.now();
     const ids = hosts === '*' ? [...presence.keys()] : hosts.filter((id) => presence.has(id));
     for (const hostId of ids) {
       const p = presence.get(hostId);
       if (!p) continue;
-      send(ws, {
+      const frame = this.frame({
         type: 'host_status',
         hostId,
         status: p.status,
@@ -469,19 +582,20 @@ export class TenantObject extends DurableObject<Env> {
         lastSeenAt: new Date(p.lastSeen).toISOString(),
         at: new Date(now).toISOString(),
       });
+      if (!this.deliver(socket, frame)) return;
     }
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     const state = readAttachment(ws);
-    if (state) this.unindex(state.connectionId);
+    if (state) this.drop(state.connectionId);
     // Complete the closing handshake; 1005/1006 are reserved and may not be sent back.
     closeQuietly(ws, code === 1005 || code === 1006 ? 1000 : code, reason);
   }
 
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
     const state = readAttachment(ws);
-    if (state) this.unindex(state.connectionId);
+    if (state) this.drop(state.connectionId);
     log('warn', 'tenant socket error', {
       connectionId: state?.connectionId,
       error: error instanceof Error ? error.message : String(error),

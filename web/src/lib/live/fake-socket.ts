@@ -48,8 +48,17 @@ export class FakeSocket implements SocketLike {
     this.onclose?.({ code, reason });
   }
 
-  /** Sent frames parsed, without keep-alive pings. */
+  /** Sent frames parsed, without keep-alive pings and acks. */
   frames(): unknown[] {
+    return this.#parsed().filter((f) => f.type !== 'ack');
+  }
+
+  /** The `seq` of every `ack` sent, in order. */
+  acks(): number[] {
+    return this.#parsed().flatMap((f) => (f.type === 'ack' ? [f.seq as number] : []));
+  }
+
+  #parsed(): Record<string, unknown>[] {
     return this.sent.filter((s) => s !== '{"type":"ping"}').map((s) => JSON.parse(s));
   }
 }

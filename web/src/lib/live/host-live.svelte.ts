@@ -39,6 +39,11 @@ export class HostLive {
     this.rolling = new RollingSeries({ now: this.#now, ...(options.windowMs ? { windowMs: options.windowMs } : {}) });
   }
 
+  /** The server refused the host as not the organisation's (`unknown_host`): nothing will arrive. */
+  get unknownHost(): boolean {
+    return this.#client.unknownHosts.has(this.#hostId);
+  }
+
   /** Starts watching; returns the function that stops it. */
   start(): () => void {
     let stopped = false;

@@ -34,8 +34,8 @@ describe('HostLive', () => {
     await settle();
     expect(host.rolling.points.map((p) => p.ts)).toEqual([T0 - 59_000, T0 - 1_000]);
 
-    f.last().receive({ type: 'metrics', hostId: 'h1', samples: [s(T0)] });
-    f.last().receive({ type: 'metrics', hostId: 'h2', samples: [s(T0 + 1)] });
+    f.last().receive({ type: 'metrics', seq: 1, hostId: 'h1', samples: [s(T0)] });
+    f.last().receive({ type: 'metrics', seq: 2, hostId: 'h2', samples: [s(T0 + 1)] });
     expect(host.rolling.latest?.ts).toBe(T0);
 
     // Drop, stay away for 5 s, come back: the missed range is asked for.
@@ -48,7 +48,7 @@ describe('HostLive', () => {
 
     stop();
     expect(f.last().frames().at(-1)).toEqual({ type: 'unsubscribe', id: 's3', hosts: ['h1'] });
-    f.last().receive({ type: 'metrics', hostId: 'h1', samples: [s(T0 + 6_000)] });
+    f.last().receive({ type: 'metrics', seq: 3, hostId: 'h1', samples: [s(T0 + 6_000)] });
     expect(host.rolling.latest?.ts).toBe(T0 + 4_000);
   });
 
@@ -70,5 +70,25 @@ describe('HostLive', () => {
     vi.advanceTimersByTime(1_000);
     expect(host.rolling.points).toHaveLength(0);
     stop();
+  });
+
+  it('says so when the server does not know the host', () => {
+    const f = fakeSockets();
+    const client = new StreamClient({ url: 'ws://x', createSocket: f.create });
+    client.connect();
+    f.last().open();
+    const host = new HostLive(client, 'h404', { fetchSeries: async () => [] });
+    const stop = host.start();
+    expect(host.unknownHost).toBe(false);
+    f.last().receive({
+      type: 'error',
+      code: 'unknown_host',
+      message: 'not hosts of this organisation: h404',
+      id: 's1',
+      hostIds: ['h404'],
+    });
+    expect(host.unknownHost).toBe(true);
+    stop();
+    expect(host.unknownHost).toBe(false);
   });
 });

@@ -27,6 +27,7 @@ describe('HostsLive', () => {
 
     socket.receive({
       type: 'host_status',
+      seq: 1,
       hostId: 'h1',
       status: 'stale',
       previous: 'online',
@@ -36,8 +37,8 @@ describe('HostsLive', () => {
     expect(hosts.statuses.get('h1')).toEqual({ status: 'stale', lastSeenAt: '2026-11-23T11:59:00.000Z' });
     expect(onStatus).toHaveBeenCalledWith(expect.objectContaining({ hostId: 'h1', status: 'stale' }));
 
-    socket.receive({ type: 'metrics', hostId: 'h2', samples: [{ ts: T0 - 20_000 }, { ts: T0 - 10_000 }] });
-    socket.receive({ type: 'metrics', hostId: 'h3', samples: [{ ts: T0 }] });
+    socket.receive({ type: 'metrics', seq: 2, hostId: 'h2', samples: [{ ts: T0 - 20_000 }, { ts: T0 - 10_000 }] });
+    socket.receive({ type: 'metrics', seq: 3, hostId: 'h3', samples: [{ ts: T0 }] });
     expect(hosts.series.get('h2')?.points.map((p) => p.ts)).toEqual([T0 - 20_000, T0 - 10_000]);
     expect([...hosts.series.keys()]).toEqual(['h2', 'h3']);
 
@@ -48,7 +49,7 @@ describe('HostsLive', () => {
       hosts: '*',
       streams: ['host_status', 'metrics'],
     });
-    socket.receive({ type: 'metrics', hostId: 'h4', samples: [{ ts: T0 }] });
+    socket.receive({ type: 'metrics', seq: 4, hostId: 'h4', samples: [{ ts: T0 }] });
     expect(hosts.series.has('h4')).toBe(false);
   });
 });

@@ -13,6 +13,7 @@ import {
   type StreamKind,
   type SubscriptionFilters,
 } from '@pulsewire/protocol';
+import { SvelteSet } from 'svelte/reactivity';
 import type { z } from 'zod';
 
 /**
@@ -29,6 +30,11 @@ import type { z } from 'zod';
  *   while. Close codes that mean "stop" (unauthorized, policy violation) end the client instead.
  * - After a reconnect, gap handlers get the time range missed per host (from its last received
  *   sample to now) so views can fill it from the history API.
+ * - Flow control: every data frame carries `seq`; the client acknowledges the latest at most every
+ *   {@link ACK_INTERVAL_MS}, or the server takes it for a stalled reader and closes it (1013).
+ * - Hosts the server refuses as not the organisation's (`unknown_host`) are listed in
+ *   {@link StreamClient.unknownHosts} and not asked for again, not even after a reconnect, until
+ *   their subscribers leave.
  */
 
 export type StreamState = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -65,6 +71,11 @@ export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 1_000, maxMs: 30_000
 export const KEEPALIVE_INTERVAL_MS = 25_000;
 /** A connection that stayed up this long resets the backoff. */
 export const STABLE_AFTER_MS = 10_000;
+/**
+ * At most one `ack` per this many ms: often enough to stay far inside the server's bounds
+ * (`hello.flow`), rare enough to stay far below its message rate limit (20/s), which acks count against.
+ */
+export const ACK_INTERVAL_MS = 250;
 
 /** Close codes after which reconnecting would not help. */
 const STOP_CODES: ReadonlySet<number> = new Set([STREAM_CLOSE.unauthorized, STREAM_CLOSE.policyViolation]);
@@ -128,6 +139,8 @@ export class StreamClient {
   stoppedBy = $state<number | null>(null);
   /** When the last frame arrived (epoch ms), or null. */
   lastMessageAt = $state<number | null>(null);
+  /** Host ids the server answered `unknown_host` for: not in this organisation. */
+  readonly unknownHosts = new SvelteSet<string>();
 
   readonly #opts: Required<Omit<StreamClientOptions, 'url' | 'onUnauthorized' | 'backoff'>> & {
     backoff: BackoffOptions;
@@ -141,6 +154,11 @@ export class StreamClient {
   #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   #stableTimer: ReturnType<typeof setTimeout> | null = null;
   #pingTimer: ReturnType<typeof setInterval> | null = null;
+  #ackTimer: ReturnType<typeof setTimeout> | null = null;
+  /** `seq` of the latest data frame on this socket, and of the latest one acknowledged. */
+  #lastSeq: number | null = null;
+  #ackedSeq: number | null = null;
+  #lastAckAt = Number.NEGATIVE_INFINITY;
   #units = new Map<string, Unit>();
   /** What the server holds per selector since the socket opened. */
   #sent = new Map<string, Desired>();
@@ -176,6 +194,8 @@ export class StreamClient {
     this.attempt = 0;
     this.#everOpened = false;
     this.#lastSampleTs.clear();
+    // Possibly another organisation's socket: its hosts are other ones.
+    this.unknownHosts.clear();
     this.#open('connecting');
   }
 
@@ -243,7 +263,11 @@ export class StreamClient {
           removed.push(unit);
         }
       }
-      if (removed.length > 0) this.#sync([...new Set(removed.map((u) => u.host))]);
+      if (removed.length === 0) return;
+      const hosts = [...new Set(removed.map((u) => u.host))];
+      // Nobody wants it any more: a later subscriber may ask again (the host may be enrolled by then).
+      for (const host of hosts) if (!this.#wantsHost(host)) this.unknownHosts.delete(host);
+      this.#sync(hosts);
     };
   }
 
@@ -328,6 +352,9 @@ export class StreamClient {
     this.state = 'open';
     this.lastMessageAt = this.#opts.now();
     this.#sent.clear();
+    this.#lastSeq = null;
+    this.#ackedSeq = null;
+    this.#lastAckAt = Number.NEGATIVE_INFINITY;
     this.#sync(this.#wantedHosts());
     this.#stableTimer = setTimeout(() => {
       this.#stableTimer = null;
@@ -367,6 +394,11 @@ export class StreamClient {
     }
   }
 
+  #wantsHost(host: string): boolean {
+    for (const unit of this.#units.values()) if (unit.host === host) return true;
+    return false;
+  }
+
   #wantsMetrics(hostId: string): boolean {
     for (const unit of this.#units.values()) {
       if (unit.stream === 'metrics' && (unit.host === '*' || unit.host === hostId)) return true;
@@ -388,6 +420,7 @@ export class StreamClient {
       return;
     }
     const msg = parsed.data;
+    if ('seq' in msg) this.#received(msg.seq);
     switch (msg.type) {
       case 'metrics': {
         if (msg.samples.length === 0) return;
@@ -410,12 +443,42 @@ export class StreamClient {
         for (const h of [...this.#handlers.alert]) safely(() => h(msg));
         return;
       case 'error':
+        if (msg.code === 'unknown_host') {
+          // The subscribe was refused whole: the server holds nothing for these hosts.
+          for (const host of msg.hostIds ?? []) {
+            this.#sent.delete(host);
+            if (this.#wantsHost(host)) this.unknownHosts.add(host); // unless its subscribers left meanwhile
+          }
+        }
         for (const h of [...this.#handlers.error]) safely(() => h(msg));
         return;
       default:
         // hello, subscribed, pong, status: nothing to dispatch.
         return;
     }
+  }
+
+  /**
+   * Acknowledges at once when the last ack is {@link ACK_INTERVAL_MS} old: checked on every frame
+   * because background tabs throttle timers. Otherwise a trailing timer acknowledges what came since.
+   */
+  #received(seq: number): void {
+    this.#lastSeq = seq;
+    const sinceAck = this.#opts.now() - this.#lastAckAt;
+    if (sinceAck >= ACK_INTERVAL_MS) {
+      this.#ack();
+      return;
+    }
+    this.#ackTimer ??= setTimeout(() => this.#ack(), ACK_INTERVAL_MS - sinceAck);
+  }
+
+  #ack(): void {
+    if (this.#ackTimer) clearTimeout(this.#ackTimer);
+    this.#ackTimer = null;
+    if (this.#lastSeq === null || this.#lastSeq === this.#ackedSeq) return;
+    this.#send(JSON.stringify({ type: 'ack', seq: this.#lastSeq }));
+    this.#ackedSeq = this.#lastSeq;
+    this.#lastAckAt = this.#opts.now();
   }
 
   #onClose(code: number): void {
@@ -464,6 +527,7 @@ export class StreamClient {
     if (!this.#socket || this.#socket.readyState !== OPEN) return;
     const ordered = [...hosts].sort((a, b) => (a === '*' ? -1 : b === '*' ? 1 : 0));
     for (const host of ordered) {
+      if (this.unknownHosts.has(host)) continue;
       const want = desiredFor(host, this.#units.values());
       const sent = this.#sent.get(host);
       if (!want) {
@@ -514,9 +578,11 @@ export class StreamClient {
     if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
     if (this.#stableTimer) clearTimeout(this.#stableTimer);
     if (this.#pingTimer) clearInterval(this.#pingTimer);
+    if (this.#ackTimer) clearTimeout(this.#ackTimer);
     this.#reconnectTimer = null;
     this.#stableTimer = null;
     this.#pingTimer = null;
+    this.#ackTimer = null;
   }
 }
 

@@ -320,14 +320,15 @@ describe('StreamClient messages', () => {
     client.onEvent(events);
     client.onAlert(alerts);
 
-    socket.receive({ type: 'metrics', hostId: 'h1', samples: [sample(T0 - 1000)] });
-    socket.receive({ type: 'metrics', hostId: 'h2', samples: [sample(T0 - 1000)] });
+    socket.receive({ type: 'metrics', seq: 1, hostId: 'h1', samples: [sample(T0 - 1000)] });
+    socket.receive({ type: 'metrics', seq: 2, hostId: 'h2', samples: [sample(T0 - 1000)] });
     expect(forH1).toHaveBeenCalledTimes(1);
     expect(forH1).toHaveBeenCalledWith('h1', [sample(T0 - 1000)]);
     expect(forAll.mock.calls.map((c) => c[0])).toEqual(['h1', 'h2']);
 
     const hostStatus = {
       type: 'host_status',
+      seq: 3,
       hostId: 'h1',
       status: 'offline',
       previous: 'online',
@@ -337,13 +338,13 @@ describe('StreamClient messages', () => {
     socket.receive(hostStatus);
     expect(status).toHaveBeenCalledWith(hostStatus);
 
-    socket.receive({ type: 'event', hostId: 'h1', event: { ts: T0, kind: 'job.started', id: 'job-1' } });
+    socket.receive({ type: 'event', seq: 4, hostId: 'h1', event: { ts: T0, kind: 'job.started', id: 'job-1' } });
     expect(events).toHaveBeenCalledTimes(1);
 
     // Invalid: not JSON, unknown type, wrong shape, a status that does not exist.
     socket.receive('not json');
     socket.receive({ type: 'nope' });
-    socket.receive({ type: 'metrics', hostId: 'h1', samples: [{ cpu: 'high' }] });
+    socket.receive({ type: 'metrics', seq: 5, hostId: 'h1', samples: [{ cpu: 'high' }] });
     socket.receive({ ...hostStatus, status: 'exploded' });
     expect(client.invalidMessages).toBe(4);
     expect(forH1).toHaveBeenCalledTimes(1);
@@ -351,7 +352,7 @@ describe('StreamClient messages', () => {
     expect(alerts).not.toHaveBeenCalled();
 
     offH1();
-    socket.receive({ type: 'metrics', hostId: 'h1', samples: [sample(T0)] });
+    socket.receive({ type: 'metrics', seq: 6, hostId: 'h1', samples: [sample(T0)] });
     expect(forH1).toHaveBeenCalledTimes(1);
     expect(forAll).toHaveBeenCalledTimes(3);
   });
@@ -366,7 +367,7 @@ describe('StreamClient messages', () => {
       throw new Error('boom');
     });
     client.onMetrics('h1', good);
-    last().receive({ type: 'metrics', hostId: 'h1', samples: [sample(T0)] });
+    last().receive({ type: 'metrics', seq: 7, hostId: 'h1', samples: [sample(T0)] });
     expect(good).toHaveBeenCalledTimes(1);
     expect(error).toHaveBeenCalled();
     error.mockRestore();
@@ -380,8 +381,8 @@ describe('StreamClient messages', () => {
     const h3 = client.subscribe({ hosts: ['h3'], streams: ['metrics'] });
     client.connect();
     last().open();
-    last().receive({ type: 'metrics', hostId: 'h1', samples: [sample(T0 - 2000), sample(T0 - 1000)] });
-    last().receive({ type: 'metrics', hostId: 'h3', samples: [sample(T0 - 1000)] });
+    last().receive({ type: 'metrics', seq: 8, hostId: 'h1', samples: [sample(T0 - 2000), sample(T0 - 1000)] });
+    last().receive({ type: 'metrics', seq: 9, hostId: 'h3', samples: [sample(T0 - 1000)] });
     h3();
     expect(gaps).toEqual([]);
 
@@ -401,5 +402,133 @@ describe('StreamClient messages', () => {
     client.connect();
     last().open();
     expect(onGap).not.toHaveBeenCalled();
+  });
+});
+
+describe('StreamClient flow control', () => {
+  const metrics = (seq: number) => ({ type: 'metrics', seq, hostId: 'h1', samples: [sample(T0)] });
+
+  it('acks the first data frame at once, then at most every 250 ms, checking as frames arrive', () => {
+    const { client, last } = setup();
+    client.connect();
+    const socket = last();
+    socket.open();
+    socket.receive({ type: 'subscribed', subscriptions: [] });
+    socket.receive({ type: 'pong' });
+    expect(socket.acks()).toEqual([]); // frames without seq are not acknowledged
+
+    socket.receive(metrics(10));
+    expect(socket.acks()).toEqual([10]);
+    vi.advanceTimersByTime(100);
+    socket.receive(metrics(11));
+    socket.receive(metrics(12));
+    expect(socket.acks()).toEqual([10]);
+
+    // A background tab: the clock moves on but timers do not fire. The next frame acks by itself.
+    vi.setSystemTime(T0 + 400);
+    socket.receive({ ...metrics(13), type: 'event', event: { ts: T0, kind: 'job.started', id: 'j' } });
+    expect(socket.acks()).toEqual([10, 13]);
+  });
+
+  it('acks the latest frame with a trailing timer when no frame follows, and only once', () => {
+    const { client, last } = setup();
+    client.connect();
+    const socket = last();
+    socket.open();
+    socket.receive(metrics(1));
+    vi.advanceTimersByTime(50);
+    socket.receive(metrics(2));
+    socket.receive(metrics(3));
+    vi.advanceTimersByTime(199);
+    expect(socket.acks()).toEqual([1]);
+    vi.advanceTimersByTime(1);
+    expect(socket.acks()).toEqual([1, 3]);
+    vi.advanceTimersByTime(10_000);
+    expect(socket.acks()).toEqual([1, 3]);
+  });
+
+  it('stays far below the server rate limit under a flood of frames', () => {
+    const { client, last } = setup();
+    client.connect();
+    const socket = last();
+    socket.open();
+    for (let seq = 1; seq <= 1000; seq++) {
+      socket.receive(metrics(seq));
+      vi.advanceTimersByTime(1);
+    }
+    vi.advanceTimersByTime(250);
+    expect(socket.acks().length).toBeLessThanOrEqual(5);
+    expect(socket.acks().at(-1)).toBe(1000);
+  });
+
+  it('starts over on a new socket: nothing pending from the old one, the first frame acked at once', () => {
+    const { client, last } = setup();
+    client.connect();
+    const first = last();
+    first.open();
+    first.receive(metrics(50));
+    first.receive(metrics(51));
+    first.serverClose(1013, 'too slow: acknowledge frames');
+    client.retryNow(); // back within the same 250 ms
+    const second = last();
+    expect(second).not.toBe(first);
+    second.open();
+    second.receive(metrics(7));
+    expect(second.acks()).toEqual([7]);
+    vi.advanceTimersByTime(1_000);
+    expect(first.acks()).toEqual([50]);
+    expect(second.acks()).toEqual([7]);
+  });
+});
+
+describe('StreamClient unknown hosts', () => {
+  const refused = (id: string, hostIds: string[]) => ({
+    type: 'error',
+    code: 'unknown_host',
+    message: `not hosts of this organisation: ${hostIds.join(', ')}`,
+    id,
+    hostIds,
+  });
+
+  it('lists hosts the server refused and does not ask for them again, even after a reconnect', () => {
+    const { client, last } = setup();
+    const errors = vi.fn();
+    client.onError(errors);
+    client.connect();
+    last().open();
+    const page = client.subscribe({ hosts: ['ghost'], streams: ['metrics'] });
+    client.subscribe({ hosts: ['h1'], streams: ['metrics'] });
+    last().receive(refused('s1', ['ghost']));
+    expect(client.unknownHosts.has('ghost')).toBe(true);
+    expect(errors).toHaveBeenCalledWith(expect.objectContaining({ code: 'unknown_host', hostIds: ['ghost'] }));
+
+    // Another subscriber, then a reconnect: only h1 goes out.
+    const panel = client.subscribe({ hosts: ['ghost'], streams: ['events'] });
+    last().serverClose(1006);
+    vi.advanceTimersByTime(900);
+    last().open();
+    expect(last().frames()).toEqual([{ type: 'subscribe', id: 's3', hosts: ['h1'], streams: ['metrics'] }]);
+
+    // Once nobody wants it, the next subscriber asks again (it may have been enrolled meanwhile).
+    page();
+    expect(client.unknownHosts.has('ghost')).toBe(true);
+    panel();
+    expect(client.unknownHosts.has('ghost')).toBe(false);
+    expect(last().frames()).toHaveLength(1); // nothing to unsubscribe: the server holds nothing for it
+    client.subscribe({ hosts: ['ghost'], streams: ['metrics'] });
+    expect(last().frames().at(-1)).toEqual({ type: 'subscribe', id: 's4', hosts: ['ghost'], streams: ['metrics'] });
+  });
+
+  it('forgets unknown hosts when connecting anew (another organisation has other hosts)', () => {
+    const { client, last } = setup();
+    client.subscribe({ hosts: ['h9'], streams: ['metrics'] });
+    client.connect();
+    last().open();
+    last().receive(refused('s1', ['h9']));
+    client.close();
+    client.connect();
+    expect(client.unknownHosts.size).toBe(0);
+    last().open();
+    expect(last().frames()).toEqual([{ type: 'subscribe', id: 's2', hosts: ['h9'], streams: ['metrics'] }]);
   });
 });

@@ -1,0 +1,48 @@
+import { MAX_UNACKED_BYTES, MAX_UNACKED_FRAMES } from '@pulsewire/protocol';
+import { describe, expect, it } from 'vitest';
+import { dataFrame, FlowControl } from './flow-control.ts';
+
+describe('FlowControl', () => {
+  it('admits frames up to the frame bound, and an ack frees exactly the frames up to its seq', () => {
+    const flow = new FlowControl();
+    for (let seq = 1; seq <= MAX_UNACKED_FRAMES; seq++) expect(flow.admit('s', seq, 10)).toBe(true);
+    expect(flow.admit('s', MAX_UNACKED_FRAMES + 1, 10)).toBe(false);
+    expect(flow.admit('other', 1, 10)).toBe(true); // per socket
+
+    flow.ack('s', 2); // frees seqs 1 and 2
+    expect(flow.admit('s', MAX_UNACKED_FRAMES + 1, 10)).toBe(true);
+    expect(flow.admit('s', MAX_UNACKED_FRAMES + 2, 10)).toBe(true);
+    expect(flow.admit('s', MAX_UNACKED_FRAMES + 3, 10)).toBe(false);
+    flow.ack('s', 1); // already freed: nothing changes
+    expect(flow.admit('s', MAX_UNACKED_FRAMES + 3, 10)).toBe(false);
+  });
+
+  it('bounds the bytes outstanding, but lets a socket that is all caught up take one frame of any size', () => {
+    const flow = new FlowControl();
+    const half = MAX_UNACKED_BYTES / 2;
+    expect(flow.admit('s', 1, half)).toBe(true);
+    expect(flow.admit('s', 2, half)).toBe(true);
+    expect(flow.admit('s', 3, 1)).toBe(false);
+    flow.ack('s', 1);
+    expect(flow.admit('s', 3, half)).toBe(true);
+
+    flow.ack('s', 3);
+    expect(flow.admit('s', 4, MAX_UNACKED_BYTES * 2)).toBe(true);
+    expect(flow.admit('s', 5, 1)).toBe(false);
+
+    flow.forget('s');
+    expect(flow.admit('s', 6, 1)).toBe(true);
+  });
+
+  it('measures a data frame in UTF-8 bytes, as sent', () => {
+    const frame = dataFrame({
+      type: 'event',
+      seq: 7,
+      hostId: 'h1',
+      event: { ts: 1, kind: 'job.done', id: 'j', message: 'café ✓' },
+    });
+    expect(frame.seq).toBe(7);
+    expect(frame.bytes).toBe(frame.text.length + 3); // é: 2 bytes, ✓: 3 bytes
+    expect(JSON.parse(frame.text)).toMatchObject({ type: 'event', seq: 7 });
+  });
+});

@@ -1,0 +1,76 @@
+import { MAX_UNACKED_BYTES, MAX_UNACKED_FRAMES, type ServerMessage } from '@pulsewire/protocol';
+
+/** Frames sent to one socket and not yet acknowledged, oldest first (parallel arrays: a few bytes per frame). */
+interface Window {
+  seqs: number[];
+  sizes: number[];
+  bytes: number;
+}
+
+/**
+ * What each socket has been sent and not acknowledged (`ack`), so that a reader that stopped reading
+ * is noticed: workerd exposes no `bufferedAmount` on a server socket and buffers without bound, in
+ * the tenant object's memory, for a peer that does not read.
+ *
+ * Memory only, on purpose: an attachment write per frame sent would cost more than the frame. After
+ * the object wakes from hibernation every window starts empty; that forgets what was outstanding, in
+ * the client's favour, once per wake-up, and an object busy sending to a socket does not hibernate.
+ */
+export class FlowControl {
+  readonly #windows = new Map<string, Window>();
+
+  /**
+   * Records a frame about to be sent. False when it would take the socket past either bound: the
+   * frame must not be sent and the socket is a slow consumer. A socket with nothing outstanding
+   * always takes the frame, however large, since it has kept up so far.
+   */
+  admit(connectionId: string, seq: number, bytes: number): boolean {
+    let window = this.#windows.get(connectionId);
+    if (!window) {
+      window = { seqs: [], sizes: [], bytes: 0 };
+      this.#windows.set(connectionId, window);
+    }
+    const empty = window.seqs.length === 0;
+    if (!empty && (window.seqs.length + 1 > MAX_UNACKED_FRAMES || window.bytes + bytes > MAX_UNACKED_BYTES)) {
+      return false;
+    }
+    window.seqs.push(seq);
+    window.sizes.push(bytes);
+    window.bytes += bytes;
+    return true;
+  }
+
+  /** The client has every frame up to `seq`. */
+  ack(connectionId: string, seq: number): void {
+    const window = this.#windows.get(connectionId);
+    if (!window) return;
+    let count = 0;
+    while (count < window.seqs.length && (window.seqs[count] ?? Number.POSITIVE_INFINITY) <= seq) {
+      window.bytes -= window.sizes[count] ?? 0;
+      count++;
+    }
+    window.seqs.splice(0, count);
+    window.sizes.splice(0, count);
+  }
+
+  forget(connectionId: string): void {
+    this.#windows.delete(connectionId);
+  }
+}
+
+const encoder = new TextEncoder();
+
+/** The server messages that carry `seq` and count against a socket's flow bounds. */
+export type DataMessage = Extract<ServerMessage, { type: 'metrics' | 'event' | 'alert' | 'host_status' }>;
+
+/** A data message serialised once, to go unchanged to every socket that takes it. */
+export interface DataFrame {
+  seq: number;
+  text: string;
+  bytes: number;
+}
+
+export function dataFrame(message: DataMessage): DataFrame {
+  const text = JSON.stringify(message);
+  return { seq: message.seq, text, bytes: encoder.encode(text).byteLength };
+}
