@@ -8,7 +8,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CreatedApiKey, OutboxList } from '@pulsewire/protocol';
+import { CreatedApiKey } from '@pulsewire/protocol';
+import { ApiSession, verifyFromOutbox } from './api-session.ts';
 import { stopChild } from './worker-process.ts';
 
 export const DEMO_EMAIL = 'demo@example.com';
@@ -24,40 +25,6 @@ export interface Demo {
   stop(): Promise<void>;
 }
 
-/** A cookie-keeping client for the API, sending Origin like the dashboard does (CSRF). */
-class ApiSession {
-  readonly #base: string;
-  #cookies = new Map<string, string>();
-  constructor(base: string) {
-    this.#base = base;
-  }
-
-  async call(method: string, route: string, body?: unknown): Promise<Response> {
-    const res = await fetch(`${this.#base}/api/v1${route}`, {
-      method,
-      headers: {
-        Origin: this.#base,
-        ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-        ...(this.#cookies.size ? { Cookie: [...this.#cookies].map(([k, v]) => `${k}=${v}`).join('; ') } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const at = pair?.indexOf('=') ?? -1;
-      if (pair && at > 0) this.#cookies.set(pair.slice(0, at).trim(), pair.slice(at + 1));
-    }
-    return res;
-  }
-
-  async expect(method: string, route: string, body: unknown, status: number): Promise<unknown> {
-    const res = await this.call(method, route, body);
-    const text = await res.text();
-    if (res.status !== status) throw new Error(`${method} ${route} answered ${res.status}: ${text.slice(0, 300)}`);
-    return text ? JSON.parse(text) : undefined;
-  }
-}
-
 /** Signs in as the demo user, creating and verifying the account (through the dev outbox) the first time. */
 async function signIn(api: ApiSession): Promise<void> {
   const login = await api.call('POST', '/auth/login', { email: DEMO_EMAIL, password: DEMO_PASSWORD });
@@ -69,11 +36,7 @@ async function signIn(api: ApiSession): Promise<void> {
     { email: DEMO_EMAIL, password: DEMO_PASSWORD, name: 'Demo User', organizationName: DEMO_ORGANIZATION },
     201,
   );
-  const { messages } = OutboxList.parse(await api.expect('GET', '/dev/outbox', undefined, 200));
-  const mail = messages.find((m) => m.to === DEMO_EMAIL && /[?&]token=/.test(m.text));
-  const token = mail && /[?&]token=([\w-]+)/.exec(mail.text)?.[1];
-  if (!token) throw new Error('the demo account got no verification mail in the dev outbox');
-  await api.expect('POST', '/auth/verify', { token }, 200);
+  await verifyFromOutbox(api, DEMO_EMAIL);
 }
 
 function agentCli(repoRoot: string, args: string[], env: NodeJS.ProcessEnv) {

@@ -1,3 +1,4 @@
+export { ApiSession, verifyFromOutbox } from './api-session.ts';
 export { type LocalDatabase, startLocalDatabase } from './database.ts';
 export { type DevStack, startDevStack } from './dev-stack.ts';
 export { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres.ts';

@@ -1,0 +1,109 @@
+import type { ServerMessage } from '@pulsewire/protocol';
+import { LiveClient } from './live-client.ts';
+import { type Distribution, distribution } from './stats.ts';
+import type { BenchTenant } from './tenant.ts';
+
+/** The Worker's default allowance per user or key (STREAM_MAX_CONNECTIONS_PER_USER): one read key per this many sockets. */
+const SOCKETS_PER_KEY = 50;
+const OPEN_CONCURRENCY = 16;
+/** Upgrades refused on the way (e.g. the embedded Postgres answering slowly under the connection storm) are retried. */
+const OPEN_ATTEMPTS = 5;
+
+export interface FanoutRun {
+  sockets: number;
+  batches: number;
+  delivered: number;
+  expected: number;
+  closedEarly: number;
+  openSeconds: number;
+  openRetries: number;
+  latencyMs: Distribution;
+}
+
+/**
+ * `sockets` dashboards watch one host; the host pushes `batches` batches a second apart. Each batch's
+ * samples carry a unique timestamp, so every socket's receipt of every batch is accounted for, with its
+ * delay from the moment the push started.
+ */
+export async function runFanout(
+  tenant: BenchTenant,
+  options: { sockets: number; batches: number; log: (line: string) => void },
+): Promise<FanoutRun> {
+  const host = await tenant.enrollHost(`fanout-${options.sockets}`);
+  const keys: string[] = [];
+  for (let i = 0; i * SOCKETS_PER_KEY < options.sockets; i++) keys.push(await tenant.createKey('read', `fanout ${i}`));
+
+  const sentAt = new Map<number, number>();
+  const latencies: number[] = [];
+  const seen = new Set<string>();
+  const clients: LiveClient[] = [];
+  const openStarted = performance.now();
+  let next = 0;
+  let openRetries = 0;
+  const openOne = async (index: number) => {
+    let subscribed: () => void = () => {};
+    const ready = new Promise<void>((resolve) => {
+      subscribed = resolve;
+    });
+    const onFrame = (m: ServerMessage, at: number) => {
+      if (m.type === 'subscribed') subscribed();
+      if (m.type !== 'metrics') return;
+      for (const sample of m.samples) {
+        const started = sentAt.get(sample.ts);
+        const key = `${index}:${sample.ts}`;
+        if (started === undefined || seen.has(key)) continue;
+        seen.add(key);
+        latencies.push(at - started);
+      }
+    };
+    const key = keys[Math.floor(index / SOCKETS_PER_KEY)] as string;
+    let client: LiveClient | undefined;
+    for (let attempt = 1; !client; attempt++) {
+      try {
+        client = await LiveClient.open(tenant.url, key, onFrame);
+      } catch (error) {
+        if (attempt === OPEN_ATTEMPTS) throw error;
+        openRetries++;
+        await sleep(250 * 2 ** attempt);
+      }
+    }
+    client.send({ type: 'subscribe', id: 'bench', hosts: [host.id], streams: ['metrics'] });
+    await ready;
+    clients.push(client);
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(OPEN_CONCURRENCY, options.sockets) }, async () => {
+      while (next < options.sockets) {
+        const index = next++;
+        await openOne(index);
+        if (clients.length % 1000 === 0) options.log(`  ${clients.length} sockets open`);
+      }
+    }),
+  );
+  const openSeconds = (performance.now() - openStarted) / 1000;
+
+  for (let b = 0; b < options.batches; b++) {
+    const started = performance.timeOrigin + performance.now();
+    const ts = Math.round(started) + b; // unique per batch even within one millisecond
+    sentAt.set(ts, started);
+    await host.push([host.sample(ts)]);
+    await sleep(1000);
+  }
+  // Bounded wait for stragglers: at most 10 s after the last push.
+  const expected = options.sockets * options.batches;
+  for (let i = 0; i < 100 && latencies.length < expected; i++) await sleep(100);
+  const closedEarly = clients.filter((c) => c.closed !== null).length;
+  for (const client of clients) client.close();
+  return {
+    sockets: options.sockets,
+    batches: options.batches,
+    delivered: latencies.length,
+    expected,
+    closedEarly,
+    openSeconds,
+    openRetries,
+    latencyMs: distribution(latencies),
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,99 @@
+/**
+ * `pnpm bench`: the performance bars of design.md against the local stack, each figure with a
+ * baseline from the same run and the ratio between them. Writes bench/results/<time>.json and
+ * bench/results/latest.md, and prints the summary.
+ *
+ *   pnpm bench [--only latency,fanout] [--sockets 10000] [--batches 10] [--pushes 200]
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { runFanout } from './fanout.ts';
+import { runLatency } from './latency.ts';
+import { type BenchResult, renderSummary } from './report.ts';
+import { startBenchStack } from './stack.ts';
+import { round } from './stats.ts';
+import { BenchTenant } from './tenant.ts';
+
+const BENCHES = ['latency', 'fanout'] as const;
+type BenchName = (typeof BENCHES)[number];
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    sockets: { type: 'string', default: '10000' },
+    batches: { type: 'string', default: '10' },
+    pushes: { type: 'string', default: '200' },
+  },
+});
+const positive = (name: string, text: string): number => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`--${name} must be a positive integer, got "${text}"`);
+    process.exit(2);
+  }
+  return n;
+};
+const selected = (values.only?.split(',') ?? [...BENCHES]) as BenchName[];
+for (const name of selected) {
+  if (!BENCHES.includes(name)) {
+    console.error(`unknown benchmark "${name}"; choose from ${BENCHES.join(', ')}`);
+    process.exit(2);
+  }
+}
+const sockets = positive('sockets', values.sockets);
+const batches = positive('batches', values.batches);
+const pushes = positive('pushes', values.pushes);
+
+const log = (line: string) => console.log(line);
+log('› starting the local stack');
+const stack = await startBenchStack();
+const results: BenchResult[] = [];
+try {
+  if (selected.includes('latency')) {
+    log(`› agent → dashboard latency: ${pushes} pushes to one watched host`);
+    const run = await runLatency(await BenchTenant.create(stack.url), { pushes });
+    results.push({
+      name: 'agent → dashboard latency (p99)',
+      value: round(run.agentToDashboardMs.p99),
+      unit: 'ms',
+      baseline: { name: 'GET /api/v1/health round trip (p99)', value: round(run.healthRoundTripMs.p99) },
+      ratio: round(run.agentToDashboardMs.p99 / run.healthRoundTripMs.p99),
+      bar: 'p99 < 50 ms',
+      met: run.agentToDashboardMs.p99 < 50 && run.agentToDashboardMs.count === pushes,
+      details: run,
+    });
+  }
+  if (selected.includes('fanout')) {
+    const tenant = await BenchTenant.create(stack.url);
+    log('› fan-out baseline: one socket');
+    const one = await runFanout(tenant, { sockets: 1, batches, log });
+    log(`› fan-out: ${sockets} sockets on one tenant object`);
+    const many = await runFanout(tenant, { sockets, batches, log });
+    results.push({
+      name: `fan-out to ${sockets} sockets (p99 delivery)`,
+      value: round(many.latencyMs.p99),
+      unit: 'ms',
+      baseline: { name: 'the same to 1 socket (p99)', value: round(one.latencyMs.p99) },
+      ratio: round(many.latencyMs.p99 / one.latencyMs.p99),
+      bar: 'every message delivered, p99 < 1 s',
+      met: many.delivered === many.expected && many.latencyMs.p99 < 1000,
+      details: { baseline: one, run: many },
+    });
+  }
+} finally {
+  await stack.stop();
+}
+
+const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+const at = new Date().toISOString();
+const dir = path.join(import.meta.dirname, '..', 'results');
+fs.mkdirSync(dir, { recursive: true });
+fs.writeFileSync(
+  path.join(dir, `${at.replace(/[:.]/g, '-')}.json`),
+  `${JSON.stringify({ at, machine, results }, null, 2)}\n`,
+);
+const summary = renderSummary(at, machine, results);
+fs.writeFileSync(path.join(dir, 'latest.md'), summary);
+console.log(`\n${summary}`);

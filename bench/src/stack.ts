@@ -1,0 +1,43 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+export interface BenchStack {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `serve-stack.ts` in a child process on a fresh data folder and waits for its URL. */
+export async function startBenchStack(): Promise<BenchStack> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulsewire-bench-'));
+  const child = spawn(process.execPath, [path.join(import.meta.dirname, 'serve-stack.ts'), dataDir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    // With BENCH_STACK_LOGS=1 the stack's own output shares stdout: pick the ready line out of it.
+    lines.on('line', (line) => {
+      if (line.startsWith('{"url":')) resolve((JSON.parse(line) as { url: string }).url);
+      else if (process.env.BENCH_STACK_LOGS === '1') console.error(line);
+    });
+    child.once('exit', (code) => reject(new Error(`the local stack exited (${code}) before it was ready`)));
+  });
+  return {
+    url,
+    async stop() {
+      await stopChild(child);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,123 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import {
+  CreatedApiKey,
+  type HostKey,
+  IngestResponse,
+  importPrivateKey,
+  type Sample,
+  signIngestRequest,
+} from '@pulsewire/protocol';
+import { ApiSession, REPO_ROOT, verifyFromOutbox } from '@pulsewire/stack';
+import { z } from 'zod';
+
+const AGENT_CLI = path.join(REPO_ROOT, 'agent/src/cli.ts');
+/** The part of the agent's config file (agent/src/config/schema.ts owns it) the bench signs with. */
+const EnrolledIdentity = z.object({ hostId: z.string(), ingestUrl: z.url(), privateKey: z.string() });
+
+/** A signed-up, verified tenant on the bench stack, driven through the public API. */
+export class BenchTenant {
+  readonly url: string;
+  readonly api: ApiSession;
+  private constructor(url: string, api: ApiSession) {
+    this.url = url;
+    this.api = api;
+  }
+
+  static async create(url: string, email = `bench-${Date.now()}@example.com`): Promise<BenchTenant> {
+    const api = new ApiSession(url);
+    await api.expect('POST', '/auth/signup', { email, password: 'benchmark password 1', name: 'Bench' }, 201);
+    await verifyFromOutbox(api, email);
+    return new BenchTenant(url, api);
+  }
+
+  async createKey(scope: 'read' | 'ingest', name: string): Promise<string> {
+    return CreatedApiKey.parse(await this.api.expect('POST', '/keys', { name, scope }, 201)).secret;
+  }
+
+  /** Enrolls a host with the real agent CLI (so its facts and key are the agent's own), then pushes for it here. */
+  async enrollHost(name: string): Promise<BenchHost> {
+    const key = await this.createKey('ingest', `bench ${name}`);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulsewire-bench-host-'));
+    const config = path.join(dir, 'agent.json');
+    const env = { ...process.env, PULSEWIRE_CONFIG: config, PULSEWIRE_STATE_DIR: dir };
+    const enroll = await runNode([AGENT_CLI, 'enroll', '--key', key, '--url', this.url, '--name', name], env);
+    if (enroll.code !== 0) throw new Error(`enroll failed: ${enroll.output}`);
+    const sample = await runNode([AGENT_CLI, 'collect', '--once', '--json'], {
+      ...env,
+      PULSEWIRE_DOCKER_SOCKET: '/nonexistent.sock',
+    });
+    const file = EnrolledIdentity.parse(JSON.parse(fs.readFileSync(config, 'utf8')));
+    fs.rmSync(dir, { recursive: true, force: true });
+    return new BenchHost(
+      file.hostId,
+      file.ingestUrl,
+      await importPrivateKey(file.privateKey),
+      JSON.parse(sample.output),
+    );
+  }
+}
+
+/** Pushes signed batches for one enrolled host, as the agent does (gzip'd JSON, Ed25519 headers). */
+export class BenchHost {
+  /**
+   * Enrolling again from this machine gives back the same host, whose seqs are already stored:
+   * start from the clock so a second run never replays one.
+   */
+  private seq = Date.now();
+  readonly id: string;
+  private readonly ingestUrl: string;
+  private readonly key: HostKey;
+  /** One real sample of this machine, re-stamped for every push. */
+  readonly template: Sample;
+  constructor(id: string, ingestUrl: string, key: HostKey, template: Sample) {
+    this.id = id;
+    this.ingestUrl = ingestUrl;
+    this.key = key;
+    this.template = template;
+  }
+
+  sample(ts: number): Sample {
+    return { ...this.template, ts };
+  }
+
+  /** One batch; resolves with the server's answer (throws on a non-200). */
+  async push(samples: Sample[]): Promise<IngestResponse> {
+    this.seq += 1;
+    const batchId = crypto.randomUUID();
+    const body = gzipSync(
+      JSON.stringify({ batch_id: batchId, seq: this.seq, host_id: this.id, sent_at: Date.now(), samples }),
+    );
+    const headers = await signIngestRequest({
+      privateKey: this.key,
+      hostId: this.id,
+      batchId,
+      seq: this.seq,
+      body: new Uint8Array(body),
+      timestamp: Date.now(),
+    });
+    const res = await fetch(this.ingestUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', ...headers },
+      body,
+    });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`ingest answered ${res.status}: ${text.slice(0, 300)}`);
+    return IngestResponse.parse(JSON.parse(text));
+  }
+}
+
+function runNode(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.stderr.on('data', () => {});
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+}
