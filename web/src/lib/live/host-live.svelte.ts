@@ -1,9 +1,8 @@
-import type { LiveSample } from '@pulsewire/protocol';
-import { fetchSeries } from './history.ts';
+import { HistoryFiller, type SeriesFetcher } from './history-fill.svelte.ts';
 import { RollingSeries } from './rolling-series.svelte.ts';
 import type { StreamClient } from './stream-client.svelte.ts';
 
-export type SeriesFetcher = (hostId: string, from: number, to: number) => Promise<LiveSample[]>;
+export type { SeriesFetcher } from './history-fill.svelte.ts';
 
 export interface HostLiveOptions {
   windowMs?: number;
@@ -21,12 +20,10 @@ export interface HostLiveOptions {
  */
 export class HostLive {
   readonly rolling: RollingSeries;
-  /** A history fill is in flight. */
-  filling = $state(false);
 
   readonly #client: StreamClient;
   readonly #hostId: string;
-  readonly #fetch: SeriesFetcher;
+  readonly #fills: HistoryFiller;
   readonly #now: () => number;
   readonly #tickMs: number;
 
@@ -34,9 +31,14 @@ export class HostLive {
     this.#client = client;
     this.#hostId = hostId;
     this.#now = options.now ?? Date.now;
-    this.#fetch = options.fetchSeries ?? fetchSeries;
+    this.#fills = new HistoryFiller(options.fetchSeries ? { fetchSeries: options.fetchSeries } : {});
     this.#tickMs = options.tickMs ?? 1_000;
     this.rolling = new RollingSeries({ now: this.#now, ...(options.windowMs ? { windowMs: options.windowMs } : {}) });
+  }
+
+  /** A history fill is in flight. */
+  get filling(): boolean {
+    return this.#fills.pending > 0;
   }
 
   /** The server refused the host as not the organisation's (`unknown_host`): nothing will arrive. */
@@ -46,17 +48,16 @@ export class HostLive {
 
   /** Starts watching; returns the function that stops it. */
   start(): () => void {
-    let stopped = false;
     const offMetrics = this.#client.onMetrics(this.#hostId, (_hostId, samples) => this.rolling.add(samples));
     const offGap = this.#client.onGap((hostId, { from, to }) => {
-      if (hostId === this.#hostId) void this.#fill(from, to, () => stopped);
+      if (hostId === this.#hostId) this.#fill(from, to);
     });
     const unsubscribe = this.#client.subscribe({ hosts: [this.#hostId], streams: ['metrics'] });
     const tick = setInterval(() => this.rolling.tick(), this.#tickMs);
     const to = this.#now();
-    void this.#fill(to - this.rolling.windowMs, to, () => stopped);
+    this.#fill(to - this.rolling.windowMs, to);
     return () => {
-      stopped = true;
+      this.#fills.cancel();
       clearInterval(tick);
       offMetrics();
       offGap();
@@ -64,15 +65,7 @@ export class HostLive {
     };
   }
 
-  async #fill(from: number, to: number, stopped: () => boolean): Promise<void> {
-    this.filling = true;
-    try {
-      const points = await this.#fetch(this.#hostId, from, to);
-      if (!stopped()) this.rolling.add(points);
-    } catch {
-      // A fill is best effort: the live stream goes on without it.
-    } finally {
-      this.filling = false;
-    }
+  #fill(from: number, to: number): void {
+    void this.#fills.fill(this.#hostId, from, to, (points) => this.rolling.add(points));
   }
 }

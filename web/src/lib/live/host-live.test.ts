@@ -30,7 +30,7 @@ describe('HostLive', () => {
     const stop = host.start();
 
     expect(f.last().frames()).toEqual([{ type: 'subscribe', id: 's1', hosts: ['h1'], streams: ['metrics'] }]);
-    expect(fetchSeries).toHaveBeenCalledWith('h1', T0 - 60_000, T0);
+    expect(fetchSeries).toHaveBeenCalledWith('h1', T0 - 60_000, T0, { signal: expect.any(AbortSignal) });
     await settle();
     expect(host.rolling.points.map((p) => p.ts)).toEqual([T0 - 59_000, T0 - 1_000]);
 
@@ -42,7 +42,7 @@ describe('HostLive', () => {
     f.last().serverClose(1006);
     vi.advanceTimersByTime(5_000);
     f.last().open();
-    expect(fetchSeries).toHaveBeenLastCalledWith('h1', T0, T0 + 5_000);
+    expect(fetchSeries).toHaveBeenLastCalledWith('h1', T0, T0 + 5_000, { signal: expect.any(AbortSignal) });
     await settle();
     expect(host.rolling.latest?.ts).toBe(T0 + 4_000);
 

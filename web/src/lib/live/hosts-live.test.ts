@@ -1,3 +1,4 @@
+import type { LiveSample } from '@pulsewire/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeSockets } from './fake-socket.ts';
 import { HostsLive } from './hosts-live.svelte.ts';
@@ -51,5 +52,169 @@ describe('HostsLive', () => {
     });
     socket.receive({ type: 'metrics', seq: 4, hostId: 'h4', samples: [{ ts: T0 }] });
     expect(hosts.series.has('h4')).toBe(false);
+  });
+});
+
+const HOST_A = '0b8e4a7e-5c1d-4f7a-9a36-2f0e4d6c8b11';
+const seenAt = (ms: number) => new Date(ms).toISOString();
+const cpuAt = (ts: number, total: number): LiveSample => ({
+  ts,
+  cpu: { total, user: total, system: 0, iowait: 0, steal: 0, perCore: [total] },
+  mem: { total: 100, used: total, cached: 0, swapTotal: 0, swapUsed: 0 },
+  net: [{ iface: 'eth0', rx: total, tx: 0 }],
+});
+/** Lets the fake history's promises settle without moving the fake clock. */
+const settle = async () => {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+};
+
+/** A history whose answers the test releases; records every request. */
+function controlledHistory() {
+  const calls: { hostId: string; from: number; to: number }[] = [];
+  const answers: ((points: LiveSample[]) => void)[] = [];
+  const fetchSeries = vi.fn(
+    (hostId: string, from: number, to: number) =>
+      new Promise<LiveSample[]>((resolve) => {
+        calls.push({ hostId, from, to });
+        answers.push(resolve);
+      }),
+  );
+  return {
+    fetchSeries,
+    calls,
+    hostsAsked: () => calls.map((c) => c.hostId),
+    answer: (i: number, points: LiveSample[]) => answers[i]?.(points),
+  };
+}
+
+function openClient() {
+  const f = fakeSockets();
+  const client = new StreamClient({ url: 'ws://x', createSocket: f.create, random: () => 0 });
+  client.connect();
+  f.last().open();
+  return { f, client };
+}
+
+describe('HostsLive history fill', () => {
+  it('fills each listed host once from history over the window, a few at a time, so sparklines start drawn', async () => {
+    const { f, client } = openClient();
+    const history = controlledHistory();
+    const hosts = new HostsLive(client, { fetchSeries: history.fetchSeries, windowMs: 60_000, fillConcurrency: 2 });
+    const stop = hosts.start();
+    const list = ['h1', 'h2', 'h3', 'h4'].map((id) => ({ id, lastSeenAt: seenAt(T0 - 5_000) }));
+    hosts.fill([
+      ...list,
+      { id: 'never', lastSeenAt: null },
+      // Not seen within the window: it has no history there to fetch.
+      { id: 'gone', lastSeenAt: seenAt(T0 - 61_000) },
+    ]);
+
+    expect(history.calls).toEqual([
+      { hostId: 'h1', from: T0 - 60_000, to: T0 },
+      { hostId: 'h2', from: T0 - 60_000, to: T0 },
+    ]);
+    history.answer(0, [cpuAt(T0 - 30_000, 10), cpuAt(T0 - 10_000, 20)]);
+    await settle();
+    expect(hosts.series.get('h1')?.cpuTotal.rows.map((r) => r.values.total)).toEqual([10, 20]);
+    expect(hosts.series.get('h1')?.memoryPct.rows).toHaveLength(2);
+    expect(hosts.series.get('h1')?.networkTotal.rows).toHaveLength(2);
+    expect(history.hostsAsked()).toEqual(['h1', 'h2', 'h3']);
+
+    // The list is fetched again every 10 s, live frames keep coming: neither asks the history again.
+    vi.advanceTimersByTime(10_000);
+    hosts.fill(list);
+    f.last().receive({ type: 'metrics', seq: 1, hostId: 'h1', samples: [cpuAt(T0 + 10_000, 30)] });
+    f.last().receive({ type: 'metrics', seq: 2, hostId: 'h2', samples: [cpuAt(T0 + 10_000, 30)] });
+    history.answer(1, []);
+    history.answer(2, []);
+    await settle();
+    history.answer(3, []);
+    await settle();
+    expect(history.hostsAsked()).toEqual(['h1', 'h2', 'h3', 'h4']);
+    expect(hosts.series.get('h1')?.cpuTotal.rows.map((r) => r.values.total)).toEqual([10, 20, 30]);
+    // Empty history creates nothing: the row shows no sparkline until a sample arrives.
+    expect(hosts.series.has('h3')).toBe(false);
+    expect(hosts.fillsPending).toBe(0);
+
+    // A host seen again (or newly enrolled) is filled on the next list answer, once.
+    hosts.fill([...list, { id: 'gone', lastSeenAt: seenAt(T0 + 9_000) }]);
+    expect(history.calls.at(-1)).toEqual({ hostId: 'gone', from: T0 + 10_000 - 60_000, to: T0 + 10_000 });
+    expect(history.calls).toHaveLength(5);
+    stop();
+  });
+
+  it('merges history with live samples that arrived first: one point per ts, live points append after', async () => {
+    const { f, client } = openClient();
+    const history = controlledHistory();
+    const hosts = new HostsLive(client, { fetchSeries: history.fetchSeries });
+    const stop = hosts.start();
+    hosts.fill([{ id: 'h1', lastSeenAt: seenAt(T0) }]);
+
+    // The live frame beats the history answer, which holds the same instant.
+    f.last().receive({ type: 'metrics', seq: 1, hostId: 'h1', samples: [cpuAt(T0 - 1_000, 40)] });
+    history.answer(0, [cpuAt(T0 - 61_000, 10), cpuAt(T0 - 31_000, 20), cpuAt(T0 - 1_000, 40)]);
+    await settle();
+    f.last().receive({ type: 'metrics', seq: 2, hostId: 'h1', samples: [cpuAt(T0 + 29_000, 50)] });
+
+    const rolling = hosts.series.get('h1');
+    expect(rolling?.points.map((p) => p.ts)).toEqual([T0 - 61_000, T0 - 31_000, T0 - 1_000, T0 + 29_000]);
+    expect(rolling?.cpuTotal.rows.map((r) => r.values.total)).toEqual([10, 20, 40, 50]);
+    expect(rolling?.networkTotal.rows).toHaveLength(4);
+    stop();
+  });
+
+  it('fills the gap of a host after a reconnect, as the host page does', async () => {
+    const { f, client } = openClient();
+    const history = controlledHistory();
+    const hosts = new HostsLive(client, { fetchSeries: history.fetchSeries });
+    const stop = hosts.start();
+    f.last().receive({ type: 'metrics', seq: 1, hostId: 'h1', samples: [cpuAt(T0, 10)] });
+
+    f.last().serverClose(1006);
+    vi.advanceTimersByTime(5_000);
+    f.last().open();
+    expect(history.calls).toEqual([{ hostId: 'h1', from: T0, to: T0 + 5_000 }]);
+    history.answer(0, [cpuAt(T0, 10), cpuAt(T0 + 4_000, 20)]);
+    await settle();
+    expect(hosts.series.get('h1')?.cpuTotal.rows.map((r) => r.values.total)).toEqual([10, 20]);
+    stop();
+  });
+
+  it('stops filling when stopped: queued hosts are dropped and late answers are not drawn', async () => {
+    const { client } = openClient();
+    const history = controlledHistory();
+    const hosts = new HostsLive(client, { fetchSeries: history.fetchSeries, fillConcurrency: 1 });
+    const stop = hosts.start();
+    hosts.fill([
+      { id: 'h1', lastSeenAt: seenAt(T0) },
+      { id: 'h2', lastSeenAt: seenAt(T0) },
+    ]);
+    stop();
+    history.answer(0, [cpuAt(T0, 10)]);
+    await settle();
+    expect(history.hostsAsked()).toEqual(['h1']);
+    expect(hosts.series.size).toBe(0);
+    hosts.fill([{ id: 'h3', lastSeenAt: seenAt(T0) }]);
+    expect(history.hostsAsked()).toEqual(['h1']);
+  });
+
+  it('asks GET /hosts/:id/series for the sparkline window by default', async () => {
+    const body = { hostId: HOST_A, from: seenAt(T0 - 300_000), to: seenAt(T0), points: [cpuAt(T0 - 1_000, 7)] };
+    const fetch = vi.fn(async (_url: string, _init?: RequestInit) => new Response(JSON.stringify(body)));
+    vi.stubGlobal('fetch', fetch);
+    try {
+      const { client } = openClient();
+      const hosts = new HostsLive(client);
+      const stop = hosts.start();
+      hosts.fill([{ id: HOST_A, lastSeenAt: seenAt(T0) }]);
+      await vi.waitFor(() => expect(hosts.series.get(HOST_A)?.points).toHaveLength(1));
+      expect(fetch).toHaveBeenCalledTimes(1);
+      expect(fetch.mock.calls[0]?.[0]).toBe(
+        `/api/v1/hosts/${HOST_A}/series?from=2026-11-23T11%3A55%3A00.000Z&to=2026-11-23T12%3A00%3A00.000Z`,
+      );
+      stop();
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });
