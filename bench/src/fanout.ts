@@ -11,6 +11,10 @@ const OPEN_ATTEMPTS = 5;
 
 export interface FanoutRun {
   sockets: number;
+  /** Sockets that opened and subscribed; the run goes on with these when the rest cannot open. */
+  opened: number;
+  /** Why opening stopped short of `sockets`, if it did. */
+  openError?: string;
   batches: number;
   delivered: number;
   expected: number;
@@ -40,6 +44,7 @@ export async function runFanout(
   const openStarted = performance.now();
   let next = 0;
   let openRetries = 0;
+  let openError: string | undefined;
   const openOne = async (index: number) => {
     let subscribed: () => void = () => {};
     const ready = new Promise<void>((resolve) => {
@@ -68,14 +73,26 @@ export async function runFanout(
       }
     }
     client.send({ type: 'subscribe', id: 'bench', hosts: [host.id], streams: ['metrics'] });
-    await ready;
+    const answered = await Promise.race([ready.then(() => true), sleep(15_000).then(() => false)]);
+    if (!answered) {
+      client.close();
+      throw new Error(`socket ${index} got no answer to its subscribe within 15 s`);
+    }
     clients.push(client);
   };
   await Promise.all(
     Array.from({ length: Math.min(OPEN_CONCURRENCY, options.sockets) }, async () => {
-      while (next < options.sockets) {
+      while (next < options.sockets && openError === undefined) {
         const index = next++;
-        await openOne(index);
+        try {
+          await openOne(index);
+        } catch (error) {
+          if (openError === undefined) {
+            openError = `${error instanceof Error ? error.message : String(error)} (after ${clients.length} sockets)`;
+            options.log(`  stopped opening: ${openError}`);
+          }
+          break;
+        }
         if (clients.length % 1000 === 0) options.log(`  ${clients.length} sockets open`);
       }
     }),
@@ -90,12 +107,14 @@ export async function runFanout(
     await sleep(1000);
   }
   // Bounded wait for stragglers: at most 10 s after the last push.
-  const expected = options.sockets * options.batches;
+  const expected = clients.length * options.batches;
   for (let i = 0; i < 100 && latencies.length < expected; i++) await sleep(100);
   const closedEarly = clients.filter((c) => c.closed !== null).length;
   for (const client of clients) client.close();
   return {
     sockets: options.sockets,
+    opened: clients.length,
+    ...(openError ? { openError } : {}),
     batches: options.batches,
     delivered: latencies.length,
     expected,

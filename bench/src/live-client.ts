@@ -3,6 +3,7 @@ import { WebSocket } from 'undici';
 
 /** How often a client acknowledges what it received (the object closes sockets that fall too far behind). */
 const ACK_EVERY_MS = 250;
+const OPEN_TIMEOUT_MS = 15_000;
 
 /**
  * A dashboard socket as a script would open one: a `read` API key in the Authorization header, no
@@ -40,8 +41,27 @@ export class LiveClient {
     const ws = new WebSocket(url, { headers: { Authorization: `Bearer ${readKey}` } });
     const client = new LiveClient(ws, onFrame);
     return new Promise((resolve, reject) => {
-      ws.addEventListener('open', () => resolve(client), { once: true });
-      ws.addEventListener('error', () => reject(new Error('the stream socket failed to open')), { once: true });
+      // A handshake that never completes must not hang the run: give up (and close) after OPEN_TIMEOUT_MS.
+      const timer = setTimeout(() => {
+        ws.close();
+        reject(new Error(`the stream socket did not open within ${OPEN_TIMEOUT_MS} ms`));
+      }, OPEN_TIMEOUT_MS);
+      ws.addEventListener(
+        'open',
+        () => {
+          clearTimeout(timer);
+          resolve(client);
+        },
+        { once: true },
+      );
+      ws.addEventListener(
+        'error',
+        () => {
+          clearTimeout(timer);
+          reject(new Error('the stream socket failed to open'));
+        },
+        { once: true },
+      );
     });
   }
 
