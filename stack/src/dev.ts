@@ -24,8 +24,9 @@ if (!Number.isInteger(port) || port < 1 || port > 65535) {
 }
 
 if (!values['skip-build']) {
-  console.log('› building the dashboard (web/build)…');
-  const build = spawnSync('pnpm', ['--filter', '@pulsewire/web', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  // Root `pnpm build`: the dashboard and the single-file agent the onboarding page tells users to download.
+  console.log('› building the dashboard and the agent download (web/build)…');
+  const build = spawnSync('pnpm', ['build'], { cwd: REPO_ROOT, stdio: 'inherit' });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 
