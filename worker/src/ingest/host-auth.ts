@@ -3,9 +3,8 @@ import { eq } from 'drizzle-orm';
 import { sha256Hex } from '../auth/tokens.ts';
 import type { Database } from '../db/client.ts';
 import { apiKeys, hosts } from '../db/schema.ts';
+import { isUuid } from '../db/uuid.ts';
 import { HttpError } from '../http/errors.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The ingest key an agent enrolls with: `Authorization: Bearer pw_live_…` of scope `ingest`. */
 export async function authenticateIngestKey(database: Database, authorization: string | undefined) {
@@ -39,7 +38,7 @@ export async function authenticateHost(
   const parsed = parseIngestHeaders(headers);
   if (!parsed.ok) throw new HttpError(401, 'bad_signature', parsed.message);
   const hostId = parsed.value.hostId;
-  if (!UUID.test(hostId)) throw new HttpError(401, 'unknown_host', 'Unknown host');
+  if (!isUuid(hostId)) throw new HttpError(401, 'unknown_host', 'Unknown host');
   const [host] = await database.select().from(hosts).where(eq(hosts.id, hostId)).limit(1);
   if (!host) throw new HttpError(401, 'unknown_host', 'Unknown host; enroll the agent again');
   if (host.revokedAt) throw new HttpError(403, 'host_revoked', 'This host has been revoked; its agent must stop');

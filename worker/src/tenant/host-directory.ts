@@ -1,10 +1,9 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { openDatabase } from '../db/client.ts';
 import { hosts } from '../db/schema.ts';
+import { isUuid } from '../db/uuid.ts';
 import type { Config } from '../env.ts';
 import { log } from '../http/logger.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The ids among `ids` that are hosts of the tenant. */
 export type HostLookup = (config: Config, tenantId: string, ids: string[]) => Promise<Set<string>>;
@@ -53,7 +52,7 @@ export class HostDirectory {
     const config = this.#config();
     if (!config.DATABASE_URL) return [];
     // Host ids are UUIDs: anything else is unknown without asking.
-    const candidates = pending.filter((id) => UUID.test(id));
+    const candidates = pending.filter(isUuid);
     const found = new Set<string>();
     if (candidates.length > 0) {
       try {
@@ -64,7 +63,7 @@ export class HostDirectory {
           tenantId,
           error: error instanceof Error ? error.message : String(error),
         });
-        return pending.filter((id) => !UUID.test(id));
+        return pending.filter((id) => !isUuid(id));
       }
     }
     for (const id of found) this.#known.add(id);
