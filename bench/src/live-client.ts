@@ -1,8 +1,6 @@
-import { type ServerMessage, STREAM_PATH } from '@pulsewire/protocol';
+import { AckPacer, type ServerMessage, STREAM_PATH } from '@pulsewire/protocol';
 import { WebSocket } from 'undici';
 
-/** How often a client acknowledges what it received (the object closes sockets that fall too far behind). */
-const ACK_EVERY_MS = 250;
 const OPEN_TIMEOUT_MS = 15_000;
 
 /**
@@ -11,23 +9,27 @@ const OPEN_TIMEOUT_MS = 15_000;
  * with the moment it arrived.
  */
 export class LiveClient {
-  private lastAckAt = 0;
-  private newestSeq = 0;
-  private ackTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The object closes sockets that fall too far behind: ack at the browser's pace. */
+  private readonly acks: AckPacer;
   closed: { code: number; reason: string } | null = null;
 
   private readonly ws: WebSocket;
   private constructor(ws: WebSocket, onFrame: (message: ServerMessage, receivedAt: number) => void) {
     this.ws = ws;
+    this.acks = new AckPacer({
+      send: (ack) => {
+        if (ws.readyState === WebSocket.OPEN) this.send(ack);
+      },
+    });
     ws.addEventListener('message', (event) => {
       const receivedAt = performance.timeOrigin + performance.now();
       const message = JSON.parse(String(event.data)) as ServerMessage;
-      if ('seq' in message && typeof message.seq === 'number') this.noteSeq(message.seq, receivedAt);
+      if ('seq' in message) this.acks.received(message.seq);
       onFrame(message, receivedAt);
     });
     ws.addEventListener('close', (event) => {
       this.closed = { code: event.code, reason: event.reason };
-      clearTimeout(this.ackTimer);
+      this.acks.stop();
     });
   }
 
@@ -70,23 +72,7 @@ export class LiveClient {
   }
 
   close(): void {
-    clearTimeout(this.ackTimer);
+    this.acks.stop();
     this.ws.close(1000, 'bench done');
-  }
-
-  private noteSeq(seq: number, now: number): void {
-    this.newestSeq = Math.max(this.newestSeq, seq);
-    if (now - this.lastAckAt >= ACK_EVERY_MS) {
-      this.ack(now);
-      return;
-    }
-    this.ackTimer ??= setTimeout(() => this.ack(Date.now()), ACK_EVERY_MS);
-  }
-
-  private ack(now: number): void {
-    clearTimeout(this.ackTimer);
-    this.ackTimer = undefined;
-    this.lastAckAt = now;
-    if (this.ws.readyState === WebSocket.OPEN) this.send({ type: 'ack', seq: this.newestSeq });
   }
 }

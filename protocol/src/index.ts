@@ -6,3 +6,4 @@ export * from './hosts.ts';
 export * from './ingest.ts';
 export * from './signing.ts';
 export * from './stream.ts';
+export * from './stream-ack.ts';

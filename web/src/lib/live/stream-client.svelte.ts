@@ -1,4 +1,5 @@
 import {
+  AckPacer,
   type ClientSubscribe,
   type ClientUnsubscribe,
   KEEPALIVE_PING,
@@ -31,7 +32,7 @@ import type { z } from 'zod';
  * - After a reconnect, gap handlers get the time range missed per host (from its last received
  *   sample to now) so views can fill it from the history API.
  * - Flow control: every data frame carries `seq`; the client acknowledges the latest at most every
- *   {@link ACK_INTERVAL_MS}, or the server takes it for a stalled reader and closes it (1013).
+ *   250 ms ({@link AckPacer}), or the server takes it for a stalled reader and closes it (1013).
  * - Hosts the server refuses as not the organisation's (`unknown_host`) are listed in
  *   {@link StreamClient.unknownHosts} and not asked for again, not even after a reconnect, until
  *   their subscribers leave.
@@ -71,11 +72,6 @@ export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 1_000, maxMs: 30_000
 export const KEEPALIVE_INTERVAL_MS = 25_000;
 /** A connection that stayed up this long resets the backoff. */
 export const STABLE_AFTER_MS = 10_000;
-/**
- * At most one `ack` per this many ms: often enough to stay far inside the server's bounds
- * (`hello.flow`), rare enough to stay far below its message rate limit (20/s), which acks count against.
- */
-export const ACK_INTERVAL_MS = 250;
 
 /** Close codes after which reconnecting would not help. */
 const STOP_CODES: ReadonlySet<number> = new Set([STREAM_CLOSE.unauthorized, STREAM_CLOSE.policyViolation]);
@@ -154,11 +150,7 @@ export class StreamClient {
   #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   #stableTimer: ReturnType<typeof setTimeout> | null = null;
   #pingTimer: ReturnType<typeof setInterval> | null = null;
-  #ackTimer: ReturnType<typeof setTimeout> | null = null;
-  /** `seq` of the latest data frame on this socket, and of the latest one acknowledged. */
-  #lastSeq: number | null = null;
-  #ackedSeq: number | null = null;
-  #lastAckAt = Number.NEGATIVE_INFINITY;
+  readonly #acks: AckPacer;
   #units = new Map<string, Unit>();
   /** What the server holds per selector since the socket opened. */
   #sent = new Map<string, Desired>();
@@ -184,6 +176,7 @@ export class StreamClient {
       random: options.random ?? Math.random,
       now: options.now ?? Date.now,
     };
+    this.#acks = new AckPacer({ send: (ack) => this.#send(JSON.stringify(ack)), now: this.#opts.now });
   }
 
   /** Opens the socket (no-op when already connecting or open). */
@@ -352,9 +345,7 @@ export class StreamClient {
     this.state = 'open';
     this.lastMessageAt = this.#opts.now();
     this.#sent.clear();
-    this.#lastSeq = null;
-    this.#ackedSeq = null;
-    this.#lastAckAt = Number.NEGATIVE_INFINITY;
+    this.#acks.reset();
     this.#sync(this.#wantedHosts());
     this.#stableTimer = setTimeout(() => {
       this.#stableTimer = null;
@@ -420,7 +411,7 @@ export class StreamClient {
       return;
     }
     const msg = parsed.data;
-    if ('seq' in msg) this.#received(msg.seq);
+    if ('seq' in msg) this.#acks.received(msg.seq);
     switch (msg.type) {
       case 'metrics': {
         if (msg.samples.length === 0) return;
@@ -456,29 +447,6 @@ export class StreamClient {
         // hello, subscribed, pong, status: nothing to dispatch.
         return;
     }
-  }
-
-  /**
-   * Acknowledges at once when the last ack is {@link ACK_INTERVAL_MS} old: checked on every frame
-   * because background tabs throttle timers. Otherwise a trailing timer acknowledges what came since.
-   */
-  #received(seq: number): void {
-    this.#lastSeq = seq;
-    const sinceAck = this.#opts.now() - this.#lastAckAt;
-    if (sinceAck >= ACK_INTERVAL_MS) {
-      this.#ack();
-      return;
-    }
-    this.#ackTimer ??= setTimeout(() => this.#ack(), ACK_INTERVAL_MS - sinceAck);
-  }
-
-  #ack(): void {
-    if (this.#ackTimer) clearTimeout(this.#ackTimer);
-    this.#ackTimer = null;
-    if (this.#lastSeq === null || this.#lastSeq === this.#ackedSeq) return;
-    this.#send(JSON.stringify({ type: 'ack', seq: this.#lastSeq }));
-    this.#ackedSeq = this.#lastSeq;
-    this.#lastAckAt = this.#opts.now();
   }
 
   #onClose(code: number): void {
@@ -578,11 +546,10 @@ export class StreamClient {
     if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
     if (this.#stableTimer) clearTimeout(this.#stableTimer);
     if (this.#pingTimer) clearInterval(this.#pingTimer);
-    if (this.#ackTimer) clearTimeout(this.#ackTimer);
+    this.#acks.stop();
     this.#reconnectTimer = null;
     this.#stableTimer = null;
     this.#pingTimer = null;
-    this.#ackTimer = null;
   }
 }
 

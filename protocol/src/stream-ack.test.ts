@@ -1,0 +1,49 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ACK_INTERVAL_MS, AckPacer } from './stream-ack.ts';
+
+describe('AckPacer', () => {
+  beforeEach(() => vi.useFakeTimers({ now: 1_000_000 }));
+  afterEach(() => vi.useRealTimers());
+
+  function pacer() {
+    const sent: number[] = [];
+    return { sent, acks: new AckPacer({ send: (ack) => sent.push(ack.seq), now: () => Date.now() }) };
+  }
+
+  it('acks the first frame at once, then at most once per interval, with a trailing ack of the newest', () => {
+    const { sent, acks } = pacer();
+    acks.received(1);
+    expect(sent).toEqual([1]);
+    vi.advanceTimersByTime(10);
+    acks.received(2);
+    acks.received(3);
+    expect(sent).toEqual([1]);
+    vi.advanceTimersByTime(ACK_INTERVAL_MS);
+    expect(sent).toEqual([1, 3]);
+    vi.advanceTimersByTime(ACK_INTERVAL_MS * 4);
+    expect(sent).toEqual([1, 3]); // nothing new, nothing sent
+  });
+
+  it('acks on a frame when the last ack is old, even if no timer ever runs (throttled background tab)', () => {
+    const { sent, acks } = pacer();
+    acks.received(1);
+    vi.setSystemTime(Date.now() + ACK_INTERVAL_MS);
+    acks.received(2);
+    expect(sent).toEqual([1, 2]);
+  });
+
+  it('starts over after reset and sends nothing after stop', () => {
+    const { sent, acks } = pacer();
+    acks.received(5);
+    acks.received(6);
+    acks.reset();
+    vi.advanceTimersByTime(ACK_INTERVAL_MS);
+    expect(sent).toEqual([5]);
+    acks.received(1);
+    expect(sent).toEqual([5, 1]);
+    acks.received(2);
+    acks.stop();
+    vi.advanceTimersByTime(ACK_INTERVAL_MS);
+    expect(sent).toEqual([5, 1]);
+  });
+});
