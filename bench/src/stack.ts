@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { stopChild } from '@pulsewire/stack';
 
 export interface BenchStack {
   url: string;
@@ -27,17 +28,9 @@ export async function startBenchStack(): Promise<BenchStack> {
   return {
     url,
     async stop() {
-      await stopChild(child);
+      // The stack stops wrangler and Postgres in turn: give it longer than a single process.
+      await stopChild(child, 15_000);
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
 }

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +10,7 @@ import {
   type Sample,
   signIngestRequest,
 } from '@pulsewire/protocol';
-import { ApiSession, REPO_ROOT, verifyFromOutbox } from '@pulsewire/stack';
+import { ApiSession, REPO_ROOT, runProcess, verifyFromOutbox } from '@pulsewire/stack';
 import { z } from 'zod';
 
 const AGENT_CLI = path.join(REPO_ROOT, 'agent/src/cli.ts');
@@ -44,9 +43,13 @@ export class BenchTenant {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulsewire-bench-host-'));
     const config = path.join(dir, 'agent.json');
     const env = { ...process.env, PULSEWIRE_CONFIG: config, PULSEWIRE_STATE_DIR: dir };
-    const enroll = await runNode([AGENT_CLI, 'enroll', '--key', key, '--url', this.url, '--name', name], env);
+    const enroll = await runProcess(
+      process.execPath,
+      [AGENT_CLI, 'enroll', '--key', key, '--url', this.url, '--name', name],
+      env,
+    );
     if (enroll.code !== 0) throw new Error(`enroll failed: ${enroll.output}`);
-    const sample = await runNode([AGENT_CLI, 'collect', '--once', '--json'], {
+    const sample = await runProcess(process.execPath, [AGENT_CLI, 'collect', '--once', '--json'], {
       ...env,
       PULSEWIRE_DOCKER_SOCKET: '/nonexistent.sock',
     });
@@ -56,7 +59,7 @@ export class BenchTenant {
       file.hostId,
       file.ingestUrl,
       await importPrivateKey(file.privateKey),
-      JSON.parse(sample.output),
+      JSON.parse(sample.stdout),
     );
   }
 }
@@ -108,16 +111,4 @@ export class BenchHost {
     if (res.status !== 200) throw new Error(`ingest answered ${res.status}: ${text.slice(0, 300)}`);
     return IngestResponse.parse(JSON.parse(text));
   }
-}
-
-function runNode(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.stderr.on('data', () => {});
-    child.once('exit', (code) => resolve({ code, output }));
-  });
 }

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CreatedApiKey } from '@pulsewire/protocol';
 import { ApiSession, verifyFromOutbox } from './api-session.ts';
-import { stopChild } from './worker-process.ts';
+import { runProcess, stopChild } from './worker-process.ts';
 
 export const DEMO_EMAIL = 'demo@example.com';
 export const DEMO_PASSWORD = 'pulsewire-demo';
@@ -70,7 +70,7 @@ export async function startDemo(options: { url: string; dataDir: string; repoRoo
     );
     // Not spawnSync: this process also serves the embedded Postgres the enrollment needs.
     const cli = agentCli(options.repoRoot, ['enroll', '--key', secret, '--url', options.url], env);
-    const enrolled = await run(cli.command, cli.args, cli.env);
+    const enrolled = await runProcess(cli.command, cli.args, cli.env);
     if (enrolled.code !== 0) throw new Error(`the demo agent could not enroll: ${enrolled.output}`);
   }
 
@@ -101,21 +101,6 @@ function exited(child: ChildProcess, withinMs: number): Promise<boolean> {
       clearTimeout(timer);
       resolve(true);
     });
-  });
-}
-
-function run(
-  command: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, output: output.trim() }));
   });
 }
 

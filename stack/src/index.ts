@@ -6,4 +6,4 @@ export { MIGRATIONS_FOLDER, migrateDatabase } from './migrate.ts';
 export { assertPortFree, freePort, PortInUseError } from './ports.ts';
 export { type Relay, startRelay } from './relay.ts';
 export { startTestDatabaseService, type TestDatabaseService } from './test-databases.ts';
-export { REPO_ROOT } from './worker-process.ts';
+export { REPO_ROOT, runProcess, stopChild } from './worker-process.ts';
