@@ -255,7 +255,8 @@ export const ServerEvent = z.object({
   event: AppEvent,
 });
 
-export const alertStates = ['pending', 'firing', 'resolved'] as const;
+/** `stale`: the host went silent; the alert is neither still firing nor resolved (host down speaks for it). */
+export const alertStates = ['pending', 'firing', 'resolved', 'stale'] as const;
 export const ServerAlert = z.object({
   type: z.literal('alert'),
   seq,
@@ -267,10 +268,14 @@ export const ServerAlert = z.object({
     level: AlertLevel,
     state: z.enum(alertStates),
     metric: z.string(),
+    /** Series key, e.g. `disk.used_pct{mount="/"}`; "" for host-level rules. */
+    series: z.string().optional(),
     value: z.number().nullable(),
     threshold: z.number().nullable(),
     message: z.string(),
     at: z.iso.datetime(),
+    acknowledged: z.boolean().optional(),
+    silenced: z.boolean().optional(),
   }),
 });
 export type ServerAlert = z.infer<typeof ServerAlert>;
