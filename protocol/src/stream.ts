@@ -34,6 +34,11 @@ export const KEEPALIVE_PONG = '{"type":"pong"}';
  */
 export const MAX_UNACKED_FRAMES = 1000;
 export const MAX_UNACKED_BYTES = 1024 * 1024;
+/**
+ * What all sockets of one organisation may hold unacknowledged together (the tenant object has
+ * 128 MB for everything): past it the sockets furthest behind are closed as slow consumers first.
+ */
+export const MAX_TENANT_UNACKED_BYTES = 32 * 1024 * 1024;
 
 /** What a socket can subscribe to. */
 export const streamKinds = ['metrics', 'host_status', 'events', 'alerts'] as const;
@@ -298,6 +303,8 @@ export const streamErrorCodes = [
   'unknown_host',
   /** The socket left too many frames unacknowledged; it is closed with 1013 next. */
   'slow_consumer',
+  /** An ack named a seq never sent to this socket; it is closed with 1008 next. */
+  'invalid_ack',
 ] as const;
 export const ServerError = z.object({
   type: z.literal('error'),

@@ -34,6 +34,35 @@ describe('FlowControl', () => {
     expect(flow.admit('s', 6, 1)).toBe(true);
   });
 
+  it('calls an ack past the newest frame sent to the socket forged, and lets stale acks pass', () => {
+    const flow = new FlowControl();
+    expect(flow.ack('s', 99)).toBe('ok'); // nothing sent since wake-up: an ack from before it
+    flow.admit('s', 10, 5);
+    flow.admit('other', 11, 5);
+    expect(flow.ack('s', 11)).toBe('forged'); // 11 went to another socket only
+    expect(flow.ack('s', 9)).toBe('ok');
+    expect(flow.ack('s', 10)).toBe('ok');
+    expect(flow.admit('s', 12, MAX_UNACKED_BYTES)).toBe(true);
+    expect(flow.ack('s', Number.MAX_SAFE_INTEGER)).toBe('forged');
+  });
+
+  it('bounds the bytes of all sockets together, naming the sockets furthest behind first', () => {
+    const flow = new FlowControl(1000);
+    flow.admit('a', 1, 300);
+    flow.admit('b', 2, 500);
+    flow.admit('c', 3, 100);
+    expect(flow.tenantBytes).toBe(900);
+    expect(flow.overTenantBound()).toEqual([]);
+    flow.admit('a', 4, 300); // a: 600, b: 500, c: 100 = 1200
+    expect(flow.overTenantBound()).toEqual(['a']);
+    flow.forget('a');
+    expect(flow.tenantBytes).toBe(600);
+    flow.ack('b', 2);
+    expect(flow.tenantBytes).toBe(100);
+    flow.admit('b', 5, 2000);
+    expect(flow.overTenantBound()).toEqual(['b']);
+  });
+
   it('measures a data frame in UTF-8 bytes, as sent', () => {
     const frame = dataFrame({
       type: 'event',

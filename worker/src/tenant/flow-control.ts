@@ -1,11 +1,21 @@
-import { MAX_UNACKED_BYTES, MAX_UNACKED_FRAMES, type ServerMessage } from '@pulsewire/protocol';
+import {
+  MAX_TENANT_UNACKED_BYTES,
+  MAX_UNACKED_BYTES,
+  MAX_UNACKED_FRAMES,
+  type ServerMessage,
+} from '@pulsewire/protocol';
 
 /** Frames sent to one socket and not yet acknowledged, oldest first (parallel arrays: a few bytes per frame). */
 interface Window {
   seqs: number[];
   sizes: number[];
   bytes: number;
+  /** The newest seq sent to this socket since the object woke: no honest ack names a later one. */
+  lastSent: number;
 }
+
+/** `forged`: the ack names a frame never sent to this socket, so its acks cannot be trusted. */
+export type AckVerdict = 'ok' | 'forged';
 
 /**
  * What each socket has been sent and not acknowledged (`ack`), so that a reader that stopped reading
@@ -18,6 +28,13 @@ interface Window {
  */
 export class FlowControl {
   readonly #windows = new Map<string, Window>();
+  /** Unacknowledged bytes of every socket together: what the object holds for its slowest readers. */
+  #tenantBytes = 0;
+  readonly #tenantBound: number;
+
+  constructor(tenantBound = MAX_TENANT_UNACKED_BYTES) {
+    this.#tenantBound = tenantBound;
+  }
 
   /**
    * Records a frame about to be sent. False when it would take the socket past either bound: the
@@ -27,7 +44,7 @@ export class FlowControl {
   admit(connectionId: string, seq: number, bytes: number): boolean {
     let window = this.#windows.get(connectionId);
     if (!window) {
-      window = { seqs: [], sizes: [], bytes: 0 };
+      window = { seqs: [], sizes: [], bytes: 0, lastSent: 0 };
       this.#windows.set(connectionId, window);
     }
     const empty = window.seqs.length === 0;
@@ -37,24 +54,57 @@ export class FlowControl {
     window.seqs.push(seq);
     window.sizes.push(bytes);
     window.bytes += bytes;
+    window.lastSent = Math.max(window.lastSent, seq);
+    this.#tenantBytes += bytes;
     return true;
   }
 
-  /** The client has every frame up to `seq`. */
-  ack(connectionId: string, seq: number): void {
+  /**
+   * The client has every frame up to `seq`. An ack past the newest frame sent to this socket is a
+   * claim no reader can make (a client acking without reading, to be sent more): `forged`. Acks from
+   * before the object last woke name older seqs than any sent since, so they are merely stale.
+   */
+  ack(connectionId: string, seq: number): AckVerdict {
     const window = this.#windows.get(connectionId);
-    if (!window) return;
+    if (!window) return 'ok';
+    if (seq > window.lastSent) return 'forged';
     let count = 0;
     while (count < window.seqs.length && (window.seqs[count] ?? Number.POSITIVE_INFINITY) <= seq) {
       window.bytes -= window.sizes[count] ?? 0;
+      this.#tenantBytes -= window.sizes[count] ?? 0;
       count++;
     }
     window.seqs.splice(0, count);
     window.sizes.splice(0, count);
+    return 'ok';
   }
 
   forget(connectionId: string): void {
+    const window = this.#windows.get(connectionId);
+    if (window) this.#tenantBytes -= window.bytes;
     this.#windows.delete(connectionId);
+  }
+
+  /** Unacknowledged bytes across every socket. */
+  get tenantBytes(): number {
+    return this.#tenantBytes;
+  }
+
+  /**
+   * When the sockets together hold more than the tenant bound, the sockets to close (furthest behind
+   * first, by bytes outstanding) to come back under it; empty otherwise. O(1) while under the bound.
+   */
+  overTenantBound(): string[] {
+    if (this.#tenantBytes <= this.#tenantBound) return [];
+    const behind = [...this.#windows].sort((a, b) => b[1].bytes - a[1].bytes);
+    const victims: string[] = [];
+    let total = this.#tenantBytes;
+    for (const [id, window] of behind) {
+      if (total <= this.#tenantBound || window.bytes === 0) break;
+      victims.push(id);
+      total -= window.bytes;
+    }
+    return victims;
   }
 }
 

@@ -566,6 +566,19 @@ describe('flow control: seq on data frames, acks, slow consumers', () => {
     expect(close).toMatchObject({ code: 1013 });
   });
 
+  it('closes a client that acks frames it was never sent (acking without reading) with invalid_ack and 1008', async () => {
+    const tenantId = newTenant();
+    const liar = await connect(tenantId, 'user:liar');
+    await subscribeTo(liar, ['h1'], ['events']);
+    await liar.stub.recordBatch({ hostId: 'h1', samples: [], events: jobs(3, 0), idle: IDLE });
+    // It reads nothing, and claims to have everything up to a seq far past what it was sent.
+    liar.ws.send(JSON.stringify({ type: 'ack', seq: Number.MAX_SAFE_INTEGER }));
+    const { messages, close } = await drainUntilClosed(liar);
+    expect(messages.filter((m) => m.type === 'event')).toHaveLength(3);
+    expect(messages.at(-1)).toMatchObject({ type: 'error', code: 'invalid_ack' });
+    expect(close).toEqual({ code: 1008, reason: 'acknowledged frames it was not sent' });
+  });
+
   it('never closes a socket that acks as it reads, over several times both bounds', async () => {
     const socket = await connect(newTenant());
     await subscribeTo(socket, ['h1'], ['metrics', 'events']);

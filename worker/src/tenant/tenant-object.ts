@@ -241,17 +241,27 @@ export class TenantObject extends DurableObject<Env> {
     const { connectionId } = socket.state;
     if (this.socketIndex?.get(connectionId)?.ws !== socket.ws) return false;
     if (!this.flow.admit(connectionId, frame.seq, frame.bytes)) {
-      this.drop(connectionId);
-      send(socket.ws, {
-        type: 'error',
-        code: 'slow_consumer',
-        message: `more than ${MAX_UNACKED_FRAMES} frames or ${MAX_UNACKED_BYTES} bytes unacknowledged; send ack`,
-      });
-      closeQuietly(socket.ws, STREAM_CLOSE.tryAgainLater, 'too slow: acknowledge frames');
+      this.closeSlow(
+        socket.ws,
+        connectionId,
+        `more than ${MAX_UNACKED_FRAMES} frames or ${MAX_UNACKED_BYTES} bytes unacknowledged; send ack`,
+      );
       return false;
     }
     sendFrame(socket.ws, frame.text);
-    return true;
+    // All sockets together are bounded too: the ones furthest behind go first.
+    for (const id of this.flow.overTenantBound()) {
+      const victim = this.socketIndex?.get(id);
+      if (victim) this.closeSlow(victim.ws, id, 'this organisation holds too much unacknowledged; you are furthest behind');
+      else this.flow.forget(id);
+    }
+    return this.socketIndex?.has(connectionId) ?? false;
+  }
+
+  private closeSlow(ws: WebSocket, connectionId: string, message: string): void {
+    this.drop(connectionId);
+    send(ws, { type: 'error', code: 'slow_consumer', message });
+    closeQuietly(ws, STREAM_CLOSE.tryAgainLater, 'too slow: acknowledge frames');
   }
 
   // ---------------------------------------------------------------- RPC from the Worker
@@ -499,7 +509,11 @@ export class TenantObject extends DurableObject<Env> {
     const message = decoded.message;
     switch (message.type) {
       case 'ack':
-        this.flow.ack(state.connectionId, message.seq);
+        if (this.flow.ack(state.connectionId, message.seq) === 'forged') {
+          this.drop(state.connectionId);
+          send(ws, { type: 'error', code: 'invalid_ack', message: `seq ${message.seq} was never sent to this socket` });
+          closeQuietly(ws, STREAM_CLOSE.policyViolation, 'acknowledged frames it was not sent');
+        }
         return;
       case 'ping':
         send(ws, { type: 'pong', ...(message.id ? { id: message.id } : {}) });
