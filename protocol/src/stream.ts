@@ -253,6 +253,31 @@ export const ServerHostStatus = z.object({
   at: z.iso.datetime(),
 });
 
+/** Most host statuses in one `host_statuses` frame. */
+export const MAX_STATUSES_PER_FRAME = 1000;
+
+/**
+ * Many host statuses at once: the snapshot after a `host_status` subscription, or the hosts one
+ * alarm moved. Each entry reads as a `host_status` message. Large organisations get pages, sent
+ * back to back: a snapshot never needs an ack in between.
+ */
+export const ServerHostStatuses = z.object({
+  type: z.literal('host_statuses'),
+  seq,
+  statuses: z
+    .array(
+      z.object({
+        hostId: z.string(),
+        status: HostStatus,
+        previous: HostStatus.nullable(),
+        lastSeenAt: z.iso.datetime().nullable(),
+      }),
+    )
+    .max(MAX_STATUSES_PER_FRAME),
+  at: z.iso.datetime(),
+});
+export type ServerHostStatuses = z.infer<typeof ServerHostStatuses>;
+
 export const ServerEvent = z.object({
   type: z.literal('event'),
   seq,
@@ -322,6 +347,7 @@ export const ServerMessage = z.discriminatedUnion('type', [
   ServerSubscribed,
   ServerMetrics,
   ServerHostStatus,
+  ServerHostStatuses,
   ServerEvent,
   ServerAlert,
   ServerPong,

@@ -39,16 +39,17 @@ export class FlowControl {
   /**
    * Records a frame about to be sent. False when it would take the socket past either bound: the
    * frame must not be sent and the socket is a slow consumer. A socket with nothing outstanding
-   * always takes the frame, however large, since it has kept up so far.
+   * always takes the frame, however large, since it has kept up so far. `force`: the frame is one
+   * page of a snapshot the socket just asked for, which must arrive whole (it still counts).
    */
-  admit(connectionId: string, seq: number, bytes: number): boolean {
+  admit(connectionId: string, seq: number, bytes: number, force = false): boolean {
     let window = this.#windows.get(connectionId);
     if (!window) {
       window = { seqs: [], sizes: [], bytes: 0, lastSent: 0 };
       this.#windows.set(connectionId, window);
     }
     const empty = window.seqs.length === 0;
-    if (!empty && (window.seqs.length + 1 > MAX_UNACKED_FRAMES || window.bytes + bytes > MAX_UNACKED_BYTES)) {
+    if (!force && !empty && (window.seqs.length + 1 > MAX_UNACKED_FRAMES || window.bytes + bytes > MAX_UNACKED_BYTES)) {
       return false;
     }
     window.seqs.push(seq);
@@ -111,7 +112,10 @@ export class FlowControl {
 const encoder = new TextEncoder();
 
 /** The server messages that carry `seq` and count against a socket's flow bounds. */
-export type DataMessage = Extract<ServerMessage, { type: 'metrics' | 'event' | 'alert' | 'host_status' }>;
+export type DataMessage = Extract<
+  ServerMessage,
+  { type: 'metrics' | 'event' | 'alert' | 'host_status' | 'host_statuses' }
+>;
 
 /** A data message serialised once, to go unchanged to every socket that takes it. */
 export interface DataFrame {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../env.ts';
-import { HostDirectory, type HostLookup } from './host-directory.ts';
+import { HostDirectory, type HostLookup, LOOKUP_BURST, LOOKUPS_PER_SECOND, NEGATIVE_TTL_MS } from './host-directory.ts';
 
 const TENANT = crypto.randomUUID();
 const withDatabase = { DATABASE_URL: 'postgres://db.invalid/pulsewire' } as Config;
@@ -34,7 +34,44 @@ describe('HostDirectory', () => {
 
     expect(await directory.unknownAmong(TENANT, [mine], nothingPushed)).toEqual([]);
     expect(await directory.unknownAmong(TENANT, [stranger], nothingPushed)).toEqual([stranger]);
-    expect(db.calls).toEqual([[mine, stranger], [stranger]]); // mine was kept, stranger asked again
+    expect(db.calls).toEqual([[mine, stranger]]); // both answers kept: mine for good, stranger for a while
+  });
+
+  it('believes a negative answer for a while only, then asks again', async () => {
+    let now = 1_000_000;
+    const stranger = crypto.randomUUID();
+    const db = fakeLookup([]);
+    const directory = new HostDirectory(
+      () => withDatabase,
+      db.lookup,
+      () => now,
+    );
+    for (let i = 0; i < 100; i++) {
+      expect(await directory.unknownAmong(TENANT, [stranger], nothingPushed)).toEqual([stranger]);
+    }
+    expect(db.calls).toHaveLength(1);
+    now += NEGATIVE_TTL_MS + 1;
+    await directory.unknownAmong(TENANT, [stranger], nothingPushed);
+    expect(db.calls).toHaveLength(2);
+  });
+
+  it('bounds lookups of ever new ids to a burst and a rate, accepting the rest unchecked', async () => {
+    let now = 1_000_000;
+    const db = fakeLookup([]);
+    const directory = new HostDirectory(
+      () => withDatabase,
+      db.lookup,
+      () => now,
+    );
+    const refused: string[][] = [];
+    for (let i = 0; i < LOOKUP_BURST + 30; i++) {
+      refused.push(await directory.unknownAmong(TENANT, [crypto.randomUUID()], nothingPushed));
+    }
+    expect(db.calls).toHaveLength(LOOKUP_BURST);
+    expect(refused.filter((r) => r.length === 1)).toHaveLength(LOOKUP_BURST);
+    now += 1000; // refills LOOKUPS_PER_SECOND
+    for (let i = 0; i < 10; i++) await directory.unknownAmong(TENANT, [crypto.randomUUID()], nothingPushed);
+    expect(db.calls).toHaveLength(LOOKUP_BURST + LOOKUPS_PER_SECOND);
   });
 
   it('asks once for a crowd subscribing to the same new host at the same time', async () => {

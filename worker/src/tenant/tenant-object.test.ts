@@ -367,18 +367,18 @@ describe('host status decided by alarms', () => {
     await socket.stub.recordBatch({ hostId: 'h1', samples: [live(lastSeen)], events: [], idle: IDLE });
     expect(await socket.next()).toMatchObject({ type: 'host_status', hostId: 'h1', status: 'online', previous: null });
     expect(await socket.next(10_000)).toMatchObject({
-      type: 'host_status',
-      hostId: 'h1',
-      status: 'stale',
-      previous: 'online',
-      lastSeenAt: new Date(lastSeen).toISOString(),
+      type: 'host_statuses',
+      statuses: [{ hostId: 'h1', status: 'stale', previous: 'online', lastSeenAt: new Date(lastSeen).toISOString() }],
     });
 
     // Evicted meanwhile: presence comes back from storage. Offline at 120 s: force it with an old sample on h2.
     await evictDurableObject(socket.stub);
     await socket.stub.recordBatch({ hostId: 'h2', samples: [live(Date.now() - 119_000)], events: [], idle: IDLE });
     expect(await socket.next()).toMatchObject({ hostId: 'h2', status: 'stale', previous: null });
-    expect(await socket.next(10_000)).toMatchObject({ hostId: 'h2', status: 'offline', previous: 'stale' });
+    expect(await socket.next(10_000)).toMatchObject({
+      type: 'host_statuses',
+      statuses: [{ hostId: 'h2', status: 'offline', previous: 'stale' }],
+    });
 
     await socket.stub.recordBatch({ hostId: 'h2', samples: [live(Date.now())], events: [], idle: IDLE });
     expect(await socket.next()).toMatchObject({ hostId: 'h2', status: 'online', previous: 'offline' });
@@ -394,7 +394,7 @@ describe('host status decided by alarms', () => {
     await a.stub.recordBatch({ hostId: 'h1', samples: [live(Date.now())], events: [], idle: IDLE });
     a.ws.send(JSON.stringify({ type: 'subscribe', hosts: ['h1'], streams: ['host_status'] }));
     expect(await a.next()).toMatchObject({ type: 'subscribed' });
-    expect(await a.next()).toMatchObject({ type: 'host_status', hostId: 'h1', status: 'online' });
+    expect(await a.next()).toMatchObject({ type: 'host_statuses', statuses: [{ hostId: 'h1', status: 'online' }] });
     b.ws.send(JSON.stringify({ type: 'subscribe', hosts: ['h2'], streams: ['host_status', 'metrics'] }));
     expect(await b.next()).toMatchObject({ type: 'subscribed' });
 
@@ -430,7 +430,48 @@ describe('host status decided by alarms', () => {
     });
     socket.ws.send(JSON.stringify({ type: 'subscribe', hosts: ['h9'], streams: ['host_status'] }));
     await socket.next();
-    expect(await socket.next()).toMatchObject({ type: 'host_status', hostId: 'h9', status: 'stale' });
+    expect(await socket.next()).toMatchObject({ type: 'host_statuses', statuses: [{ hostId: 'h9', status: 'stale' }] });
+  });
+
+  it('gives a tenant of 5,000 hosts its snapshot and a mass status change in pages, without closing the socket', async () => {
+    const tenantId = newTenant();
+    const socket = await connect(tenantId);
+    const hosts = Array.from({ length: 5000 }, (_, i) => `host-${i}`);
+    // Every host last seen 74 s ago at the idle cadence: online now, stale at 75 s.
+    const lastSeen = Date.now() - 74_000;
+    await runInDurableObject(socket.stub, async (_object, state) => {
+      for (let i = 0; i < hosts.length; i += 128) {
+        const entries: Record<string, unknown> = {};
+        for (const id of hosts.slice(i, i + 128)) {
+          entries[`presence:${id}`] = { lastSeen, pushIntervalMs: 30_000, status: 'online' };
+        }
+        await state.storage.put(entries);
+      }
+      await state.storage.setAlarm(lastSeen + 75_100);
+    });
+    socket.ws.send(JSON.stringify({ type: 'subscribe', hosts: '*', streams: ['host_status'] }));
+    expect(await socket.next()).toMatchObject({ type: 'subscribed' });
+    const snapshot: string[] = [];
+    for (let page = 0; page < 5; page++) {
+      const message = await socket.next();
+      if (message.type !== 'host_statuses') throw new Error(`expected host_statuses, got ${message.type}`);
+      snapshot.push(...message.statuses.map((s) => (s.status === 'online' ? s.hostId : 'wrong')));
+    }
+    expect(snapshot.sort()).toEqual([...hosts].sort());
+    await socket.expectQuiet(); // not closed as a slow consumer, although it acked nothing
+
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, lastSeen + 75_100 - Date.now())));
+    expect(await runDurableObjectAlarm(socket.stub)).toBe(true);
+    const stale: string[] = [];
+    for (let page = 0; page < 5; page++) {
+      const message = await socket.next();
+      if (message.type !== 'host_statuses') throw new Error(`expected host_statuses, got ${message.type}`);
+      stale.push(
+        ...message.statuses.filter((s) => s.status === 'stale' && s.previous === 'online').map((s) => s.hostId),
+      );
+    }
+    expect(stale).toHaveLength(5000);
+    await socket.expectQuiet();
   });
 });
 

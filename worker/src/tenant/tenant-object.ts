@@ -34,6 +34,7 @@ import {
   type SocketAttachment,
   tagsFor,
 } from './socket-attachment.ts';
+import { type StatusEntry, statusEntry, statusPages } from './status-frames.ts';
 import {
   applySubscribe,
   applyUnsubscribe,
@@ -237,10 +238,10 @@ export class TenantObject extends DurableObject<Env> {
    * `slow_consumer`, closed with 1013 and forgotten, so it gets nothing more (other sockets are not
    * affected). False when the socket is gone, so callers stop sending it the rest of a batch.
    */
-  private deliver(socket: LiveSocket, frame: DataFrame): boolean {
+  private deliver(socket: LiveSocket, frame: DataFrame, snapshot = false): boolean {
     const { connectionId } = socket.state;
     if (this.socketIndex?.get(connectionId)?.ws !== socket.ws) return false;
-    if (!this.flow.admit(connectionId, frame.seq, frame.bytes)) {
+    if (!this.flow.admit(connectionId, frame.seq, frame.bytes, snapshot)) {
       this.closeSlow(
         socket.ws,
         connectionId,
@@ -252,7 +253,8 @@ export class TenantObject extends DurableObject<Env> {
     // All sockets together are bounded too: the ones furthest behind go first.
     for (const id of this.flow.overTenantBound()) {
       const victim = this.socketIndex?.get(id);
-      if (victim) this.closeSlow(victim.ws, id, 'this organisation holds too much unacknowledged; you are furthest behind');
+      if (victim)
+        this.closeSlow(victim.ws, id, 'this organisation holds too much unacknowledged; you are furthest behind');
       else this.flow.forget(id);
     }
     return this.socketIndex?.has(connectionId) ?? false;
@@ -389,6 +391,41 @@ export class TenantObject extends DurableObject<Env> {
     }
   }
 
+  /** Sends each socket the entries of the hosts its `host_status` subscriptions cover, in pages. */
+  private announceStatuses(entries: readonly StatusEntry[], now: number): void {
+    if (entries.length === 0) return;
+    let shared: DataFrame[] | undefined; // for "*" subscribers, serialised once
+    for (const socket of this.sockets().values()) {
+      const subs = socket.state.subscriptions.filter((s) => s.streams.includes('host_status'));
+      if (subs.length === 0) continue;
+      if (subs.some((s) => s.hosts === '*')) {
+        shared ??= statusPages(entries, now).map((page) => this.frame(page));
+        this.sendPages(socket, shared, false);
+      } else {
+        const named = new Set(subs.flatMap((s) => (s.hosts === '*' ? [] : s.hosts)));
+        this.sendStatusPages(
+          socket,
+          entries.filter((e) => named.has(e.hostId)),
+          now,
+          false,
+        );
+      }
+    }
+  }
+
+  private sendStatusPages(socket: LiveSocket, entries: readonly StatusEntry[], now: number, snapshot: boolean): void {
+    if (entries.length === 0) return;
+    this.sendPages(
+      socket,
+      statusPages(entries, now).map((page) => this.frame(page)),
+      snapshot,
+    );
+  }
+
+  private sendPages(socket: LiveSocket, frames: readonly DataFrame[], snapshot: boolean): void {
+    for (const frame of frames) if (!this.deliver(socket, frame, snapshot)) return;
+  }
+
   /** Sets the alarm at the earliest pending status change of any host (or clears it); O(hosts), alarms only. */
   private async scheduleAlarm(now: number): Promise<void> {
     const presence = await this.loadPresence();
@@ -409,15 +446,19 @@ export class TenantObject extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const now = Date.now();
     const presence = await this.loadPresence();
+    const changed: StatusEntry[] = [];
+    const writes: Record<string, Presence> = {};
     for (const [hostId, p] of presence) {
       const status = statusOf(p, now);
       if (status === p.status) continue;
-      const previous = p.status;
       const next = { ...p, status };
       presence.set(hostId, next);
-      await this.ctx.storage.put(`${PRESENCE_PREFIX}${hostId}`, next);
-      this.announceStatus(hostId, next, previous, now);
+      writes[`${PRESENCE_PREFIX}${hostId}`] = next;
+      changed.push(statusEntry(hostId, next, p.status));
     }
+    // One storage call and, per socket, one frame per page for every host this alarm moved.
+    if (changed.length > 0) await this.ctx.storage.put(writes);
+    this.announceStatuses(changed, now);
     await this.scheduleAlarm(now);
   }
 
@@ -583,21 +624,13 @@ export class TenantObject extends DurableObject<Env> {
     const presence = await this.loadPresence();
     const socket = this.socketIndex?.get(connectionId);
     if (!socket || socket.ws !== ws) return;
-    const now = Date.now();
     const ids = hosts === '*' ? [...presence.keys()] : hosts.filter((id) => presence.has(id));
+    const entries: StatusEntry[] = [];
     for (const hostId of ids) {
       const p = presence.get(hostId);
-      if (!p) continue;
-      const frame = this.frame({
-        type: 'host_status',
-        hostId,
-        status: p.status,
-        previous: null,
-        lastSeenAt: new Date(p.lastSeen).toISOString(),
-        at: new Date(now).toISOString(),
-      });
-      if (!this.deliver(socket, frame)) return;
+      if (p) entries.push(statusEntry(hostId, p, null));
     }
+    this.sendStatusPages(socket, entries, Date.now(), true);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {

@@ -427,6 +427,13 @@ export class StreamClient {
       case 'host_status':
         for (const h of [...this.#handlers.hostStatus]) safely(() => h(msg));
         return;
+      case 'host_statuses':
+        // A snapshot or an alarm's batch of changes: each entry reads as one host_status message.
+        for (const entry of msg.statuses) {
+          const one: HostStatusMessage = { type: 'host_status', seq: msg.seq, at: msg.at, ...entry };
+          for (const h of [...this.#handlers.hostStatus]) safely(() => h(one));
+        }
+        return;
       case 'event':
         for (const h of [...this.#handlers.event]) safely(() => h(msg));
         return;

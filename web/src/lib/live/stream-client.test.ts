@@ -337,6 +337,26 @@ describe('StreamClient messages', () => {
     };
     socket.receive(hostStatus);
     expect(status).toHaveBeenCalledWith(hostStatus);
+    // A page of statuses (snapshot or an alarm's changes) reads as one host_status per entry.
+    socket.receive({
+      type: 'host_statuses',
+      seq: 30,
+      at: hostStatus.at,
+      statuses: [
+        { hostId: 'h2', status: 'stale', previous: 'online', lastSeenAt: hostStatus.lastSeenAt },
+        { hostId: 'h3', status: 'online', previous: null, lastSeenAt: null },
+      ],
+    });
+    expect(status).toHaveBeenCalledTimes(3);
+    expect(status).toHaveBeenLastCalledWith({
+      type: 'host_status',
+      seq: 30,
+      hostId: 'h3',
+      status: 'online',
+      previous: null,
+      lastSeenAt: null,
+      at: hostStatus.at,
+    });
 
     socket.receive({ type: 'event', seq: 4, hostId: 'h1', event: { ts: T0, kind: 'job.started', id: 'job-1' } });
     expect(events).toHaveBeenCalledTimes(1);
@@ -348,7 +368,7 @@ describe('StreamClient messages', () => {
     socket.receive({ ...hostStatus, status: 'exploded' });
     expect(client.invalidMessages).toBe(4);
     expect(forH1).toHaveBeenCalledTimes(1);
-    expect(status).toHaveBeenCalledTimes(1);
+    expect(status).toHaveBeenCalledTimes(3);
     expect(alerts).not.toHaveBeenCalled();
 
     offH1();
