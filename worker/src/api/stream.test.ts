@@ -153,10 +153,16 @@ describe('GET /api/v1/stream', () => {
     await push(b.agent);
     // Subscribing to host_status first sends the current status of the organisation's known hosts: only its own.
     await subscribe(watcherA, { hosts: '*', streams: all });
-    expect(await watcherA.next()).toMatchObject({ type: 'host_status', hostId: a.agent.hostId, status: 'online' });
+    expect(await watcherA.next()).toMatchObject({
+      type: 'host_statuses',
+      statuses: [{ hostId: a.agent.hostId, status: 'online' }],
+    });
     await watcherA.expectQuiet();
     await subscribe(watcherB, { hosts: '*', streams: all });
-    expect(await watcherB.next()).toMatchObject({ type: 'host_status', hostId: b.agent.hostId, status: 'online' });
+    expect(await watcherB.next()).toMatchObject({
+      type: 'host_statuses',
+      statuses: [{ hostId: b.agent.hostId, status: 'online' }],
+    });
     // B even names A's host id explicitly. B's object has no database here (see objectUsesDatabase), so it
     // accepts the id; still nothing of A's host reaches B (nor is it watched live): batches reach their own object.
     await subscribe(watcherB, { hosts: [a.agent.hostId], streams: all });
