@@ -5,5 +5,6 @@ export * from './history.ts';
 export * from './hosts.ts';
 export * from './ingest.ts';
 export * from './signing.ts';
+export * from './storable.ts';
 export * from './stream.ts';
 export * from './stream-ack.ts';
