@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LIVE_CADENCE } from '@pulsewire/protocol';
@@ -140,6 +140,92 @@ describe('agent', () => {
     expect(server.requests).toHaveLength(1);
     expect(spooled()).toHaveLength(1);
     expect(log.lines.some((line) => line.includes('revoked') && line.includes('enroll the machine again'))).toBe(true);
+  });
+
+  it('a 403 that is not host_revoked (a proxy or WAF) keeps the agent running and the batch, and says so', async () => {
+    const clock = virtualClock();
+    server.setClock(clock.now);
+    server.script.push({ status: 403, body: '<html><h1>403 Forbidden</h1>Blocked by policy</html>' });
+    const { agent, log } = makeAgent(clock);
+    server.onBatch((batch) => {
+      if (batch.batch_id === server.requests[0]?.batchId) agent.stop();
+    });
+    expect(await agent.run()).toEqual({ kind: 'stopped' });
+    const [blocked, next] = server.requests;
+    expect(blocked?.status).toBe(403);
+    // The refused batch was kept and arrived later.
+    expect(server.received.map((b) => b.batch_id)).toContain(blocked?.batchId);
+    // Retried like an auth failure: after the longest backoff (5 min), not at once.
+    expect((next?.at ?? 0) - (blocked?.at ?? 0)).toBeGreaterThanOrEqual(5 * 60_000);
+    expect(log.lines.some((line) => line.includes('403') && line.includes('without revoking'))).toBe(true);
+  });
+
+  it('after seq.json is restored from an old snapshot, renumbers past the server and loses nothing', async () => {
+    const seqFile = path.join(stateDir, 'seq.json');
+    const snapshot = path.join(stateDir, 'seq.snapshot.json');
+    const runUntil = async (batches: number) => {
+      const { agent, log } = makeAgent(virtualClock());
+      const from = server.received.length;
+      server.onBatch(() => {
+        if (server.received.length - from >= batches) agent.stop();
+      });
+      await agent.run();
+      return { log, delivered: server.received.slice(from) };
+    };
+    await runUntil(2);
+    copyFileSync(seqFile, snapshot); // the snapshot: taken between two runs
+    const second = await runUntil(3);
+    copyFileSync(snapshot, seqFile); // restored: the next run hands out the second run's numbers again
+
+    const third = await runUntil(3);
+    const replays = server.requests.filter((r) => r.status === 409);
+    expect(replays.length).toBeGreaterThan(0);
+    // Every batch the third run cut arrived (the refused ones under new numbers), every sample once, in order.
+    expect(replays.every((r) => third.delivered.some((b) => b.batch_id === r.batchId))).toBe(true);
+    const values = third.delivered.flatMap((b) => b.samples.map((s) => s.load?.[1] ?? 0));
+    expect([...values].sort((a, b) => a - b)).toEqual(Array.from({ length: values.length }, (_, i) => i + 1));
+    // And numbering went on above everything the server had.
+    const secondMax = Math.max(...second.delivered.map((b) => b.seq));
+    const renumbered = third.delivered.filter((b) => replays.some((r) => r.batchId === b.batch_id));
+    expect(Math.min(...renumbered.map((b) => b.seq))).toBeGreaterThan(secondMax);
+    expect(spooled()).toEqual([]);
+    expect(server.violations).toEqual([]);
+    expect(third.log.lines.some((line) => line.includes('state folder restored or wiped'))).toBe(true);
+  });
+
+  it('sets aside a batch the server fails on alone, so older batches are not held back, and drops it in the end', async () => {
+    const clock = virtualClock();
+    server.setClock(clock.now);
+    const fast = { collectIntervalMs: 1000, pushIntervalMs: 2000, live: false };
+    server.setCadence(fast);
+    // The server is down for a while, so batches pile up; then it stores every batch but one, failing with a 500.
+    server.script.push(...Array.from({ length: 6 }, () => ({ status: 503 })));
+    let poisoned: string | undefined;
+    server.answer((batch) => {
+      if (!poisoned && batch.samples.some((s) => s.load?.[1] === 7)) poisoned = batch.batch_id;
+      if (batch.batch_id !== poisoned) return undefined;
+      return { status: 500, body: { error: { code: 'internal_error', message: 'Internal server error' } } };
+    });
+    const { agent, log } = makeAgent(clock);
+    agent.cadence = fast;
+    const dropped = () => log.lines.some((line) => line.includes('batch dropped'));
+    server.onBatch(() => {
+      if (dropped() && server.received.some((b) => b.samples.some((s) => s.load?.[1] === 1))) agent.stop();
+    });
+    server.onRequest(() => {
+      if (server.requests.length >= 300) agent.stop(); // bounded: without the fix it would go on forever
+    });
+    await agent.run();
+
+    const received = server.received.flatMap((b) => b.samples.map((s) => s.load?.[1] ?? 0));
+    expect(received).not.toContain(7);
+    // The batches older than the poisoned one arrived (before, they waited behind it for good).
+    expect(received).toEqual(expect.arrayContaining([1, 2, 3, 4, 5]));
+    expect(log.lines.some((line) => line.includes('set aside'))).toBe(true);
+    expect(dropped()).toBe(true);
+    expect(server.requests.filter((r) => r.batchId === poisoned).length).toBeGreaterThanOrEqual(5);
+    expect(spooled()).toEqual([]);
+    expect(server.violations).toEqual([]);
   });
 
   it('on stop with the server down spools what is pending; the next run sends it newest first, once', async () => {

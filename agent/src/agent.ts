@@ -7,7 +7,7 @@ import {
   MAX_INGEST_BODY_BYTES,
   type Sample,
 } from '@pulsewire/protocol';
-import { buildBatch, encodeBatch, splitContent } from './batch.ts';
+import { buildBatch, encodeBatch, renumberBatch, splitContent } from './batch.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { SampleCollector } from './collectors/index.ts';
 import type { IntakeBuffer } from './intake/aggregator.ts';
@@ -26,7 +26,7 @@ import { IngestClient, type OutgoingBatch, type SendOutcome } from './transport/
  *   idle ──collect due──▶ collecting ──▶ idle
  *   idle ──push due────▶ pushing ──delivered──▶ idle
  *                          │ └─5xx/429/network──▶ backoff ──delay over──▶ pushing
- *                          └─403 revoked──▶ stopping ──▶ stopped
+ *                          └─403 host_revoked──▶ stopping ──▶ stopped
  *   any ──SIGTERM──▶ stopping (last push, rest to spool) ──▶ stopped
  *
  * Collection never waits for the network: while in backoff, samples keep being collected and cut into
@@ -58,6 +58,13 @@ export interface AgentOptions {
 /** Cap on samples waiting for the next cut, so that a stuck push cannot grow memory (about an hour at 1 s). */
 const MAX_PENDING_SAMPLES = 3600;
 
+/**
+ * A batch the server fails on with a 500 while newer batches of the same round are stored is a batch the server
+ * cannot store (a value it should have refused with a 4xx): it is set aside for the round, so older batches are
+ * not held back behind it, and dropped after this many such rounds rather than retried forever.
+ */
+const MAX_LONE_FAILURES = 5;
+
 export class Agent {
   state: AgentState = 'idle';
   cadence: Cadence = DEFAULT_CADENCE;
@@ -80,6 +87,8 @@ export class Agent {
   #lastError?: AgentStatus['lastError'];
   #sendLatencyMs?: number;
   #wake?: () => void;
+  /** Per seq: rounds in which only this batch failed (see MAX_LONE_FAILURES). In memory: a restart forgives. */
+  readonly #loneFailures = new Map<number, number>();
 
   constructor(options: AgentOptions) {
     this.#o = options;
@@ -234,21 +243,82 @@ export class Agent {
     await this.#releaseJournal();
   }
 
-  /** Sends waiting batches newest first, up to `limit`; stops at the first failure. */
+  /**
+   * Sends waiting batches newest first, up to `limit`; stops at the first failure, except a 500 on one batch
+   * after others of the round were stored: that batch is set aside (see MAX_LONE_FAILURES) and the round goes on.
+   */
   async #deliver(limit: number): Promise<void> {
     const queue = this.#queue as BatchQueue;
+    const setAside = new Set<number>();
+    let delivered = 0;
     for (let sent = 0; sent < limit; sent++) {
-      const batch = await queue.peek().catch((error) => {
+      const batch = await queue.peek(setAside).catch((error) => {
         this.#log.error(`cannot read a spooled batch: ${errorMessage(error)}`);
         return undefined;
       });
       if (!batch) break;
       const outcome = await (this.#client as IngestClient).send(batch);
+      if (outcome.kind === 'delivered') delivered++;
+      if (outcome.kind === 'retry' && outcome.status === 500 && delivered > 0) {
+        setAside.add(batch.seq);
+        await this.#failedAlone(batch, outcome);
+        continue;
+      }
       const keepGoing = await this.#handle(batch, outcome);
       if (!keepGoing) break;
     }
     await this.#releaseJournal();
     await this.#writeStatus();
+  }
+
+  /** The server failed on this batch alone: keep it for a later round, or drop it after MAX_LONE_FAILURES. */
+  async #failedAlone(batch: OutgoingBatch, outcome: SendOutcome & { kind: 'retry' }): Promise<void> {
+    const queue = this.#queue as BatchQueue;
+    const failures = (this.#loneFailures.get(batch.seq) ?? 0) + 1;
+    this.#recordError(this.#clock.now(), outcome.code, outcome.message, outcome.status);
+    const fields = { seq: batch.seq, batchId: batch.batchId, code: outcome.code, failures };
+    if (failures < MAX_LONE_FAILURES) {
+      this.#loneFailures.set(batch.seq, failures);
+      await this.#persist(batch.seq);
+      this.#log.warn(
+        'the server failed on this batch while storing newer ones; set aside, older batches go on',
+        fields,
+      );
+      return;
+    }
+    this.#loneFailures.delete(batch.seq);
+    await queue.remove(batch.seq);
+    this.#log.error(
+      `batch dropped: the server failed on it (${outcome.status} ${outcome.code}) in ${failures} rounds ` +
+        'in which it stored the others, so it holds something the server cannot store',
+      fields,
+    );
+  }
+
+  /**
+   * The server stored this seq from another batch: our counter went back (a restored snapshot, a wiped state
+   * folder). The counter jumps past the server's last seq and the batch goes again, newest, under a new number.
+   */
+  async #renumber(batch: OutgoingBatch, outcome: SendOutcome & { kind: 'replayed' }): Promise<boolean> {
+    const queue = this.#queue as BatchQueue;
+    const seq = this.#seq as SeqCounter;
+    this.#log.once(
+      'seq-replayed',
+      'warn',
+      `the server already stored seq ${batch.seq} from another batch (state folder restored or wiped?): ` +
+        `numbering continues after its last seq, ${outcome.lastSeq}; such batches are sent again under new numbers`,
+    );
+    try {
+      await seq.skipPast(outcome.lastSeq);
+      const next = await seq.next();
+      await queue.renumber(batch.seq, next, await renumberBatch(batch.body, next));
+      this.#loneFailures.delete(batch.seq);
+      this.#log.info(`batch renumbered after a replayed seq`, { from: batch.seq, to: next, batchId: batch.batchId });
+      return true;
+    } catch (error) {
+      this.#log.error(`cannot renumber batch ${batch.seq}; it is kept and tried again: ${errorMessage(error)}`);
+      return false;
+    }
   }
 
   async #handle(batch: OutgoingBatch, outcome: SendOutcome): Promise<boolean> {
@@ -257,6 +327,7 @@ export class Agent {
     switch (outcome.kind) {
       case 'delivered': {
         await queue.remove(batch.seq);
+        this.#loneFailures.delete(batch.seq);
         if (this.#backoff.attempts > 0) this.#log.info('ingest reachable again', { queued: queue.depth });
         this.#backoff.reset();
         this.#backoffUntil = 0;
@@ -290,6 +361,16 @@ export class Agent {
         const delayMs = this.#backoff.longest();
         this.#backoffUntil = now + delayMs;
         this.#recordError(now, outcome.code, outcome.message, outcome.status);
+        if (outcome.status === 403) {
+          // Not the server's revocation (that stops the agent): a proxy, WAF or firewall in the way, most likely.
+          this.#log.error(
+            `ingest answered 403 ${outcome.code} without revoking this host: ${outcome.message}. ` +
+              'Something between this machine and Pulsewire (a proxy, a WAF, a firewall) may be refusing ' +
+              `${this.#o.ingestUrl}. The agent keeps running and its batches; it retries at the longest backoff.`,
+            { retryInMs: delayMs },
+          );
+          return false;
+        }
         this.#log.error(
           `the server refused this host's signature (${outcome.code}): ${outcome.message}. ` +
             'Check the system clock; if the host was deleted, enroll again. Batches are kept.',
@@ -297,9 +378,12 @@ export class Agent {
         );
         return false;
       }
+      case 'replayed':
+        return this.#renumber(batch, outcome);
       case 'rejected': {
         // Retrying the same bytes can only fail the same way: drop this batch, keep the others going.
         await queue.remove(batch.seq);
+        this.#loneFailures.delete(batch.seq);
         this.#recordError(now, outcome.code, outcome.message, outcome.status);
         this.#log.error(`batch refused by the server (${outcome.status} ${outcome.code}): ${outcome.message}`, {
           seq: batch.seq,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { gunzip, gzip } from 'node:zlib';
 import {
   type AppEvent,
   type CustomMetric,
@@ -8,9 +8,18 @@ import {
   type IngestBatch,
   MAX_SAMPLES_PER_BATCH,
   type Sample,
+  toStorableText,
 } from '@pulsewire/protocol';
 
 const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
+/**
+ * What `JSON.stringify` writes for the strings Postgres cannot store: `\u0000`, and an unpaired surrogate
+ * (`\ud800`…`\udfff`; a well-formed pair is written as the character itself). Also matches an escaped
+ * backslash followed by such text, which only costs the slow path below.
+ */
+const UNSTORABLE_ESCAPE = /\\u(?:0000|d[89a-f][0-9a-f]{2})/i;
 
 export interface BatchContent {
   samples: Sample[];
@@ -52,8 +61,25 @@ export function buildBatch(hostId: string, seq: number, sentAt: number, content:
   };
 }
 
+/**
+ * The batch as JSON, every string cleaned to what the server stores (protocol's storable text): a NUL or a lone
+ * surrogate from a container name or a StatsD tag must not get the whole batch refused. The check runs on the
+ * JSON text, so a clean batch (nearly every one) is serialized once, without a replacer.
+ */
+export function batchJson(batch: IngestBatch): string {
+  const json = JSON.stringify(batch);
+  if (!UNSTORABLE_ESCAPE.test(json)) return json;
+  return JSON.stringify(batch, (_key, value: unknown) => (typeof value === 'string' ? toStorableText(value) : value));
+}
+
 /** The wire form: gzip'd JSON. These bytes are what is signed, spooled and retried, unchanged. */
 export async function encodeBatch(batch: IngestBatch): Promise<Uint8Array<ArrayBuffer>> {
-  const compressed = await gzipAsync(JSON.stringify(batch));
+  const compressed = await gzipAsync(batchJson(batch));
   return new Uint8Array(compressed.buffer as ArrayBuffer, compressed.byteOffset, compressed.byteLength);
+}
+
+/** The same batch (same id and content) under another seq: a new body, since seq is part of it. */
+export async function renumberBatch(body: Uint8Array, seq: number): Promise<Uint8Array<ArrayBuffer>> {
+  const batch = JSON.parse((await gunzipAsync(body)).toString('utf8')) as IngestBatch;
+  return encodeBatch({ ...batch, seq });
 }

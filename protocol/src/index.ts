@@ -7,5 +7,6 @@ export * from './hosts.ts';
 export * from './ingest.ts';
 export * from './metric-catalog.ts';
 export * from './signing.ts';
+export * from './storable.ts';
 export * from './stream.ts';
 export * from './stream-ack.ts';

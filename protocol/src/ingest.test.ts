@@ -7,6 +7,7 @@ import {
   IngestBatch,
   IngestResponse,
   MAX_SAMPLES_PER_BATCH,
+  ReplayedSeqErrorBody,
   Sample,
 } from './ingest.ts';
 
@@ -56,8 +57,39 @@ const batch = {
     { name: 'jobs.done', kind: 'counter', value: 3, ts: TS, labels: { queue: 'default' } },
     { name: 'latency', kind: 'histogram', ts: TS, hist: { count: 2, sum: 3, min: 1, max: 2, p50: 1, p90: 2, p99: 2 } },
   ],
-  events: [{ ts: TS, kind: 'job.progress', id: 'job-1', progress: 0.5 }],
+  events: [
+    { ts: TS, kind: 'job.progress', id: 'job-1', name: 'backup', progress: 0.5, message: 'half', labels: { a: 'b' } },
+  ],
+  facts: {
+    os: 'Debian GNU/Linux 12',
+    kernel: '6.1.0',
+    arch: 'x64',
+    cpuModel: 'AMD EPYC',
+    cores: 2,
+    memTotal: 8e9,
+    bootTime: TS,
+    hostname: 'vm',
+  },
 };
+
+/** Every path to a string leaf of `value`, e.g. ['samples', 0, 'disks', 0, 'mount']. */
+function stringPaths(value: unknown, path: (string | number)[] = []): (string | number)[][] {
+  if (typeof value === 'string') return [path];
+  if (Array.isArray(value)) return value.flatMap((item, i) => stringPaths(item, [...path, i]));
+  if (value && typeof value === 'object') {
+    return Object.entries(value).flatMap(([key, item]) => stringPaths(item, [...path, key]));
+  }
+  return [];
+}
+
+function withValueAt(value: unknown, path: (string | number)[], replace: (old: string) => string): unknown {
+  const copy = structuredClone(value) as Record<string | number, unknown>;
+  let node = copy;
+  for (const key of path.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
+  const last = path.at(-1) as string | number;
+  node[last] = replace(node[last] as string);
+  return copy;
+}
 
 describe('ingest schemas', () => {
   it('accepts a full batch', () => {
@@ -92,7 +124,7 @@ describe('ingest schemas', () => {
   it('requires a uuid batch id, a positive seq and some content', () => {
     expect(IngestBatch.safeParse({ ...batch, batch_id: 'x' }).success).toBe(false);
     expect(IngestBatch.safeParse({ ...batch, seq: 0 }).success).toBe(false);
-    const empty = IngestBatch.safeParse({ ...batch, samples: [], metrics: [], events: [] });
+    const empty = IngestBatch.safeParse({ ...batch, samples: [], metrics: [], events: [], facts: undefined });
     expect(empty.success).toBe(false);
   });
 
@@ -138,5 +170,48 @@ describe('ingest schemas', () => {
       IngestResponse.safeParse({ accepted: 3, duplicate: false, cadence: { ...cadence, collectIntervalMs: 10 } })
         .success,
     ).toBe(false);
+  });
+
+  it('refuses NUL and unpaired surrogates in every string field of a batch and of an enrollment', () => {
+    const enroll = {
+      publicKey: 'A'.repeat(43),
+      machineId: 'abc',
+      hostname: 'vm',
+      name: 'web',
+      labels: { env: 'prod' },
+      facts: batch.facts,
+      agentVersion: '0.1.0',
+    };
+    const cases: [typeof IngestBatch | typeof EnrollRequest, unknown][] = [
+      [IngestBatch, batch],
+      [EnrollRequest, enroll],
+    ];
+    for (const [schema, valid] of cases) {
+      expect(schema.safeParse(valid).success).toBe(true);
+      const paths = stringPaths(valid);
+      expect(paths.length).toBeGreaterThan(10);
+      for (const path of paths) {
+        for (const bad of ['\0', '\uD800', '\uDC00x']) {
+          const result = schema.safeParse(withValueAt(valid, path, (old) => `${old.slice(0, 1)}${bad}`));
+          expect(result.success, `${path.join('.')} with ${JSON.stringify(bad)}`).toBe(false);
+        }
+      }
+    }
+    // A well-formed pair (an emoji) is fine.
+    expect(IngestBatch.safeParse(withValueAt(batch, ['events', 0, 'message'], () => 'done 😀')).success).toBe(true);
+  });
+
+  it('refuses event progress that a float4 column cannot hold', () => {
+    const event = { ts: TS, kind: 'job.progress', id: 'j' };
+    expect(AppEvent.safeParse({ ...event, progress: 1e-46 }).success).toBe(false);
+    expect(AppEvent.safeParse({ ...event, progress: 1e-38 }).success).toBe(false);
+    expect(AppEvent.safeParse({ ...event, progress: 0 }).success).toBe(true);
+    expect(AppEvent.safeParse({ ...event, progress: 1e-6 }).success).toBe(true);
+  });
+
+  it('describes the 409 answer with the highest stored seq', () => {
+    const body = { error: { code: 'replayed_seq', message: 'used', lastSeq: 41 } };
+    expect(ReplayedSeqErrorBody.parse(body).error.lastSeq).toBe(41);
+    expect(ReplayedSeqErrorBody.safeParse({ error: { code: 'replayed_seq', message: 'used' } }).success).toBe(false);
   });
 });

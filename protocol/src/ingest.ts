@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { float4, storableText } from './storable.ts';
 
 /**
  * Ingest protocol v1 (design.md, "Ingest protocol (v1)"): what the agent sends and what the Worker answers.
@@ -33,7 +34,15 @@ export const ingestErrorCodes = [
 ] as const;
 export type IngestErrorCode = (typeof ingestErrorCodes)[number];
 
+/**
+ * How far after the batch's signed timestamp (the agent's clock when it sent) a sample, metric or event may be
+ * stamped. The agent stamps everything before it signs, so anything later is a clock gone wrong; the Worker
+ * does not store it and does not count it in `accepted`, and the rest of the batch is stored as usual.
+ */
+export const MAX_TIMESTAMP_LEAD_MS = 60_000;
+
 // An epoch-ms timestamp between 2020 and 2100: catches seconds-vs-milliseconds mistakes at the edge.
+// (How far ahead of now a timestamp may be is checked against the signed timestamp: MAX_TIMESTAMP_LEAD_MS.)
 const epochMs = z.number().int().min(1_577_836_800_000).max(4_102_444_800_000);
 const bytes = z.number().nonnegative();
 const rate = z.number().nonnegative();
@@ -41,7 +50,7 @@ const pct = z.number().min(0).max(100);
 /** Percent of one core: a process using four cores fully reads 400. */
 const corePct = z.number().min(0).max(100_000);
 const count = z.number().int().nonnegative();
-const shortText = z.string().max(200);
+const shortText = storableText.max(200);
 
 const labelKey = z
   .string()
@@ -50,7 +59,7 @@ const labelKey = z
   .regex(/^[A-Za-z_][A-Za-z0-9_.:-]*$/, 'label keys are letters, digits, _ . : - and start with a letter or _');
 /** Small string→string maps attached to hosts, metrics and events (at most 32 entries). */
 export const Labels = z
-  .record(labelKey, z.string().max(200))
+  .record(labelKey, storableText.max(200))
   .refine((labels) => Object.keys(labels).length <= 32, 'at most 32 labels');
 export type Labels = z.infer<typeof Labels>;
 
@@ -85,11 +94,11 @@ export const MemorySection = z.object({
 });
 
 export const DiskUsage = z.object({
-  mount: z.string().max(512),
+  mount: storableText.max(512),
   /** Device or source, e.g. `/dev/sda1`. */
-  fs: z.string().max(512),
+  fs: storableText.max(512),
   /** Filesystem type, e.g. `ext4`. */
-  type: z.string().max(64),
+  type: storableText.max(64),
   size: bytes,
   used: bytes,
   usedPct: pct,
@@ -103,7 +112,7 @@ export const DiskIoSection = z.object({
 });
 
 export const NetInterface = z.object({
-  iface: z.string().max(64),
+  iface: storableText.max(64),
   rxBytesPerSec: rate,
   txBytesPerSec: rate,
   rxPacketsPerSec: rate,
@@ -119,7 +128,7 @@ export const NetInterface = z.object({
 export const Gpu = z.object({
   index: count.max(255),
   name: shortText,
-  driver: z.string().max(64).optional(),
+  driver: storableText.max(64).optional(),
   utilPct: pct.optional(),
   memUsed: bytes.optional(),
   memTotal: bytes.optional(),
@@ -130,12 +139,12 @@ export const Gpu = z.object({
 
 export const Container = z.object({
   /** Short (12 hex) container id. */
-  id: z.string().max(64),
+  id: storableText.max(64),
   name: shortText,
-  image: z.string().max(512),
+  image: storableText.max(512),
   composeService: shortText.optional(),
   /** Docker's state: running, exited, paused, restarting, … */
-  state: z.string().max(32),
+  state: storableText.max(32),
   cpuPct: corePct.optional(),
   memUsed: bytes.optional(),
   memLimit: bytes.optional(),
@@ -162,7 +171,7 @@ export const ProcessesSection = z.object({
   topMem: z.array(TopProcess).max(20),
 });
 
-export const Temperature = z.object({ label: z.string().max(128), c: z.number().min(-100).max(300) });
+export const Temperature = z.object({ label: storableText.max(128), c: z.number().min(-100).max(300) });
 
 /** The agent's own footprint, so users can see what monitoring costs them. */
 export const AgentSection = z.object({
@@ -240,11 +249,11 @@ export const AppEvent = z.object({
     .max(64)
     .regex(/^[A-Za-z0-9_.:-]+$/, 'event kinds are letters, digits, _ . : -'),
   /** What the event is about, e.g. the job id; events with the same id form one timeline. */
-  id: z.string().min(1).max(200),
+  id: storableText.min(1).max(200),
   name: shortText.optional(),
-  /** Completion fraction 0..1. */
-  progress: z.number().min(0).max(1).optional(),
-  message: z.string().max(2000).optional(),
+  /** Completion fraction 0..1 (stored as float4: 1e-46 is refused, not rounded to 0). */
+  progress: float4.min(0).max(1).optional(),
+  message: storableText.max(2000).optional(),
   labels: Labels.optional(),
 });
 export type AppEvent = z.infer<typeof AppEvent>;
@@ -254,12 +263,12 @@ export const HostFacts = z.object({
   /** e.g. "Debian GNU/Linux 12". */
   os: shortText,
   kernel: shortText,
-  arch: z.string().max(32),
+  arch: storableText.max(32),
   cpuModel: shortText,
   cores: count.max(65_536),
   memTotal: bytes,
   bootTime: epochMs,
-  hostname: z.string().max(255),
+  hostname: storableText.max(255),
 });
 export type HostFacts = z.infer<typeof HostFacts>;
 
@@ -282,10 +291,12 @@ export const IngestBatch = z
     /**
      * Increases by one per new batch of a host and survives agent restarts; retries keep theirs. Backfill is sent
      * newest first, so arrival order is not seq order: the Worker answers 409 only when a seq it already stored
-     * comes back under another `batch_id` (e.g. a host key copied onto a second machine).
+     * comes back under another `batch_id` (a restored or wiped state folder, or a host key copied onto a second
+     * machine); the 409 names the highest seq stored (ReplayedSeqErrorBody), and the agent renumbers the batch
+     * past it and sends it again.
      */
     seq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
-    host_id: z.string().min(1).max(64),
+    host_id: storableText.min(1).max(64),
     sent_at: epochMs,
     samples: z.array(Sample).max(MAX_SAMPLES_PER_BATCH),
     metrics: z.array(CustomMetric).max(MAX_METRICS_PER_BATCH).optional(),
@@ -299,7 +310,11 @@ export const IngestBatch = z
 export type IngestBatch = z.infer<typeof IngestBatch>;
 
 export const IngestResponse = z.object({
-  /** Samples + metrics + events stored from this batch (0 for a duplicate). */
+  /**
+   * Samples + metrics + events stored from this batch (0 for a duplicate). Less than were sent when some were
+   * not stored: a sample whose timestamp the host already has (one row per host and timestamp), or anything
+   * stamped more than MAX_TIMESTAMP_LEAD_MS after the signed timestamp.
+   */
   accepted: count,
   /** This `batch_id` was already stored; the agent treats it as delivered. */
   duplicate: z.boolean(),
@@ -307,17 +322,31 @@ export const IngestResponse = z.object({
 });
 export type IngestResponse = z.infer<typeof IngestResponse>;
 
+/**
+ * The 409 `replayed_seq` answer: the generic error body plus `lastSeq`, the highest seq the Worker has stored
+ * for this host. Nothing of the batch was stored; sent again under a seq above `lastSeq` it will be.
+ */
+export const ReplayedSeqErrorBody = z.object({
+  error: z.object({
+    code: z.literal('replayed_seq'),
+    message: z.string(),
+    lastSeq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    requestId: z.string().optional(),
+  }),
+});
+export type ReplayedSeqErrorBody = z.infer<typeof ReplayedSeqErrorBody>;
+
 export const EnrollRequest = z.object({
   /** Raw 32-byte Ed25519 public key, base64url without padding. */
   publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a raw Ed25519 public key is 32 bytes (43 base64url characters)'),
   /** Stable machine identity (/etc/machine-id or equivalent), so re-enrolling does not duplicate the host. */
-  machineId: z.string().min(1).max(128),
-  hostname: z.string().min(1).max(255),
+  machineId: storableText.min(1).max(128),
+  hostname: storableText.min(1).max(255),
   /** Display name; defaults to the hostname. */
   name: shortText.optional(),
   labels: Labels.default({}),
   facts: HostFacts,
-  agentVersion: z.string().max(32),
+  agentVersion: storableText.max(32),
 });
 export type EnrollRequest = z.infer<typeof EnrollRequest>;
 

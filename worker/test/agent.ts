@@ -82,7 +82,14 @@ export class TestAgent {
 
   async push(
     batch: IngestBatch | Record<string, unknown>,
-    options: { gzip?: boolean; timestamp?: number; tamper?: boolean; body?: Uint8Array<ArrayBuffer> } = {},
+    options: {
+      gzip?: boolean;
+      timestamp?: number;
+      tamper?: boolean;
+      body?: Uint8Array<ArrayBuffer>;
+      /** Added last, so they replace the defaults (same spelling), e.g. `Content-Encoding` or `CF-Connecting-IP`. */
+      headers?: Record<string, string>;
+    } = {},
   ): Promise<Response> {
     const json = new Uint8Array(new TextEncoder().encode(JSON.stringify(batch)));
     const body = options.body ?? (options.gzip === false ? json : await gzip(json));
@@ -100,6 +107,7 @@ export class TestAgent {
         ...headers,
         'Content-Type': 'application/json',
         ...(options.gzip === false ? {} : { 'Content-Encoding': 'gzip' }),
+        ...options.headers,
       },
       body: sent,
     });

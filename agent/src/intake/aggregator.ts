@@ -95,16 +95,23 @@ export class IntakeBuffer {
     }
     const value = typeof obs.value === 'number' ? obs.value : Number(obs.value);
     if (!Number.isFinite(value)) return false;
+    // Sums can overflow to Infinity, which JSON writes as null and the server refuses with the whole batch:
+    // an observation that would do that is refused here instead.
     if (obs.kind === 'gauge') {
-      series.value = obs.relative ? (this.#lastGauge.get(key) ?? 0) + value : value;
+      const next = obs.relative ? (this.#lastGauge.get(key) ?? 0) + value : value;
+      if (!Number.isFinite(next)) return false;
+      series.value = next;
       this.#lastGauge.set(key, series.value);
     } else if (obs.kind === 'counter') {
-      series.value += value / (obs.sampleRate && obs.sampleRate > 0 ? obs.sampleRate : 1);
+      const next = series.value + value / (obs.sampleRate && obs.sampleRate > 0 ? obs.sampleRate : 1);
+      if (!Number.isFinite(next)) return false;
+      series.value = next;
     } else {
-      series.hist ??= { count: 0, sum: 0, min: value, max: value, reservoir: [] };
-      const hist = series.hist;
       // A sampled timer stands for 1/rate observations in count and sum; the reservoir keeps real values.
       const weight = obs.sampleRate && obs.sampleRate > 0 ? 1 / obs.sampleRate : 1;
+      if (!Number.isFinite((series.hist?.sum ?? 0) + value * weight)) return false;
+      series.hist ??= { count: 0, sum: 0, min: value, max: value, reservoir: [] };
+      const hist = series.hist;
       hist.count += weight;
       hist.sum += value * weight;
       hist.min = Math.min(hist.min, value);

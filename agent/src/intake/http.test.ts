@@ -76,4 +76,14 @@ describe('HTTP intake', () => {
     expect((await post('/events', 'x'.repeat(1024 * 1024 + 1))).status).toBe(413);
     expect(buffer.size).toBe(0);
   });
+
+  it('refuses what the server could not store, at the intake, so it never rides in a batch with host samples', async () => {
+    const nul = await post('/events', { kind: 'job.failed', id: 'job-1', message: 'bad \u0000 byte' });
+    expect(await nul.json()).toMatchObject({ error: { code: 'validation_failed', path: 'message' } });
+    const tiny = await post('/events', { kind: 'job.progress', id: 'job-1', progress: 1e-46 });
+    expect(await tiny.json()).toMatchObject({ error: { code: 'validation_failed', path: 'progress' } });
+    const label = await post('/metrics', { name: 'q', value: 1, labels: { queue: 'half \uD83D' } });
+    expect(label.status).toBe(422);
+    expect(buffer.size).toBe(0);
+  });
 });

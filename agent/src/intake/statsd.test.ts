@@ -102,4 +102,17 @@ describe('intake buffer', () => {
     expect(metrics).toContainEqual({ name: 'g', kind: 'gauge', value: 7, ts: TS });
     expect(log.lines.some((line) => line.includes('droppedSeries=1'))).toBe(true);
   });
+
+  it('refuses an observation that would overflow a sum to Infinity (sent as null, refused with the batch)', () => {
+    const buffer = new IntakeBuffer(memoryLogger());
+    expect(buffer.observe({ name: 'c', kind: 'counter', value: 1e308 })).toBe(true);
+    expect(buffer.observe({ name: 'c', kind: 'counter', value: 1e308 })).toBe(false);
+    expect(buffer.observe({ name: 'g', kind: 'gauge', value: 1.7e308 })).toBe(true);
+    expect(buffer.observe({ name: 'g', kind: 'gauge', value: 1.7e308, relative: true })).toBe(false);
+    expect(buffer.observe({ name: 't', kind: 'histogram', value: 1e308 })).toBe(true);
+    expect(buffer.observe({ name: 't', kind: 'histogram', value: 1e308 })).toBe(false);
+    const { metrics } = buffer.flush(TS);
+    expect(JSON.stringify(metrics)).not.toContain('null');
+    expect(metrics.find((m) => m.name === 'c')).toMatchObject({ value: 1e308 });
+  });
 });

@@ -70,10 +70,13 @@ export class BatchQueue {
     this.#pending.set(seq, { seq, batchId, body, onDisk: false });
   }
 
-  /** The newest waiting batch, without removing it. */
-  async peek(): Promise<NextBatch | undefined> {
+  /** The newest waiting batch (leaving out `except`), without removing it. */
+  async peek(except?: ReadonlySet<number>): Promise<NextBatch | undefined> {
     let newest: Pending | undefined;
-    for (const item of this.#pending.values()) if (!newest || item.seq > newest.seq) newest = item;
+    for (const item of this.#pending.values()) {
+      if (except?.has(item.seq)) continue;
+      if (!newest || item.seq > newest.seq) newest = item;
+    }
     if (!newest) return undefined;
     const body = newest.body ?? (await this.#spool.read(newest.seq));
     return { seq: newest.seq, batchId: newest.batchId, body };
@@ -84,6 +87,19 @@ export class BatchQueue {
     const item = this.#pending.get(seq);
     this.#pending.delete(seq);
     if (item?.onDisk) await this.#spool.remove(seq);
+  }
+
+  /**
+   * The same batch under a new seq (and so a new body, since seq is in it): the server had `oldSeq` from another
+   * batch. A batch that was on disk is written under its new name before the old file goes, so a crash between
+   * leaves both, and the second send is answered as a duplicate (same batch id), never lost.
+   */
+  async renumber(oldSeq: number, newSeq: number, body: Uint8Array<ArrayBuffer>): Promise<void> {
+    const item = this.#pending.get(oldSeq);
+    if (!item) return;
+    this.#pending.set(newSeq, { seq: newSeq, batchId: item.batchId, body, onDisk: false });
+    if (item.onDisk) await this.persist(newSeq);
+    await this.remove(oldSeq);
   }
 
   /** Makes a batch durable; called when its first delivery attempt failed. */

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { IngestBatch } from '@pulsewire/protocol';
 import { describe, expect, it } from 'vitest';
-import { buildBatch, encodeBatch } from '../batch.ts';
+import { buildBatch, encodeBatch, renumberBatch } from '../batch.ts';
 import { memoryLogger } from '../log.ts';
 import { until } from '../test/ingest-server.ts';
 import { BatchQueue } from './queue.ts';
@@ -123,5 +123,34 @@ describe('sequence counter', () => {
     expect(next).toBeGreaterThan(2);
     const third = await SeqCounter.open(tmp(), 5000);
     expect(await third.next()).toBe(5001);
+  });
+
+  it("skips past the server's last seq, durably, and never goes back", async () => {
+    const dir = tmp();
+    const counter = await SeqCounter.open(dir);
+    await counter.next();
+    await counter.skipPast(7500);
+    expect(await counter.next()).toBe(7501);
+    await counter.skipPast(10); // behind us: nothing changes
+    expect(await counter.next()).toBe(7502);
+    // Restarted (or crashed) right after the jump: still above the server's seq.
+    const reopened = await SeqCounter.open(dir);
+    expect(await reopened.next()).toBeGreaterThan(7502);
+  });
+});
+
+describe('renumbering', () => {
+  it('moves a spooled batch to a new seq: same id and content, the new seq in its body, durable first', async () => {
+    const dir = tmp();
+    const spool = await Spool.open(dir);
+    const queue = new BatchQueue(spool, { memoryBatches: 4, maxBytes: 1e9, maxBatches: 100 }, memoryLogger());
+    const { batch, body } = await encoded(3);
+    queue.add(3, batch.batch_id, body);
+    await queue.persist(3);
+    await queue.renumber(3, 42, await renumberBatch(body, 42));
+    expect(spool.list().map((e) => [e.seq, e.batchId])).toEqual([[42, batch.batch_id]]);
+    const next = await queue.peek();
+    const sent = IngestBatch.parse(JSON.parse(gunzipSync(next?.body ?? new Uint8Array()).toString('utf8')));
+    expect(sent).toEqual({ ...batch, seq: 42 });
   });
 });

@@ -30,7 +30,10 @@ export async function startIngestServer() {
   const violations: string[] = [];
   const enrollments: EnrollRequest[] = [];
   const stored = new Set<string>();
+  /** seq → batch id of every stored batch, for the 409 `replayed_seq` rule. */
+  const storedSeqs = new Map<number, string>();
   const script: ScriptedReply[] = [];
+  let answer: ((batch: IngestBatch) => ScriptedReply | undefined) | undefined;
   let cadence: IngestResponse['cadence'] = { collectIntervalMs: 10_000, pushIntervalMs: 30_000, live: false };
   let onBatch: ((batch: IngestBatch) => void) | undefined;
   let onRequest: (() => void) | undefined;
@@ -55,7 +58,12 @@ export async function startIngestServer() {
       return send(201, { hostId, tenantId: 't_test', ingestUrl: `${url}${INGEST_PATH}`, cadence });
     }
     if (req.method !== 'POST' || req.url !== INGEST_PATH) return refuse(404, 'not_found', `${req.method} ${req.url}`);
-    const verified = await verifyIngestSignature({ headers: req.headers, body: raw, publicKey: keys.publicKey });
+    const verified = await verifyIngestSignature({
+      headers: req.headers,
+      body: raw,
+      publicKey: keys.publicKey,
+      now: clock(),
+    });
     if (!verified.ok) return refuse(401, 'bad_signature', JSON.stringify(verified));
     if (req.headers['content-encoding'] !== 'gzip') return refuse(400, 'bad_request', 'body not gzip');
     const batch = IngestBatch.safeParse(JSON.parse(gunzipSync(raw).toString('utf8')));
@@ -67,13 +75,21 @@ export async function startIngestServer() {
     ) {
       return refuse(400, 'bad_request', 'headers do not match the body');
     }
-    const scripted = script.shift();
-    requests.push({ batchId: batch.data.batch_id, seq: batch.data.seq, status: scripted?.status ?? 200, at: clock() });
+    const scripted = script.shift() ?? answer?.(batch.data);
+    const duplicate = stored.has(batch.data.batch_id);
+    // As the Worker: a stored seq under another batch id is a 409 naming the highest seq stored.
+    const replayed = !scripted && !duplicate && storedSeqs.has(batch.data.seq);
+    const status = scripted?.status ?? (replayed ? 409 : 200);
+    requests.push({ batchId: batch.data.batch_id, seq: batch.data.seq, status, at: clock() });
     onRequest?.();
     if (scripted) return send(scripted.status, scripted.body ?? {}, scripted.headers);
-    const duplicate = stored.has(batch.data.batch_id);
+    if (replayed) {
+      const lastSeq = Math.max(...storedSeqs.keys());
+      return send(409, { error: { code: 'replayed_seq', message: `seq ${batch.data.seq} already used`, lastSeq } });
+    }
     if (!duplicate) {
       stored.add(batch.data.batch_id);
+      storedSeqs.set(batch.data.seq, batch.data.batch_id);
       received.push(batch.data);
       onBatch?.(batch.data);
     }
@@ -96,12 +112,16 @@ export async function startIngestServer() {
     enrollments,
     /** Replies used, in order, for the next ingest requests (after verification), instead of 200. */
     script,
-    /** Stamps `requests[].at` with the agent's (virtual) clock. */
+    /** Stamps `requests[].at` with the agent's (virtual) clock, and checks signature timestamps against it. */
     setClock(now: () => number) {
       clock = now;
     },
     setCadence(next: IngestResponse['cadence']) {
       cadence = next;
+    },
+    /** Decides the reply to each verified batch not covered by `script` (undefined: answer as the Worker would). */
+    answer(decide: (batch: IngestBatch) => ScriptedReply | undefined) {
+      answer = decide;
     },
     /** Called for every verified ingest request, before it is answered. */
     onRequest(listener: () => void) {

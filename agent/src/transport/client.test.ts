@@ -87,6 +87,33 @@ describe('ingest client', () => {
     expect(outcomes[3]).toMatchObject({ path: 'samples.0.ts' });
   });
 
+  it('takes only the JSON code host_revoked as a revocation: any other 403 is an auth failure to retry', async () => {
+    server.script.push(
+      { status: 403, body: '<html><body>Request blocked by the web application firewall</body></html>' },
+      { status: 403, body: { error: { code: 'forbidden', message: 'not from this network' } } },
+      { status: 403, body: { error: { code: 'host_revoked', message: 'deleted by an admin' } } },
+    );
+    const outcomes = [];
+    for (let seq = 1; seq <= 3; seq++) outcomes.push(await client.send((await batch(seq)).outgoing));
+    expect(outcomes.map((o) => [o.kind, 'code' in o ? o.code : ''])).toEqual([
+      ['unauthorized', 'http_403'],
+      ['unauthorized', 'forbidden'],
+      ['revoked', 'host_revoked'],
+    ]);
+  });
+
+  it('reads the last seq from a 409 replayed_seq; a 409 without it, and a 415, are refusals', async () => {
+    server.script.push(
+      { status: 409, body: { error: { code: 'replayed_seq', message: 'used', lastSeq: 1234 } } },
+      { status: 409, body: { error: { code: 'conflict', message: 'something else' } } },
+      { status: 415, body: { error: { code: 'unsupported_media_type', message: 'gzip only' } } },
+    );
+    const outcomes = [];
+    for (let seq = 1; seq <= 3; seq++) outcomes.push(await client.send((await batch(seq)).outgoing));
+    expect(outcomes[0]).toMatchObject({ kind: 'replayed', lastSeq: 1234, code: 'replayed_seq', status: 409 });
+    expect(outcomes.slice(1).map((o) => o.kind)).toEqual(['rejected', 'rejected']);
+  });
+
   it('reports an unreachable server as retryable', async () => {
     await server.close();
     expect(await client.send((await batch(1)).outgoing)).toMatchObject({ kind: 'retry' });

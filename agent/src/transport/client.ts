@@ -1,4 +1,10 @@
-import { ApiErrorBody, type HostKey, IngestResponse, signIngestRequest } from '@pulsewire/protocol';
+import {
+  ApiErrorBody,
+  type HostKey,
+  IngestResponse,
+  ReplayedSeqErrorBody,
+  signIngestRequest,
+} from '@pulsewire/protocol';
 import { Pool } from 'undici';
 import { AGENT_VERSION } from '../version.ts';
 import { parseRetryAfter } from './backoff.ts';
@@ -14,14 +20,21 @@ export interface ServerError {
  * What one delivery attempt came to, and so what the agent does next:
  * - delivered: forget the batch (a duplicate was already stored: also delivered);
  * - retry: the server or the network had a problem; try again after a backoff (or Retry-After);
- * - rejected: the server will never accept these bytes (400/409/413/422): drop the batch, log the code;
- * - unauthorized: our signature or clock is wrong (401); keep the batch, retry rarely, tell the user;
- * - revoked: this host or its key was revoked (403); the agent stops.
+ * - rejected: the server will never accept these bytes (400/409/413/415/422): drop the batch, log the code;
+ * - replayed: the server stored this seq from another batch and names its last seq (409 `replayed_seq`): the
+ *   counter went back (restored or wiped state folder); renumber the batch past `lastSeq` and send it again;
+ * - unauthorized: our signature or clock is wrong (401), or something refused us with a 403 that is not the
+ *   server's `host_revoked` (a proxy or WAF page); keep the batch, retry rarely, tell the user;
+ * - revoked: the server says this host was revoked (403 with code `host_revoked`); the agent stops.
  */
 export type SendOutcome =
   | { kind: 'delivered'; response: IngestResponse | undefined; latencyMs: number }
   | { kind: 'retry'; status?: number; code: string; message: string; retryAfterMs?: number }
+  | ({ kind: 'replayed'; lastSeq: number } & ServerError)
   | ({ kind: 'rejected' | 'unauthorized' | 'revoked' } & ServerError);
+
+/** The one answer that stops the agent for good: anything else, however it looks, is retried. */
+export const REVOKED_CODE = 'host_revoked';
 
 export interface IngestClientOptions {
   ingestUrl: string;
@@ -40,15 +53,19 @@ export interface OutgoingBatch {
   body: Uint8Array<ArrayBuffer>;
 }
 
-async function readError(status: number, text: string): Promise<ServerError> {
+function parseJson(text: string): unknown {
   try {
-    const parsed = ApiErrorBody.safeParse(JSON.parse(text));
-    if (parsed.success) {
-      const { code, message, path } = parsed.data.error;
-      return { status, code, message, ...(path ? { path } : {}) };
-    }
+    return JSON.parse(text);
   } catch {
-    // Not JSON: a proxy's HTML error page, typically.
+    return undefined; // Not JSON: a proxy's HTML error page, typically.
+  }
+}
+
+function readError(status: number, json: unknown, text: string): ServerError {
+  const parsed = ApiErrorBody.safeParse(json);
+  if (parsed.success) {
+    const { code, message, path } = parsed.data.error;
+    return { status, code, message, ...(path ? { path } : {}) };
   }
   return { status, code: `http_${status}`, message: text.slice(0, 200) || `HTTP ${status}` };
 }
@@ -116,10 +133,18 @@ export class IngestClient {
       }
       return { kind: 'delivered', response, latencyMs };
     }
-    const error = await readError(status, text);
+    const json = parseJson(text);
+    const error = readError(status, json, text);
     if (status === 401) return { kind: 'unauthorized', ...error };
-    if (status === 403) return { kind: 'revoked', ...error };
-    if (status === 400 || status === 409 || status === 413 || status === 422) return { kind: 'rejected', ...error };
+    // Only the server's own verdict stops the agent: a proxy's or WAF's 403 in front of it must not stop a fleet.
+    if (status === 403) return { kind: error.code === REVOKED_CODE ? 'revoked' : 'unauthorized', ...error };
+    if (status === 409) {
+      const replayed = ReplayedSeqErrorBody.safeParse(json);
+      if (replayed.success) return { kind: 'replayed', lastSeq: replayed.data.error.lastSeq, ...error };
+    }
+    if (status === 400 || status === 409 || status === 413 || status === 415 || status === 422) {
+      return { kind: 'rejected', ...error };
+    }
     const retryAfterMs = parseRetryAfter(retryAfter, now());
     return { kind: 'retry', ...error, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
   }

@@ -9,20 +9,25 @@ import {
   IngestResponse,
   MAX_INGEST_BODY_BYTES,
   MAX_INGEST_DECODED_BYTES,
+  ReplayedSeqErrorBody,
   toLiveSample,
 } from '@pulsewire/protocol';
 import { sql } from 'drizzle-orm';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { hosts } from '../db/schema.ts';
 import { parseConfig } from '../env.ts';
-import type { AppEnv } from '../http/app-env.ts';
+import type { AppEnv, IngestKey } from '../http/app-env.ts';
 import { db } from '../http/database.ts';
 import { HttpError } from '../http/errors.ts';
+import { log } from '../http/logger.ts';
 import { jsonRoute, router } from '../http/route.ts';
 import { decodeBody, parseJson, readBody } from '../ingest/body.ts';
 import { authenticateHost, authenticateIngestKey } from '../ingest/host-auth.ts';
 import { storeBatch } from '../ingest/store.ts';
-import { enforceRateLimit, RATE_LIMITS } from '../limits/rate-limit.ts';
+import { deliverToTenant } from '../ingest/tenant-delivery.ts';
+import { withoutFutureItems } from '../ingest/timestamps.ts';
+import { authFailureKey, countingAuthFailures, refuseWhileBlocked } from '../limits/auth-failures.ts';
+import { clientIp, enforceRateLimit, RATE_LIMITS } from '../limits/rate-limit.ts';
 import { publicOrigin } from './auth.ts';
 
 const tags = ['agents'];
@@ -37,6 +42,21 @@ function tenantObject(c: Context<AppEnv>, tenantId: string) {
   return c.env.TENANT.get(c.env.TENANT.idFromName(tenantId));
 }
 
+/**
+ * Enrollment checks its key (and its rate limit) before the body: route middleware runs ahead of the body
+ * validator, so an anonymous caller learns 401, never which fields the body lacks.
+ */
+const requireIngestKey: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const failures = authFailureKey('enroll', clientIp(c.req.raw));
+  refuseWhileBlocked(failures);
+  const key = await countingAuthFailures(c.env, failures, () =>
+    authenticateIngestKey(db(c), c.req.header('Authorization')),
+  );
+  await enforceRateLimit(c.env, RATE_LIMITS.enroll, [`enroll:${key.id}`]);
+  c.set('ingestKey', { id: key.id, tenantId: key.tenantId });
+  await next();
+};
+
 const ingestRoute = createRoute({
   method: 'post',
   path: '/ingest',
@@ -46,7 +66,8 @@ const ingestRoute = createRoute({
     'Body: an IngestBatch as JSON, optionally `Content-Encoding: gzip`. Authenticated by an Ed25519 signature ' +
     'over version, host id, timestamp, batch id and the SHA-256 of the exact body bytes (headers ' +
     '`x-pulsewire-host`, `x-pulsewire-timestamp`, `x-pulsewire-batch`, `x-pulsewire-signature`). ' +
-    'A repeated batch_id is acknowledged and stored once.',
+    'A repeated batch_id is acknowledged and stored once. Samples, metrics and events stamped more than ' +
+    'a minute after the signed timestamp are not stored; `accepted` counts what was.',
   // No `request.body` here on purpose: a declared body is parsed by the validator, and the signature must be
   // checked over the raw (possibly gzip'd) bytes before anything parses them. The handler validates IngestBatch.
   responses: {
@@ -54,10 +75,14 @@ const ingestRoute = createRoute({
     400: { description: 'Malformed body', content: errorContent },
     401: { description: 'Bad or absent signature, unknown host, stale timestamp', content: errorContent },
     403: { description: 'Revoked host', content: errorContent },
-    409: { description: 'Sequence number reused by another batch', content: errorContent },
+    409: {
+      description: 'Sequence number used by another batch; `lastSeq` is the highest stored, send again above it',
+      content: { 'application/json': { schema: ReplayedSeqErrorBody } },
+    },
     413: { description: 'Body too large', content: errorContent },
     422: { description: 'Schema violation; `path` names the first bad field', content: errorContent },
-    429: { description: 'Too many batches for this host', content: errorContent },
+    415: { description: 'Content-Encoding other than gzip or identity', content: errorContent },
+    429: { description: 'Too many batches for this host, or too many failed signatures', content: errorContent },
   },
 });
 
@@ -71,12 +96,12 @@ export const agentRoutes = router()
       body: EnrollRequest,
       response: EnrollResponse,
       status: 200,
+      middleware: [requireIngestKey],
     }),
     async (c) => {
       const input = c.req.valid('json');
       const database = db(c);
-      const key = await authenticateIngestKey(database, c.req.header('Authorization'));
-      await enforceRateLimit(c.env, RATE_LIMITS.enroll, [`enroll:${key.id}`]);
+      const key = c.get('ingestKey') as IngestKey;
       // The same machine enrolling again keeps its host (and history); its key pair is replaced.
       const [host] = await database
         .insert(hosts)
@@ -118,8 +143,12 @@ export const agentRoutes = router()
   )
   .openapi(ingestRoute, async (c) => {
     const database = db(c);
+    const failures = authFailureKey('ingest', clientIp(c.req.raw));
+    refuseWhileBlocked(failures);
     const raw = await readBody(c.req.raw, MAX_INGEST_BODY_BYTES);
-    const host = await authenticateHost(database, c.req.raw.headers, raw);
+    const { host, signedAt } = await countingAuthFailures(c.env, failures, () =>
+      authenticateHost(database, c.req.raw.headers, raw),
+    );
     await enforceRateLimit(c.env, RATE_LIMITS.ingest, [`ingest:${host.id}`]);
     const decoded = await decodeBody(raw, c.req.header('Content-Encoding') ?? null, MAX_INGEST_DECODED_BYTES);
     const parsed = IngestBatch.safeParse(parseJson(decoded));
@@ -128,21 +157,40 @@ export const agentRoutes = router()
       const path = issue?.path.map(String).join('.') ?? '';
       throw new HttpError(422, 'validation_failed', `${path || 'batch'}: ${issue?.message ?? 'invalid'}`, { path });
     }
-    const batch = parsed.data;
-    if (batch.host_id !== host.id || batch.batch_id !== c.req.header('x-pulsewire-batch')) {
+    if (parsed.data.host_id !== host.id || parsed.data.batch_id !== c.req.header('x-pulsewire-batch')) {
       throw new HttpError(400, 'bad_request', 'host_id and batch_id in the body must match the signed headers');
     }
-    const result = await storeBatch(database, host.tenantId, host.id, batch);
+    const { batch, dropped } = withoutFutureItems(parsed.data, signedAt);
+    if (dropped > 0) {
+      log('warn', 'ingest: items stamped in the future were not stored', {
+        requestId: c.get('requestId'),
+        hostId: host.id,
+        dropped,
+        signedAt: new Date(signedAt).toISOString(),
+      });
+    }
+    const result = await storeBatch(database, host, batch);
+    // Stored is stored: from here on, the tenant object failing costs the live view, never the answer.
     const idle = idleCadence(c);
     const tenant = tenantObject(c, host.tenantId);
+    const where = { hostId: host.id, tenantId: host.tenantId };
     // A retried batch is not delivered twice, but its answer must still say whether someone watches the host.
     const cadence = result.duplicate
-      ? await tenant.cadenceFor(host.id, idle)
-      : await tenant.recordBatch({
-          hostId: host.id,
-          samples: batch.samples.map(toLiveSample),
-          events: batch.events ?? [],
-          idle,
-        });
+      ? await deliverToTenant(c, { ...where, call: 'cadenceFor' }, () => tenant.cadenceFor(host.id, idle), {
+          fallback: idle,
+          retry: false,
+        })
+      : await deliverToTenant(
+          c,
+          { ...where, call: 'recordBatch' },
+          () =>
+            tenant.recordBatch({
+              hostId: host.id,
+              samples: result.samples.map(toLiveSample),
+              events: batch.events ?? [],
+              idle,
+            }),
+          { fallback: idle, retry: true },
+        );
     return c.json({ accepted: result.accepted, duplicate: result.duplicate, cadence }, 200);
   });

@@ -1,4 +1,4 @@
-import type { Sample } from '@pulsewire/protocol';
+import { MAX_TIMESTAMP_LEAD_MS, type Sample, SIGNATURE_WINDOW_MS } from '@pulsewire/protocol';
 import { sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client.ts';
 import { hostSamples, hosts } from '../db/schema.ts';
@@ -9,6 +9,13 @@ import { hostSamples, hosts } from '../db/schema.ts';
  * value of each section, not the newest sample.
  */
 export const LATEST_WINDOW = '5 minutes';
+
+/**
+ * The latest sample is bounded by now: ingest stores nothing stamped more than MAX_TIMESTAMP_LEAD_MS after a
+ * signed timestamp, which is itself at most SIGNATURE_WINDOW_MS ahead of the Worker's clock. Anything later
+ * (stored before that rule, e.g. a sample stamped 2099) would otherwise stay "latest" for good.
+ */
+export const LATEST_MAX_LEAD = `${SIGNATURE_WINDOW_MS + MAX_TIMESTAMP_LEAD_MS} milliseconds`;
 
 /** Sections the host list's at-a-glance figures need. */
 export const GLANCE_SECTIONS = ['cpu', 'memory', 'disks', 'load'] as const;
@@ -22,7 +29,8 @@ interface SectionRow extends Record<string, unknown> {
 
 /**
  * Per host of the tenant (or of `hostId` only), a sample made of the newest value of each section
- * within {@link LATEST_WINDOW} of the host's last report; its `ts` is the newest of them. One query:
+ * within {@link LATEST_WINDOW} of the host's last report and not after {@link LATEST_MAX_LEAD} from now; its
+ * `ts` is the newest of them. One query:
  * the window walks the (host_id, ts) key from `hosts.last_seen_at`, and DISTINCT ON keeps one value per
  * (host, section).
  */
@@ -45,6 +53,7 @@ export async function latestSections(
     CROSS JOIN LATERAL jsonb_each(s.sample) e
     WHERE s.tenant_id = ${tenantId}
       AND s.ts >= h.last_seen_at - ${LATEST_WINDOW}::interval
+      AND s.ts <= now() + ${LATEST_MAX_LEAD}::interval
       ${onlyHost}
       ${onlySections}
     ORDER BY s.host_id, e.key, s.ts DESC`);

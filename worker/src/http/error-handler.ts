@@ -3,7 +3,7 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { allowedMethods } from './allowed-methods.ts';
-import { HttpError } from './errors.ts';
+import { HttpError, type HttpErrorExtra } from './errors.ts';
 import { log } from './logger.ts';
 
 const codeForStatus: Partial<Record<number, string>> = {
@@ -25,11 +25,17 @@ export function errorResponse(
   status: ContentfulStatusCode,
   code: string,
   message: string,
-  extra: { path?: string; headers?: Record<string, string> } = {},
+  extra: HttpErrorExtra = {},
 ): Response {
   const requestId: string | undefined = c.get('requestId');
   const body: ApiErrorBody = {
-    error: { code, message, ...(extra.path ? { path: extra.path } : {}), ...(requestId ? { requestId } : {}) },
+    error: {
+      ...extra.details,
+      code,
+      message,
+      ...(extra.path ? { path: extra.path } : {}),
+      ...(requestId ? { requestId } : {}),
+    },
   };
   return c.json(body, status, extra.headers);
 }

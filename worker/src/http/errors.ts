@@ -1,17 +1,24 @@
 import type { ErrorCode } from '@pulsewire/protocol';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
+export interface HttpErrorExtra {
+  path?: string;
+  headers?: Record<string, string>;
+  /** Machine-readable facts a client acts on, added to the `error` object (e.g. `lastSeq` of a 409 replay). */
+  details?: Record<string, string | number>;
+}
+
 /** A failure the client caused or must know about; the error handler renders it as-is. */
 export class HttpError extends Error {
   override name = 'HttpError';
   readonly status: ContentfulStatusCode;
   readonly code: ErrorCode | (string & {});
-  readonly extra: { path?: string; headers?: Record<string, string> };
+  readonly extra: HttpErrorExtra;
   constructor(
     status: ContentfulStatusCode,
     code: ErrorCode | (string & {}),
     message: string,
-    extra: { path?: string; headers?: Record<string, string> } = {},
+    extra: HttpErrorExtra = {},
   ) {
     super(message);
     this.status = status;

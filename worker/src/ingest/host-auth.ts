@@ -24,7 +24,11 @@ export async function authenticateIngestKey(database: Database, authorization: s
   return key;
 }
 
-export type AuthenticatedHost = typeof hosts.$inferSelect;
+export interface AuthenticatedBatch {
+  host: typeof hosts.$inferSelect;
+  /** The verified signature's timestamp: the agent's clock when it sent, within the signature window of ours. */
+  signedAt: number;
+}
 
 /**
  * Checks the batch signature against the host's enrolled public key. Only the headers are read
@@ -34,7 +38,7 @@ export async function authenticateHost(
   database: Database,
   headers: Headers,
   body: Uint8Array<ArrayBuffer>,
-): Promise<AuthenticatedHost> {
+): Promise<AuthenticatedBatch> {
   const parsed = parseIngestHeaders(headers);
   if (!parsed.ok) throw new HttpError(401, 'bad_signature', parsed.message);
   const hostId = parsed.value.hostId;
@@ -62,5 +66,5 @@ export async function authenticateHost(
       verdict.reason === 'malformed' ? verdict.message : 'Signature does not match',
     );
   }
-  return host;
+  return { host, signedAt: verdict.timestamp };
 }

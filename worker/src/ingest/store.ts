@@ -1,32 +1,48 @@
-import type { IngestBatch } from '@pulsewire/protocol';
+import type { IngestBatch, Sample } from '@pulsewire/protocol';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { appEvents, customMetricPoints, hostSamples, hosts, ingestBatches } from '../db/schema.ts';
 import { HttpError } from '../http/errors.ts';
 
-export interface StoreResult {
-  duplicate: boolean;
-  accepted: number;
+export type StoreResult =
+  | { duplicate: true; accepted: 0 }
+  | {
+      duplicate: false;
+      /** Rows written: samples (one per host and timestamp), metrics and events. */
+      accepted: number;
+      /** The samples actually written, in batch order: what the live view may show. */
+      samples: Sample[];
+    };
+
+/** The host the batch is for, as authentication read it. */
+export interface StoreHost {
+  id: string;
+  tenantId: string;
+  /** `hosts.last_seq` when the request was authenticated: named in a 409 so the agent can jump past it. */
+  lastSeq: number;
 }
 
 const at = (ms: number) => new Date(ms);
+
+/** One sample per timestamp, the first (what `ON CONFLICT DO NOTHING` would keep, said before the insert). */
+function firstPerTimestamp(samples: Sample[]): Sample[] {
+  const seen = new Set<number>();
+  return samples.filter((sample) => !seen.has(sample.ts) && seen.add(sample.ts));
+}
 
 /**
  * Writes one verified batch in a single transaction: the batch id first (a retried batch stops
  * there and is acknowledged), then every row in multi-row inserts, then the host's last seen.
  * Anything failing rolls back all of it, so a bad batch writes nothing.
  */
-export async function storeBatch(
-  database: Database,
-  tenantId: string,
-  hostId: string,
-  batch: IngestBatch,
-): Promise<StoreResult> {
-  return database.transaction(async (tx) => {
-    const accepted = batch.samples.length + (batch.metrics?.length ?? 0) + (batch.events?.length ?? 0);
+export async function storeBatch(database: Database, host: StoreHost, batch: IngestBatch): Promise<StoreResult> {
+  const { id: hostId, tenantId } = host;
+  const samples = firstPerTimestamp(batch.samples);
+  return database.transaction(async (tx): Promise<StoreResult> => {
+    const items = samples.length + (batch.metrics?.length ?? 0) + (batch.events?.length ?? 0);
     const [claimed] = await tx
       .insert(ingestBatches)
-      .values({ tenantId, hostId, batchId: batch.batch_id, seq: batch.seq, sampleCount: accepted })
+      .values({ tenantId, hostId, batchId: batch.batch_id, seq: batch.seq, sampleCount: items })
       .onConflictDoNothing()
       .returning({ batchId: ingestBatches.batchId });
     if (!claimed) {
@@ -36,21 +52,31 @@ export async function storeBatch(
         .where(and(eq(ingestBatches.hostId, hostId), eq(ingestBatches.batchId, batch.batch_id)))
         .limit(1);
       if (same) return { duplicate: true, accepted: 0 };
-      throw new HttpError(409, 'replayed_seq', `Sequence number ${batch.seq} was already used by another batch`);
+      throw new HttpError(
+        409,
+        'replayed_seq',
+        `Sequence number ${batch.seq} was already used by another batch; send it again with a seq above lastSeq`,
+        { details: { lastSeq: Math.max(host.lastSeq, batch.seq) } },
+      );
     }
 
-    if (batch.samples.length > 0) {
-      await tx
+    let stored: Sample[] = [];
+    if (samples.length > 0) {
+      // A timestamp the host already has (a journal replay after kill -9) is kept once: not stored, not counted.
+      const written = await tx
         .insert(hostSamples)
         .values(
-          batch.samples.map(({ ts, ...sample }) => ({
+          samples.map(({ ts, ...sample }) => ({
             tenantId,
             hostId,
             ts: at(ts),
             sample: sample as Record<string, unknown>,
           })),
         )
-        .onConflictDoNothing();
+        .onConflictDoNothing()
+        .returning({ ts: hostSamples.ts });
+      const writtenAt = new Set(written.map((row) => row.ts.getTime()));
+      stored = samples.filter((sample) => writtenAt.has(sample.ts));
     }
     if (batch.metrics?.length) {
       await tx.insert(customMetricPoints).values(
@@ -81,7 +107,7 @@ export async function storeBatch(
         })),
       );
     }
-    const newest = Math.max(batch.sent_at, ...batch.samples.map((s) => s.ts));
+    const newest = Math.max(batch.sent_at, ...samples.map((s) => s.ts));
     await tx
       .update(hosts)
       .set({
@@ -90,6 +116,7 @@ export async function storeBatch(
         ...(batch.facts ? { facts: batch.facts } : {}),
       })
       .where(and(eq(hosts.id, hostId), eq(hosts.tenantId, tenantId)));
-    return { duplicate: false, accepted };
+    const accepted = stored.length + (batch.metrics?.length ?? 0) + (batch.events?.length ?? 0);
+    return { duplicate: false, accepted, samples: stored };
   });
 }

@@ -18,6 +18,11 @@ export const RATE_LIMITS = {
   ingest: { limit: 300, windowSeconds: 60 },
   /** Per ingest key: a fleet rollout enrolls many hosts, a leaked key should not create thousands. */
   enroll: { limit: 200, windowSeconds: 3600 },
+  /**
+   * Per client IP, failed agent credentials (bad signature, unknown host or key): one a second on average. A
+   * fleet behind one NAT whose clocks are all wrong retries every 5 min per host, so it takes 300 such hosts.
+   */
+  authFailure: { limit: 300, windowSeconds: 300 },
 } satisfies Record<string, RateLimitRule>;
 
 /** Counts one request against each key; the first key over its limit answers 429 with Retry-After. */
