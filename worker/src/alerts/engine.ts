@@ -100,6 +100,13 @@ interface KnownHost {
   labelsKey: string;
 }
 
+/** One series a batch touched: the rules that watch it, each with its window. */
+interface Touched {
+  metric: string;
+  labels: SeriesLabels;
+  rules: Map<CompiledRule, SeriesWindow>;
+}
+
 type EventRule = CompiledRule & { condition: Extract<CompiledRule['condition'], { kind: 'event' }> };
 
 /**
@@ -135,8 +142,8 @@ export class AlertEngine {
   readonly #hosts = new Map<string, KnownHost>();
   #silent = new Map<string, SilentHost>();
   readonly #scope = new Map<string, Map<string, boolean>>();
-  /** Per host: windows by `<seconds>|<series key>`. */
-  readonly #windows = new Map<string, Map<string, SeriesWindow>>();
+  /** Per host, per series key: its windows, one per length in use (an array: lighter than a Map for one or two). */
+  readonly #windows = new Map<string, Map<string, SeriesWindow[]>>();
   /** Per host: the series seen for forecast/anomaly rules (no values). */
   readonly #scheduledSeries = new Map<string, Map<string, { metric: string; labels: SeriesLabels }>>();
   readonly #bootTimes = new Map<string, number>();
@@ -245,16 +252,17 @@ export class AlertEngine {
     }
     if (obs.bootTime !== undefined) this.#checkBoot(host, obs.bootTime, now, out);
 
-    const touched = this.#feed(host, obs);
-    for (const { rule, series, metric, labels, window } of touched.values()) {
-      const key = instanceKey(rule.id, host.id, series);
-      const inst = this.#instances.get(key);
-      const c = rule.condition as Extract<CompiledRule['condition'], { kind: 'threshold' | 'rate' }>;
-      const current = inst && inst.phase !== 'ok' ? inst.level : null;
-      const verdict = seriesVerdict(c, window, current, metric, labels, host.name);
-      if (!verdict) continue;
-      if (!inst && verdict.level === null) continue; // the common case: healthy, nothing to keep
-      this.#evaluate(rule, host, series, { ...labels, ...rule.spec.labels }, verdict, now, out);
+    for (const [series, { metric, labels, rules }] of this.#feed(host, obs)) {
+      for (const [rule, window] of rules) {
+        const key = instanceKey(rule.id, host.id, series);
+        const inst = this.#instances.get(key);
+        const c = rule.condition as Extract<CompiledRule['condition'], { kind: 'threshold' | 'rate' }>;
+        const current = inst && inst.phase !== 'ok' ? inst.level : null;
+        const verdict = seriesVerdict(c, window, current, metric, labels, host.name);
+        if (!verdict) continue;
+        if (!inst && verdict.level === null) continue; // the common case: healthy, nothing to keep
+        this.#evaluate(rule, host, series, { ...labels, ...rule.spec.labels }, verdict, now, out);
+      }
     }
 
     if (obs.events.length > 0 && this.#eventRules.length > 0) this.#onEvents(host, obs.events, now, out);
@@ -471,10 +479,12 @@ export class AlertEngine {
     let buckets = 0;
     let windowBytes = 0;
     for (const perHost of this.#windows.values()) {
-      for (const w of perHost.values()) {
-        windows++;
-        buckets += w.buckets;
-        windowBytes += w.bytes;
+      for (const perSeries of perHost.values()) {
+        for (const w of perSeries) {
+          windows++;
+          buckets += w.buckets;
+          windowBytes += w.bytes;
+        }
       }
     }
     let instanceBytes = 0;
@@ -484,43 +494,65 @@ export class AlertEngine {
 
   // ── evaluation ────────────────────────────────────────────────────────────────────────────
 
-  /** Feeds the batch's points to the windows of the rules that watch them; returns what to evaluate. */
-  #feed(host: EngineHost, obs: HostObservation) {
-    const touched = new Map<
-      string,
-      { rule: CompiledRule; series: string; metric: string; labels: SeriesLabels; window: SeriesWindow }
-    >();
+  /**
+   * Feeds the batch's points to the windows of the rules that watch them; returns, per series
+   * touched, the rules to evaluate with their window. The hot path: no string is built per point
+   * and rule beyond the series key, once per point.
+   */
+  #feed(host: EngineHost, obs: HostObservation): Map<string, Touched> {
+    const scope = this.#scopeOf(host.id);
+    const hostWindows = getOrCreate(this.#windows, host.id, () => new Map());
+    const touched = new Map<string, Touched>();
     for (const batch of [obs.samples, obs.custom]) {
       for (const { ts, points } of batch) {
         for (const point of points) {
           const rules = this.#seriesRules.get(point.metric);
           const scheduled = this.#scheduledRules.get(point.metric);
           if (!rules && !scheduled) continue;
-          let series: string | undefined;
+          let entry: Touched | undefined;
+          let series = '';
+          let windows: SeriesWindow[] | undefined;
           let fed: SeriesWindow[] | undefined;
           for (const rule of rules ?? []) {
-            const c = rule.condition as Extract<CompiledRule['condition'], { kind: 'threshold' | 'rate' }>;
-            if (!this.#inScope(rule, host) || !matchesLabels(c.metric.match, point.labels)) continue;
-            series ??= seriesKey(point.metric, point.labels);
-            const window = this.#window(host.id, series, rule.windowSeconds);
+            const { match } = (rule.condition as Extract<CompiledRule['condition'], { kind: 'threshold' | 'rate' }>)
+              .metric;
+            if (!covers(scope, rule, host) || (match.length > 0 && !matchesLabels(match, point.labels))) continue;
+            if (!entry) {
+              series = seriesKey(point.metric, point.labels);
+              const { metric, labels } = point;
+              entry = getOrCreate(touched, series, () => ({ metric, labels, rules: new Map() }));
+              windows = hostWindows.get(series);
+            }
+            let window = windows?.find((w) => w.seconds === rule.windowSeconds);
+            if (!window) {
+              window = new SeriesWindow(rule.windowSeconds);
+              // An array made with its element is sized to fit; a push onto [] reserves 17 slots.
+              if (windows) windows.push(window);
+              else {
+                windows = [window];
+                hostWindows.set(series, windows);
+              }
+            }
             // Rules with the same window share it: each point goes in once.
             if (!fed?.includes(window)) {
               window.add(ts, point.value);
               fed ??= [];
               fed.push(window);
             }
-            touched.set(`${rule.id}\n${series}`, { rule, series, metric: point.metric, labels: point.labels, window });
+            entry.rules.set(rule, window);
           }
           for (const rule of scheduled ?? []) {
-            const c = rule.condition as Extract<CompiledRule['condition'], { kind: 'forecast' | 'anomaly' }>;
-            if (!this.#inScope(rule, host) || !matchesLabels(c.metric.match, point.labels)) continue;
-            series ??= seriesKey(point.metric, point.labels);
+            const { match } = (rule.condition as Extract<CompiledRule['condition'], { kind: 'forecast' | 'anomaly' }>)
+              .metric;
+            if (!covers(scope, rule, host) || !matchesLabels(match, point.labels)) continue;
+            const key = seriesKey(point.metric, point.labels);
             const seen = getOrCreate(this.#scheduledSeries, host.id, () => new Map());
-            if (!seen.has(series)) seen.set(series, { metric: point.metric, labels: point.labels });
+            if (!seen.has(key)) seen.set(key, { metric: point.metric, labels: point.labels });
           }
         }
       }
     }
+    if (hostWindows.size === 0) this.#windows.delete(host.id);
     return touched;
   }
 
@@ -674,11 +706,12 @@ export class AlertEngine {
   }
 
   #inScope(rule: CompiledRule, host: EngineHost): boolean {
-    return getOrCreate(
-      getOrCreate(this.#scope, host.id, () => new Map()),
-      rule.id,
-      () => rule.inScope(host),
-    );
+    return covers(this.#scopeOf(host.id), rule, host);
+  }
+
+  /** Scope answers per host, kept until the host's labels or the rules change. */
+  #scopeOf(hostId: string): Map<string, boolean> {
+    return getOrCreate(this.#scope, hostId, () => new Map());
   }
 
   // ── instances and windows ─────────────────────────────────────────────────────────────────
@@ -732,23 +765,17 @@ export class AlertEngine {
     if (this.#stored.delete(key)) this.#toDelete.add(storageKey(inst));
   }
 
-  #window(hostId: string, series: string, seconds: number): SeriesWindow {
-    const perHost = getOrCreate(this.#windows, hostId, () => new Map());
-    return getOrCreate(perHost, `${seconds}|${series}`, () => new SeriesWindow(seconds));
-  }
-
   /** Windows of a size no enabled rule on their metric uses any more. */
   #dropUnusedWindows(): void {
     const needed = new Set<string>();
     for (const [path, rules] of this.#seriesRules) for (const r of rules) needed.add(`${r.windowSeconds}|${path}`);
     for (const perHost of this.#windows.values()) {
-      for (const key of [...perHost.keys()]) {
-        const bar = key.indexOf('|');
-        const seconds = key.slice(0, bar);
-        const series = key.slice(bar + 1);
+      for (const [series, windows] of perHost) {
         const brace = series.indexOf('{');
         const path = brace === -1 ? series : series.slice(0, brace);
-        if (!needed.has(`${seconds}|${path}`)) perHost.delete(key);
+        const kept = windows.filter((w) => needed.has(`${w.seconds}|${path}`));
+        if (kept.length === 0) perHost.delete(series);
+        else if (kept.length < windows.length) perHost.set(series, kept);
       }
     }
   }
@@ -757,9 +784,10 @@ export class AlertEngine {
   #sweepWindows(now: number): void {
     this.#lastSweep = now;
     for (const [hostId, perHost] of this.#windows) {
-      for (const [key, window] of perHost) {
-        const last = window.lastTs;
-        if (last === null || now - last > window.spanMs + SERIES_GONE_MS) perHost.delete(key);
+      for (const [series, windows] of perHost) {
+        const kept = windows.filter((w) => w.lastTs !== null && now - w.lastTs <= w.spanMs + SERIES_GONE_MS);
+        if (kept.length === 0) perHost.delete(series);
+        else if (kept.length < windows.length) perHost.set(series, kept);
       }
       if (perHost.size === 0) this.#windows.delete(hostId);
     }
@@ -804,6 +832,15 @@ function endStep(inst: Instance, now: number, cause: AlertEndCause): Step {
     series_gone: 'its series is no longer reported',
   }[cause];
   return end(inst, now, `${inst.message} (ended: ${reason})`.trimStart(), cause);
+}
+
+function covers(scope: Map<string, boolean>, rule: CompiledRule, host: EngineHost): boolean {
+  let answer = scope.get(rule.id);
+  if (answer === undefined) {
+    answer = rule.inScope(host);
+    scope.set(rule.id, answer);
+  }
+  return answer;
 }
 
 function getOrCreate<K, V>(map: Map<K, V>, key: K, make: () => V): V {

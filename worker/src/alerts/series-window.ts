@@ -31,6 +31,8 @@ const INITIAL_BUCKETS = 4;
  * at most one bucket, under 1 % of the window).
  */
 export class SeriesWindow {
+  /** The window's length as rules give it. */
+  readonly seconds: number;
   readonly spanMs: number;
   readonly bucketMs: number;
   readonly #capacity: number;
@@ -40,6 +42,7 @@ export class SeriesWindow {
   #length = 0;
 
   constructor(windowSeconds: number) {
+    this.seconds = windowSeconds;
     this.spanMs = Math.max(0, windowSeconds) * 1000;
     this.bucketMs = this.spanMs === 0 ? 1 : Math.max(1, Math.ceil(this.spanMs / MAX_BUCKETS));
     // +1: the window's start usually cuts a bucket in two.
