@@ -513,6 +513,21 @@ describe('AlertEngine: storage', () => {
     expect(brief(await fourth.tick(T0 + 730 * SECOND, NONE))).toEqual(['pending→firing warning']);
   });
 
+  it('keeps flip history through an eviction, so flapping is still seen', async () => {
+    const map = new Map<string, unknown>();
+    const rules = [cpuRule()];
+    const h = host(1);
+    const first = await engineWith(rules, memoryStorage(map));
+    // Fired and resolved: the instance is ok, only its record of two flips remains.
+    for (const [i, cpu] of [91, 89].entries()) await first.observe(at(h, T0 + i * MINUTE, { cpu }), T0 + i * MINUTE);
+    expect(first.activeAlerts()).toEqual([]);
+    const second = await engineWith(rules, memoryStorage(map), T0 + 3 * MINUTE);
+    const third = await second.observe(at(h, T0 + 4 * MINUTE, { cpu: 91 }), T0 + 4 * MINUTE);
+    expect(third[0]).toMatchObject({ to: 'firing', flapping: false });
+    const fourth = await second.observe(at(h, T0 + 5 * MINUTE, { cpu: 89 }), T0 + 5 * MINUTE);
+    expect(fourth[0]).toMatchObject({ to: 'ok', flapping: true });
+  });
+
   it('writes on transitions only: healthy batches and value or peak changes cost no write', async () => {
     const { storage, counts } = countingStorage();
     const engine = await engineWith([...defaultRules(), cpuRule()], storage);
