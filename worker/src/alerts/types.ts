@@ -66,4 +66,30 @@ export interface AlertTransition {
   at: number;
   /** True when the engine judges the instance to be flapping (many transitions in a short time). */
   flapping: boolean;
+  /**
+   * Why an instance ended other than by its condition clearing (only on transitions to `ok`):
+   * its rule was edited (condition or scope), disabled or removed, its host removed, or its series no
+   * longer reported. The notifier may skip "resolved" messages for these.
+   */
+  cause?: AlertEndCause;
+}
+
+export type AlertEndCause = 'rule_changed' | 'rule_disabled' | 'rule_removed' | 'host_removed' | 'series_gone';
+
+/**
+ * What a scheduled evaluation (forecast, anomaly) over history found for one series; the object
+ * computes it with `evaluateForecast`/`evaluateAnomaly` from a history query and hands it to
+ * `AlertEngine.applyScheduled`, so no raw points of long windows stay in the object.
+ */
+export interface ScheduledObservation {
+  /** The level the condition asks for now; null when it does not hold or there is not enough data. */
+  level: AlertLevel | null;
+  /** Forecast: hours until the threshold is reached. Anomaly: the recent window's average. */
+  value: number | null;
+  /** Forecast: the threshold. Anomaly: the bound of the usual range that was crossed. */
+  threshold: number | null;
+  /** Which way is worse, for the peak: forecast lower (sooner), anomaly away from the baseline. */
+  higherIsWorse: boolean;
+  /** The message after the series' title, e.g. "reaches 100 in about 7 h (trend over 6 h)". */
+  detail: string;
 }
