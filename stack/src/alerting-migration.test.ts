@@ -22,7 +22,8 @@ async function migrationsBefore(tag: string): Promise<string> {
   const entries = journal.entries.slice(0, cut);
   await fs.mkdir(path.join(dir, 'meta'));
   await fs.writeFile(path.join(dir, 'meta/_journal.json'), JSON.stringify({ ...journal, entries }));
-  for (const e of entries) await fs.copyFile(path.join(MIGRATIONS_FOLDER, `${e.tag}.sql`), path.join(dir, `${e.tag}.sql`));
+  for (const e of entries)
+    await fs.copyFile(path.join(MIGRATIONS_FOLDER, `${e.tag}.sql`), path.join(dir, `${e.tag}.sql`));
   return dir;
 }
 
@@ -39,10 +40,9 @@ describe('alerting migration', () => {
         "insert into tenants (name, slug) values ('Before', 'before'), ('Also before', 'also-before') returning id",
       );
       // A rule in the old shape, which the migration clears (no release ever wrote one).
-      await client.query(
-        "insert into alert_rules (tenant_id, name, metric) values ($1, 'old', 'cpu.total')",
-        [rows[0]?.id],
-      );
+      await client.query("insert into alert_rules (tenant_id, name, metric) values ($1, 'old', 'cpu.total')", [
+        rows[0]?.id,
+      ]);
       await client.end();
 
       await migrateDatabase(db.url);

@@ -177,15 +177,7 @@ export const hostSamples = pgTable(
 // ── alerting ──────────────────────────────────────────────────────────────────────────────
 
 /** Denormalised from the spec's `condition.kind`, for listing; the spec is the truth. */
-export const ruleKind = pgEnum('rule_kind', [
-  'threshold',
-  'rate',
-  'no_data',
-  'forecast',
-  'anomaly',
-  'reboot',
-  'event',
-]);
+export const ruleKind = pgEnum('rule_kind', ['threshold', 'rate', 'no_data', 'forecast', 'anomaly', 'reboot', 'event']);
 export const alertLevel = pgEnum('alert_level', ['warning', 'critical']);
 
 /** A rule's spec as stored: `RuleInput` after validation (defaults filled), less the columns beside it. */
@@ -332,10 +324,7 @@ export const silences = pgTable(
     createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: createdAt(),
   },
-  (t) => [
-    index('silences_tenant_ends_idx').on(t.tenantId, t.endsAt),
-    index('silences_created_by_idx').on(t.createdBy),
-  ],
+  (t) => [index('silences_tenant_ends_idx').on(t.tenantId, t.endsAt), index('silences_created_by_idx').on(t.createdBy)],
 );
 
 /** Recurring mutes (e.g. Sundays 02:00–04:00 Europe/Paris). */
