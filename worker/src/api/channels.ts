@@ -213,7 +213,7 @@ export const channelRoutes = router()
           .returning({ id: notificationChannels.id });
         if (!row) return false;
         // Rules list channel ids in their spec (no foreign key can follow jsonb): drop this one from them.
-        const channelIds = sql`${alertRules.spec} -> 'notify' -> 'channelIds'`;
+        const channelIds = sql`(${alertRules.spec} -> 'notify' -> 'channelIds')`;
         await tx
           .update(alertRules)
           .set({

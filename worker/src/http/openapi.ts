@@ -1,11 +1,10 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { HEADER_SIGNATURE, WebhookPayload } from '@pulsewire/protocol';
+import { HEADER_SIGNATURE } from '@pulsewire/protocol';
 import type { AppEnv } from './app-env.ts';
 
 /**
- * What the OpenAPI document says beyond each route's own declaration: how callers authenticate, and
- * the webhook payload (no route returns it, receivers want its type). Schemas get their component
- * names in protocol (`.meta({ id: 'Rule' })`, plain zod, which zod-openapi reads), so a generated
+ * What the OpenAPI document says beyond each route's own declaration: how callers authenticate.
+ * Schemas get their component names in protocol (`.meta({ id: 'Rule' })`, plain zod, which zod-openapi reads), so a generated
  * client (`openapi-typescript`) has `components["schemas"]["Rule"]`; http/openapi.node.test.ts runs one.
  */
 
@@ -64,12 +63,8 @@ function securityFor(method: string, path: string): Requirement[] {
   return EXCEPTIONS[`${method} ${path}`] ?? (method === 'get' ? sessionOrReadKey : sessionOnly);
 }
 
-/**
- * Declares the security schemes, gives every route without its own `security` the requirement above,
- * and adds the webhook payload. Call after every router is mounted.
- */
+/** Declares the security schemes and gives every route without its own `security` the requirement above. Call after every router is mounted. */
 export function documentApi(app: OpenAPIHono<AppEnv>): void {
-  app.openAPIRegistry.register('WebhookPayload', WebhookPayload);
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) {
     app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
   }
