@@ -18,6 +18,7 @@ export default defineConfig({
   test: {
     name: 'worker',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    exclude: ['src/**/*.node.test.ts', 'test/**/*.node.test.ts'],
     globalSetup: ['./test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

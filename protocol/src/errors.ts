@@ -21,13 +21,15 @@ export const ErrorCode = z.enum(errorCodes);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
 /** Every API failure has this shape: `{"error":{"code","message"}}`. */
-export const ApiErrorBody = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    /** Where the request was wrong, e.g. the path of the first invalid field. */
-    path: z.string().optional(),
-    requestId: z.string().optional(),
-  }),
-});
+export const ApiErrorBody = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      /** Where the request was wrong, e.g. the path of the first invalid field. */
+      path: z.string().optional(),
+      requestId: z.string().optional(),
+    }),
+  })
+  .meta({ id: 'ApiErrorBody' });
 export type ApiErrorBody = z.infer<typeof ApiErrorBody>;

@@ -43,19 +43,23 @@ export type HostEventsQuery = z.infer<typeof HostEventsQuery>;
  * One host's samples over a range, oldest first, as live charts draw them (the dashboard fills a
  * gap in its live stream with this). At most `MAX_SERIES_POINTS`: a longer range is thinned evenly.
  */
-export const HostSeries = z.object({
-  hostId: z.uuid(),
-  from: z.iso.datetime(),
-  to: z.iso.datetime(),
-  points: z.array(LiveSample),
-});
+export const HostSeries = z
+  .object({
+    hostId: z.uuid(),
+    from: z.iso.datetime(),
+    to: z.iso.datetime(),
+    points: z.array(LiveSample),
+  })
+  .meta({ id: 'HostSeries' });
 export type HostSeries = z.infer<typeof HostSeries>;
 
 /** One host's application events over a range, newest first, at most `limit`. */
-export const HostEvents = z.object({
-  hostId: z.uuid(),
-  from: z.iso.datetime(),
-  to: z.iso.datetime(),
-  events: z.array(AppEvent),
-});
+export const HostEvents = z
+  .object({
+    hostId: z.uuid(),
+    from: z.iso.datetime(),
+    to: z.iso.datetime(),
+    events: z.array(AppEvent),
+  })
+  .meta({ id: 'HostEvents' });
 export type HostEvents = z.infer<typeof HostEvents>;

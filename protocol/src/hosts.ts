@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { HostFacts, Labels, Sample } from './ingest.ts';
 
-export const HostStatus = z.enum(['online', 'stale', 'offline']);
+export const HostStatus = z.enum(['online', 'stale', 'offline']).meta({ id: 'HostStatus' });
 export type HostStatus = z.infer<typeof HostStatus>;
 
 /**
@@ -18,34 +18,38 @@ export function hostStatus(lastSeenMs: number | null, nowMs: number, pushInterva
 }
 
 /** At-a-glance figures for the host list. */
-export const HostGlance = z.object({
-  ts: z.number(),
-  cpuPct: z.number().optional(),
-  memPct: z.number().optional(),
-  /** The fullest filesystem, percent. */
-  diskPct: z.number().optional(),
-  load1: z.number().optional(),
-});
+export const HostGlance = z
+  .object({
+    ts: z.number(),
+    cpuPct: z.number().optional(),
+    memPct: z.number().optional(),
+    /** The fullest filesystem, percent. */
+    diskPct: z.number().optional(),
+    load1: z.number().optional(),
+  })
+  .meta({ id: 'HostGlance' });
 
-export const HostSummary = z.object({
-  id: z.uuid(),
-  name: z.string(),
-  status: HostStatus,
-  lastSeenAt: z.iso.datetime().nullable(),
-  labels: Labels,
-  os: z.string().nullable(),
-  agentVersion: z.string().nullable(),
-  glance: HostGlance.nullable(),
-});
+export const HostSummary = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    status: HostStatus,
+    lastSeenAt: z.iso.datetime().nullable(),
+    labels: Labels,
+    os: z.string().nullable(),
+    agentVersion: z.string().nullable(),
+    glance: HostGlance.nullable(),
+  })
+  .meta({ id: 'HostSummary' });
 export type HostSummary = z.infer<typeof HostSummary>;
-export const HostList = z.object({ hosts: z.array(HostSummary) });
+export const HostList = z.object({ hosts: z.array(HostSummary) }).meta({ id: 'HostList' });
 
 export const HostDetail = HostSummary.extend({
   facts: HostFacts.partial(),
   createdAt: z.iso.datetime(),
   /** The newest sample, every collector that reported. */
   latest: Sample.nullable(),
-});
+}).meta({ id: 'HostDetail' });
 export type HostDetail = z.infer<typeof HostDetail>;
 
 /** Figures for the glance from one sample; sections a host does not report stay absent. */

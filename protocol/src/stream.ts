@@ -46,7 +46,7 @@ export const StreamKind = z.enum(streamKinds);
 export type StreamKind = z.infer<typeof StreamKind>;
 
 export const alertLevels = ['warning', 'critical'] as const;
-export const AlertLevel = z.enum(alertLevels);
+export const AlertLevel = z.enum(alertLevels).meta({ id: 'AlertLevel' });
 export type AlertLevel = z.infer<typeof AlertLevel>;
 
 const hostId = z.string().min(1).max(64);

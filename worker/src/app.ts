@@ -2,20 +2,26 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
 import { requestId } from 'hono/request-id';
 import { agentRoutes } from './api/agents.ts';
+import { alertRoutes } from './api/alerts.ts';
 import { authRoutes } from './api/auth.ts';
+import { channelRoutes } from './api/channels.ts';
 import { devOutboxRoutes } from './api/dev-outbox.ts';
 import { healthRoutes } from './api/health.ts';
 import { hostRoutes } from './api/hosts.ts';
 import { invitationRoutes } from './api/invitations.ts';
 import { keyRoutes } from './api/keys.ts';
+import { maintenanceWindowRoutes } from './api/maintenance-windows.ts';
 import { memberRoutes } from './api/members.ts';
 import { organizationRoutes } from './api/organizations.ts';
+import { ruleRoutes } from './api/rules.ts';
+import { silenceRoutes } from './api/silences.ts';
 import { streamRoutes } from './api/stream.ts';
 import type { AppEnv } from './http/app-env.ts';
 import { csrfProtection } from './http/csrf.ts';
 import { closeDatabase } from './http/database.ts';
 import { handleError, notFoundHandler } from './http/error-handler.ts';
 import { requestLogger } from './http/logger.ts';
+import { documentApi } from './http/openapi.ts';
 import { validationHook } from './http/validation.ts';
 import { APP_VERSION } from './version.ts';
 
@@ -39,7 +45,13 @@ export function createApp() {
   api.route('/', agentRoutes);
   api.route('/', hostRoutes);
   api.route('/', streamRoutes);
+  api.route('/', ruleRoutes);
+  api.route('/', channelRoutes);
+  api.route('/', alertRoutes);
+  api.route('/', silenceRoutes);
+  api.route('/', maintenanceWindowRoutes);
   api.route('/', devOutboxRoutes);
+  documentApi(api);
   api.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: { title: 'Pulsewire API', version: APP_VERSION },

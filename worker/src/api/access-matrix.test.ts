@@ -1,6 +1,23 @@
-import { ApiKeyList, CreatedApiKey, HostList, InvitationList, MemberList, MeResponse } from '@pulsewire/protocol';
+import {
+  AlertList,
+  ApiKeyList,
+  ChannelCreated,
+  ChannelList,
+  CreatedApiKey,
+  HostList,
+  InvitationList,
+  MaintenanceWindow,
+  MaintenanceWindowList,
+  MemberList,
+  MeResponse,
+  Rule,
+  RuleList,
+  Silence,
+  SilenceList,
+} from '@pulsewire/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sample, TestAgent } from '../../test/agent.ts';
+import { insertAlert } from '../../test/alerting.ts';
 import { lastMailTo, signedUpClient, TestClient, uniqueEmail } from '../../test/client.ts';
 import { isolatedEnv } from '../../test/support.ts';
 import { createApp } from '../app.ts';
@@ -54,6 +71,18 @@ const VIEWER_ALLOWED = new Set([
   'POST /api/v1/auth/email/change',
   // With one's own id this is "leave"; removing others is admin-only (tested in organization.test.ts).
   'DELETE /api/v1/members/:id',
+  // Alerting: members read rules, channels (hints only), alerts, silences and windows, and acknowledge alerts.
+  'GET /api/v1/rules',
+  'GET /api/v1/rules/metrics',
+  'GET /api/v1/rules/:id',
+  'GET /api/v1/channels',
+  'GET /api/v1/channels/:id',
+  'GET /api/v1/channels/:id/deliveries',
+  'GET /api/v1/alerts',
+  'GET /api/v1/alerts/:id',
+  'POST /api/v1/alerts/:id/ack',
+  'GET /api/v1/silences',
+  'GET /api/v1/maintenance-windows',
 ]);
 
 /** Bodies that pass validation, so a refusal is about access and not about input. */
@@ -61,6 +90,23 @@ const SAMPLE_BODIES: Record<string, unknown> = {
   'PATCH /api/v1/members/:id': { role: 'admin' },
   'POST /api/v1/keys': { name: 'probe', scope: 'read' },
   'POST /api/v1/invitations': { email: 'probe@example.com', role: 'viewer' },
+  'POST /api/v1/rules': { name: 'probe', condition: { kind: 'no_data' } },
+  'PATCH /api/v1/rules/:id': { name: 'probe', enabled: false },
+  'POST /api/v1/channels': { name: 'probe', config: { type: 'webhook', url: 'https://probe.example.com/' } },
+  'PATCH /api/v1/channels/:id': { name: 'probe', enabled: false },
+  'POST /api/v1/silences': {
+    matchers: [{ name: 'host', op: '=', value: 'probe' }],
+    endsAt: new Date(Date.now() + 86_400_000).toISOString(),
+    comment: 'probe',
+  },
+  'POST /api/v1/maintenance-windows': {
+    name: 'probe',
+    timeZone: 'UTC',
+    days: ['sun'],
+    start: '02:00',
+    durationMinutes: 60,
+  },
+  'PATCH /api/v1/maintenance-windows/:id': { name: 'probe', enabled: false },
 };
 
 interface Tenant {
@@ -72,6 +118,11 @@ interface Tenant {
   keySecret: string;
   invitationId: string;
   hostId: string;
+  ruleId: string;
+  channelId: string;
+  alertId: string;
+  silenceId: string;
+  windowId: string;
 }
 
 async function tenantWithData(env: Env, label: string): Promise<Tenant> {
@@ -95,6 +146,43 @@ async function tenantWithData(env: Env, label: string): Promise<Tenant> {
   );
   const agent = await TestAgent.enroll(env, ingest.secret, crypto.randomUUID(), `${label}-host`);
   await agent.push(agent.batch([sample(Date.now())]));
+  const rule = Rule.parse(
+    await (await owner.post('/api/v1/rules', { name: `${label} rule`, condition: { kind: 'no_data' } })).json(),
+  );
+  const channel = ChannelCreated.parse(
+    await (
+      await owner.post('/api/v1/channels', {
+        name: `${label} hook`,
+        config: { type: 'webhook', url: 'https://hooks.example.com/a' },
+      })
+    ).json(),
+  ).channel;
+  const alertId = await insertAlert(env, {
+    tenantId: me.organization.id,
+    ruleId: rule.id,
+    ruleName: rule.name,
+    hostId: agent.hostId,
+  });
+  const silence = Silence.parse(
+    await (
+      await owner.post('/api/v1/silences', {
+        matchers: [{ name: 'host', op: '=', value: agent.hostId }],
+        endsAt: new Date(Date.now() + 3600_000).toISOString(),
+        comment: `${label} maintenance`,
+      })
+    ).json(),
+  );
+  const window = MaintenanceWindow.parse(
+    await (
+      await owner.post('/api/v1/maintenance-windows', {
+        name: `${label} window`,
+        timeZone: 'UTC',
+        days: ['sun'],
+        start: '02:00',
+        durationMinutes: 60,
+      })
+    ).json(),
+  );
   return {
     owner,
     viewer,
@@ -104,6 +192,11 @@ async function tenantWithData(env: Env, label: string): Promise<Tenant> {
     keyId: created.key.id,
     keySecret: created.secret,
     invitationId: invitation.id,
+    ruleId: rule.id,
+    channelId: channel.id,
+    alertId,
+    silenceId: silence.id,
+    windowId: window.id,
   };
 }
 
@@ -119,6 +212,13 @@ async function snapshot(t: Tenant) {
       .hosts.map((h) => `${h.id}:${h.name}`)
       .sort(),
     invitations: invitations.invitations.map((i) => i.id).sort(),
+    rules: RuleList.parse(await (await t.owner.get('/api/v1/rules')).json()).rules,
+    channels: ChannelList.parse(await (await t.owner.get('/api/v1/channels')).json()).channels,
+    alerts: AlertList.parse(await (await t.owner.get('/api/v1/alerts')).json()).alerts,
+    silences: SilenceList.parse(await (await t.owner.get('/api/v1/silences')).json()).silences.map(
+      ({ state: _changesWithTime, ...s }) => s,
+    ),
+    windows: MaintenanceWindowList.parse(await (await t.owner.get('/api/v1/maintenance-windows')).json()).windows,
   };
 }
 
@@ -144,6 +244,14 @@ describe('access matrix over every API route', () => {
       '/api/v1/hosts/:id': a.hostId,
       '/api/v1/hosts/:id/series': a.hostId,
       '/api/v1/hosts/:id/events': a.hostId,
+      '/api/v1/rules/:id': a.ruleId,
+      '/api/v1/channels/:id': a.channelId,
+      '/api/v1/channels/:id/rotate-secret': a.channelId,
+      '/api/v1/channels/:id/deliveries': a.channelId,
+      '/api/v1/alerts/:id': a.alertId,
+      '/api/v1/alerts/:id/ack': a.alertId,
+      '/api/v1/silences/:id': a.silenceId,
+      '/api/v1/maintenance-windows/:id': a.windowId,
     };
     const before = await snapshot(a);
     const withIds = routes.filter((r) => r.path.includes(':id'));
@@ -161,7 +269,21 @@ describe('access matrix over every API route', () => {
   });
 
   it("never shows another organisation's data on list routes, by session or by read key", async () => {
-    const leaks = [a.me.user.id, a.me.user.email, a.me.organization.id, a.keyId, a.invitationId, a.viewerId, a.hostId];
+    const leaks = [
+      a.me.user.id,
+      a.me.user.email,
+      a.me.organization.id,
+      a.keyId,
+      a.invitationId,
+      a.viewerId,
+      a.hostId,
+      a.ruleId,
+      a.channelId,
+      a.alertId,
+      a.silenceId,
+      a.windowId,
+      'tenant-a', // names of A's rule, channel, silence and window
+    ];
     const listRoutes = routes.filter((r) => r.method === 'GET' && !r.path.includes(':id'));
     for (const route of listRoutes) {
       if (route.path === '/api/v1/dev/outbox') continue; // local-mode mail log, not tenant data

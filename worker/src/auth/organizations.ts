@@ -1,7 +1,8 @@
 import type { OrganizationSummary } from '@pulsewire/protocol';
 import { asc, eq } from 'drizzle-orm';
+import { defaultAlertingRows } from '../alerts/defaults.ts';
 import type { Database } from '../db/client.ts';
-import { memberships, tenants } from '../db/schema.ts';
+import { alertRules, memberships, notificationChannels, tenants } from '../db/schema.ts';
 import { randomToken } from './tokens.ts';
 
 function slugify(name: string): string {
@@ -20,6 +21,7 @@ function slugify(name: string): string {
   }`;
 }
 
+/** An organisation with its owner and its default alert rules and channel; callers run it in a transaction. */
 export async function createOrganization(
   database: Pick<Database, 'insert'>,
   name: string,
@@ -31,6 +33,9 @@ export async function createOrganization(
     .returning({ id: tenants.id });
   if (!tenant) throw new Error('tenant insert returned nothing');
   await database.insert(memberships).values({ tenantId: tenant.id, userId: ownerId, role: 'owner' });
+  const defaults = defaultAlertingRows(tenant.id);
+  await database.insert(alertRules).values(defaults.rules);
+  await database.insert(notificationChannels).values(defaults.channel);
   return tenant;
 }
 

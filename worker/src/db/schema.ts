@@ -3,6 +3,7 @@
  * drizzle-kit generates the SQL in /drizzle from it. Every tenant-owned row carries `tenant_id`
  * and every query filters on it.
  */
+import type { ChannelConfig, LabelMatcher, QuietHours, RuleSpec, Weekday } from '@pulsewire/protocol';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -175,9 +176,12 @@ export const hostSamples = pgTable(
 
 // ── alerting ──────────────────────────────────────────────────────────────────────────────
 
-export const ruleKind = pgEnum('rule_kind', ['threshold', 'rate', 'no_data', 'forecast', 'anomaly']);
-export const comparison = pgEnum('comparison', ['gt', 'gte', 'lt', 'lte', 'eq', 'neq']);
+/** Denormalised from the spec's `condition.kind`, for listing; the spec is the truth. */
+export const ruleKind = pgEnum('rule_kind', ['threshold', 'rate', 'no_data', 'forecast', 'anomaly', 'reboot', 'event']);
 export const alertLevel = pgEnum('alert_level', ['warning', 'critical']);
+
+/** A rule's spec as stored: `RuleInput` after validation (defaults filled), less the columns beside it. */
+export type StoredRuleSpec = Omit<RuleSpec, 'name' | 'enabled'>;
 
 export const alertRules = pgTable(
   'alert_rules',
@@ -186,50 +190,59 @@ export const alertRules = pgTable(
     tenantId: tenantRef(),
     name: text('name').notNull(),
     enabled: boolean('enabled').notNull().default(true),
-    kind: ruleKind('kind').notNull().default('threshold'),
-    /** Metric path, e.g. `cpu.total`, `disk./.used_pct`, `custom.queue_depth`. */
-    metric: text('metric').notNull(),
-    /** `{ hosts?: uuid[], labels?: Record<string,string> }`; empty means all hosts. */
-    scope: jsonb('scope').$type<{ hosts?: string[]; labels?: Record<string, string> }>().notNull().default({}),
-    comparison: comparison('comparison').notNull().default('gt'),
-    warningThreshold: doublePrecision('warning_threshold'),
-    criticalThreshold: doublePrecision('critical_threshold'),
-    /** How long the condition must hold before the alert fires. */
-    forSeconds: integer('for_seconds').notNull().default(0),
-    /** Kind-specific settings: rate window, forecast horizon, anomaly sensitivity, cooldown… */
-    options: jsonb('options').$type<Record<string, unknown>>().notNull().default({}),
+    kind: ruleKind('kind').notNull(),
+    /** Condition, scope, notify, labels, description, runbook, for / keep-firing-for (protocol `RuleInput`). */
+    spec: jsonb('spec').$type<StoredRuleSpec>().notNull(),
+    /** One of the defaults every organisation starts with (worker/src/alerts/defaults.ts). */
+    builtIn: boolean('built_in').notNull().default(false),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('alert_rules_tenant_idx').on(t.tenantId)],
 );
 
-export const alertState = pgEnum('alert_state', ['pending', 'firing', 'resolved']);
+export const alertState = pgEnum('alert_state', ['pending', 'firing', 'resolved', 'stale']);
 
-/** Alert history: one row per alert instance, updated as it moves pending → firing → resolved. */
+/**
+ * One row per alert instance (rule, host, series), keyed by the engine's alert id and upserted on each
+ * transition pending → firing → resolved (or stale while its host is silent). `rule_id` has no foreign
+ * key on purpose: history outlives a deleted rule, and `rule_name` keeps the name it fired under.
+ */
 export const alertEvents = pgTable(
   'alert_events',
   {
     id: id(),
     tenantId: tenantRef(),
-    ruleId: uuid('rule_id')
-      .notNull()
-      .references(() => alertRules.id, { onDelete: 'cascade' }),
+    ruleId: uuid('rule_id').notNull(),
+    ruleName: text('rule_name').notNull(),
     hostId: uuid('host_id').references(() => hosts.id, { onDelete: 'cascade' }),
-    /** Which series of the rule's metric (disk mount, GPU index, container…); empty for host-level metrics. */
+    /** Which series of the rule's metric (`disk.used_pct{mount="/"}`); empty for host-level rules. */
     seriesKey: text('series_key').notNull().default(''),
+    /** Series labels plus the rule's labels. */
+    labels: jsonb('labels').$type<Record<string, string>>().notNull().default({}),
     state: alertState('state').notNull(),
     level: alertLevel('level').notNull(),
     value: doublePrecision('value'),
+    /** Worst value since the instance started. */
+    peak: doublePrecision('peak'),
+    threshold: doublePrecision('threshold'),
     message: text('message').notNull().default(''),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
     firedAt: timestamp('fired_at', { withTimezone: true }),
     resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+    acknowledgedAt: timestamp('acknowledged_at', { withTimezone: true }),
+    acknowledgedBy: uuid('acknowledged_by').references(() => users.id, { onDelete: 'set null' }),
+    /** Matched a silence or maintenance window when it last changed: recorded and shown, notified to nobody. */
+    silenced: boolean('silenced').notNull().default(false),
     createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    index('alert_events_tenant_created_idx').on(t.tenantId, t.createdAt),
-    index('alert_events_rule_host_idx').on(t.ruleId, t.hostId),
+    index('alert_events_tenant_state_idx').on(t.tenantId, t.state),
+    index('alert_events_tenant_started_idx').on(t.tenantId, t.startedAt),
+    index('alert_events_tenant_rule_idx').on(t.tenantId, t.ruleId),
+    index('alert_events_host_idx').on(t.hostId),
+    index('alert_events_acknowledged_by_idx').on(t.acknowledgedBy),
   ],
 );
 
@@ -240,20 +253,34 @@ export const notificationChannels = pgTable(
   {
     id: id(),
     tenantId: tenantRef(),
+    /** Denormalised from `config.type`. */
     type: channelType('type').notNull(),
     name: text('name').notNull(),
-    /** Type-specific: addresses, Slack webhook URL, webhook URL + signing secret. */
-    config: jsonb('config').$type<Record<string, unknown>>().notNull(),
+    /** Protocol `ChannelConfig`: recipients, the Slack webhook URL, or the webhook URL. */
+    config: jsonb('config').$type<ChannelConfig>().notNull(),
     minLevel: alertLevel('min_level').notNull().default('warning'),
     enabled: boolean('enabled').notNull().default(true),
+    quietHours: jsonb('quiet_hours').$type<QuietHours>(),
+    hourlyBudget: integer('hourly_budget').notNull().default(30),
+    /** Why delivery disabled the channel (Slack `channel_not_found`, webhook 410); cleared by an edit. */
+    disabledReason: text('disabled_reason'),
+    builtIn: boolean('built_in').notNull().default(false),
+    /**
+     * Webhook signing secrets (`whsec_…`). Stored as they are, not hashed: the notifier must sign
+     * with them (docs/decisions.md). After a rotation the previous one signs too until it expires.
+     */
+    secret: text('secret'),
+    previousSecret: text('previous_secret'),
+    previousSecretExpiresAt: timestamp('previous_secret_expires_at', { withTimezone: true }),
     createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('notification_channels_tenant_idx').on(t.tenantId)],
 );
 
-export const deliveryStatus = pgEnum('delivery_status', ['queued', 'sent', 'failed']);
+export const deliveryStatus = pgEnum('delivery_status', ['queued', 'sent', 'failed', 'retrying', 'suppressed']);
 
-/** The delivery log users see: each attempt's outcome per channel. */
+/** The delivery log users see: each message's outcome per channel. */
 export const notificationDeliveries = pgTable(
   'notification_deliveries',
   {
@@ -262,11 +289,16 @@ export const notificationDeliveries = pgTable(
     channelId: uuid('channel_id')
       .notNull()
       .references(() => notificationChannels.id, { onDelete: 'cascade' }),
-    alertEventId: uuid('alert_event_id').references(() => alertEvents.id, { onDelete: 'set null' }),
+    /** The outbox message (the webhook's `webhook-id`), stable across its attempts. */
+    messageId: text('message_id'),
+    /** Alerts the message carried (several when grouped or a digest); alert ids, not foreign keys. */
+    alertIds: uuid('alert_ids').array().notNull().default(sql`'{}'::uuid[]`),
     kind: text('kind').notNull(),
     status: deliveryStatus('status').notNull().default('queued'),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
+    /** HTTP status of the last attempt, when there was one. */
+    lastStatus: integer('last_status'),
     /** Round-trip of the last attempt, ms. */
     latencyMs: real('latency_ms'),
     createdAt: createdAt(),
@@ -274,7 +306,48 @@ export const notificationDeliveries = pgTable(
   },
   (t) => [
     index('notification_deliveries_tenant_created_idx').on(t.tenantId, t.createdAt),
-    index('notification_deliveries_channel_idx').on(t.channelId),
+    index('notification_deliveries_channel_created_idx').on(t.channelId, t.createdAt),
+  ],
+);
+
+/** One-off mutes: alerts matching every matcher between `starts_at` and `ends_at` notify nobody. */
+export const silences = pgTable(
+  'silences',
+  {
+    id: id(),
+    tenantId: tenantRef(),
+    matchers: jsonb('matchers').$type<LabelMatcher[]>().notNull(),
+    startsAt: timestamp('starts_at', { withTimezone: true }).notNull(),
+    /** Expiring a silence early sets this to now. */
+    endsAt: timestamp('ends_at', { withTimezone: true }).notNull(),
+    comment: text('comment').notNull(),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('silences_tenant_ends_idx').on(t.tenantId, t.endsAt), index('silences_created_by_idx').on(t.createdBy)],
+);
+
+/** Recurring mutes (e.g. Sundays 02:00–04:00 Europe/Paris). */
+export const maintenanceWindows = pgTable(
+  'maintenance_windows',
+  {
+    id: id(),
+    tenantId: tenantRef(),
+    name: text('name').notNull(),
+    timeZone: text('time_zone').notNull(),
+    days: jsonb('days').$type<Weekday[]>().notNull(),
+    /** `HH:MM` in `time_zone`. */
+    start: text('start').notNull(),
+    durationMinutes: integer('duration_minutes').notNull(),
+    matchers: jsonb('matchers').$type<LabelMatcher[]>().notNull().default([]),
+    enabled: boolean('enabled').notNull().default(true),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('maintenance_windows_tenant_idx').on(t.tenantId),
+    index('maintenance_windows_created_by_idx').on(t.createdBy),
   ],
 );
 

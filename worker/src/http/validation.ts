@@ -10,8 +10,30 @@ export const validationHook: Hook<any, any, any, any> = (result) => {
   if (result.success) return;
   // A malformed id in the path names nothing that exists: answer like any unknown id.
   if (result.target === 'param') throw new HttpError(404, 'not_found', 'Not found');
-  const issue = result.error.issues[0];
-  const path = issue?.path.map(String).join('.') ?? '';
-  const where = path ? `${result.target}.${path}` : result.target;
-  throw new HttpError(422, 'validation_failed', `${where}: ${issue?.message ?? 'invalid value'}`, { path: where });
+  throw validationError(result.target, result.error.issues);
 };
+
+interface Issue {
+  path: PropertyKey[];
+  message: string;
+  params?: Record<string, unknown>;
+}
+
+/**
+ * 422 for the first issue, its field in `path` (`json.condition.critical.threshold`). A refinement
+ * that names its own code (`params: { code: 'threshold_order' }`, see protocol/src/alerts.ts) answers
+ * with that code; everything else is `validation_failed`. Routes that validate a merged value
+ * themselves (PATCH) use this too, so both read the same.
+ */
+export function validationError(target: string, issues: readonly Issue[]): HttpError {
+  const issue = issues[0];
+  const path = issue?.path.map(String).join('.') ?? '';
+  const where = path ? `${target}.${path}` : target;
+  const code = issue?.params?.code;
+  return new HttpError(
+    422,
+    typeof code === 'string' && /^[a-z_]{1,64}$/.test(code) ? code : 'validation_failed',
+    `${where}: ${issue?.message ?? 'invalid value'}`,
+    { path: where },
+  );
+}

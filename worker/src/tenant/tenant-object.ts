@@ -138,6 +138,10 @@ export class TenantObject extends DurableObject<Env> {
   private readonly hostDirectory = new HostDirectory(() => parseConfig(this.env));
   /** Subscription changes of one socket, in order (a host check may wait on Postgres). */
   private readonly subscriptionChanges = new PerKeyQueue();
+  /** Bumped when the API changed alerting configuration; the evaluator reloads when it moves. */
+  private alertConfigVersion = 0;
+  /** Alerts acknowledged through the API since wake-up (re-notifying stops for them). */
+  private readonly acknowledgedAlerts = new Set<string>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -349,6 +353,19 @@ export class TenantObject extends DurableObject<Env> {
       if (this.deliver(socket, frame)) delivered++;
     }
     return delivered;
+  }
+
+  /**
+   * The API wrote rules, channels, silences or maintenance windows: reload them before the next
+   * evaluation. Answers the new version.
+   */
+  async alertConfigChanged(): Promise<number> {
+    return ++this.alertConfigVersion;
+  }
+
+  /** The API recorded an acknowledgement in `alert_events`. */
+  async acknowledgeAlert(alertId: string): Promise<void> {
+    this.acknowledgedAlerts.add(alertId);
   }
 
   /**

@@ -1,0 +1,258 @@
+import {
+  AcceptedResponse,
+  MAX_RULES_PER_ORG,
+  METRICS,
+  MetricCatalog,
+  Rule,
+  RuleInput,
+  RuleList,
+  RulePatch,
+  type RuleSpec,
+  samplePoints,
+  seriesKey,
+} from '@pulsewire/protocol';
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import { caller, requireCaller } from '../auth/caller.ts';
+import type { Queryable } from '../db/client.ts';
+import { alertEvents, alertRules, notificationChannels, type StoredRuleSpec } from '../db/schema.ts';
+import { latestSections } from '../history/latest.ts';
+import type { AppEnv } from '../http/app-env.ts';
+import { db } from '../http/database.ts';
+import { HttpError, notFound } from '../http/errors.ts';
+import { jsonRoute, router } from '../http/route.ts';
+import { validationError } from '../http/validation.ts';
+import { alertConfigChanged } from './alert-config.ts';
+import { ensureRoom } from './alert-limits.ts';
+import { IdParam } from './params.ts';
+
+const tags = ['alert rules'];
+const RULE_LIMIT = { max: MAX_RULES_PER_ORG, code: 'too_many_rules', noun: 'alert rules' };
+/** Label sets listed per metric in the catalogue, so a host with thousands of containers stays readable. */
+const MAX_SERIES_PER_METRIC = 200;
+
+type RuleRow = typeof alertRules.$inferSelect;
+
+export function presentRule(row: RuleRow): z.infer<typeof Rule> {
+  return {
+    ...row.spec,
+    id: row.id,
+    name: row.name,
+    enabled: row.enabled,
+    builtIn: row.builtIn,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+/** Splits a validated rule into its columns and stored spec. Channel ids are kept once each. */
+function columnsOf(rule: RuleSpec) {
+  const { name, enabled, ...rest } = rule;
+  const channelIds = rest.notify.channelIds === null ? null : [...new Set(rest.notify.channelIds)];
+  const spec: StoredRuleSpec = { ...rest, notify: { ...rest.notify, channelIds } };
+  return { name, enabled, kind: rule.condition.kind, spec };
+}
+
+/** A rule may only name channels of its own organisation (`channel_not_found`, 422). */
+async function assertOwnChannels(database: Queryable, tenantId: string, rule: RuleSpec): Promise<void> {
+  const ids = rule.notify.channelIds;
+  if (!ids || ids.length === 0) return;
+  const found = await database
+    .select({ id: notificationChannels.id })
+    .from(notificationChannels)
+    .where(and(eq(notificationChannels.tenantId, tenantId), inArray(notificationChannels.id, ids)));
+  const known = new Set(found.map((r) => r.id));
+  const missing = ids.findIndex((id) => !known.has(id));
+  if (missing >= 0) {
+    throw new HttpError(422, 'channel_not_found', `No such notification channel: ${ids[missing]}`, {
+      path: `json.notify.channelIds.${missing}`,
+    });
+  }
+}
+
+async function ownRule(database: Queryable, tenantId: string, id: string): Promise<RuleRow> {
+  const [row] = await database
+    .select()
+    .from(alertRules)
+    .where(and(eq(alertRules.id, id), eq(alertRules.tenantId, tenantId)))
+    .limit(1);
+  if (!row) throw notFound('No such alert rule');
+  return row;
+}
+
+/** Every collected metric, with the label sets (mounts, interfaces…) seen on the tenant's hosts' latest samples. */
+async function metricCatalog(c: Context<AppEnv>) {
+  const latest = await latestSections(db(c), caller(c).tenantId);
+  const seen = new Map<string, Map<string, Record<string, string>>>();
+  for (const sample of latest.values()) {
+    for (const point of samplePoints(sample)) {
+      if (Object.keys(point.labels).length === 0) continue;
+      const series = seen.get(point.metric) ?? new Map<string, Record<string, string>>();
+      series.set(seriesKey(point.metric, point.labels), point.labels);
+      seen.set(point.metric, series);
+    }
+  }
+  return METRICS.map((m) => {
+    const series = seen.get(m.path);
+    if (!m.dimension) return { ...m };
+    const sorted = [...(series?.entries() ?? [])]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .slice(0, MAX_SERIES_PER_METRIC)
+      .map(([, labels]) => labels);
+    return { ...m, series: sorted };
+  });
+}
+
+export const ruleRoutes = router()
+  .openapi(
+    jsonRoute({
+      method: 'get',
+      path: '/rules',
+      summary: 'Alert rules of the organisation, by name',
+      tags,
+      response: RuleList,
+      status: 200,
+      middleware: [requireCaller('viewer')],
+    }),
+    async (c) => {
+      const rows = await db(c)
+        .select()
+        .from(alertRules)
+        .where(eq(alertRules.tenantId, caller(c).tenantId))
+        .orderBy(asc(alertRules.name), asc(alertRules.id));
+      return c.json({ rules: rows.map(presentRule) }, 200);
+    },
+  )
+  .openapi(
+    jsonRoute({
+      method: 'get',
+      path: '/rules/metrics',
+      summary:
+        'What a rule can watch: every collected metric, with the label sets (mounts, interfaces, GPUs…) seen on the organisation’s hosts; custom metrics are `custom.<name>`',
+      tags,
+      response: MetricCatalog,
+      status: 200,
+      middleware: [requireCaller('viewer')],
+    }),
+    async (c) => c.json({ metrics: await metricCatalog(c) }, 200),
+  )
+  .openapi(
+    jsonRoute({
+      method: 'post',
+      path: '/rules',
+      summary: `Create an alert rule (at most ${MAX_RULES_PER_ORG} per organisation)`,
+      tags,
+      body: RuleInput,
+      response: Rule,
+      status: 201,
+      conflict: '`too_many_rules`: the organisation has the most rules it may have',
+      middleware: [requireCaller('admin')],
+    }),
+    async (c) => {
+      const input = c.req.valid('json');
+      const tenantId = caller(c).tenantId;
+      const row = await db(c).transaction(async (tx) => {
+        await ensureRoom(tx, tenantId, RULE_LIMIT, () => tx.$count(alertRules, eq(alertRules.tenantId, tenantId)));
+        await assertOwnChannels(tx, tenantId, input);
+        const [inserted] = await tx
+          .insert(alertRules)
+          .values({ tenantId, ...columnsOf(input) })
+          .returning();
+        return inserted;
+      });
+      if (!row) throw new Error('alert rule insert returned nothing');
+      await alertConfigChanged(c, tenantId);
+      return c.json(presentRule(row), 201);
+    },
+  )
+  .openapi(
+    jsonRoute({
+      method: 'get',
+      path: '/rules/{id}',
+      summary: 'One alert rule',
+      tags,
+      params: IdParam,
+      response: Rule,
+      status: 200,
+      middleware: [requireCaller('viewer')],
+    }),
+    async (c) => c.json(presentRule(await ownRule(db(c), caller(c).tenantId, c.req.valid('param').id)), 200),
+  )
+  .openapi(
+    jsonRoute({
+      method: 'patch',
+      path: '/rules/{id}',
+      summary: 'Change an alert rule: the fields given; a `condition` is replaced whole, `notify` merged',
+      tags,
+      params: IdParam,
+      body: RulePatch,
+      response: Rule,
+      status: 200,
+      middleware: [requireCaller('admin')],
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const patch = c.req.valid('json');
+      const tenantId = caller(c).tenantId;
+      const row = await db(c).transaction(async (tx) => {
+        const current = await ownRule(tx, tenantId, id);
+        const merged = RuleInput.safeParse({
+          ...current.spec,
+          name: current.name,
+          enabled: current.enabled,
+          ...patch,
+          notify: { ...current.spec.notify, ...patch.notify },
+        });
+        if (!merged.success) throw validationError('json', merged.error.issues);
+        await assertOwnChannels(tx, tenantId, merged.data);
+        const [updated] = await tx
+          .update(alertRules)
+          .set({ ...columnsOf(merged.data), updatedAt: new Date() })
+          .where(and(eq(alertRules.id, id), eq(alertRules.tenantId, tenantId)))
+          .returning();
+        return updated;
+      });
+      if (!row) throw notFound('No such alert rule');
+      await alertConfigChanged(c, tenantId);
+      return c.json(presentRule(row), 200);
+    },
+  )
+  .openapi(
+    jsonRoute({
+      method: 'delete',
+      path: '/rules/{id}',
+      summary: 'Delete an alert rule; its open alerts are resolved, its history stays',
+      tags,
+      params: IdParam,
+      response: AcceptedResponse,
+      status: 200,
+      middleware: [requireCaller('admin')],
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const tenantId = caller(c).tenantId;
+      const deleted = await db(c).transaction(async (tx) => {
+        const [row] = await tx
+          .delete(alertRules)
+          .where(and(eq(alertRules.id, id), eq(alertRules.tenantId, tenantId)))
+          .returning({ id: alertRules.id });
+        if (!row) return false;
+        const now = new Date();
+        await tx
+          .update(alertEvents)
+          .set({ state: 'resolved', resolvedAt: now, updatedAt: now })
+          .where(
+            and(
+              eq(alertEvents.tenantId, tenantId),
+              eq(alertEvents.ruleId, id),
+              inArray(alertEvents.state, ['pending', 'firing', 'stale']),
+            ),
+          );
+        return true;
+      });
+      if (!deleted) throw notFound('No such alert rule');
+      await alertConfigChanged(c, tenantId);
+      return c.json({ ok: true as const, message: 'Alert rule deleted' }, 200);
+    },
+  );
