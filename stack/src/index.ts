@@ -7,3 +7,10 @@ export { assertPortFree, freePort, PortInUseError } from './ports.ts';
 export { type Relay, startRelay } from './relay.ts';
 export { startTestDatabaseService, type TestDatabaseService } from './test-databases.ts';
 export { REPO_ROOT, runProcess, stopChild } from './worker-process.ts';
+export { type FakeSlack, type SlackReceived, startFakeSlack } from './fakes/slack.ts';
+export {
+  type FakeWebhookReceiver,
+  startFakeWebhookReceiver,
+  type WebhookAttempt,
+  type WebhookDelivery,
+} from './fakes/webhook-receiver.ts';

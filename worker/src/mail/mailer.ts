@@ -26,7 +26,7 @@ export type MailOutcome =
  */
 export async function deliverMail(
   config: Config,
-  database: Queryable,
+  database: Queryable | null,
   to: readonly string[],
   message: MailMessage,
   options: { idempotencyKey?: string; signal?: AbortSignal } = {},
@@ -49,13 +49,14 @@ export async function deliverMail(
       ...(Number.isFinite(retryAfter) && retryAfter >= 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
     };
   }
-  if (config.PULSEWIRE_MODE === 'local') {
+  if (config.PULSEWIRE_MODE === 'local' && database) {
     await database
       .insert(devOutbox)
       .values(to.map((address) => ({ to: address, subject: message.subject, text: message.text, html: message.html })));
     return { ok: true, via: 'dev_outbox' };
   }
-  return { ok: false, status: null, error: 'RESEND_API_KEY is not configured', unconfigured: true };
+  const error = config.PULSEWIRE_MODE === 'local' ? 'no database for the dev outbox' : 'RESEND_API_KEY is not configured';
+  return { ok: false, status: null, error, unconfigured: true };
 }
 
 /** Account mail to one address: a failure is the request's failure (503 `mail_unavailable`). */

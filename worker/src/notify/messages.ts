@@ -13,6 +13,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 export function notifiedAlert(t: AlertTransition, rule: NotifyRule, ctx: NotifyContext): NotifiedAlert {
   const resolved = t.to === 'ok';
+  // `ok` after pending (never fired) reads as resolved too: the instance is over either way.
   return {
     id: t.alertId,
     dedupKey: dedupKeyOf(t),
@@ -23,7 +24,7 @@ export function notifiedAlert(t: AlertTransition, rule: NotifyRule, ctx: NotifyC
     series: t.series,
     labels: t.labels,
     level: t.level,
-    state: resolved ? 'resolved' : t.to,
+    state: t.to === 'ok' ? 'resolved' : t.to,
     value: t.value,
     peak: t.peak,
     threshold: t.threshold,

@@ -97,7 +97,10 @@ class Run {
   readonly messages: Notification[] = [];
   readonly log: DeliveryRecord[] = [];
   readonly batches = new Map<string, Batch>();
-  constructor(readonly ctx: NotifyContext) {}
+  readonly ctx: NotifyContext;
+  constructor(ctx: NotifyContext) {
+    this.ctx = ctx;
+  }
 
   add(rule: NotifyRule, kind: NotificationKind, alert: NotifiedAlert, omitted = 0): void {
     const key = `${rule.id}\u0000${kind}`;

@@ -11,11 +11,13 @@ export class StateCache {
   private readonly stored = new Set<string>();
   private readonly dirty = new Set<string>();
   private loading: Promise<void> | null = null;
+  private readonly storage: NotifyStorage;
+  private readonly prefix: string;
 
-  constructor(
-    private readonly storage: NotifyStorage,
-    private readonly prefix: string,
-  ) {}
+  constructor(storage: NotifyStorage, prefix: string) {
+    this.storage = storage;
+    this.prefix = prefix;
+  }
 
   load(): Promise<void> {
     this.loading ??= this.storage.list<unknown>({ prefix: this.prefix }).then((found) => {
