@@ -2,11 +2,6 @@ export { ApiSession, verifyFromOutbox } from './api-session.ts';
 export { type LocalDatabase, startLocalDatabase } from './database.ts';
 export { type DevStack, startDevStack } from './dev-stack.ts';
 export { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres.ts';
-export { MIGRATIONS_FOLDER, migrateDatabase } from './migrate.ts';
-export { assertPortFree, freePort, PortInUseError } from './ports.ts';
-export { type Relay, startRelay } from './relay.ts';
-export { startTestDatabaseService, type TestDatabaseService } from './test-databases.ts';
-export { REPO_ROOT, runProcess, stopChild } from './worker-process.ts';
 export { type FakeSlack, type SlackReceived, startFakeSlack } from './fakes/slack.ts';
 export {
   type FakeWebhookReceiver,
@@ -14,3 +9,8 @@ export {
   type WebhookAttempt,
   type WebhookDelivery,
 } from './fakes/webhook-receiver.ts';
+export { MIGRATIONS_FOLDER, migrateDatabase } from './migrate.ts';
+export { assertPortFree, freePort, PortInUseError } from './ports.ts';
+export { type Relay, startRelay } from './relay.ts';
+export { startTestDatabaseService, type TestDatabaseService } from './test-databases.ts';
+export { REPO_ROOT, runProcess, stopChild } from './worker-process.ts';

@@ -35,8 +35,12 @@ export async function startFakeServer(handler: Handler): Promise<FakeServer> {
 export const replyJson = (res: http.ServerResponse, status: number, body: unknown) =>
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 
-export const replyText = (res: http.ServerResponse, status: number, text: string, headers: Record<string, string> = {}) =>
-  res.writeHead(status, { 'content-type': 'text/plain', ...headers }).end(text);
+export const replyText = (
+  res: http.ServerResponse,
+  status: number,
+  text: string,
+  headers: Record<string, string> = {},
+) => res.writeHead(status, { 'content-type': 'text/plain', ...headers }).end(text);
 
 export function parseJson(body: string): unknown {
   try {

@@ -39,7 +39,11 @@ describe('fake webhook receiver', () => {
   it('fails as scripted over HTTP, then accepts', async () => {
     const script = await fetch(`${receiver.url}/_endpoints`, {
       method: 'POST',
-      body: JSON.stringify({ path: '/b', secret: SECRET, responses: [{ status: 503 }, { status: 429, retryAfterSeconds: 7 }] }),
+      body: JSON.stringify({
+        path: '/b',
+        secret: SECRET,
+        responses: [{ status: 503 }, { status: 429, retryAfterSeconds: 7 }],
+      }),
     });
     expect(script.status).toBe(204);
     expect((await post('/b', 'msg_3', '{}')).status).toBe(503);

@@ -23,31 +23,29 @@ import {
  */
 
 const Text = z.object({ type: z.enum(['plain_text', 'mrkdwn']), text: z.string().min(1) });
-const Block = z
-  .looseObject({ type: z.string().min(1) })
-  .superRefine((block, ctx) => {
-    const b = block as { type: string; text?: unknown; fields?: unknown; elements?: unknown };
-    if (b.type === 'header') {
-      const text = Text.safeParse(b.text);
-      if (!text.success || text.data.type !== 'plain_text' || text.data.text.length > 150) {
-        ctx.addIssue({ code: 'custom', message: 'header text must be plain_text of at most 150 characters' });
-      }
+const Block = z.looseObject({ type: z.string().min(1) }).superRefine((block, ctx) => {
+  const b = block as { type: string; text?: unknown; fields?: unknown; elements?: unknown };
+  if (b.type === 'header') {
+    const text = Text.safeParse(b.text);
+    if (!text.success || text.data.type !== 'plain_text' || text.data.text.length > 150) {
+      ctx.addIssue({ code: 'custom', message: 'header text must be plain_text of at most 150 characters' });
     }
-    if (b.type === 'section') {
-      const text = b.text === undefined ? null : Text.safeParse(b.text);
-      const fields = b.fields === undefined ? null : z.array(Text).max(10).safeParse(b.fields);
-      if (!text && !fields) ctx.addIssue({ code: 'custom', message: 'a section needs text or fields' });
-      if (text && (!text.success || text.data.text.length > 3000)) {
-        ctx.addIssue({ code: 'custom', message: 'section text must be at most 3000 characters' });
-      }
-      if (fields && (!fields.success || fields.data.some((f) => f.text.length > 2000))) {
-        ctx.addIssue({ code: 'custom', message: 'at most 10 section fields of at most 2000 characters' });
-      }
+  }
+  if (b.type === 'section') {
+    const text = b.text === undefined ? null : Text.safeParse(b.text);
+    const fields = b.fields === undefined ? null : z.array(Text).max(10).safeParse(b.fields);
+    if (!text && !fields) ctx.addIssue({ code: 'custom', message: 'a section needs text or fields' });
+    if (text && (!text.success || text.data.text.length > 3000)) {
+      ctx.addIssue({ code: 'custom', message: 'section text must be at most 3000 characters' });
     }
-    if ((b.type === 'context' || b.type === 'actions') && !z.array(z.object({})).min(1).safeParse(b.elements).success) {
-      ctx.addIssue({ code: 'custom', message: `${b.type} needs elements` });
+    if (fields && (!fields.success || fields.data.some((f) => f.text.length > 2000))) {
+      ctx.addIssue({ code: 'custom', message: 'at most 10 section fields of at most 2000 characters' });
     }
-  });
+  }
+  if ((b.type === 'context' || b.type === 'actions') && !z.array(z.object({})).min(1).safeParse(b.elements).success) {
+    ctx.addIssue({ code: 'custom', message: `${b.type} needs elements` });
+  }
+});
 const Blocks = z.array(Block).max(50);
 
 export const SlackWebhookBody = z.object({

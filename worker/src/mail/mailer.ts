@@ -55,7 +55,8 @@ export async function deliverMail(
       .values(to.map((address) => ({ to: address, subject: message.subject, text: message.text, html: message.html })));
     return { ok: true, via: 'dev_outbox' };
   }
-  const error = config.PULSEWIRE_MODE === 'local' ? 'no database for the dev outbox' : 'RESEND_API_KEY is not configured';
+  const error =
+    config.PULSEWIRE_MODE === 'local' ? 'no database for the dev outbox' : 'RESEND_API_KEY is not configured';
   return { ok: false, status: null, error, unconfigured: true };
 }
 

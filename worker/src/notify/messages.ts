@@ -79,7 +79,9 @@ function where(alerts: readonly NotifiedAlert[]): string {
   const [first] = alerts;
   if (alerts.length === 1 && first) return `on ${subjectOf(first)}`;
   const hosts = hostCount(alerts);
-  return hosts === 1 ? `on ${alerts.length} series of ${first ? (first.hostName ?? 'one host') : 'one host'}` : `on ${hosts} hosts`;
+  return hosts === 1
+    ? `on ${alerts.length} series of ${first ? (first.hostName ?? 'one host') : 'one host'}`
+    : `on ${hosts} hosts`;
 }
 
 export function summaryOf(kind: NotificationKind, ruleName: string, alerts: readonly NotifiedAlert[]): string {
@@ -155,7 +157,13 @@ export const emptyDigest = (): DigestState => ({ total: 0, entries: [], alerts: 
 export function addToDigest(digest: DigestState, message: Notification): DigestState {
   // A digest held back in turn (the hourly one during quiet hours) merges into this one.
   const added: DigestEntry[] = message.digest ?? [
-    { kind: message.kind, ruleName: message.ruleName, summary: message.summary, level: message.level, at: message.createdAt },
+    {
+      kind: message.kind,
+      ruleName: message.ruleName,
+      summary: message.summary,
+      level: message.level,
+      at: message.createdAt,
+    },
   ];
   const entries = [...digest.entries, ...added].slice(0, DIGEST_MAX_ENTRIES);
   // The newest state of each alert: an alert that fired and resolved while held reads "resolved".
@@ -185,8 +193,7 @@ export function digestNotification(
     groupKey: `digest:${channelId}`,
     organizationId: ctx.organizationId,
     externalUrl: ctx.origin,
-    summary:
-      why === 'quiet hours' ? `${held} during quiet hours` : `${held} over this channel's hourly budget`,
+    summary: why === 'quiet hours' ? `${held} during quiet hours` : `${held} over this channel's hourly budget`,
     alerts: digest.alerts,
     digest: digest.entries,
     digestTotal: digest.total,

@@ -43,14 +43,23 @@ async function webhookChannel(responses: unknown[] = [], sticky = false): Promis
   });
   expect(res.status).toBe(204);
   const id = crypto.randomUUID();
-  return { ...channel(id, { config: { type: 'webhook', url: `${baseEnv.FAKE_WEBHOOK_URL}${path}` }, secrets: [secret] }), path };
+  return {
+    ...channel(id, { config: { type: 'webhook', url: `${baseEnv.FAKE_WEBHOOK_URL}${path}` }, secrets: [secret] }),
+    path,
+  };
 }
 
-const ownerChannel = channel(OWNER_EMAIL, { name: 'Owners and admins', config: { type: 'email', to: { kind: 'roles', roles: ['owner', 'admin'] } } });
+const ownerChannel = channel(OWNER_EMAIL, {
+  name: 'Owners and admins',
+  config: { type: 'email', to: { kind: 'roles', roles: ['owner', 'admin'] } },
+});
 
 async function received(path: string) {
   const res = await fetch(`${baseEnv.FAKE_WEBHOOK_URL}/_received?path=${encodeURIComponent(path)}`);
-  return (await res.json()) as { attempts: { webhookId: string; status: number }[]; deliveries: { webhookId: string }[] };
+  return (await res.json()) as {
+    attempts: { webhookId: string; status: number }[];
+    deliveries: { webhookId: string }[];
+  };
 }
 
 function alertMessage(channelId: string, now: number) {
@@ -155,14 +164,19 @@ describe('outbox', () => {
     ]);
 
     // A success clears the mark: the next failure is news again.
-    const healthy = { ...target, config: { type: 'webhook' as const, url: `${baseEnv.FAKE_WEBHOOK_URL}${(await webhookChannel()).path}` } };
+    const healthy = {
+      ...target,
+      config: { type: 'webhook' as const, url: `${baseEnv.FAKE_WEBHOOK_URL}${(await webhookChannel()).path}` },
+    };
     const okEndpoint = healthy.config.url.slice(baseEnv.FAKE_WEBHOOK_URL.length);
     await fetch(`${baseEnv.FAKE_WEBHOOK_URL}/_endpoints`, {
       method: 'POST',
       body: JSON.stringify({ path: okEndpoint, secret: target.secrets[0] }),
     });
     await outbox.enqueue(alertMessage(target.id, now), now);
-    expect((await outbox.drain(drainContext(now, [healthy, ownerChannel]))).records.map((r) => r.status)).toEqual(['sent']);
+    expect((await outbox.drain(drainContext(now, [healthy, ownerChannel]))).records.map((r) => r.status)).toEqual([
+      'sent',
+    ]);
     expect(await storage.get(`outbox:failing:${target.id}`)).toBeUndefined();
   });
 
@@ -172,7 +186,10 @@ describe('outbox', () => {
       method: 'POST',
       body: JSON.stringify({ path, responses: [{ status: 404, body: 'channel_not_found' }], sticky: true }),
     });
-    const slack = channel(crypto.randomUUID(), { name: 'ops', config: { type: 'slack', webhookUrl: `${baseEnv.FAKE_SLACK_URL}${path}` } });
+    const slack = channel(crypto.randomUUID(), {
+      name: 'ops',
+      config: { type: 'slack', webhookUrl: `${baseEnv.FAKE_SLACK_URL}${path}` },
+    });
     const outbox = new Outbox(memoryStorage(), { send: sender, retryScale: RETRY_SCALE });
     const start = Date.now();
     await outbox.enqueue(alertMessage(slack.id, start), start);
@@ -260,7 +277,10 @@ describe('outbox', () => {
     const target = await webhookChannel();
     const outbox = new Outbox(memoryStorage(), { send: sender });
     const start = Date.now();
-    await outbox.enqueue(testNotification({ organizationId: ORG, origin: 'https://app.pulsewire.test', now: start }, target), start);
+    await outbox.enqueue(
+      testNotification({ organizationId: ORG, origin: 'https://app.pulsewire.test', now: start }, target),
+      start,
+    );
     const result = await outbox.drain(drainContext(start, [target]));
     expect(result.records.map((r) => [r.kind, r.status])).toEqual([['test', 'sent']]);
   });

@@ -96,7 +96,12 @@ export class Outbox {
   }
 
   async enqueue(message: Notification, now: number): Promise<DeliveryRecord> {
-    await this.storage.put<OutboxEntry>(ENTRY + message.id, { message, attempts: 0, nextAttemptAt: now, enqueuedAt: now });
+    await this.storage.put<OutboxEntry>(ENTRY + message.id, {
+      message,
+      attempts: 0,
+      nextAttemptAt: now,
+      enqueuedAt: now,
+    });
     return record(message, 'queued', now, { attempts: 0 });
   }
 
@@ -139,7 +144,11 @@ export class Outbox {
     if (!channel?.enabled) {
       await this.storage.delete(key);
       const reason = channel ? 'the channel is disabled' : 'the channel was deleted';
-      return { record: record(message, 'failed', now, { attempts: entry.attempts, lastError: reason }), disable: null, failure: null };
+      return {
+        record: record(message, 'failed', now, { attempts: entry.attempts, lastError: reason }),
+        disable: null,
+        failure: null,
+      };
     }
     const attempts = entry.attempts + 1;
     const backoff = this.backoff(attempts);
@@ -178,8 +187,16 @@ export class Outbox {
       };
     }
     const retryAfter = Math.min(result.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS);
-    await this.storage.put<OutboxEntry>(key, { ...entry, attempts, nextAttemptAt: now + Math.max(backoff, retryAfter) });
-    return { record: record(message, 'retrying', now, { ...fields, lastError: result.error }), disable: null, failure: null };
+    await this.storage.put<OutboxEntry>(key, {
+      ...entry,
+      attempts,
+      nextAttemptAt: now + Math.max(backoff, retryAfter),
+    });
+    return {
+      record: record(message, 'retrying', now, { ...fields, lastError: result.error }),
+      disable: null,
+      failure: null,
+    };
   }
 
   /** The wait after attempt `attempts` fails, with ±10 % jitter so retries of a burst spread out. */

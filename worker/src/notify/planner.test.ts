@@ -129,7 +129,9 @@ describe('escalation and resolution', () => {
     const { planner, at } = setup();
     const t = firing(T0);
     await planner.run(at(T0), [t]);
-    const during = await planner.run(at(T0 + 5 * S), [next(t, T0 + 5 * S, { level: 'critical', previousLevel: 'warning' })]);
+    const during = await planner.run(at(T0 + 5 * S), [
+      next(t, T0 + 5 * S, { level: 'critical', previousLevel: 'warning' }),
+    ]);
     expect(during.messages).toEqual([]);
     const due = await planner.run(at(T0 + 30 * S));
     expect(due.messages.map((m) => [m.kind, m.level])).toEqual([['firing', 'critical']]);

@@ -2,12 +2,12 @@ import type { AlertLevel, NotificationKind, NotifiedAlert } from '@pulsewire/pro
 import type { AlertTransition } from '../alerts/types.ts';
 import {
   addToDigest,
+  alertNotification,
   type DigestState,
   digestNotification,
   emptyDigest,
   newMessageId,
   notifiedAlert,
-  alertNotification,
 } from './messages.ts';
 import { channelsOf, higherLevel, levelRank, takesLevel } from './routing.ts';
 import { quietPeriod } from './schedule.ts';
@@ -409,7 +409,12 @@ export class Planner {
       if (budget.sent >= channel.hourlyBudget) {
         const overflow = addToDigest(budget.overflow ?? emptyDigest(), message);
         this.state.set<Budget>(key, { ...budget, overflow });
-        run.record(channel.id, message.kind, alertIds, `over the hourly budget; in the digest at ${iso(hourStart + HOUR)}`);
+        run.record(
+          channel.id,
+          message.kind,
+          alertIds,
+          `over the hourly budget; in the digest at ${iso(hourStart + HOUR)}`,
+        );
         return;
       }
       this.state.set<Budget>(key, { ...budget, sent: budget.sent + 1 });

@@ -1,5 +1,5 @@
-import type { QuietHours, Weekday } from '@pulsewire/protocol';
 import { TZDate } from '@date-fns/tz';
+import type { QuietHours, Weekday } from '@pulsewire/protocol';
 import type { NotifyMaintenanceWindow } from './types.ts';
 
 /**
@@ -23,7 +23,11 @@ function clock(hhmm: string): [number, number] {
 }
 
 /** The local calendar dates from `back` days before `now`'s local date up to it, newest first. */
-function localDates(timeZone: string, now: number, back: number): { y: number; m: number; d: number; weekday: number }[] {
+function localDates(
+  timeZone: string,
+  now: number,
+  back: number,
+): { y: number; m: number; d: number; weekday: number }[] {
   const today = new TZDate(now, timeZone);
   const dates = [];
   for (let k = 0; k <= back; k++) {

@@ -1,5 +1,5 @@
-import type { z } from 'zod';
 import type { EmailRecipients } from '@pulsewire/protocol';
+import type { z } from 'zod';
 import { type EmailDeps, sendEmail } from './channels/email.ts';
 import { sendSlack } from './channels/slack.ts';
 import { sendWebhook } from './channels/webhook.ts';

@@ -16,7 +16,9 @@ export const hostNames = new Map([
   [HOSTS.db1, 'db-1'],
 ]);
 
-export function rule(over: Omit<Partial<NotifyRule>, 'notify'> & { notify?: Partial<NotifyRule['notify']> } = {}): NotifyRule {
+export function rule(
+  over: Omit<Partial<NotifyRule>, 'notify'> & { notify?: Partial<NotifyRule['notify']> } = {},
+): NotifyRule {
   return {
     id: RULE_ID,
     name: 'High CPU',

@@ -95,7 +95,12 @@ describe('webhook channel (Standard Webhooks)', () => {
   it('is refused by a receiver holding another secret', async () => {
     const path = `/hooks/${unique()}`;
     await registerEndpoint(path, generateWebhookSecret());
-    const result = await sendWebhook(`${baseEnv.FAKE_WEBHOOK_URL}${path}`, [generateWebhookSecret()], message(), options());
+    const result = await sendWebhook(
+      `${baseEnv.FAKE_WEBHOOK_URL}${path}`,
+      [generateWebhookSecret()],
+      message(),
+      options(),
+    );
     expect(result).toMatchObject({ outcome: 'retry', status: 401 });
   });
 
@@ -111,7 +116,11 @@ describe('webhook channel (Standard Webhooks)', () => {
     const url = `${baseEnv.FAKE_WEBHOOK_URL}${path}`;
     const send = () => sendWebhook(url, [secret], message(), options());
     expect(await send()).toMatchObject({ outcome: 'retry', status: 502 });
-    expect(await send()).toMatchObject({ outcome: 'retry', status: 301, error: 'HTTP 301: redirects are not followed' });
+    expect(await send()).toMatchObject({
+      outcome: 'retry',
+      status: 301,
+      error: 'HTTP 301: redirects are not followed',
+    });
     expect(await send()).toMatchObject({ outcome: 'retry', status: 429, retryAfterMs: 30_000 });
     expect(await send()).toMatchObject({ outcome: 'permanent', status: 410 });
   });
@@ -126,7 +135,11 @@ describe('Slack channel', () => {
   it('sends Block Kit the fake accepts, with the colour of the level', async () => {
     const path = `/services/T1/B1/${unique()}`;
     const url = `${baseEnv.FAKE_SLACK_URL}${path}`;
-    const sender = createSender({ mode: 'local', mail: { config: parseConfig(baseEnv), database: null }, recipients: async () => [] });
+    const sender = createSender({
+      mode: 'local',
+      mail: { config: parseConfig(baseEnv), database: null },
+      recipients: async () => [],
+    });
     const slack = channel('c1', { config: { type: 'slack', webhookUrl: url } });
     for (const m of [message({ level: 'critical' }), message({ level: 'warning' }), message({ kind: 'resolved' })]) {
       expect(await sender(slack, m, options())).toEqual({ outcome: 'delivered', status: 200 });
@@ -158,9 +171,17 @@ describe('Slack channel', () => {
       { status: 410, body: 'channel_is_archived' },
       { status: 500, body: 'rollup_error' },
     ]);
-    const sender = createSender({ mode: 'local', mail: { config: parseConfig(baseEnv), database: null }, recipients: async () => [] });
+    const sender = createSender({
+      mode: 'local',
+      mail: { config: parseConfig(baseEnv), database: null },
+      recipients: async () => [],
+    });
     const slack = channel('c1', { config: { type: 'slack', webhookUrl: `${baseEnv.FAKE_SLACK_URL}${path}` } });
-    expect(await sender(slack, message(), options())).toMatchObject({ outcome: 'retry', status: 429, retryAfterMs: 2000 });
+    expect(await sender(slack, message(), options())).toMatchObject({
+      outcome: 'retry',
+      status: 429,
+      retryAfterMs: 2000,
+    });
     expect(await sender(slack, message(), options())).toMatchObject({
       outcome: 'permanent',
       error: 'Slack answered channel_not_found',
@@ -203,7 +224,10 @@ describe('e-mail channel', () => {
     });
     const to = `oncall-${unique()}@example.com`;
     const msg = message({ level: 'critical' });
-    expect(await sendEmail({ config, database: null }, [to], msg, options())).toEqual({ outcome: 'delivered', status: 200 });
+    expect(await sendEmail({ config, database: null }, [to], msg, options())).toEqual({
+      outcome: 'delivered',
+      status: 200,
+    });
     const [mail] = await resendReceived(to);
     expect(mail?.body.subject).toBe('[CRITICAL] High CPU critical on web-1 disk.used_pct{mount="/data0"}');
     expect(mail?.body.text).toContain(`https://app.pulsewire.test/alerts/${msg.alerts[0]?.id}`);

@@ -77,7 +77,13 @@ export function renderEmail(message: Notification): MailMessage {
   ].join('\n');
 
   const color =
-    message.kind === 'resolved' ? '#12b76a' : message.level === 'critical' ? '#d92d20' : message.level ? '#f79009' : '#667085';
+    message.kind === 'resolved'
+      ? '#12b76a'
+      : message.level === 'critical'
+        ? '#d92d20'
+        : message.level
+          ? '#f79009'
+          : '#667085';
   const runbookHtml = runbook
     ? `<p><strong>Runbook:</strong> ${/^https?:\/\//.test(runbook) ? `<a href="${escapeHtml(runbook)}">${escapeHtml(runbook)}</a>` : escapeHtml(runbook)}</p>`
     : '';
@@ -102,7 +108,8 @@ export async function sendEmail(
   message: Notification,
   options: SendOptions,
 ): Promise<SendResult> {
-  if (recipients.length === 0) return { outcome: 'retry', status: null, error: 'no recipients (nobody holds the roles?)' };
+  if (recipients.length === 0)
+    return { outcome: 'retry', status: null, error: 'no recipients (nobody holds the roles?)' };
   const outcome = await deliverMail(deps.config, deps.database, recipients, renderEmail(message), {
     idempotencyKey: message.id,
     signal: options.signal,
@@ -115,4 +122,3 @@ export async function sendEmail(
     ...(outcome.retryAfterMs === undefined ? {} : { retryAfterMs: outcome.retryAfterMs }),
   };
 }
-

@@ -1,5 +1,13 @@
 import type { NotifiedAlert } from '@pulsewire/protocol';
-import type { ActionsBlock, Button, ContextBlock, HeaderBlock, KnownBlock, MessageAttachment, SectionBlock } from '@slack/types';
+import type {
+  ActionsBlock,
+  Button,
+  ContextBlock,
+  HeaderBlock,
+  KnownBlock,
+  MessageAttachment,
+  SectionBlock,
+} from '@slack/types';
 import { alertLine, hostUrl } from '../messages.ts';
 import type { Notification, SendOptions, SendResult } from '../types.ts';
 import { isResponse, parseRetryAfter, postJson, readSnippet } from './http.ts';
@@ -38,8 +46,8 @@ export interface SlackMessage {
 
 const truncate = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 /** mrkdwn control characters (Slack's own escaping rule: only these three). */
-const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const link = (url: string, text: string) => `<${url.replace(/[<>|]/g, encodeURIComponent)}|${escape(text)}>`;
+const mrkdwn = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const link = (url: string, text: string) => `<${url.replace(/[<>|]/g, encodeURIComponent)}|${mrkdwn(text)}>`;
 
 export function slackColor(message: Notification): string {
   if (message.kind === 'resolved') return SLACK_COLORS.resolved;
@@ -68,7 +76,12 @@ function alertSection(alert: NotifiedAlert, origin: string): SectionBlock {
 }
 
 function button(text: string, url: string, style?: 'primary'): Button {
-  return { type: 'button', text: { type: 'plain_text', text: truncate(text, SLACK_LIMITS.button) }, url, ...(style ? { style } : {}) };
+  return {
+    type: 'button',
+    text: { type: 'plain_text', text: truncate(text, SLACK_LIMITS.button) },
+    url,
+    ...(style ? { style } : {}),
+  };
 }
 
 export function slackMessage(message: Notification): SlackMessage {
@@ -77,12 +90,13 @@ export function slackMessage(message: Notification): SlackMessage {
     text: { type: 'plain_text', text: truncate(title(message), SLACK_LIMITS.header) },
   };
   const blocks: KnownBlock[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: truncate(escape(message.summary), SLACK_LIMITS.section) } },
+    { type: 'section', text: { type: 'mrkdwn', text: truncate(mrkdwn(message.summary), SLACK_LIMITS.section) } },
   ];
-  for (const alert of message.alerts.slice(0, MAX_ALERT_SECTIONS)) blocks.push(alertSection(alert, message.externalUrl));
+  for (const alert of message.alerts.slice(0, MAX_ALERT_SECTIONS))
+    blocks.push(alertSection(alert, message.externalUrl));
   const hidden = message.alerts.length - MAX_ALERT_SECTIONS;
   if (message.digest?.length) {
-    const lines = message.digest.map((entry) => `• ${escape(entry.summary)}`);
+    const lines = message.digest.map((entry) => `• ${mrkdwn(entry.summary)}`);
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(lines.join('\n'), SLACK_LIMITS.section) } });
   }
   if (hidden > 0) {
@@ -98,12 +112,17 @@ export function slackMessage(message: Notification): SlackMessage {
   const actions: ActionsBlock = { type: 'actions', elements: buttons };
   blocks.push(actions);
   if (runbook && !/^https?:\/\//.test(runbook)) {
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(`Runbook: ${escape(runbook)}`, 3000) }] });
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: truncate(`Runbook: ${mrkdwn(runbook)}`, 3000) }],
+    });
   }
   return {
     text: message.summary,
     blocks: [header],
-    attachments: [{ color: slackColor(message), fallback: message.summary, blocks: blocks.slice(0, SLACK_LIMITS.blocks) }],
+    attachments: [
+      { color: slackColor(message), fallback: message.summary, blocks: blocks.slice(0, SLACK_LIMITS.blocks) },
+    ],
   };
 }
 
