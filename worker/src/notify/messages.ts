@@ -115,6 +115,34 @@ export function maxLevel(alerts: readonly NotifiedAlert[]): AlertLevel | null {
   return level;
 }
 
+/**
+ * Bounds on one message, so a stored group, outbox entry or digest stays well under Durable Object
+ * storage's 128 KiB per value (an alert with 32 labels and a 4000-character runbook is ~14 KB).
+ */
+export const MAX_ALERTS_PER_MESSAGE = 50;
+export const MAX_MESSAGE_CHARS = 40_000;
+export const alertChars = (alert: NotifiedAlert) => JSON.stringify(alert).length;
+
+/** Whether one more alert fits beside these. */
+export const fits = (alerts: readonly NotifiedAlert[], alert: NotifiedAlert) =>
+  alerts.length < MAX_ALERTS_PER_MESSAGE &&
+  alerts.reduce((sum, a) => sum + alertChars(a), alertChars(alert)) <= MAX_MESSAGE_CHARS;
+
+/** Alerts split into messages within the bounds, in order. */
+export function chunkAlerts(alerts: readonly NotifiedAlert[]): NotifiedAlert[][] {
+  const chunks: NotifiedAlert[][] = [];
+  let current: NotifiedAlert[] = [];
+  for (const alert of alerts) {
+    if (current.length > 0 && !fits(current, alert)) {
+      chunks.push(current);
+      current = [];
+    }
+    current.push(alert);
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
 /** Message ids double as webhook-id: a prefix says what they are in a receiver's logs. */
 export const newMessageId = () => `msg_${crypto.randomUUID()}`;
 
@@ -150,7 +178,6 @@ export interface DigestState {
   alerts: NotifiedAlert[];
 }
 export const DIGEST_MAX_ENTRIES = 50;
-export const DIGEST_MAX_ALERTS = 50;
 
 export const emptyDigest = (): DigestState => ({ total: 0, entries: [], alerts: [] });
 
@@ -171,7 +198,7 @@ export function addToDigest(digest: DigestState, message: Notification): DigestS
   for (const alert of message.alerts) {
     const i = alerts.findIndex((a) => a.id === alert.id);
     if (i >= 0) alerts[i] = alert;
-    else if (alerts.length < DIGEST_MAX_ALERTS) alerts.push(alert);
+    else if (fits(alerts, alert)) alerts.push(alert);
   }
   return { total: digest.total + (message.digestTotal ?? 1), entries, alerts };
 }

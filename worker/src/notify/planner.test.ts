@@ -82,6 +82,39 @@ describe('grouping', () => {
   });
 });
 
+describe('bounds', () => {
+  it('caps a storm to one message of bounded size that counts the rest', async () => {
+    const { planner, at } = setup();
+    const storm = Array.from({ length: 120 }, (_, i) => firing(T0, { series: `disk.used_pct{mount="/m${i}"}` }));
+    await planner.run(at(T0), storm);
+    const due = await planner.run(at(T0 + 30 * S));
+    expect(due.messages).toHaveLength(1);
+    expect(due.messages[0]?.alerts).toHaveLength(50);
+    expect(due.messages[0]?.summary).toBe('High CPU warning on 50 series of web-1 (and 70 more)');
+  });
+
+  it('keeps stored values small when runbooks and labels are large', async () => {
+    const big = rule({ runbook: 'r'.repeat(4000) });
+    const { storage, planner, at } = setup({ rules: new Map([[RULE_ID, big]]) });
+    const labels = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`label_${i}`, 'v'.repeat(200)]));
+    await planner.run(at(T0), Array.from({ length: 20 }, (_, i) => firing(T0, { series: `s${i}`, labels })));
+    const group = JSON.stringify(storage.map.get(`notify:group:${RULE_ID}`));
+    expect(group.length).toBeLessThan(64 * 1024);
+    const due = await planner.run(at(T0 + 30 * S));
+    expect(JSON.stringify(due.messages[0]).length).toBeLessThan(64 * 1024);
+    expect(due.messages[0]?.summary).toMatch(/\(and \d+ more\)$/);
+  });
+
+  it('forgets alerts of a deleted rule instead of waking up for them forever', async () => {
+    const r = rule({ notify: { renotifyMinutes: 60, groupWaitSeconds: 0 } });
+    const { planner, at } = setup({ rules: new Map([[RULE_ID, r]]) });
+    await planner.run(at(T0), [firing(T0)]);
+    const later = await planner.run({ ...at(T0 + 60 * MIN), rules: new Map() });
+    expect(later.messages).toEqual([]);
+    expect(later.nextDueAt).toBeNull();
+  });
+});
+
 describe('reminders', () => {
   it('re-notifies every renotifyMinutes while firing, and stops on acknowledgement', async () => {
     const r = rule({ notify: { renotifyMinutes: 60, groupWaitSeconds: 0 } });

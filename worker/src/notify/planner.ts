@@ -3,9 +3,11 @@ import type { AlertTransition } from '../alerts/types.ts';
 import {
   addToDigest,
   alertNotification,
+  chunkAlerts,
   type DigestState,
   digestNotification,
   emptyDigest,
+  fits,
   newMessageId,
   notifiedAlert,
 } from './messages.ts';
@@ -42,8 +44,8 @@ const K = {
   held: `${P}held:`,
 };
 const HOUR = 3_600_000;
-/** Alerts per message; more are counted in the summary (a storm must not exceed storage's value size). */
-export const MAX_ALERTS_PER_MESSAGE = 50;
+/** A flapping mark nobody cleared (the series went quiet while flapping) is forgotten after this. */
+const FLAP_MARK_TTL = 7 * 24 * HOUR;
 
 /** A firing alert the notifier knows about, until it resolves. */
 interface AlertRecord {
@@ -292,7 +294,8 @@ export class Planner {
       alerts: [],
       omitted: 0,
     };
-    if (group.alerts.length < MAX_ALERTS_PER_MESSAGE) group.alerts.push(alert);
+    // Past the bounds of one message the rest are counted: the message says "and N more".
+    if (fits(group.alerts, alert)) group.alerts.push(alert);
     else group.omitted++;
     this.state.set(key, group);
   }
@@ -321,6 +324,9 @@ export class Planner {
   private dueWork(run: Run): void {
     const { ctx } = run;
     const now = ctx.now;
+    for (const [key, mark] of this.state.entries<{ since: number }>(K.flap)) {
+      if (mark.since + FLAP_MARK_TTL <= now) this.state.remove(key);
+    }
     for (const [key, held] of this.state.entries<Held>(K.held)) {
       if (held.until > now) continue;
       this.state.remove(key);
@@ -357,7 +363,11 @@ export class Planner {
     for (const [key, record] of this.state.entries<AlertRecord>(K.alert)) {
       if (record.nextAt === null || record.nextAt > now || record.acknowledged || record.stale) continue;
       const rule = ctx.rules.get(record.ruleId);
-      if (!rule) continue;
+      if (!rule) {
+        // The rule is gone: nothing will resolve this alert through us, and a past `nextAt` would spin the alarm.
+        this.state.remove(key);
+        continue;
+      }
       const renotifyMs = rule.notify.renotifyMinutes * 60_000;
       const suppressed = suppressionOf(record.snapshot, ctx);
       if (suppressed) {
@@ -375,9 +385,8 @@ export class Planner {
     for (const batch of run.batches.values()) {
       const alerts = [...batch.alerts.values()];
       for (const channel of channelsOf(batch.rule, run.ctx.channels)) {
-        const taken = alerts.filter((a) => takesLevel(channel, a.level));
-        for (let i = 0; i < taken.length; i += MAX_ALERTS_PER_MESSAGE) {
-          const chunk = taken.slice(i, i + MAX_ALERTS_PER_MESSAGE);
+        const chunks = chunkAlerts(alerts.filter((a) => takesLevel(channel, a.level)));
+        for (const [i, chunk] of chunks.entries()) {
           const message = alertNotification(run.ctx, channel.id, batch.kind, batch.rule, chunk);
           if (batch.omitted > 0 && i === 0) message.summary += ` (and ${batch.omitted} more)`;
           this.dispatch(run, channel, message, true);
