@@ -97,7 +97,10 @@ describe('bounds', () => {
     const big = rule({ runbook: 'r'.repeat(4000) });
     const { storage, planner, at } = setup({ rules: new Map([[RULE_ID, big]]) });
     const labels = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`label_${i}`, 'v'.repeat(200)]));
-    await planner.run(at(T0), Array.from({ length: 20 }, (_, i) => firing(T0, { series: `s${i}`, labels })));
+    await planner.run(
+      at(T0),
+      Array.from({ length: 20 }, (_, i) => firing(T0, { series: `s${i}`, labels })),
+    );
     const group = JSON.stringify(storage.map.get(`notify:group:${RULE_ID}`));
     expect(group.length).toBeLessThan(64 * 1024);
     const due = await planner.run(at(T0 + 30 * S));
