@@ -11,6 +11,8 @@ export default defineConfig({
           PG_RELAY: inject('pgRelay'),
           TEST_DATABASES_URL: inject('testDatabasesUrl'),
           FAKE_RESEND_URL: inject('fakeResendUrl'),
+          FAKE_SLACK_URL: inject('fakeSlackUrl'),
+          FAKE_WEBHOOK_URL: inject('fakeWebhookUrl'),
         },
       },
     })),

@@ -1,19 +1,30 @@
 /**
  * Runs the services Worker tests need, as their own Node process, and prints
- * `{"url","relayAddress","kind","resendUrl"}` as one JSON line once ready: the test database
- * service and the fake Resend API. Test runners whose module loader would rewrite Node packages
+ * `{"url","relayAddress","kind","resendUrl","slackUrl","webhookUrl"}` as one JSON line once ready:
+ * the test database service, the fake Resend API, the fake Slack webhooks and the webhook receiver. Test runners whose module loader would rewrite Node packages
  * for another runtime (workerd's resolve conditions) start this instead of importing the
  * services. It stops when stdin closes or on SIGTERM, so it cannot outlive its parent.
  */
 import { startFakeResend } from './fakes/resend.ts';
+import { startFakeSlack } from './fakes/slack.ts';
+import { startFakeWebhookReceiver } from './fakes/webhook-receiver.ts';
 import { startTestDatabaseService } from './test-databases.ts';
 
 const service = await startTestDatabaseService(
   process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {},
 );
 const resend = await startFakeResend();
+const slack = await startFakeSlack();
+const webhooks = await startFakeWebhookReceiver();
 process.stdout.write(
-  `${JSON.stringify({ url: service.url, relayAddress: service.relayAddress, kind: service.kind, resendUrl: resend.url })}\n`,
+  `${JSON.stringify({
+    url: service.url,
+    relayAddress: service.relayAddress,
+    kind: service.kind,
+    resendUrl: resend.url,
+    slackUrl: slack.url,
+    webhookUrl: webhooks.url,
+  })}\n`,
 );
 
 let stopping = false;
@@ -21,6 +32,8 @@ async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
   await resend.stop();
+  await slack.stop();
+  await webhooks.stop();
   await service.stop();
   process.exit(0);
 }

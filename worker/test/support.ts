@@ -2,7 +2,12 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import type { Env } from '../src/env.ts';
 import worker from '../src/index.ts';
 
-type TestBindings = Env & { TEST_DATABASES_URL: string; FAKE_RESEND_URL: string };
+type TestBindings = Env & {
+  TEST_DATABASES_URL: string;
+  FAKE_RESEND_URL: string;
+  FAKE_SLACK_URL: string;
+  FAKE_WEBHOOK_URL: string;
+};
 export const baseEnv = env as unknown as TestBindings;
 
 /**
