@@ -19,7 +19,8 @@ export interface DurationField {
  * A number typed in a field: `undefined` when empty (the schema then says it is required, or takes
  * its default), NaN when not a number (the schema says so).
  */
-export function numberOf(text: string): number | undefined {
+export function numberOf(text: string | number): number | undefined {
+  if (typeof text === 'number') return text;
   const trimmed = text.trim();
   if (trimmed === '') return undefined;
   return Number(trimmed.replace(',', '.'));

@@ -144,3 +144,17 @@ function levelsText(
     .map((t) => v(t.threshold))
     .join(' / ');
 }
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+/** `Nov 23, 2026, 12:05`: an instant in the viewer's zone, for tables and tooltips. */
+export function formatWhen(at: string | number | Date): string {
+  const d = new Date(at);
+  return Number.isNaN(d.getTime()) ? '–' : dateTime.format(d);
+}
+
+export const channelTypeLabel: Record<'email' | 'slack' | 'webhook', string> = {
+  email: 'E-mail',
+  slack: 'Slack',
+  webhook: 'Webhook',
+};

@@ -43,7 +43,7 @@ const isoOrEmpty = (text: string | null) =>
 const idOrEmpty = (text: string | null) => (text && /^[0-9a-f-]{36}$/i.test(text) ? text.toLowerCase() : '');
 
 /** The page's view and filters from its query string; unknown or malformed values fall back to defaults. */
-export function readPageState(params: URLSearchParams): { view: AlertView; filters: HistoryFilters } {
+export function readPageState(params: Pick<URLSearchParams, 'get'>): { view: AlertView; filters: HistoryFilters } {
   const view: AlertView = params.get('view') === 'history' ? 'history' : 'active';
   const level = params.get('level');
   const range = params.get('range');
