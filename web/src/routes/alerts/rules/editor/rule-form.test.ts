@@ -1,7 +1,8 @@
 import { type Rule, RuleInput } from '@pulsewire/protocol';
 import { describe, expect, it } from 'vitest';
 import { CHANNEL_MAIL, cpuRule, diskRule, HOST_A } from '#lib/alerts/fixtures.ts';
-import { emptyRuleForm, formToDraft, labelsOf, matchersOf, ruleToForm, validateRuleForm } from './rule-form.ts';
+import { matchersOf } from '#lib/alerts/matchers.ts';
+import { emptyRuleForm, formToDraft, labelsOf, ruleToForm, validateRuleForm } from './rule-form.ts';
 
 /** A rule as the API would store it: the schema's output for `input`, with the server's fields. */
 function stored(input: RuleInput): Rule {

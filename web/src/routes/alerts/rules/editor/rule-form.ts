@@ -2,13 +2,13 @@ import {
   type AlertLevel,
   type aggregations,
   type Comparison,
-  type LabelMatcher,
   type Rule,
   RuleInput,
   type RuleKind,
   type RuleSpec,
 } from '@pulsewire/protocol';
 import { type DurationField, fromSeconds, numberOf, toSeconds } from '#lib/alerts/durations.ts';
+import { type MatcherRow, matchersOf, rowsOf } from '#lib/alerts/matchers.ts';
 import { type FieldErrors, issuesToErrors } from '#lib/alerts/validation.ts';
 
 /**
@@ -21,13 +21,8 @@ import { type FieldErrors, issuesToErrors } from '#lib/alerts/validation.ts';
  * the same paths the API names in its errors.
  */
 
-export type MatchOp = LabelMatcher['op'];
 export type Aggregation = (typeof aggregations)[number];
-export interface MatcherRow {
-  name: string;
-  op: MatchOp;
-  value: string;
-}
+export type { MatcherRow };
 export interface LabelRow {
   key: string;
   value: string;
@@ -146,7 +141,7 @@ export function emptyRuleForm(): RuleForm {
   };
 }
 
-const rows = (matchers: readonly LabelMatcher[]): MatcherRow[] => matchers.map((m) => ({ ...m }));
+const rows = rowsOf;
 const text = (n: number | undefined) => (n === undefined ? '' : String(n));
 const levelForm = (t: { threshold: number; recovery?: number } | undefined): LevelForm =>
   t ? level(String(t.threshold), text(t.recovery)) : level('', '', false);
@@ -232,13 +227,6 @@ export function ruleToForm(rule: Rule): RuleForm {
       }
   }
   return form;
-}
-
-/** Matcher rows as matchers; rows left entirely empty are dropped (a fresh "add" the user did not fill). */
-export function matchersOf(rows: readonly MatcherRow[]): LabelMatcher[] {
-  return rows
-    .filter((r) => r.name.trim() !== '' || r.value !== '')
-    .map((r) => ({ name: r.name.trim(), op: r.op, value: r.value }));
 }
 
 /** Label rows as a record; empty rows are dropped, later keys win. */
@@ -372,4 +360,47 @@ export function validateRuleForm(form: RuleForm): RuleValidation {
   const parsed = RuleInput.safeParse(formToDraft(form));
   if (parsed.success) return { ok: true, rule: parsed.data, errors: {} };
   return { ok: false, errors: issuesToErrors(parsed.error.issues) };
+}
+
+/** Body paths the editor shows an error on (a field, or a group for paths under it). */
+const shownPaths = [
+  'name',
+  'description',
+  'runbook',
+  'labels',
+  'scope.selector',
+  'scope.hostIds',
+  'condition.metric.path',
+  'condition.metric.match',
+  'condition.aggregation',
+  'condition.windowSeconds',
+  'condition.comparison',
+  'condition.warning',
+  'condition.critical',
+  'condition.per',
+  'condition.graceIntervals',
+  'condition.level',
+  'condition.lookbackHours',
+  'condition.horizonHours',
+  'condition.threshold',
+  'condition.baselineHours',
+  'condition.deviations',
+  'condition.direction',
+  'condition.resolveAfterSeconds',
+  'condition.eventKind',
+  'condition.clearKind',
+  'condition.match',
+  'condition.startKind',
+  'condition.endKinds',
+  'condition.maxSeconds',
+  'forSeconds',
+  'keepFiringForSeconds',
+  'notify.channelIds',
+  'notify.renotifyMinutes',
+  'notify.groupWaitSeconds',
+];
+
+/** Whether the editor has a place for an error at `path` (else it goes above the save button). */
+export function isShownPath(path: string): boolean {
+  return shownPaths.some((p) => path === p || path.startsWith(`${p}.`));
 }
