@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cpuRule, diskRule, HOST_A, HOST_B } from './fixtures.ts';
-import { scopeCovers, thresholdLines } from './thresholds.ts';
+import { hostThresholds, linesOfTotal, scopeCovers, thresholdLines } from './thresholds.ts';
 
 const web = { id: HOST_A, labels: { env: 'prod', role: 'web' } };
 const db = { id: HOST_B, labels: { env: 'prod', role: 'db' } };
@@ -65,5 +65,32 @@ describe('thresholdLines', () => {
 
   it('draws one line per level and value when several rules agree', () => {
     expect(thresholdLines([cpuRule(), cpuRule({ name: 'Copy' })], web, 'cpu.total')).toHaveLength(2);
+  });
+});
+
+describe('hostThresholds', () => {
+  it('picks CPU, memory and per-mount disk lines for one host', () => {
+    const memory = cpuRule({
+      name: 'High memory',
+      condition: {
+        kind: 'threshold',
+        metric: { path: 'memory.used_pct', match: [] },
+        aggregation: 'avg',
+        windowSeconds: 300,
+        comparison: 'gt',
+        warning: { threshold: 90 },
+      },
+    });
+    const lines = hostThresholds([cpuRule(), memory, diskRule()], web);
+    expect(lines.cpu.map((l) => l.value)).toEqual([97, 90]);
+    expect(lines.memory).toEqual([{ level: 'warning', value: 90, rule: 'High memory' }]);
+    expect(lines.disk('/').map((l) => l.value)).toEqual([95, 85]);
+  });
+
+  it('moves percent lines onto a chart in bytes, keeping a percent label', () => {
+    expect(linesOfTotal([{ level: 'warning', value: 90, rule: 'High memory' }], 16e9)).toEqual([
+      { level: 'warning', value: 14.4e9, rule: 'High memory', text: 'Warning 90 %' },
+    ]);
+    expect(linesOfTotal([{ level: 'warning', value: 90, rule: 'x' }], undefined)).toEqual([]);
   });
 });

@@ -13,6 +13,8 @@ export interface ThresholdLine {
   value: number;
   /** The rule's name, for the line's label and tooltip. */
   rule: string;
+  /** The line's label when the chart's unit is not the rule's (e.g. `90 %` on a chart in bytes). */
+  text?: string;
 }
 
 /** What a rule's scope needs to know of a host. */
@@ -68,4 +70,32 @@ function safeMatches(matchers: readonly LabelMatcher[], labels: Readonly<Record<
   } catch {
     return false;
   }
+}
+
+/** The thresholds a host page draws: CPU and memory (percent) and, per filesystem, disk usage. */
+export interface HostThresholds {
+  cpu: ThresholdLine[];
+  memory: ThresholdLine[];
+  disk: (mount: string) => ThresholdLine[];
+}
+
+export function hostThresholds(rules: readonly Rule[], host: ScopedHost): HostThresholds {
+  return {
+    cpu: thresholdLines(rules, host, 'cpu.total'),
+    memory: thresholdLines(rules, host, 'memory.used_pct'),
+    disk: (mount) => thresholdLines(rules, host, 'disk.used_pct', { mount }),
+  };
+}
+
+/**
+ * Percent thresholds moved onto a chart of absolute values (memory in bytes): `value × total / 100`,
+ * still labelled in percent. None when the total is unknown.
+ */
+export function linesOfTotal(lines: readonly ThresholdLine[], total: number | undefined): ThresholdLine[] {
+  if (!total || !(total > 0)) return [];
+  return lines.map((l) => ({
+    ...l,
+    value: (l.value / 100) * total,
+    text: `${l.level === 'critical' ? 'Critical' : 'Warning'} ${l.value} %`,
+  }));
 }

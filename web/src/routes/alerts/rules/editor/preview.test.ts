@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { cpuRule, diskRule, HOST_A, HOST_B } from '#lib/alerts/fixtures.ts';
 import type { PreviewHost } from '#lib/api/alerts.ts';
 import { metricGroups, seriesSuggestions } from './metric-picker.ts';
-import { hostChart, MAX_SERIES_PER_CHART, previewThresholds, previewYMax, seriesLabel, wouldFireNow } from './preview.ts';
+import {
+  hostChart,
+  MAX_SERIES_PER_CHART,
+  previewThresholds,
+  previewYMax,
+  seriesLabel,
+  wouldFireNow,
+} from './preview.ts';
 import { isShownPath } from './rule-form.ts';
 
 const host = (over: Partial<PreviewHost> = {}): PreviewHost => ({
@@ -107,7 +114,9 @@ describe('rule preview', () => {
         host({
           hostId: HOST_B,
           hostName: 'db-1',
-          series: [{ key: 'disk.used_pct{mount="/"}', labels: { mount: '/' }, points: [], wouldFire: 'critical', value: 97 }],
+          series: [
+            { key: 'disk.used_pct{mount="/"}', labels: { mount: '/' }, points: [], wouldFire: 'critical', value: 97 },
+          ],
         }),
         host({ hostId: HOST_B, hostName: 'app-1' }),
       ],
