@@ -13,6 +13,7 @@ import type { Component } from 'svelte';
 export type NavHref =
   | '/status'
   | '/hosts'
+  | '/alerts'
   | '/settings/account'
   | '/settings/organization'
   | '/settings/api-keys'
@@ -29,11 +30,11 @@ export interface NavItem {
   minRole?: Role;
 }
 
-/** Monitoring sections: public status, hosts, and the ones still to come (not links). */
+/** Monitoring sections: public status, hosts and alerting. */
 export const navItems: readonly NavItem[] = [
   { label: 'Status', href: '/status', icon: HeartPulse, testid: 'nav-status' },
   { label: 'Hosts', href: '/hosts', icon: Server, testid: 'nav-hosts' },
-  { label: 'Alerts', href: undefined, icon: Bell },
+  { label: 'Alerts', href: '/alerts', icon: Bell, testid: 'nav-alerts' },
 ];
 
 /** Settings of the signed-in user and their organisation. */
