@@ -641,6 +641,8 @@ export const Delivery = z
   })
   .meta({ id: 'Delivery' });
 export const DeliveryList = z.object({ deliveries: z.array(Delivery) }).meta({ id: 'DeliveryList' });
+/** `POST /channels/{id}/test`: the test message's delivery-log line after its first attempt. */
+export const ChannelTestResult = z.object({ delivery: Delivery }).meta({ id: 'ChannelTestResult' });
 /** `GET /channels/{id}/deliveries`: newest first. */
 export const DeliveryQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });
 

@@ -18,6 +18,7 @@ export interface Env {
   INGEST_IDLE_PUSH_MS?: string;
   STREAM_MAX_CONNECTIONS_PER_TENANT?: string;
   STREAM_MAX_CONNECTIONS_PER_USER?: string;
+  NOTIFY_RETRY_SCALE?: string;
 }
 
 const ConfigSchema = z.object({
@@ -48,6 +49,8 @@ const ConfigSchema = z.object({
   STREAM_MAX_CONNECTIONS_PER_TENANT: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Live dashboard sockets one user (or one read API key) may hold open at once. */
   STREAM_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(50),
+  /** Tests only: shortens the notification retry schedule (Standard Webhooks') by this factor. */
+  NOTIFY_RETRY_SCALE: z.coerce.number().min(0.000001).max(1).optional(),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -70,7 +70,7 @@ export async function expectError(res: Response, status: number, code: string, p
 /** What the API told the tenant object: configuration version and acknowledged alert ids. */
 export async function tenantObjectState(env: Env, tenantId: string) {
   return runInDurableObject(env.TENANT.get(env.TENANT.idFromName(tenantId)), (instance) => {
-    // Private fields until the integrator wires them to the evaluator; only tests read them.
+    // Private fields that record the calls; only tests read them.
     const state = instance as unknown as { alertConfigVersion: number; acknowledgedAlerts: Set<string> };
     return { alertConfigVersion: state.alertConfigVersion, acknowledged: [...state.acknowledgedAlerts] };
   });

@@ -21,6 +21,7 @@ import { db } from '../http/database.ts';
 import { HttpError } from '../http/errors.ts';
 import { log } from '../http/logger.ts';
 import { jsonRoute, router } from '../http/route.ts';
+import { batchObservation } from '../ingest/alert-observation.ts';
 import { decodeBody, parseJson, readBody } from '../ingest/body.ts';
 import { authenticateHost, authenticateIngestKey } from '../ingest/host-auth.ts';
 import { storeBatch } from '../ingest/store.ts';
@@ -189,6 +190,10 @@ export const agentRoutes = router()
               samples: result.samples.map(toLiveSample),
               events: batch.events ?? [],
               idle,
+              alerts: {
+                identity: { tenantId: host.tenantId, origin: publicOrigin(c) },
+                observation: batchObservation(host, { ...batch, samples: result.samples }),
+              },
             }),
           { fallback: idle, retry: true },
         );

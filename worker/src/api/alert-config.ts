@@ -13,7 +13,7 @@ function tenantObject(c: Context<AppEnv>, tenantId: string) {
  */
 export async function alertConfigChanged(c: Context<AppEnv>, tenantId: string): Promise<void> {
   try {
-    await tenantObject(c, tenantId).alertConfigChanged();
+    await tenantObject(c, tenantId).alertConfigChanged(tenantId);
   } catch (error) {
     log('warn', 'could not tell the tenant object that alerting changed', { tenantId, error: describe(error) });
   }
@@ -22,7 +22,7 @@ export async function alertConfigChanged(c: Context<AppEnv>, tenantId: string): 
 /** Tells the tenant object an alert was acknowledged (it stops re-notifying). Best effort, as above. */
 export async function alertAcknowledged(c: Context<AppEnv>, tenantId: string, alertId: string): Promise<void> {
   try {
-    await tenantObject(c, tenantId).acknowledgeAlert(alertId);
+    await tenantObject(c, tenantId).acknowledgeAlert(tenantId, alertId);
   } catch (error) {
     log('warn', 'could not tell the tenant object about an acknowledgement', {
       tenantId,

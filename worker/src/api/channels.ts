@@ -6,6 +6,8 @@ import {
   ChannelInput,
   ChannelList,
   ChannelPatch,
+  ChannelTestResult,
+  type Delivery,
   DeliveryList,
   DeliveryQuery,
   MAX_CHANNELS_PER_ORG,
@@ -23,6 +25,7 @@ import { HttpError, notFound } from '../http/errors.ts';
 import { jsonRoute, router } from '../http/route.ts';
 import { alertConfigChanged } from './alert-config.ts';
 import { ensureRoom } from './alert-limits.ts';
+import { publicOrigin } from './auth.ts';
 import { checkChannelTarget } from './channel-targets.ts';
 import { IdParam } from './params.ts';
 
@@ -53,6 +56,25 @@ function presentConfig(row: ChannelRow): z.infer<typeof Channel>['config'] {
     return { type: 'webhook', url: config.url, secretHint: row.secret ? `whsec_${tail(row.secret)}` : '' };
   }
   return config;
+}
+
+type DeliveryRow = typeof notificationDeliveries.$inferSelect;
+
+export function presentDelivery(d: DeliveryRow): z.infer<typeof Delivery> {
+  return {
+    id: d.id,
+    channelId: d.channelId,
+    kind: d.kind,
+    status: d.status,
+    attempts: d.attempts,
+    latencyMs: d.latencyMs,
+    lastError: d.lastError,
+    lastStatus: d.lastStatus,
+    alertId: d.alertIds[0] ?? null,
+    alertIds: d.alertIds,
+    createdAt: d.createdAt.toISOString(),
+    sentAt: d.sentAt?.toISOString() ?? null,
+  };
 }
 
 export function presentChannel(row: ChannelRow): z.infer<typeof Channel> {
@@ -267,6 +289,49 @@ export const channelRoutes = router()
   )
   .openapi(
     jsonRoute({
+      method: 'post',
+      path: '/channels/{id}/test',
+      summary:
+        'Send a test notification through the same outbox as real ones; answers its delivery-log line after the first attempt (retries go on in the background)',
+      tags,
+      params: IdParam,
+      response: ChannelTestResult,
+      status: 200,
+      middleware: [requireCaller('admin')],
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const tenantId = caller(c).tenantId;
+      const database = db(c);
+      const channel = await ownChannel(database, tenantId, id);
+      if (!channel.enabled) {
+        throw new HttpError(
+          409,
+          'channel_disabled',
+          channel.disabledReason ?? 'This channel is disabled; enable it first',
+        );
+      }
+      const tenant = c.env.TENANT.get(c.env.TENANT.idFromName(tenantId));
+      const record = await tenant.sendTestNotification({ tenantId, origin: publicOrigin(c) }, id);
+      if (!record) throw new HttpError(503, 'service_unavailable', 'Alerting is not available right now; try again');
+      const [row] = await database
+        .select()
+        .from(notificationDeliveries)
+        .where(
+          and(
+            eq(notificationDeliveries.tenantId, tenantId),
+            eq(notificationDeliveries.channelId, id),
+            eq(notificationDeliveries.messageId, record.messageId),
+          ),
+        )
+        .limit(1);
+      if (!row)
+        throw new HttpError(503, 'service_unavailable', 'The test was sent but its log line is not written yet');
+      return c.json({ delivery: presentDelivery(row) }, 200);
+    },
+  )
+  .openapi(
+    jsonRoute({
       method: 'get',
       path: '/channels/{id}/deliveries',
       summary: 'Delivery log of a channel, newest first: status, attempts, latency and last error of each message',
@@ -291,20 +356,7 @@ export const channelRoutes = router()
         .limit(limit);
       return c.json(
         {
-          deliveries: rows.map((d) => ({
-            id: d.id,
-            channelId: d.channelId,
-            kind: d.kind,
-            status: d.status,
-            attempts: d.attempts,
-            latencyMs: d.latencyMs,
-            lastError: d.lastError,
-            lastStatus: d.lastStatus,
-            alertId: d.alertIds[0] ?? null,
-            alertIds: d.alertIds,
-            createdAt: d.createdAt.toISOString(),
-            sentAt: d.sentAt?.toISOString() ?? null,
-          })),
+          deliveries: rows.map(presentDelivery),
         },
         200,
       );

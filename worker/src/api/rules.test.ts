@@ -165,7 +165,7 @@ describe('alert rules', () => {
         'json.description',
       ],
       ['lone low surrogate in the runbook', { ...cpuRule, runbook: '\uDC00' }, 'validation_failed', 'json.runbook'],
-      ['NUL in a label value', { ...cpuRule, labels: { team: 'ops\u0000' } }, 'validation_failed', 'json.labels'],
+      ['NUL in a label value', { ...cpuRule, labels: { team: 'ops\u0000' } }, 'validation_failed', 'json.labels.team'],
       [
         'NUL in a matcher value',
         threshold({ metric: { path: 'disk.used_pct', match: [{ name: 'mount', op: '=', value: '/\u0000' }] } }),

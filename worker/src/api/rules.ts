@@ -3,21 +3,28 @@ import {
   MAX_RULES_PER_ORG,
   METRICS,
   MetricCatalog,
+  matchesLabels,
+  parseLabelSelector,
   Rule,
   RuleInput,
   RuleList,
   RulePatch,
+  RulePreview,
+  RulePreviewRequest,
   type RuleSpec,
   samplePoints,
   seriesKey,
 } from '@pulsewire/protocol';
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
 import type { Context } from 'hono';
 import type { z } from 'zod';
+import { previewRule, replaySpanMs } from '../alerts/preview.ts';
 import { caller, requireCaller } from '../auth/caller.ts';
 import type { Queryable } from '../db/client.ts';
-import { alertEvents, alertRules, notificationChannels, type StoredRuleSpec } from '../db/schema.ts';
+import { alertEvents, alertRules, hosts, notificationChannels, type StoredRuleSpec } from '../db/schema.ts';
+import { parseConfig } from '../env.ts';
 import { latestSections } from '../history/latest.ts';
+import { seriesSamples } from '../history/series.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { db } from '../http/database.ts';
 import { HttpError, notFound } from '../http/errors.ts';
@@ -104,6 +111,48 @@ async function metricCatalog(c: Context<AppEnv>) {
   });
 }
 
+/** Hosts a preview draws at most (by name): enough to judge a rule, bounded in reads. */
+export const MAX_PREVIEW_HOSTS = 20;
+const PREVIEW_DRAWN_POINTS = 300;
+const PREVIEW_RECENT_POINTS = 720;
+
+async function preview(c: Context<AppEnv>, spec: RuleSpec, hours: number) {
+  const tenantId = caller(c).tenantId;
+  const database = db(c);
+  const scope = spec.scope;
+  const rows = await database
+    .select({ id: hosts.id, name: hosts.name, labels: hosts.labels })
+    .from(hosts)
+    .where(
+      and(
+        eq(hosts.tenantId, tenantId),
+        isNull(hosts.revokedAt),
+        scope.type === 'hosts' ? inArray(hosts.id, scope.hostIds) : undefined,
+      ),
+    )
+    .orderBy(asc(hosts.name), asc(hosts.id));
+  const matchers = scope.type === 'labels' ? (parseLabelSelector(scope.selector) ?? []) : [];
+  const inScope = rows.filter((h) => matchesLabels(matchers, h.labels)).slice(0, MAX_PREVIEW_HOSTS);
+  const now = Date.now();
+  const pushIntervalMs = parseConfig(c.env).INGEST_IDLE_PUSH_MS;
+  const recentFrom = new Date(now - replaySpanMs(spec));
+  const previewHosts = [];
+  for (const host of inScope) {
+    const range = { tenantId, hostId: host.id, to: new Date(now) };
+    previewHosts.push({
+      host,
+      pushIntervalMs,
+      drawn: await seriesSamples(database, {
+        ...range,
+        from: new Date(now - hours * 3_600_000),
+        maxPoints: PREVIEW_DRAWN_POINTS,
+      }),
+      recent: await seriesSamples(database, { ...range, from: recentFrom, maxPoints: PREVIEW_RECENT_POINTS }),
+    });
+  }
+  return previewRule(spec, previewHosts, now);
+}
+
 export const ruleRoutes = router()
   .openapi(
     jsonRoute({
@@ -136,6 +185,22 @@ export const ruleRoutes = router()
       middleware: [requireCaller('viewer')],
     }),
     async (c) => c.json({ metrics: await metricCatalog(c) }, 200),
+  )
+  .openapi(
+    jsonRoute({
+      method: 'post',
+      path: '/rules/preview',
+      summary: `What a rule, as edited, says about the last hours of the hosts it covers (at most ${MAX_PREVIEW_HOSTS}): each watched series, and whether it would fire now`,
+      tags,
+      body: RulePreviewRequest,
+      response: RulePreview,
+      status: 200,
+      middleware: [requireCaller('viewer')],
+    }),
+    async (c) => {
+      const { rule, hours } = c.req.valid('json');
+      return c.json({ hosts: await preview(c, rule, hours) }, 200);
+    },
   )
   .openapi(
     jsonRoute({

@@ -19,6 +19,9 @@ import {
 } from '@pulsewire/protocol';
 import { type Env, parseConfig } from '../env.ts';
 import { log } from '../http/logger.ts';
+import type { BatchObservation } from '../ingest/alert-observation.ts';
+import type { DeliveryRecord } from '../notify/types.ts';
+import { AlertCoordinator, type AlertingIdentity } from './alerting/coordinator.ts';
 import { decodeClientMessage } from './client-messages.ts';
 import { chargeMessage, freshFloodState } from './flood.ts';
 import { type DataFrame, type DataMessage, dataFrame, FlowControl } from './flow-control.ts';
@@ -94,6 +97,10 @@ function closeQuietly(ws: WebSocket, code: number, reason: string): void {
   }
 }
 
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function jsonError(status: number, code: string, message: string): Response {
   return Response.json({ error: { code, message } }, { status });
 }
@@ -138,10 +145,17 @@ export class TenantObject extends DurableObject<Env> {
   private readonly hostDirectory = new HostDirectory(() => parseConfig(this.env));
   /** Subscription changes of one socket, in order (a host check may wait on Postgres). */
   private readonly subscriptionChanges = new PerKeyQueue();
-  /** Bumped when the API changed alerting configuration; the evaluator reloads when it moves. */
+  /** Bumped when the API changed alerting configuration (tests read it to see the call arrived). */
   private alertConfigVersion = 0;
-  /** Alerts acknowledged through the API since wake-up (re-notifying stops for them). */
+  /** Acknowledgements the API told this instance of (tests read it to see the call arrived). */
   private readonly acknowledgedAlerts = new Set<string>();
+  /** Alert evaluation and notification: the engine, the notifier and their queue (tenant/alerting/). */
+  private readonly alerting = new AlertCoordinator({
+    storage: this.ctx.storage,
+    env: () => this.env,
+    publish: (alert) => void this.publishAlert(alert),
+    wakeAt: (at) => this.wakeAt(at),
+  });
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -290,6 +304,8 @@ export class TenantObject extends DurableObject<Env> {
     samples: LiveSample[];
     events: AppEvent[];
     idle: Cadence;
+    /** What the alert engine evaluates; absent in tests of the live stream alone. */
+    alerts?: { identity: AlertingIdentity; observation: BatchObservation };
   }): Promise<Cadence> {
     const { hostId, idle } = batch;
     const now = Date.now();
@@ -328,6 +344,14 @@ export class TenantObject extends DurableObject<Env> {
         this.deliver(socket, shared);
       }
     }
+    if (batch.alerts) {
+      try {
+        await this.alerting.observe(batch.alerts.identity, batch.alerts.observation, cadence.pushIntervalMs);
+      } catch (error) {
+        // Never the batch's problem: it is stored and shown; the evaluation is lost for this batch only.
+        log('error', 'alert evaluation failed for a batch', { hostId, error: describeError(error) });
+      }
+    }
     const events = batch.events.slice(-MAX_LIVE_EVENTS_PER_BATCH);
     if (events.length > 0) {
       const audience = this.audience('events', hostId);
@@ -359,13 +383,26 @@ export class TenantObject extends DurableObject<Env> {
    * The API wrote rules, channels, silences or maintenance windows: reload them before the next
    * evaluation. Answers the new version.
    */
-  async alertConfigChanged(): Promise<number> {
+  async alertConfigChanged(tenantId: string): Promise<number> {
+    await this.alerting.configChanged({ tenantId });
     return ++this.alertConfigVersion;
   }
 
-  /** The API recorded an acknowledgement in `alert_events`. */
-  async acknowledgeAlert(alertId: string): Promise<void> {
+  /** The API recorded an acknowledgement in `alert_events`: re-notifying stops. */
+  async acknowledgeAlert(tenantId: string, alertId: string): Promise<boolean> {
     this.acknowledgedAlerts.add(alertId);
+    return this.alerting.acknowledge({ tenantId }, alertId);
+  }
+
+  /** "Send test" for a channel, through the outbox; answers the delivery-log line of the attempt. */
+  async sendTestNotification(identity: AlertingIdentity, channelId: string): Promise<DeliveryRecord | null> {
+    return this.alerting.sendTest(identity, channelId);
+  }
+
+  /** Brings the alarm forward to `at` (never later: other deadlines may be earlier). */
+  private async wakeAt(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || at < current) await this.ctx.storage.setAlarm(at);
   }
 
   /**
@@ -444,9 +481,9 @@ export class TenantObject extends DurableObject<Env> {
   }
 
   /** Sets the alarm at the earliest pending status change of any host (or clears it); O(hosts), alarms only. */
-  private async scheduleAlarm(now: number): Promise<void> {
+  private async scheduleAlarm(now: number, alertingDue: number | null): Promise<void> {
     const presence = await this.loadPresence();
-    let earliest: number | null = null;
+    let earliest: number | null = alertingDue;
     for (const p of presence.values()) {
       const at = nextTransitionAt(p, now);
       if (at !== null && (earliest === null || at < earliest)) earliest = at;
@@ -476,7 +513,16 @@ export class TenantObject extends DurableObject<Env> {
     // One storage call and, per socket, one frame per page for every host this alarm moved.
     if (changed.length > 0) await this.ctx.storage.put(writes);
     this.announceStatuses(changed, now);
-    await this.scheduleAlarm(now);
+    let alertingDue: number | null = null;
+    try {
+      const silent = new Map<string, Presence>();
+      for (const [hostId, p] of presence) if (p.status !== 'online') silent.set(hostId, p);
+      alertingDue = await this.alerting.onAlarm(silent);
+    } catch (error) {
+      log('error', 'alerting failed in the alarm; trying again shortly', { error: describeError(error) });
+      alertingDue = Date.now() + 30_000;
+    }
+    await this.scheduleAlarm(now, alertingDue);
   }
 
   // ---------------------------------------------------------------- sockets

@@ -12,8 +12,13 @@ export async function sendTest(channel: Pick<Channel, 'id' | 'name'>): Promise<v
       toast.success(`Test sent to “${channel.name}”`, {
         description: delivery.latencyMs === null ? undefined : `Delivered in ${formatMs(delivery.latencyMs)}.`,
       });
-    } else if (delivery?.status === 'failed') {
-      toast.error(`Test to “${channel.name}” failed`, { description: delivery.lastError ?? undefined });
+    } else if (delivery?.status === 'failed' || delivery?.status === 'retrying') {
+      toast.error(`Test to “${channel.name}” failed`, {
+        description:
+          delivery.status === 'retrying'
+            ? `${delivery.lastError ?? 'Not delivered'} — retrying; see the delivery log.`
+            : (delivery.lastError ?? undefined),
+      });
     } else {
       toast.success(`Test queued for “${channel.name}”`, { description: 'Its outcome appears in the delivery log.' });
     }
