@@ -19,6 +19,7 @@ export interface Env {
   STREAM_MAX_CONNECTIONS_PER_TENANT?: string;
   STREAM_MAX_CONNECTIONS_PER_USER?: string;
   NOTIFY_RETRY_SCALE?: string;
+  NOTIFY_TIMEOUT_MS?: string;
 }
 
 const ConfigSchema = z.object({
@@ -51,6 +52,8 @@ const ConfigSchema = z.object({
   STREAM_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(50),
   /** Tests only: shortens the notification retry schedule (Standard Webhooks') by this factor. */
   NOTIFY_RETRY_SCALE: z.coerce.number().min(0.000001).max(1).optional(),
+  /** How long one notification attempt may take (Standard Webhooks suggests 15–30 s). */
+  NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -77,6 +80,8 @@ export function parseConfig(env: Env): Config {
     INGEST_IDLE_PUSH_MS: env.INGEST_IDLE_PUSH_MS || undefined,
     STREAM_MAX_CONNECTIONS_PER_TENANT: env.STREAM_MAX_CONNECTIONS_PER_TENANT || undefined,
     STREAM_MAX_CONNECTIONS_PER_USER: env.STREAM_MAX_CONNECTIONS_PER_USER || undefined,
+    NOTIFY_RETRY_SCALE: env.NOTIFY_RETRY_SCALE || undefined,
+    NOTIFY_TIMEOUT_MS: env.NOTIFY_TIMEOUT_MS || undefined,
   });
   if (!result.success) {
     const issue = result.error.issues[0];

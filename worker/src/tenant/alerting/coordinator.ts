@@ -97,6 +97,9 @@ export class AlertCoordinator {
     const engine = await this.#ready(identity);
     if (!engine || !this.#config) return null;
     const now = Date.now();
+    // A safety net first: if the object is evicted in the middle of a send, this alarm comes back
+    // once the attempt's lease has run out, and the outbox sends the same message id again.
+    await this.#deps.wakeAt(now + this.#settings().NOTIFY_TIMEOUT_MS + 1000);
     const silent = new Map<string, SilentHost>();
     for (const [hostId, p] of silentHosts) {
       const host = this.#host(hostId);
@@ -237,6 +240,7 @@ export class AlertCoordinator {
             ? to.addresses
             : [...new Set(to.roles.flatMap((r) => config.recipients.get(r) ?? []))],
       }),
+      timeoutMs: this.#settings().NOTIFY_TIMEOUT_MS,
       ...(this.#settings().NOTIFY_RETRY_SCALE !== undefined ? { retryScale: this.#settings().NOTIFY_RETRY_SCALE } : {}),
     });
     await this.#accept(await this.#engine.setRules(config.rules, now), now);

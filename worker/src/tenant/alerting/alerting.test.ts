@@ -1,0 +1,215 @@
+import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
+import { AlertList, ChannelCreated, DeliveryList, Rule, type RuleInput, WebhookPayload } from '@pulsewire/protocol';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ownerWithIngestKey, sample, TestAgent } from '../../../test/agent.ts';
+import type { TestClient } from '../../../test/client.ts';
+import { baseEnv, isolatedEnv } from '../../../test/support.ts';
+import type { Env } from '../../env.ts';
+
+/**
+ * Alerting end to end inside workerd: a real agent batch through the real ingest route, the tenant
+ * object's engine and alarm, the notifier's outbox, and a webhook receiver that verifies every
+ * signature with the `standardwebhooks` library and dedupes by `webhook-id`.
+ */
+
+interface Received {
+  attempts: { webhookId: string | null; verified: boolean; status: number }[];
+  deliveries: { webhookId: string; payload: unknown }[];
+}
+
+async function received(path: string): Promise<Received> {
+  const res = await fetch(`${baseEnv.FAKE_WEBHOOK_URL}/_received?path=${encodeURIComponent(path)}`);
+  return (await res.json()) as Received;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: last saw ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Objects get wrangler.toml's bindings, where DATABASE_URL is unset: give this tenant's object the file's database. */
+async function objectUsesDatabase(env: Env, tenantId: string): Promise<void> {
+  await runInDurableObject(env.TENANT.get(env.TENANT.idFromName(tenantId)), (instance) => {
+    Object.assign(instance, { env });
+  });
+}
+
+async function webhookChannel(owner: TestClient, path: string, responses: unknown[] = []) {
+  const res = await owner.post('/api/v1/channels', {
+    name: `hook ${path}`,
+    config: { type: 'webhook', url: `${baseEnv.FAKE_WEBHOOK_URL}${path}` },
+  });
+  expect(res.status, await res.clone().text()).toBe(201);
+  const created = ChannelCreated.parse(await res.json());
+  await fetch(`${baseEnv.FAKE_WEBHOOK_URL}/_endpoints`, {
+    method: 'POST',
+    body: JSON.stringify({ path, secret: created.secret, responses }),
+  });
+  return created.channel;
+}
+
+async function cpuRule(owner: TestClient, channelId: string, extra: Partial<RuleInput> = {}) {
+  const rule: RuleInput = {
+    name: `CPU over 80 ${crypto.randomUUID().slice(0, 4)}`,
+    condition: {
+      kind: 'threshold',
+      metric: { path: 'cpu.total' },
+      comparison: 'gt',
+      warning: { threshold: 60, recovery: 50 },
+      critical: { threshold: 80, recovery: 70 },
+    },
+    notify: { channelIds: [channelId], groupWaitSeconds: 0 },
+    ...extra,
+  };
+  const res = await owner.post('/api/v1/rules', rule);
+  expect(res.status, await res.clone().text()).toBe(201);
+  return Rule.parse(await res.json());
+}
+
+const payloads = (r: Received) => r.deliveries.map((d) => WebhookPayload.parse(d.payload));
+
+describe('alerting through ingest, the tenant object and a signed webhook', () => {
+  let env: Env;
+  let owner: TestClient;
+  let agent: TestAgent;
+
+  beforeAll(async () => {
+    env = { ...(await isolatedEnv()), NOTIFY_RETRY_SCALE: '0.001', NOTIFY_TIMEOUT_MS: '2000' } as Env;
+    const setup = await ownerWithIngestKey(env, 'alerting');
+    owner = setup.owner;
+    agent = await TestAgent.enroll(env, setup.ingestKey, crypto.randomUUID(), 'web-1');
+    await objectUsesDatabase(env, agent.tenantId);
+  });
+
+  it('sends exactly one firing message for a crossing batch, then one resolution with duration and peak', async () => {
+    const path = `/hooks/${crypto.randomUUID()}`;
+    const channel = await webhookChannel(owner, path);
+    const rule = await cpuRule(owner, channel.id);
+
+    // Below, then over the critical line twice in a row: one alert, one message.
+    expect((await agent.push(agent.batch([sample(Date.now() - 2000, 20)]))).status).toBe(200);
+    expect((await agent.push(agent.batch([sample(Date.now() - 1000, 95)]))).status).toBe(200);
+    expect((await agent.push(agent.batch([sample(Date.now(), 97)]))).status).toBe(200);
+
+    const firing = await until('the firing webhook', async () => {
+      const r = await received(path);
+      return r.deliveries.length > 0 ? r : undefined;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500)); // nothing more should come
+    const after = await received(path);
+    expect(after.deliveries).toHaveLength(1);
+    expect(after.attempts.every((a) => a.verified)).toBe(true);
+    const [fired] = payloads(firing);
+    expect(fired).toMatchObject({
+      type: 'alert.firing',
+      data: { version: '1', kind: 'firing', organizationId: agent.tenantId },
+    });
+    expect(fired?.data.alerts).toHaveLength(1);
+    expect(fired?.data.alerts[0]).toMatchObject({
+      ruleId: rule.id,
+      hostId: agent.hostId,
+      hostName: 'web-1',
+      level: 'critical',
+      state: 'firing',
+      threshold: 80,
+    });
+
+    // The alert is recorded and listed as active.
+    const active = await until('the active alert', async () => {
+      const list = AlertList.parse(await (await owner.get(`/api/v1/alerts?ruleId=${rule.id}`)).json());
+      return list.alerts.length > 0 ? list.alerts : undefined;
+    });
+    // The row is written on transitions: its peak is the one known when the alert fired.
+    expect(active[0]).toMatchObject({ state: 'firing', level: 'critical', hostId: agent.hostId, peak: 95 });
+
+    // Back under the recovery line: the resolution goes out at once, with its duration and peak.
+    expect((await agent.push(agent.batch([sample(Date.now(), 30)]))).status).toBe(200);
+    const resolved = await until('the resolution webhook', async () => {
+      const r = await received(path);
+      return r.deliveries.length > 1 ? r : undefined;
+    });
+    const second = payloads(resolved)[1];
+    expect(second).toMatchObject({ type: 'alert.resolved', data: { kind: 'resolved' } });
+    expect(second?.data.alerts[0]).toMatchObject({
+      state: 'resolved',
+      peak: 97,
+      dedupKey: fired?.data.alerts[0]?.dedupKey,
+    });
+    expect(second?.data.alerts[0]?.durationSeconds).toBeGreaterThanOrEqual(0);
+
+    const history = AlertList.parse(await (await owner.get(`/api/v1/alerts?view=history&ruleId=${rule.id}`)).json());
+    expect(history.alerts).toHaveLength(1);
+    expect(history.alerts[0]).toMatchObject({ state: 'resolved', peak: 97 });
+
+    const log = DeliveryList.parse(await (await owner.get(`/api/v1/channels/${channel.id}/deliveries`)).json());
+    expect(log.deliveries.map((d) => [d.kind, d.status, d.attempts])).toEqual([
+      ['resolved', 'sent', 1],
+      ['firing', 'sent', 1],
+    ]);
+  });
+
+  it('delivers once, under one webhook-id, to a target that fails twice first', async () => {
+    const path = `/hooks/${crypto.randomUUID()}`;
+    const channel = await webhookChannel(owner, path, [{ status: 500 }, { status: 503 }]);
+    await cpuRule(owner, channel.id);
+    await agent.push(agent.batch([sample(Date.now(), 99)]));
+
+    const r = await until('the delivery after two failures', async () => {
+      const got = await received(path);
+      return got.deliveries.length > 0 ? got : undefined;
+    });
+    expect(r.attempts.map((a) => a.status)).toEqual([500, 503, 204]);
+    expect(new Set(r.attempts.map((a) => a.webhookId)).size).toBe(1);
+    expect(r.deliveries).toHaveLength(1);
+    const log = await until('the log line', async () => {
+      const list = DeliveryList.parse(await (await owner.get(`/api/v1/channels/${channel.id}/deliveries`)).json());
+      return list.deliveries[0]?.status === 'sent' ? list.deliveries : undefined;
+    });
+    expect(log[0]).toMatchObject({ kind: 'firing', status: 'sent', attempts: 3, lastStatus: 204 });
+    await agent.push(agent.batch([sample(Date.now(), 10)]));
+  });
+
+  it('still delivers exactly once when the object is evicted between attempts', async () => {
+    const path = `/hooks/${crypto.randomUUID()}`;
+    // The first attempt is slow and fails: the object is evicted while the message waits in its outbox.
+    const channel = await webhookChannel(owner, path, [{ status: 503, delayMs: 300 }]);
+    await cpuRule(owner, channel.id);
+    await agent.push(agent.batch([sample(Date.now(), 99)]));
+    await until('the first attempt', async () => ((await received(path)).attempts.length > 0 ? true : undefined));
+    const stub = env.TENANT.get(env.TENANT.idFromName(agent.tenantId));
+    await evictDurableObject(stub);
+    await objectUsesDatabase(env, agent.tenantId); // the new instance gets the file's database again
+
+    await until('a delivery after eviction', async () => {
+      const got = await received(path);
+      return got.deliveries.length > 0 ? got : undefined;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const final = await received(path);
+    expect(final.deliveries).toHaveLength(1);
+    expect(final.attempts.map((a) => a.status)).toEqual([503, 204]);
+    expect(new Set(final.attempts.map((a) => a.webhookId)).size).toBe(1);
+    await agent.push(agent.batch([sample(Date.now(), 10)]));
+  });
+
+  it('"Send test" goes through the outbox and reports what the target answered', async () => {
+    const path = `/hooks/${crypto.randomUUID()}`;
+    const channel = await webhookChannel(owner, path);
+    const res = await owner.post(`/api/v1/channels/${channel.id}/test`);
+    expect(res.status, await res.clone().text()).toBe(200);
+    const { delivery } = (await res.json()) as { delivery: { status: string; kind: string; attempts: number } };
+    expect(delivery).toMatchObject({ status: 'sent', kind: 'test', attempts: 1 });
+    const r = await received(path);
+    expect(payloads(r).map((p) => p.type)).toEqual(['alert.test']);
+
+    const broken = await webhookChannel(owner, `/hooks/${crypto.randomUUID()}`, [{ status: 500 }]);
+    const failed = await owner.post(`/api/v1/channels/${broken.id}/test`);
+    expect(failed.status).toBe(200);
+    expect(((await failed.json()) as { delivery: { status: string } }).delivery.status).toBe('retrying');
+  });
+});
