@@ -1,5 +1,5 @@
 import { ApiErrorBody } from '@pulsewire/protocol';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { TestClient, uniqueEmail } from '../../test/client.ts';
 import { baseEnv, isolatedEnv } from '../../test/support.ts';
 import type { Env } from '../env.ts';
@@ -54,11 +54,16 @@ describe('account mail through the Resend SDK (production mode, fake Resend API)
     expect(ApiErrorBody.parse(await signup.json()).error.code).toBe('mail_unavailable');
   });
 
-  it('leaves no account behind when the verification mail cannot be sent', async () => {
+  it('leaves no account behind when the verification mail cannot be sent, and logs no address', async () => {
     const email = uniqueEmail('bounce');
     const password = 'correct horse battery';
+    const logged: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((line: string) => logged.push(line));
     const signup = await new TestClient(env).post('/api/v1/auth/signup', { email, password });
+    spy.mockRestore();
     expect(signup.status).toBe(503);
+    expect(logged.some((line) => line.includes('mail delivery failed') && line.includes('verify_email'))).toBe(true);
+    expect(logged.join('\n')).not.toContain(email.split('@')[0]);
     // Had the account been kept, these credentials would sign in (sign-in does not require verification).
     const login = await new TestClient(env).post('/api/v1/auth/login', { email, password });
     expect(login.status).toBe(401);

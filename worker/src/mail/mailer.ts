@@ -22,7 +22,8 @@ export async function sendMail(config: Config, database: Queryable, to: string, 
       html: message.html,
     });
     if (error) {
-      log('error', 'mail delivery failed', { to, subject: message.subject, error: error.message });
+      // Resend's name says what failed; its message may quote the address, which logs never hold.
+      log('error', 'mail delivery failed', { kind: message.kind, error: error.name });
       throw new HttpError(503, 'mail_unavailable', 'We could not send the e-mail; try again shortly');
     }
     return;
@@ -31,6 +32,6 @@ export async function sendMail(config: Config, database: Queryable, to: string, 
     await database.insert(devOutbox).values({ to, subject: message.subject, text: message.text, html: message.html });
     return;
   }
-  log('error', 'RESEND_API_KEY is not configured; mail cannot be sent', { subject: message.subject });
+  log('error', 'RESEND_API_KEY is not configured; mail cannot be sent', { kind: message.kind });
   throw new HttpError(503, 'mail_unavailable', 'E-mail is not configured on this server');
 }
