@@ -188,13 +188,68 @@ describe('password reset and change', () => {
     expect((await other.get('/api/v1/me')).status).toBe(401);
   });
 
-  it('changes the e-mail only once the new address is confirmed', async () => {
+  it('changes the e-mail only once the new address is confirmed, then asks to sign in with it', async () => {
     const { client, email, password } = await signedUpClient(env, 'move');
     const newEmail = uniqueEmail('moved');
     expect((await client.post('/api/v1/auth/email/change', { newEmail, password })).status).toBe(202);
     expect(MeResponse.parse(await (await client.get('/api/v1/me')).json()).user.email).toBe(email);
     const { token } = await lastMailTo(env, newEmail);
     expect((await client.post('/api/v1/auth/verify', { token })).status).toBe(200);
-    expect(MeResponse.parse(await (await client.get('/api/v1/me')).json()).user.email).toBe(newEmail);
+    expect((await client.get('/api/v1/me')).status).toBe(401);
+    const login = await client.post('/api/v1/auth/login', { email: newEmail, password });
+    expect(login.status).toBe(200);
+    expect(MeResponse.parse(await (await client.get('/api/v1/me')).json()).user).toMatchObject({
+      email: newEmail,
+      emailVerified: true,
+    });
+    expect((await new TestClient(env).post('/api/v1/auth/login', { email, password })).status).toBe(401);
+  });
+
+  it('a password reset ends a pending e-mail change, every other link and every session', async () => {
+    // Someone holding the password and a session starts moving the account to their own address…
+    const { client, email, password } = await signedUpClient(env, 'hijacked');
+    const theirs = uniqueEmail('attacker');
+    expect((await client.post('/api/v1/auth/email/change', { newEmail: theirs, password })).status).toBe(202);
+    const pending = await lastMailTo(env, theirs);
+    // …and the owner takes the account back with a reset.
+    const owner = new TestClient(env);
+    await owner.post('/api/v1/auth/password/forgot', { email });
+    const reset = await lastMailTo(env, email);
+    expect(
+      (await owner.post('/api/v1/auth/password/reset', { token: reset.token, password: 'mine again 12' })).status,
+    ).toBe(200);
+    expect((await client.get('/api/v1/me')).status).toBe(401);
+    const late = new TestClient(env);
+    const res = await late.post('/api/v1/auth/verify', { token: pending.token });
+    expect(res.status).toBe(400);
+    expect(await errorCode(res)).toBe('token_used');
+    expect(late.cookies.size).toBe(0);
+    expect(MeResponse.parse(await (await owner.get('/api/v1/me')).json()).user.email).toBe(email);
+  });
+
+  it('confirming an address change signs nobody in, signs everyone out, ends old links and tells the old address', async () => {
+    const { client, email, password } = await signedUpClient(env, 'moving');
+    const laptop = new TestClient(env);
+    await laptop.post('/api/v1/auth/login', { email, password });
+    await new TestClient(env).post('/api/v1/auth/password/forgot', { email });
+    const oldReset = await lastMailTo(env, email);
+    const newEmail = uniqueEmail('new-home');
+    await client.post('/api/v1/auth/email/change', { newEmail, password });
+    const { token } = await lastMailTo(env, newEmail);
+
+    const opener = new TestClient(env);
+    const res = await opener.post('/api/v1/auth/verify', { token });
+    expect(res.status).toBe(200);
+    expect(opener.cookies.size).toBe(0);
+    expect((await client.get('/api/v1/me')).status).toBe(401);
+    expect((await laptop.get('/api/v1/me')).status).toBe(401);
+    const notice = await lastMailTo(env, email);
+    expect(notice.subject).toMatch(/address .*was changed/i);
+    expect(notice.text).toContain(newEmail);
+    const reset = await new TestClient(env).post('/api/v1/auth/password/reset', {
+      token: oldReset.token,
+      password: 'sneaky new password',
+    });
+    expect(await errorCode(reset)).toBe('token_used');
   });
 });

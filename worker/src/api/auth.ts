@@ -9,14 +9,15 @@ import {
   SignupRequest,
   VerifyEmailRequest,
 } from '@pulsewire/protocol';
-import { and, eq, isNull, ne } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { requireCaller, sessionCaller } from '../auth/caller.ts';
-import { consumeEmailToken, issueEmailToken } from '../auth/email-tokens.ts';
+import { consumeEmailToken, issueEmailToken, revokeEmailTokens } from '../auth/email-tokens.ts';
 import { buildMe } from '../auth/me.ts';
 import { createOrganization, listOrganizations } from '../auth/organizations.ts';
 import { burnVerificationTime, hashPassword, needsRehash, verifyPassword } from '../auth/password.ts';
-import { clearSessionCookie, findSession, startSession } from '../auth/session.ts';
+import { clearSessionCookie, findSession, revokeSessionRows, startSession } from '../auth/session.ts';
+import { isUniqueViolation } from '../db/errors.ts';
 import { sessions, users } from '../db/schema.ts';
 import { parseConfig } from '../env.ts';
 import type { AppEnv } from '../http/app-env.ts';
@@ -27,6 +28,7 @@ import { clientIp, enforceRateLimit, RATE_LIMITS } from '../limits/rate-limit.ts
 import { sendMail } from '../mail/mailer.ts';
 import {
   changeEmailMessage,
+  emailChangedMessage,
   existingAccountMessage,
   resetPasswordMessage,
   verifyEmailMessage,
@@ -45,17 +47,52 @@ const accepted = (message: string) => ({ ok: true as const, message });
 
 /** Revokes the user's sessions (all, or all but one) and closes their live sockets. */
 async function revokeSessions(c: Context<AppEnv>, userId: string, keepSessionId?: string) {
-  await db(c)
-    .update(sessions)
-    .set({ revokedAt: new Date() })
-    .where(
-      and(
-        eq(sessions.userId, userId),
-        isNull(sessions.revokedAt),
-        ...(keepSessionId ? [ne(sessions.id, keepSessionId)] : []),
-      ),
-    );
+  await revokeSessionRows(db(c), userId, keepSessionId);
   await disconnectUserEverywhere(c, userId, 'sessions revoked');
+}
+
+type Verified = { kind: 'verified'; userId: string } | { kind: 'changed'; userId: string; oldEmail: string };
+
+/**
+ * Applies an e-mailed verification or address-change link in one transaction. A change makes the
+ * new address the account's (the unique index decides between two accounts racing for it), and
+ * ends everything the old address could still do: every outstanding link and every session.
+ */
+async function applyEmailToken(c: Context<AppEnv>, token: string): Promise<Verified> {
+  try {
+    return await db(c).transaction(async (tx) => {
+      const row = await consumeEmailToken(tx, token, ['verify_email', 'change_email']);
+      const now = new Date();
+      if (row.purpose === 'verify_email') {
+        // Only for the address it was sent to: a link to a former address verifies nothing.
+        const [verified] = await tx
+          .update(users)
+          .set({ emailVerifiedAt: now, updatedAt: now })
+          .where(and(eq(users.id, row.userId), eq(users.email, row.email)))
+          .returning({ id: users.id });
+        if (!verified) throw new HttpError(400, 'token_invalid', 'This link is not valid');
+        return { kind: 'verified', userId: row.userId };
+      }
+      const [before] = await tx
+        .select({ email: users.email })
+        .from(users)
+        .where(eq(users.id, row.userId))
+        .for('update');
+      if (!before) throw new HttpError(400, 'token_invalid', 'This link is not valid');
+      await tx
+        .update(users)
+        .set({ email: row.email, emailVerifiedAt: now, updatedAt: now })
+        .where(eq(users.id, row.userId));
+      await revokeEmailTokens(tx, row.userId);
+      await revokeSessionRows(tx, row.userId);
+      return { kind: 'changed', userId: row.userId, oldEmail: before.email };
+    });
+  } catch (error) {
+    if (isUniqueViolation(error, 'users_email_key')) {
+      throw new HttpError(409, 'email_taken', 'Another account uses this address');
+    }
+    throw error;
+  }
 }
 
 export const authRoutes = router()
@@ -170,7 +207,7 @@ export const authRoutes = router()
     jsonRoute({
       method: 'post',
       path: '/auth/verify',
-      summary: 'Confirm an e-mail address from an e-mailed link (signs in when not signed in)',
+      summary: 'Confirm an e-mail address from an e-mailed link (a verification link signs in; an address change signs everyone out)',
       tags,
       body: VerifyEmailRequest,
       response: AcceptedResponse,
@@ -178,31 +215,26 @@ export const authRoutes = router()
     }),
     async (c) => {
       const { token } = c.req.valid('json');
+      const outcome = await applyEmailToken(c, token);
       const database = db(c);
-      const row = await consumeEmailToken(database, token, ['verify_email', 'change_email']);
-      const now = new Date();
-      if (row.purpose === 'change_email') {
-        const [taken] = await database
-          .select({ id: users.id })
-          .from(users)
-          .where(and(eq(users.email, row.email), ne(users.id, row.userId)))
-          .limit(1);
-        if (taken) throw new HttpError(409, 'email_taken', 'Another account uses this address');
-        await database
-          .update(users)
-          .set({ email: row.email, emailVerifiedAt: now, updatedAt: now })
-          .where(eq(users.id, row.userId));
-      } else {
-        await database.update(users).set({ emailVerifiedAt: now, updatedAt: now }).where(eq(users.id, row.userId));
+      if (outcome.kind === 'changed') {
+        // The change link proves the new mailbox, not who holds it: it never signs anyone in.
+        await disconnectUserEverywhere(c, outcome.userId, 'e-mail address changed');
+        clearSessionCookie(c);
+        const [user] = await database.select({ email: users.email }).from(users).where(eq(users.id, outcome.userId));
+        await sendMail(
+          parseConfig(c.env),
+          database,
+          outcome.oldEmail,
+          emailChangedMessage(user?.email ?? '', `${publicOrigin(c)}/login`),
+        ).catch(() => {}); // logged by the mailer; the change itself is done
+        return c.json(accepted('Your new address is confirmed. Sign in with it.'), 200);
       }
       if (!(await findSession(c, database))) {
-        const [first] = await listOrganizations(database, row.userId);
-        if (first) await startSession(c, database, row.userId, first.id);
+        const [first] = await listOrganizations(database, outcome.userId);
+        if (first) await startSession(c, database, outcome.userId, first.id);
       }
-      return c.json(
-        accepted(row.purpose === 'change_email' ? 'Your new address is confirmed' : 'Your address is verified'),
-        200,
-      );
+      return c.json(accepted('Your address is verified'), 200);
     },
   )
   .openapi(
@@ -275,14 +307,24 @@ export const authRoutes = router()
     async (c) => {
       const { token, password } = c.req.valid('json');
       const database = db(c);
-      const row = await consumeEmailToken(database, token, ['reset_password']);
-      const now = new Date();
-      // Receiving the link proves the address, so it also counts as verification.
-      await database
-        .update(users)
-        .set({ passwordHash: await hashPassword(password), emailVerifiedAt: now, updatedAt: now })
-        .where(eq(users.id, row.userId));
-      await revokeSessions(c, row.userId);
+      const passwordHash = await hashPassword(password);
+      // A reset is for when the account may be in someone else's hands: whatever was started with
+      // the old password (sessions, a pending address change, any other link) ends with it.
+      const row = await database.transaction(async (tx) => {
+        const claimed = await consumeEmailToken(tx, token, ['reset_password']);
+        const now = new Date();
+        // Receiving the link proves the address, so it also counts as verification.
+        const [reset] = await tx
+          .update(users)
+          .set({ passwordHash, emailVerifiedAt: now, updatedAt: now })
+          .where(and(eq(users.id, claimed.userId), eq(users.email, claimed.email)))
+          .returning({ id: users.id });
+        if (!reset) throw new HttpError(400, 'token_invalid', 'This link is not valid');
+        await revokeEmailTokens(tx, claimed.userId);
+        await revokeSessionRows(tx, claimed.userId);
+        return claimed;
+      });
+      await disconnectUserEverywhere(c, row.userId, 'password reset');
       const [first] = await listOrganizations(database, row.userId);
       if (!first) throw new HttpError(403, 'no_organization', 'You are not a member of any organisation');
       await startSession(c, database, row.userId, first.id);
@@ -315,6 +357,8 @@ export const authRoutes = router()
         .update(users)
         .set({ passwordHash: await hashPassword(newPassword), updatedAt: new Date() })
         .where(eq(users.id, me.userId));
+      // Links mailed under the old password (a pending address change above all) end with it.
+      await revokeEmailTokens(database, me.userId);
       await revokeSessions(c, me.userId, me.sessionId);
       return c.json(accepted('Password changed; other sessions were signed out'), 200);
     },

@@ -1,7 +1,7 @@
-import { and, eq, gt, isNull } from 'drizzle-orm';
+import { and, eq, gt, isNull, ne } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import type { Database } from '../db/client.ts';
+import type { Database, Queryable } from '../db/client.ts';
 import { sessions } from '../db/schema.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { clientIp } from '../limits/rate-limit.ts';
@@ -81,4 +81,18 @@ export async function findSession(c: Context<AppEnv>, database: Database): Promi
     writeCookie(c, token, expiresAt);
   }
   return { id: row.id, userId: row.userId, activeTenantId: row.activeTenantId };
+}
+
+/** Ends the user's sessions (all, or all but one); closing their live sockets is the caller's part. */
+export async function revokeSessionRows(database: Queryable, userId: string, keepSessionId?: string): Promise<void> {
+  await database
+    .update(sessions)
+    .set({ revokedAt: new Date() })
+    .where(
+      and(
+        eq(sessions.userId, userId),
+        isNull(sessions.revokedAt),
+        ...(keepSessionId ? [ne(sessions.id, keepSessionId)] : []),
+      ),
+    );
 }

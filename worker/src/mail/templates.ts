@@ -73,3 +73,13 @@ export const invitationMessage = (link: string, organization: string, inviter: s
     link,
     'The invitation expires in 7 days.',
   );
+
+export const emailChangedMessage = (newEmail: string, link: string) =>
+  layout(
+    'email_changed',
+    'The e-mail address of your Pulsewire account was changed',
+    `Your Pulsewire account now uses ${newEmail}; this address no longer signs in, and every session was signed out.`,
+    'Open Pulsewire',
+    link,
+    'If you did not make this change, someone else may know your password: reply to this message at once.',
+  );
