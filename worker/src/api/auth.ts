@@ -207,7 +207,8 @@ export const authRoutes = router()
     jsonRoute({
       method: 'post',
       path: '/auth/verify',
-      summary: 'Confirm an e-mail address from an e-mailed link (a verification link signs in; an address change signs everyone out)',
+      summary:
+        'Confirm an e-mail address from an e-mailed link (a verification link signs in; an address change signs everyone out)',
       tags,
       body: VerifyEmailRequest,
       response: AcceptedResponse,
