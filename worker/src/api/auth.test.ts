@@ -1,8 +1,11 @@
 import { ApiErrorBody, MeResponse } from '@pulsewire/protocol';
+import { eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lastMailTo, signedUpClient, TestClient, uniqueEmail } from '../../test/client.ts';
 import { isolatedEnv } from '../../test/support.ts';
-import type { Env } from '../env.ts';
+import { openDatabase } from '../db/client.ts';
+import { sessions } from '../db/schema.ts';
+import { type Env, parseConfig } from '../env.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const errorCode = async (res: Response) => ApiErrorBody.parse(await res.json()).error.code;
@@ -251,5 +254,45 @@ describe('password reset and change', () => {
       password: 'sneaky new password',
     });
     expect(await errorCode(reset)).toBe('token_used');
+  });
+});
+
+describe('session lifetime', () => {
+  let env: Env;
+  beforeAll(async () => {
+    env = await isolatedEnv();
+  });
+  const DAY = 24 * 3600 * 1000;
+
+  /** Backdates the user's sessions: signed in `ageDays` ago, last seen `idleHours` ago. */
+  async function age(userId: string, ageDays: number, idleHours: number) {
+    const handle = openDatabase(parseConfig(env));
+    try {
+      const now = Date.now();
+      await handle.db
+        .update(sessions)
+        .set({ createdAt: new Date(now - ageDays * DAY), lastSeenAt: new Date(now - idleHours * 3600 * 1000) })
+        .where(eq(sessions.userId, userId));
+      return (await handle.db.select().from(sessions).where(eq(sessions.userId, userId)))[0];
+    } finally {
+      await handle.close();
+    }
+  }
+
+  it('ends a busy session 30 days after sign-in, however recently it was used', async () => {
+    const { client } = await signedUpClient(env, 'longlived');
+    const me = MeResponse.parse(await (await client.get('/api/v1/me')).json());
+    const session = await age(me.user.id, 29.5, 2);
+    const res = await client.get('/api/v1/me');
+    expect(res.status).toBe(200);
+    // Sliding forward stops at the absolute end, in the database and in the cookie.
+    const end = (session?.createdAt.getTime() ?? 0) + 30 * DAY;
+    const cookie = res.headers.getSetCookie().find((line) => line.startsWith('pw_session='));
+    const expires = Date.parse(/expires=([^;]+)/i.exec(cookie ?? '')?.[1] ?? '');
+    expect(expires).toBeLessThanOrEqual(end);
+    expect(expires).toBeGreaterThan(Date.now());
+
+    await age(me.user.id, 30.01, 0);
+    expect((await client.get('/api/v1/me')).status).toBe(401);
   });
 });

@@ -182,6 +182,9 @@ export const authRoutes = router()
       const session = await findSession(c, db(c));
       if (session) {
         await db(c).update(sessions).set({ revokedAt: new Date() }).where(eq(sessions.id, session.id));
+        // Sockets are tagged by user, not session: this closes the user's other tabs' sockets too, and
+        // those whose session is still valid reconnect (the dashboard checks /me on 4001).
+        await disconnectUserEverywhere(c, session.userId, 'signed out');
       }
       clearSessionCookie(c);
       return c.json(accepted('Signed out'), 200);
