@@ -51,6 +51,14 @@ async function revokeSessions(c: Context<AppEnv>, userId: string, keepSessionId?
   await disconnectUserEverywhere(c, userId, 'sessions revoked');
 }
 
+/** A fresh verification link for an unverified account, at most `emailChange`'s rate per account. */
+async function sendVerificationLink(c: Context<AppEnv>, userId: string, email: string): Promise<void> {
+  await enforceRateLimit(c.env, RATE_LIMITS.emailChange, [`verify-resend:${userId}`]);
+  const database = db(c);
+  const token = await issueEmailToken(database, userId, 'verify_email', email);
+  await sendMail(parseConfig(c.env), database, email, verifyEmailMessage(`${publicOrigin(c)}/verify?token=${token}`));
+}
+
 type Verified = { kind: 'verified'; userId: string } | { kind: 'changed'; userId: string; oldEmail: string };
 
 /**
@@ -157,6 +165,18 @@ export const authRoutes = router()
         throw invalidCredentials();
       }
       if (!(await verifyPassword(input.password, user.passwordHash))) throw invalidCredentials();
+      if (!user.emailVerifiedAt) {
+        // No session before the address is proven (see emailUnverified); the password is, so the
+        // owner gets a fresh link, as often as the resend limit allows.
+        await sendVerificationLink(c, user.id, user.email).catch((error: unknown) => {
+          if (!(error instanceof HttpError && error.status === 429)) throw error;
+        });
+        throw new HttpError(
+          403,
+          'email_unverified',
+          'Verify your e-mail address first: we sent a new link to it (the newest link works)',
+        );
+      }
       if (needsRehash(user.passwordHash)) {
         await database
           .update(users)
@@ -198,7 +218,7 @@ export const authRoutes = router()
       tags,
       response: AcceptedResponse,
       status: 200,
-      middleware: [requireCaller('viewer')],
+      middleware: [requireCaller('viewer', { allowUnverified: true })],
     }),
     async (c) => {
       await revokeSessions(c, sessionCaller(c).userId);
@@ -249,22 +269,12 @@ export const authRoutes = router()
       tags,
       response: AcceptedResponse,
       status: 202,
-      middleware: [requireCaller('viewer')],
+      middleware: [requireCaller('viewer', { allowUnverified: true })],
     }),
     async (c) => {
       const me = sessionCaller(c);
-      await enforceRateLimit(c.env, RATE_LIMITS.emailChange, [`verify-resend:${me.userId}`]);
-      const database = db(c);
-      const [user] = await database.select().from(users).where(eq(users.id, me.userId)).limit(1);
-      if (user && !user.emailVerifiedAt) {
-        const token = await issueEmailToken(database, user.id, 'verify_email', user.email);
-        await sendMail(
-          parseConfig(c.env),
-          database,
-          user.email,
-          verifyEmailMessage(`${publicOrigin(c)}/verify?token=${token}`),
-        );
-      }
+      const [user] = await db(c).select().from(users).where(eq(users.id, me.userId)).limit(1);
+      if (user && !user.emailVerifiedAt) await sendVerificationLink(c, user.id, user.email);
       return c.json(accepted('If your address is not verified yet, a new link is on its way'), 202);
     },
   )
@@ -405,7 +415,7 @@ export const authRoutes = router()
       tags,
       response: MeResponse,
       status: 200,
-      middleware: [requireCaller('viewer')],
+      middleware: [requireCaller('viewer', { allowUnverified: true })],
     }),
     async (c) => {
       const me = sessionCaller(c);

@@ -6,7 +6,7 @@ import {
   MeResponse,
 } from '@pulsewire/protocol';
 import { and, desc, eq, gt, isNull } from 'drizzle-orm';
-import { caller, requireCaller, sessionCaller } from '../auth/caller.ts';
+import { caller, emailUnverified, requireCaller, sessionCaller } from '../auth/caller.ts';
 import { buildMe } from '../auth/me.ts';
 import { hashPassword } from '../auth/password.ts';
 import { findSession, startSession } from '../auth/session.ts';
@@ -37,10 +37,15 @@ const present = (i: InvitationRow) => ({
 
 /** The signed-in user may accept only an invitation to their own address. */
 async function signedInInvitee(tx: Transaction, userId: string, invited: string): Promise<string> {
-  const [user] = await tx.select({ email: users.email }).from(users).where(eq(users.id, userId)).limit(1);
+  const [user] = await tx
+    .select({ email: users.email, verifiedAt: users.emailVerifiedAt })
+    .from(users)
+    .where(eq(users.id, userId))
+    .limit(1);
   if (!user || user.email !== invited) {
     throw new HttpError(403, 'invitation_email_mismatch', `This invitation is for ${invited}; sign in as that address`);
   }
+  if (!user.verifiedAt) throw emailUnverified();
   return userId;
 }
 

@@ -1,7 +1,8 @@
 import type { OrganizationSummary } from '@pulsewire/protocol';
-import { asc, eq } from 'drizzle-orm';
-import type { Database } from '../db/client.ts';
-import { memberships, tenants } from '../db/schema.ts';
+import { and, asc, count, eq } from 'drizzle-orm';
+import type { Database, Transaction } from '../db/client.ts';
+import { memberships, tenants, users } from '../db/schema.ts';
+import { HttpError } from '../http/errors.ts';
 import { randomToken } from './tokens.ts';
 
 function slugify(name: string): string {
@@ -32,6 +33,29 @@ export async function createOrganization(
   if (!tenant) throw new Error('tenant insert returned nothing');
   await database.insert(memberships).values({ tenantId: tenant.id, userId: ownerId, role: 'owner' });
   return tenant;
+}
+
+/** How many organisations one user may own (on top of the rate limit on creating them). */
+export const MAX_OWNED_ORGANIZATIONS = 20;
+
+/**
+ * Creates an organisation for an existing user, refusing past `MAX_OWNED_ORGANIZATIONS`. The user's
+ * row is locked first, so parallel requests cannot each see room for one more.
+ */
+export async function createAnotherOrganization(tx: Transaction, name: string, ownerId: string) {
+  await tx.select({ id: users.id }).from(users).where(eq(users.id, ownerId)).for('update');
+  const [owned] = await tx
+    .select({ n: count() })
+    .from(memberships)
+    .where(and(eq(memberships.userId, ownerId), eq(memberships.role, 'owner')));
+  if ((owned?.n ?? 0) >= MAX_OWNED_ORGANIZATIONS) {
+    throw new HttpError(
+      409,
+      'organization_limit',
+      `You already own ${MAX_OWNED_ORGANIZATIONS} organisations, the most one account may own`,
+    );
+  }
+  return createOrganization(tx, name, ownerId);
 }
 
 export async function listOrganizations(database: Database, userId: string): Promise<OrganizationSummary[]> {

@@ -13,6 +13,8 @@ export const RATE_LIMITS = {
   passwordReset: { limit: 5, windowSeconds: 60 * 60 },
   emailChange: { limit: 5, windowSeconds: 60 * 60 },
   invitation: { limit: 30, windowSeconds: 60 * 60 },
+  /** Per user: organisations are cheap to create and each may hold keys and hosts. */
+  organizationCreate: { limit: 10, windowSeconds: 24 * 60 * 60 },
   apiKey: { limit: 600, windowSeconds: 60 },
   /** Per host: far above the 1 push/s live cadence, low enough to stop a runaway agent. */
   ingest: { limit: 300, windowSeconds: 60 },
