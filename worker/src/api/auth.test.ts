@@ -1,6 +1,6 @@
 import { ApiErrorBody, MeResponse } from '@pulsewire/protocol';
 import { eq } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { lastMailTo, signedUpClient, TestClient, uniqueEmail } from '../../test/client.ts';
 import { isolatedEnv } from '../../test/support.ts';
 import { openDatabase } from '../db/client.ts';
@@ -171,6 +171,27 @@ describe('password reset and change', () => {
     expect(b.status).toBe(a.status);
     expect(await b.json()).toEqual(await a.json());
     await expect(lastMailTo(env, stranger)).rejects.toThrow(/no mail/);
+  });
+
+  it('answers forgot-password and sign-up before looking at the address, so no answer waits on what is known', async () => {
+    const { email: known } = await signedUpClient(env, 'timed');
+    // With the database unreachable, an answer that still comes back cannot have waited on a lookup:
+    // a known and an unknown address cost the request exactly the same work.
+    const unreachable = { ...env, DATABASE_URL: 'postgres://postgres@127.0.0.1:9/none' };
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const answers = [];
+      for (const email of [known, uniqueEmail('unknown')]) {
+        const forgot = await new TestClient(unreachable).post('/api/v1/auth/password/forgot', { email });
+        const signup = await new TestClient(unreachable).post('/api/v1/auth/signup', { email, password: PASSWORD });
+        answers.push([forgot.status, await forgot.json(), signup.status, await signup.json()]);
+      }
+      expect(answers[0]).toEqual(answers[1]);
+      expect(answers[0]?.[0]).toBe(202);
+      expect(answers[0]?.[2]).toBe(201);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('changes the password with the current one, keeping only this session', async () => {

@@ -25,6 +25,7 @@ import { db } from '../http/database.ts';
 import { HttpError } from '../http/errors.ts';
 import { jsonRoute, router } from '../http/route.ts';
 import { clientIp, enforceRateLimit, RATE_LIMITS } from '../limits/rate-limit.ts';
+import { afterResponse, mailAfterResponse } from '../mail/after-response.ts';
 import { sendMail } from '../mail/mailer.ts';
 import {
   changeEmailMessage,
@@ -54,9 +55,8 @@ async function revokeSessions(c: Context<AppEnv>, userId: string, keepSessionId?
 /** A fresh verification link for an unverified account, at most `emailChange`'s rate per account. */
 async function sendVerificationLink(c: Context<AppEnv>, userId: string, email: string): Promise<void> {
   await enforceRateLimit(c.env, RATE_LIMITS.emailChange, [`verify-resend:${userId}`]);
-  const database = db(c);
-  const token = await issueEmailToken(database, userId, 'verify_email', email);
-  await sendMail(parseConfig(c.env), database, email, verifyEmailMessage(`${publicOrigin(c)}/verify?token=${token}`));
+  const token = await issueEmailToken(db(c), userId, 'verify_email', email);
+  mailAfterResponse(c, email, verifyEmailMessage(`${publicOrigin(c)}/verify?token=${token}`));
 }
 
 type Verified = { kind: 'verified'; userId: string } | { kind: 'changed'; userId: string; oldEmail: string };
@@ -118,25 +118,27 @@ export const authRoutes = router()
       const input = c.req.valid('json');
       await enforceRateLimit(c.env, RATE_LIMITS.signup, [`signup:ip:${clientIp(c.req.raw)}`]);
       const config = parseConfig(c.env);
-      const database = db(c);
-      // Hash before looking anything up, so a taken address costs the same time as a new one.
-      const passwordHash = await hashPassword(input.password);
       const origin = publicOrigin(c);
-      // Account, organisation, link and mail succeed or fail together: a failed send leaves nothing behind.
-      await database.transaction(async (tx) => {
-        const [user] = await tx
-          .insert(users)
-          .values({ email: input.email, name: input.name ?? null, passwordHash })
-          .onConflictDoNothing({ target: users.email })
-          .returning({ id: users.id });
-        if (!user) {
-          await sendMail(config, tx, input.email, existingAccountMessage(`${origin}/login`));
-          return;
-        }
-        const orgName = input.organizationName ?? `${input.name ?? input.email.split('@')[0]}'s organisation`;
-        await createOrganization(tx, orgName, user.id);
-        const token = await issueEmailToken(tx, user.id, 'verify_email', input.email);
-        await sendMail(config, tx, input.email, verifyEmailMessage(`${origin}/verify?token=${token}`));
+      // Everything that depends on the address happens after the answer, so a taken address and a
+      // new one take the same time. Account, organisation, link and mail still succeed or fail
+      // together: a failed send leaves nothing behind (and signing up again starts afresh).
+      afterResponse(c, 'signup', async (database) => {
+        const passwordHash = await hashPassword(input.password);
+        await database.transaction(async (tx) => {
+          const [user] = await tx
+            .insert(users)
+            .values({ email: input.email, name: input.name ?? null, passwordHash })
+            .onConflictDoNothing({ target: users.email })
+            .returning({ id: users.id });
+          if (!user) {
+            await sendMail(config, tx, input.email, existingAccountMessage(`${origin}/login`));
+            return;
+          }
+          const orgName = input.organizationName ?? `${input.name ?? input.email.split('@')[0]}'s organisation`;
+          await createOrganization(tx, orgName, user.id);
+          const token = await issueEmailToken(tx, user.id, 'verify_email', input.email);
+          await sendMail(config, tx, input.email, verifyEmailMessage(`${origin}/verify?token=${token}`));
+        });
       });
       // The same answer for new and taken addresses: sign-up never reveals who has an account.
       return c.json(accepted('Check your inbox: we sent you a link to verify your address and sign in.'), 201);
@@ -246,12 +248,7 @@ export const authRoutes = router()
         await disconnectUserEverywhere(c, outcome.userId, 'e-mail address changed');
         clearSessionCookie(c);
         const [user] = await database.select({ email: users.email }).from(users).where(eq(users.id, outcome.userId));
-        await sendMail(
-          parseConfig(c.env),
-          database,
-          outcome.oldEmail,
-          emailChangedMessage(user?.email ?? '', `${publicOrigin(c)}/login`),
-        ).catch(() => {}); // logged by the mailer; the change itself is done
+        mailAfterResponse(c, outcome.oldEmail, emailChangedMessage(user?.email ?? '', `${publicOrigin(c)}/login`));
         return c.json(accepted('Your new address is confirmed. Sign in with it.'), 200);
       }
       if (!(await findSession(c, database))) {
@@ -294,17 +291,15 @@ export const authRoutes = router()
         `reset:ip:${clientIp(c.req.raw)}`,
         `reset:account:${email}`,
       ]);
-      const database = db(c);
-      const [user] = await database.select().from(users).where(eq(users.email, email)).limit(1);
-      if (user) {
+      const config = parseConfig(c.env);
+      const origin = publicOrigin(c);
+      // Looked up after the answer: a known address and an unknown one take the same time.
+      afterResponse(c, 'reset_password', async (database) => {
+        const [user] = await database.select({ id: users.id }).from(users).where(eq(users.email, email)).limit(1);
+        if (!user) return;
         const token = await issueEmailToken(database, user.id, 'reset_password', email);
-        await sendMail(
-          parseConfig(c.env),
-          database,
-          email,
-          resetPasswordMessage(`${publicOrigin(c)}/reset-password?token=${token}`),
-        );
-      }
+        await sendMail(config, database, email, resetPasswordMessage(`${origin}/reset-password?token=${token}`));
+      });
       return c.json(accepted('If an account uses this address, a reset link is on its way'), 202);
     },
   )
@@ -398,12 +393,7 @@ export const authRoutes = router()
         throw new HttpError(403, 'invalid_credentials', 'The password is incorrect', { path: 'password' });
       }
       const token = await issueEmailToken(database, me.userId, 'change_email', newEmail);
-      await sendMail(
-        parseConfig(c.env),
-        database,
-        newEmail,
-        changeEmailMessage(`${publicOrigin(c)}/verify?token=${token}`),
-      );
+      mailAfterResponse(c, newEmail, changeEmailMessage(`${publicOrigin(c)}/verify?token=${token}`));
       return c.json(accepted(`We sent a confirmation link to ${newEmail}`), 202);
     },
   )

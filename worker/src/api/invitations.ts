@@ -13,12 +13,11 @@ import { findSession, startSession } from '../auth/session.ts';
 import { randomToken, sha256Hex } from '../auth/tokens.ts';
 import type { Transaction } from '../db/client.ts';
 import { invitations, memberships, sessions, tenants, users } from '../db/schema.ts';
-import { parseConfig } from '../env.ts';
 import { db } from '../http/database.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import { jsonRoute, router } from '../http/route.ts';
 import { enforceRateLimit, RATE_LIMITS } from '../limits/rate-limit.ts';
-import { sendMail } from '../mail/mailer.ts';
+import { mailAfterResponse } from '../mail/after-response.ts';
 import { invitationMessage } from '../mail/templates.ts';
 import { publicOrigin } from './auth.ts';
 import { IdParam } from './params.ts';
@@ -142,7 +141,7 @@ export const invitationRoutes = router()
         .where(eq(tenants.id, actor.tenantId));
       if (!row || !tenant) throw new Error('invitation insert returned nothing');
       const link = `${publicOrigin(c)}/invitations/accept?token=${token}`;
-      await sendMail(parseConfig(c.env), database, email, invitationMessage(link, tenant.name, actor.email, role));
+      mailAfterResponse(c, email, invitationMessage(link, tenant.name, actor.email, role));
       return c.json(present(row), 201);
     },
   )
