@@ -24,7 +24,7 @@ import type { AppEnv } from '../http/app-env.ts';
 import { db } from '../http/database.ts';
 import { HttpError } from '../http/errors.ts';
 import { jsonRoute, router } from '../http/route.ts';
-import { clientIp, enforceRateLimit, RATE_LIMITS } from '../limits/rate-limit.ts';
+import { enforceRateLimit, ipSubject, RATE_LIMITS } from '../limits/rate-limit.ts';
 import { afterResponse, mailAfterResponse } from '../mail/after-response.ts';
 import { sendMail } from '../mail/mailer.ts';
 import {
@@ -116,7 +116,11 @@ export const authRoutes = router()
     }),
     async (c) => {
       const input = c.req.valid('json');
-      await enforceRateLimit(c.env, RATE_LIMITS.signup, [`signup:ip:${clientIp(c.req.raw)}`]);
+      await Promise.all([
+        enforceRateLimit(c.env, RATE_LIMITS.signup, [`signup:ip:${ipSubject(c.req.raw)}`]),
+        // Every sign-up mails the address (a link, or "you already have an account"): cap it per recipient.
+        enforceRateLimit(c.env, RATE_LIMITS.signupRecipient, [`signup:to:${input.email}`]),
+      ]);
       const config = parseConfig(c.env);
       const origin = publicOrigin(c);
       // Everything that depends on the address happens after the answer, so a taken address and a
@@ -156,9 +160,13 @@ export const authRoutes = router()
     }),
     async (c) => {
       const input = c.req.valid('json');
-      await enforceRateLimit(c.env, RATE_LIMITS.login, [
-        `login:ip:${clientIp(c.req.raw)}`,
-        `login:account:${input.email}`,
+      const ip = ipSubject(c.req.raw);
+      const wording = (retryAfter: string) =>
+        `Too many sign-in attempts: try again in ${retryAfter}, or reset your password`;
+      await Promise.all([
+        enforceRateLimit(c.env, RATE_LIMITS.loginPair, [`login:pair:${input.email}|${ip}`], wording),
+        enforceRateLimit(c.env, RATE_LIMITS.loginIp, [`login:ip:${ip}`], wording),
+        enforceRateLimit(c.env, RATE_LIMITS.loginAccount, [`login:account:${input.email}`], wording),
       ]);
       const database = db(c);
       const [user] = await database.select().from(users).where(eq(users.email, input.email)).limit(1);
@@ -241,6 +249,7 @@ export const authRoutes = router()
     }),
     async (c) => {
       const { token } = c.req.valid('json');
+      await enforceRateLimit(c.env, RATE_LIMITS.linkToken, [`link:ip:${ipSubject(c.req.raw)}`]);
       const outcome = await applyEmailToken(c, token);
       const database = db(c);
       if (outcome.kind === 'changed') {
@@ -288,7 +297,7 @@ export const authRoutes = router()
     async (c) => {
       const { email } = c.req.valid('json');
       await enforceRateLimit(c.env, RATE_LIMITS.passwordReset, [
-        `reset:ip:${clientIp(c.req.raw)}`,
+        `reset:ip:${ipSubject(c.req.raw)}`,
         `reset:account:${email}`,
       ]);
       const config = parseConfig(c.env);
@@ -315,6 +324,7 @@ export const authRoutes = router()
     }),
     async (c) => {
       const { token, password } = c.req.valid('json');
+      await enforceRateLimit(c.env, RATE_LIMITS.linkToken, [`link:ip:${ipSubject(c.req.raw)}`]);
       const database = db(c);
       const passwordHash = await hashPassword(password);
       // A reset is for when the account may be in someone else's hands: whatever was started with
@@ -354,7 +364,7 @@ export const authRoutes = router()
     async (c) => {
       const me = sessionCaller(c);
       const { currentPassword, newPassword } = c.req.valid('json');
-      await enforceRateLimit(c.env, RATE_LIMITS.login, [`password-change:${me.userId}`]);
+      await enforceRateLimit(c.env, RATE_LIMITS.passwordChange, [`password-change:${me.userId}`]);
       const database = db(c);
       const [user] = await database.select().from(users).where(eq(users.id, me.userId)).limit(1);
       if (!user || !(await verifyPassword(currentPassword, user.passwordHash))) {

@@ -16,7 +16,7 @@ import { invitations, memberships, sessions, tenants, users } from '../db/schema
 import { db } from '../http/database.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import { jsonRoute, router } from '../http/route.ts';
-import { enforceRateLimit, RATE_LIMITS } from '../limits/rate-limit.ts';
+import { enforceRateLimit, ipSubject, RATE_LIMITS } from '../limits/rate-limit.ts';
 import { mailAfterResponse } from '../mail/after-response.ts';
 import { invitationMessage } from '../mail/templates.ts';
 import { publicOrigin } from './auth.ts';
@@ -181,6 +181,7 @@ export const invitationRoutes = router()
     }),
     async (c) => {
       const input = c.req.valid('json');
+      await enforceRateLimit(c.env, RATE_LIMITS.linkToken, [`link:ip:${ipSubject(c.req.raw)}`]);
       const database = db(c);
       const tokenHash = await sha256Hex(input.token);
       const session = await findSession(c, database);

@@ -5,7 +5,7 @@ import { apiKeys, memberships, users } from '../db/schema.ts';
 import type { AppEnv, Caller } from '../http/app-env.ts';
 import { db } from '../http/database.ts';
 import { HttpError, unauthorized } from '../http/errors.ts';
-import { enforceRateLimit, RATE_LIMITS } from '../limits/rate-limit.ts';
+import { countFailure, enforceRateLimit, ipSubject, RATE_LIMITS, refuseIfExhausted } from '../limits/rate-limit.ts';
 import { findSession } from './session.ts';
 import { sha256Hex } from './tokens.ts';
 
@@ -23,12 +23,18 @@ async function resolveMembership(c: Context<AppEnv>, userId: string, preferred: 
 
 async function callerFromApiKey(c: Context<AppEnv>, secret: string): Promise<Caller> {
   if (!secret.startsWith(API_KEY_PREFIX) || secret.length > 200) throw unauthorized('Invalid API key');
+  // An IP that keeps presenting unknown keys is refused before the database is asked again.
+  const failures = `key-failures:${ipSubject(c.req.raw)}`;
+  await refuseIfExhausted(c.env, RATE_LIMITS.apiKeyFailures, failures);
   const [key] = await db(c)
     .select()
     .from(apiKeys)
     .where(eq(apiKeys.secretHash, await sha256Hex(secret)))
     .limit(1);
-  if (!key) throw unauthorized('Invalid API key');
+  if (!key) {
+    await countFailure(c.env, RATE_LIMITS.apiKeyFailures, failures);
+    throw unauthorized('Invalid API key');
+  }
   if (key.revokedAt) throw new HttpError(401, 'key_revoked', 'This API key has been revoked');
   if (key.scope !== 'read') throw new HttpError(403, 'wrong_key_scope', 'This API key may only be used by agents');
   await enforceRateLimit(c.env, RATE_LIMITS.apiKey, [`key:${key.id}`]);

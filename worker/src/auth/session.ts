@@ -14,6 +14,9 @@ export const SESSION_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
 /** Sliding expiry is written at most this often, so reads stay reads. */
 const SLIDE_EVERY_MS = 3600 * 1000;
 
+/** What `randomToken()` makes: 32 random bytes, base64url. */
+const SESSION_TOKEN_SHAPE = /^[\w-]{43}$/;
+
 /** `__Host-` pins the cookie to our origin over HTTPS; plain-HTTP local dev cannot use it. */
 function cookieName(c: Context<AppEnv>): string {
   return isHttps(c) ? '__Host-pw_session' : 'pw_session';
@@ -73,7 +76,8 @@ export interface ActiveSession {
  */
 export async function findSession(c: Context<AppEnv>, database: Database): Promise<ActiveSession | undefined> {
   const token = readSessionToken(c);
-  if (!token || token.length > 200) return undefined;
+  // Only something shaped like our tokens (32 random bytes, base64url) is worth a database lookup.
+  if (!token || !SESSION_TOKEN_SHAPE.test(token)) return undefined;
   const now = new Date();
   const [row] = await database
     .select()
