@@ -287,11 +287,15 @@ describe('agent outage: every collected sample reaches Postgres exactly once', (
       name: 'Outage Owner',
     });
     expect(signup.status).toBe(201);
-    const outbox = (await (await call('GET', '/api/v1/dev/outbox')).json()) as {
-      messages: { to: string; text: string }[];
-    };
-    const token = /[?&]token=([\w-]+)/.exec(outbox.messages.find((m) => m.to === email)?.text ?? '')?.[1];
-    expect(token).toBeTruthy();
+    // The Worker sends mail after answering, so the outbox may be a moment behind the 201.
+    let token: string | undefined;
+    await until('the verification mail', async () => {
+      const outbox = (await (await call('GET', '/api/v1/dev/outbox')).json()) as {
+        messages: { to: string; text: string }[];
+      };
+      token = /[?&]token=([\w-]+)/.exec(outbox.messages.find((m) => m.to === email)?.text ?? '')?.[1];
+      return token !== undefined;
+    });
     expect((await call('POST', '/api/v1/auth/verify', { token })).status).toBe(200);
     const created = await call('POST', '/api/v1/keys', { name: 'outage agent', scope: 'ingest' });
     expect(created.status).toBe(201);

@@ -43,6 +43,31 @@ describe('status page on the local stack', () => {
     expect(await page.getByTestId('api-version').textContent()).toContain(health.version);
   });
 
+  it('serves the dashboard with security headers, a script policy it keeps, and a hardened API reference', async () => {
+    const page = await browser.context.newPage();
+    await page.addInitScript(() => {
+      const seen: string[] = [];
+      Object.assign(window, { cspViolations: seen });
+      document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`));
+    });
+    const res = await page.goto(`${stack.url}/status`);
+    const headers = res?.headers() ?? {};
+    expect(headers['x-content-type-options']).toBe('nosniff');
+    expect(headers['x-frame-options']).toBe('DENY');
+    expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    const meta = await page.locator('meta[http-equiv="content-security-policy"]').getAttribute('content');
+    expect(meta).toMatch(/script-src 'self' 'sha256-[^']+'(;|$)/);
+    // The page ran its scripts under that policy: it rendered live data, and the browser refused nothing.
+    await expect.poll(() => page.getByTestId('api-status').textContent(), { timeout: 15_000 }).toBe('ok');
+    expect(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations)).toEqual([]);
+
+    const docs = await fetch(`${stack.url}/api/docs`);
+    expect(docs.headers.get('content-security-policy')).toMatch(/script-src 'nonce-/);
+    expect(await docs.text()).toMatch(
+      /<script src="https:\/\/cdn\.jsdelivr\.net\/npm\/@scalar\/api-reference@[\d.]+\/[^"]+" integrity="sha384-/,
+    );
+  });
+
   it('serves deep links through the SPA fallback and keeps /api answers JSON', async () => {
     const page = await browser.context.newPage();
     const res = await page.goto(`${stack.url}/status?from=deep-link`);

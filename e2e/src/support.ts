@@ -82,11 +82,15 @@ export async function signUpWithIngestKey(
   const headers = { Origin: baseUrl };
   const signup = await request.post(`${baseUrl}/api/v1/auth/signup`, { headers, data: user });
   if (signup.status() !== 201) throw new Error(`signup: ${signup.status()} ${await signup.text()}`);
-  const outbox = (await (await request.get(`${baseUrl}/api/v1/dev/outbox`, { headers })).json()) as {
-    messages: { to: string; text: string }[];
-  };
-  const token = /[?&]token=([\w-]+)/.exec(outbox.messages.find((m) => m.to === user.email)?.text ?? '')?.[1];
-  if (!token) throw new Error(`no verification mail for ${user.email} in the dev outbox`);
+  // The Worker sends mail after answering, so the outbox may be a moment behind the 201.
+  let token: string | undefined;
+  await until(`the verification mail to ${user.email}`, async () => {
+    const outbox = (await (await request.get(`${baseUrl}/api/v1/dev/outbox`, { headers })).json()) as {
+      messages: { to: string; text: string }[];
+    };
+    token = /[?&]token=([\w-]+)/.exec(outbox.messages.find((m) => m.to === user.email)?.text ?? '')?.[1];
+    return token !== undefined;
+  });
   const verified = await request.post(`${baseUrl}/api/v1/auth/verify`, { headers, data: { token } });
   if (verified.status() !== 200) throw new Error(`verify: ${verified.status()} ${await verified.text()}`);
   const created = await request.post(`${baseUrl}/api/v1/keys`, {

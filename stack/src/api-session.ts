@@ -34,11 +34,30 @@ export class ApiSession {
   }
 }
 
-/** Local mode: follows the verification link mailed to `email` (read from the dev outbox). */
-export async function verifyFromOutbox(api: ApiSession, email: string): Promise<void> {
-  const { messages } = OutboxList.parse(await api.expect('GET', '/dev/outbox', undefined, 200));
-  const mail = messages.findLast((m) => m.to === email && /[?&]token=/.test(m.text));
-  const token = mail && /[?&]token=([\w-]+)/.exec(mail.text)?.[1];
-  if (!token) throw new Error(`no verification mail for ${email} in the dev outbox`);
-  await api.expect('POST', '/auth/verify', { token }, 200);
+/**
+ * Local mode: follows the verification link mailed to `email` (read from the dev outbox). The Worker
+ * sends mail after answering, so the outbox is polled for a few seconds; a link that no longer works
+ * (an older one, replaced by a newer link still on its way) is skipped.
+ */
+export async function verifyFromOutbox(api: ApiSession, email: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const tried = new Set<string>();
+  for (;;) {
+    const { messages } = OutboxList.parse(await api.expect('GET', '/dev/outbox', undefined, 200));
+    const token = messages
+      .filter((m) => m.to === email)
+      .map((m) => /[?&]token=([\w-]+)/.exec(m.text)?.[1])
+      .find((t): t is string => t !== undefined && !tried.has(t));
+    if (token) {
+      tried.add(token);
+      const res = await api.call('POST', '/auth/verify', { token });
+      const text = await res.text();
+      if (res.status === 200) return;
+      if (res.status !== 400) throw new Error(`POST /auth/verify answered ${res.status}: ${text.slice(0, 300)}`);
+    } else if (Date.now() > deadline) {
+      throw new Error(`no working verification link for ${email} in the dev outbox`);
+    } else {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }

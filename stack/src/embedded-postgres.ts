@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { servePglite } from './pglite-server.ts';
 import { assertPortFree, freePort } from './ports.ts';
 
 export interface EmbeddedPostgres {
@@ -22,8 +22,8 @@ export interface EmbeddedPostgresOptions {
 
 /**
  * PGlite (real Postgres in WebAssembly) behind a TCP socket. Each concurrent Worker request opens
- * its own connection, so the socket server must accept many; PGlite runs their queries one at a
- * time and keeps each transaction isolated.
+ * its own connection, so the server accepts many; PGlite, a single backend, serves one whole
+ * exchange at a time (see `servePglite`).
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgres> {
   const port = options.port || (await freePort());
@@ -33,8 +33,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
   });
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections: 200 });
-  await server.start();
+  const server = await servePglite(db, { host: '127.0.0.1', port });
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres?sslmode=disable`,
     port,

@@ -1,6 +1,5 @@
-/** Postgres protocol codes of the untyped messages a client may send before its startup message. */
-const SSL_REQUEST = 80877103;
-const GSSENC_REQUEST = 80877104;
+import { GSSENC_REQUEST, SSL_REQUEST } from './pg-wire.ts';
+
 const TERMINATE = 0x58; // 'X'
 
 /**

@@ -1,11 +1,11 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { Scalar } from '@scalar/hono-api-reference';
 import { requestId } from 'hono/request-id';
 import { agentRoutes } from './api/agents.ts';
 import { alertRoutes } from './api/alerts.ts';
 import { authRoutes } from './api/auth.ts';
 import { channelRoutes } from './api/channels.ts';
 import { devOutboxRoutes } from './api/dev-outbox.ts';
+import { docsRoutes } from './api/docs.ts';
 import { healthRoutes } from './api/health.ts';
 import { hostRoutes } from './api/hosts.ts';
 import { invitationRoutes } from './api/invitations.ts';
@@ -22,6 +22,7 @@ import { closeDatabase } from './http/database.ts';
 import { handleError, notFoundHandler } from './http/error-handler.ts';
 import { requestLogger } from './http/logger.ts';
 import { documentApi } from './http/openapi.ts';
+import { securityHeaders } from './http/security-headers.ts';
 import { validationHook } from './http/validation.ts';
 import { APP_VERSION } from './version.ts';
 
@@ -32,6 +33,7 @@ export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use(requestId({ headerName: 'X-Request-Id' }));
   app.use(requestLogger);
+  app.use(securityHeaders);
 
   const api = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   api.use(closeDatabase);
@@ -59,7 +61,7 @@ export function createApp() {
   });
 
   app.route(API_PREFIX, api);
-  app.get('/api/docs', Scalar({ url: `${API_PREFIX}/openapi.json`, pageTitle: 'Pulsewire API' }));
+  app.route('/api/docs', docsRoutes(`${API_PREFIX}/openapi.json`));
   app.onError(handleError);
   app.notFound(notFoundHandler(() => app.routes));
   return app;

@@ -50,14 +50,20 @@ function rand(): number {
 
 export const uniqueEmail = (label = 'user') => `${label}-${crypto.randomUUID().slice(0, 8)}@example.com`;
 
-/** The newest outbox mail to `to`, and the token of the first link in it. */
-export async function lastMailTo(env: Env, to: string) {
+/** Every outbox mail to `to`, newest first, each with the token of the first link in it. */
+export async function mailsTo(env: Env, to: string) {
   const res = await new TestClient(env).get('/api/v1/dev/outbox');
   const { messages } = OutboxList.parse(await res.json());
-  const message = messages.find((m) => m.to === to);
+  return messages
+    .filter((m) => m.to === to)
+    .map((message) => ({ ...message, token: /[?&]token=([\w-]+)/.exec(message.text)?.[1] }));
+}
+
+/** The newest outbox mail to `to`, and the token of the first link in it. */
+export async function lastMailTo(env: Env, to: string) {
+  const [message] = await mailsTo(env, to);
   if (!message) throw new Error(`no mail to ${to}`);
-  const token = /[?&]token=([\w-]+)/.exec(message.text)?.[1];
-  return { ...message, token };
+  return message;
 }
 
 /** Signs up, verifies through the outbox link (which signs in), and returns the signed-in client. */

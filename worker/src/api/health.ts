@@ -48,9 +48,29 @@ async function probeDatabase(config: ReturnType<typeof parseConfig>): Promise<Da
   }
 }
 
+/** The probe itself, an object so tests can count how often it runs. */
+export const databaseProbe = { run: probeDatabase };
+
+/**
+ * Health is public, so each check must not cost a database connection: a probe's result is reused
+ * for a few seconds (per isolate, per database URL). Results, not promises, are kept: a promise
+ * tied to one request's I/O may not be awaited by another request.
+ */
+const PROBE_REUSE_MS = 5_000;
+const recentProbes = new Map<string, { at: number; health: DatabaseHealth }>();
+
+async function databaseHealth(config: ReturnType<typeof parseConfig>): Promise<DatabaseHealth> {
+  const key = config.DATABASE_URL ?? '';
+  const recent = recentProbes.get(key);
+  if (recent && Date.now() - recent.at < PROBE_REUSE_MS) return recent.health;
+  const health = await databaseProbe.run(config);
+  recentProbes.set(key, { at: Date.now(), health });
+  return health;
+}
+
 export const healthRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).openapi(route, async (c) => {
   const config = parseConfig(c.env);
-  const database = await probeDatabase(config);
+  const database = await databaseHealth(config);
   const body: HealthResponse = {
     status: database.ok ? 'ok' : 'degraded',
     service: 'pulsewire',

@@ -6,18 +6,18 @@ import {
   MeResponse,
 } from '@pulsewire/protocol';
 import { and, desc, eq, gt, isNull } from 'drizzle-orm';
-import { caller, requireCaller, sessionCaller } from '../auth/caller.ts';
+import { caller, emailUnverified, requireCaller, sessionCaller } from '../auth/caller.ts';
 import { buildMe } from '../auth/me.ts';
 import { hashPassword } from '../auth/password.ts';
 import { findSession, startSession } from '../auth/session.ts';
 import { randomToken, sha256Hex } from '../auth/tokens.ts';
+import type { Transaction } from '../db/client.ts';
 import { invitations, memberships, sessions, tenants, users } from '../db/schema.ts';
-import { parseConfig } from '../env.ts';
 import { db } from '../http/database.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import { jsonRoute, router } from '../http/route.ts';
-import { enforceRateLimit, RATE_LIMITS } from '../limits/rate-limit.ts';
-import { sendMail } from '../mail/mailer.ts';
+import { enforceRateLimit, ipSubject, RATE_LIMITS } from '../limits/rate-limit.ts';
+import { mailAfterResponse } from '../mail/after-response.ts';
 import { invitationMessage } from '../mail/templates.ts';
 import { publicOrigin } from './auth.ts';
 import { IdParam } from './params.ts';
@@ -33,6 +33,45 @@ const present = (i: InvitationRow) => ({
   createdAt: i.createdAt.toISOString(),
   expiresAt: i.expiresAt.toISOString(),
 });
+
+/** The signed-in user may accept only an invitation to their own address. */
+async function signedInInvitee(tx: Transaction, userId: string, invited: string): Promise<string> {
+  const [user] = await tx
+    .select({ email: users.email, verifiedAt: users.emailVerifiedAt })
+    .from(users)
+    .where(eq(users.id, userId))
+    .limit(1);
+  if (!user || user.email !== invited) {
+    throw new HttpError(403, 'invitation_email_mismatch', `This invitation is for ${invited}; sign in as that address`);
+  }
+  if (!user.verifiedAt) throw emailUnverified();
+  return userId;
+}
+
+/** Without a session, the link creates the invited address's account (the link proves the mailbox). */
+async function newInvitee(
+  tx: Transaction,
+  invited: string,
+  name: string | undefined,
+  passwordHash: string | undefined,
+): Promise<string> {
+  const signIn = () => new HttpError(401, 'sign_in_required', `Sign in as ${invited} to accept this invitation`);
+  const [existing] = await tx.select({ id: users.id }).from(users).where(eq(users.email, invited)).limit(1);
+  if (existing) throw signIn();
+  if (!passwordHash) {
+    throw new HttpError(422, 'validation_failed', 'Choose a password to create your account', {
+      path: 'json.password',
+    });
+  }
+  const [created] = await tx
+    .insert(users)
+    .values({ email: invited, name: name ?? null, passwordHash, emailVerifiedAt: new Date() })
+    .onConflictDoNothing({ target: users.email })
+    .returning({ id: users.id });
+  // Someone signed up with the address since the check above.
+  if (!created) throw signIn();
+  return created.id;
+}
 
 export const invitationRoutes = router()
   .openapi(
@@ -102,7 +141,7 @@ export const invitationRoutes = router()
         .where(eq(tenants.id, actor.tenantId));
       if (!row || !tenant) throw new Error('invitation insert returned nothing');
       const link = `${publicOrigin(c)}/invitations/accept?token=${token}`;
-      await sendMail(parseConfig(c.env), database, email, invitationMessage(link, tenant.name, actor.email, role));
+      mailAfterResponse(c, email, invitationMessage(link, tenant.name, actor.email, role));
       return c.json(present(row), 201);
     },
   )
@@ -142,74 +181,42 @@ export const invitationRoutes = router()
     }),
     async (c) => {
       const input = c.req.valid('json');
+      await enforceRateLimit(c.env, RATE_LIMITS.linkToken, [`link:ip:${ipSubject(c.req.raw)}`]);
       const database = db(c);
-      const [invitation] = await database
-        .select()
-        .from(invitations)
-        .where(eq(invitations.tokenHash, await sha256Hex(input.token)))
-        .limit(1);
-      if (!invitation) throw new HttpError(400, 'token_invalid', 'This invitation link is not valid');
-      if (invitation.revokedAt) throw new HttpError(400, 'invitation_revoked', 'This invitation was withdrawn');
-      if (invitation.acceptedAt) throw new HttpError(400, 'token_used', 'This invitation has already been accepted');
-      if (invitation.expiresAt.getTime() < Date.now()) {
-        throw new HttpError(400, 'token_expired', 'This invitation has expired; ask for a new one');
-      }
-
+      const tokenHash = await sha256Hex(input.token);
       const session = await findSession(c, database);
-      let userId: string;
+      // Hashed before the transaction, so the invitation's row lock is held for queries only.
+      const passwordHash = !session && input.password ? await hashPassword(input.password) : undefined;
+      // One transaction under the invitation's row lock: a second accept of the same link waits, then
+      // finds it accepted. Nothing is half-done, e.g. an account created without its membership.
+      const { userId, tenantId } = await database.transaction(async (tx) => {
+        const [invitation] = await tx
+          .select()
+          .from(invitations)
+          .where(eq(invitations.tokenHash, tokenHash))
+          .limit(1)
+          .for('update');
+        if (!invitation) throw new HttpError(400, 'token_invalid', 'This invitation link is not valid');
+        if (invitation.revokedAt) throw new HttpError(400, 'invitation_revoked', 'This invitation was withdrawn');
+        if (invitation.acceptedAt) throw new HttpError(400, 'token_used', 'This invitation has already been accepted');
+        if (invitation.expiresAt.getTime() < Date.now()) {
+          throw new HttpError(400, 'token_expired', 'This invitation has expired; ask for a new one');
+        }
+        const joining = session
+          ? await signedInInvitee(tx, session.userId, invitation.email)
+          : await newInvitee(tx, invitation.email, input.name, passwordHash);
+        await tx.update(invitations).set({ acceptedAt: new Date() }).where(eq(invitations.id, invitation.id));
+        await tx
+          .insert(memberships)
+          .values({ tenantId: invitation.tenantId, userId: joining, role: invitation.role })
+          .onConflictDoNothing();
+        return { userId: joining, tenantId: invitation.tenantId };
+      });
       if (session) {
-        const [user] = await database.select().from(users).where(eq(users.id, session.userId)).limit(1);
-        if (!user || user.email !== invitation.email) {
-          throw new HttpError(
-            403,
-            'invitation_email_mismatch',
-            `This invitation is for ${invitation.email}; sign in as that address`,
-          );
-        }
-        userId = user.id;
+        await database.update(sessions).set({ activeTenantId: tenantId }).where(eq(sessions.id, session.id));
       } else {
-        const [existing] = await database
-          .select({ id: users.id })
-          .from(users)
-          .where(eq(users.email, invitation.email))
-          .limit(1);
-        if (existing) {
-          throw new HttpError(401, 'sign_in_required', `Sign in as ${invitation.email} to accept this invitation`);
-        }
-        if (!input.password) {
-          throw new HttpError(422, 'validation_failed', 'Choose a password to create your account', {
-            path: 'json.password',
-          });
-        }
-        const [created] = await database
-          .insert(users)
-          .values({
-            email: invitation.email,
-            name: input.name ?? null,
-            passwordHash: await hashPassword(input.password),
-            // The link reached this mailbox, which is what verification proves.
-            emailVerifiedAt: new Date(),
-          })
-          .returning({ id: users.id });
-        if (!created) throw new Error('user insert returned nothing');
-        userId = created.id;
+        await startSession(c, database, userId, tenantId);
       }
-
-      const [claimed] = await database
-        .update(invitations)
-        .set({ acceptedAt: new Date() })
-        .where(and(eq(invitations.id, invitation.id), isNull(invitations.acceptedAt)))
-        .returning({ id: invitations.id });
-      if (!claimed) throw new HttpError(400, 'token_used', 'This invitation has already been accepted');
-      await database
-        .insert(memberships)
-        .values({ tenantId: invitation.tenantId, userId, role: invitation.role })
-        .onConflictDoNothing();
-      if (session) {
-        await database.update(sessions).set({ activeTenantId: invitation.tenantId }).where(eq(sessions.id, session.id));
-      } else {
-        await startSession(c, database, userId, invitation.tenantId);
-      }
-      return c.json(await buildMe(database, userId, invitation.tenantId), 200);
+      return c.json(await buildMe(database, userId, tenantId), 200);
     },
   );

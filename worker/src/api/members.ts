@@ -2,8 +2,8 @@ import { AcceptedResponse, MemberList, type Role, UpdateMemberRequest } from '@p
 import { and, asc, eq } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { caller, requireCaller, roleAtLeast, sessionCaller } from '../auth/caller.ts';
-import type { Database } from '../db/client.ts';
-import { memberships, users } from '../db/schema.ts';
+import type { Queryable, Transaction } from '../db/client.ts';
+import { memberships, tenants, users } from '../db/schema.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { db } from '../http/database.ts';
 import { HttpError, notFound } from '../http/errors.ts';
@@ -13,7 +13,7 @@ import { IdParam } from './params.ts';
 
 const tags = ['organisation'];
 
-async function membershipOf(database: Database, tenantId: string, userId: string) {
+async function membershipOf(database: Queryable, tenantId: string, userId: string) {
   const [row] = await database
     .select()
     .from(memberships)
@@ -22,7 +22,7 @@ async function membershipOf(database: Database, tenantId: string, userId: string
   return row;
 }
 
-async function ownerCount(database: Database, tenantId: string): Promise<number> {
+async function ownerCount(database: Queryable, tenantId: string): Promise<number> {
   const owners = await database
     .select({ userId: memberships.userId })
     .from(memberships)
@@ -31,11 +31,25 @@ async function ownerCount(database: Database, tenantId: string): Promise<number>
 }
 
 /** Only owners may touch owners; admins manage admins and viewers. */
-function assertMayManage(c: Context<AppEnv>, targetRole: Role, newRole?: Role) {
-  const actor = caller(c);
-  if ((targetRole === 'owner' || newRole === 'owner') && !roleAtLeast(actor.role, 'owner')) {
+function assertMayManage(actorRole: Role | undefined, targetRole: Role, newRole?: Role) {
+  if (!roleAtLeast(actorRole, 'admin')) {
+    throw new HttpError(403, 'insufficient_role', 'This action needs the admin role');
+  }
+  if ((targetRole === 'owner' || newRole === 'owner') && !roleAtLeast(actorRole, 'owner')) {
     throw new HttpError(403, 'insufficient_role', 'Only an owner can change or remove owners');
   }
+}
+
+/**
+ * Runs a membership change with the organisation's row locked, re-reading the roles involved under
+ * the lock: two owners demoting (or removing) each other at once are applied one after the other,
+ * so the second sees the first's result and the organisation keeps an owner.
+ */
+function withMembersLocked<T>(c: Context<AppEnv>, tenantId: string, change: (tx: Transaction) => Promise<T>) {
+  return db(c).transaction(async (tx) => {
+    await tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, tenantId)).for('update');
+    return change(tx);
+  });
 }
 
 const lastOwner = () =>
@@ -83,16 +97,19 @@ export const memberRoutes = router()
     async (c) => {
       const { id } = c.req.valid('param');
       const { role } = c.req.valid('json');
-      const database = db(c);
-      const tenantId = caller(c).tenantId;
-      const target = await membershipOf(database, tenantId, id);
-      if (!target) throw notFound('No such member');
-      assertMayManage(c, target.role, role);
-      if (target.role === 'owner' && role !== 'owner' && (await ownerCount(database, tenantId)) <= 1) throw lastOwner();
-      await database
-        .update(memberships)
-        .set({ role })
-        .where(and(eq(memberships.tenantId, tenantId), eq(memberships.userId, id)));
+      const actor = sessionCaller(c);
+      await withMembersLocked(c, actor.tenantId, async (tx) => {
+        const target = await membershipOf(tx, actor.tenantId, id);
+        if (!target) throw notFound('No such member');
+        assertMayManage((await membershipOf(tx, actor.tenantId, actor.userId))?.role, target.role, role);
+        if (target.role === 'owner' && role !== 'owner' && (await ownerCount(tx, actor.tenantId)) <= 1) {
+          throw lastOwner();
+        }
+        await tx
+          .update(memberships)
+          .set({ role })
+          .where(and(eq(memberships.tenantId, actor.tenantId), eq(memberships.userId, id)));
+      });
       return c.json({ ok: true as const, message: `Role changed to ${role}` }, 200);
     },
   )
@@ -110,20 +127,14 @@ export const memberRoutes = router()
     async (c) => {
       const { id } = c.req.valid('param');
       const actor = sessionCaller(c);
-      const database = db(c);
-      const target = await membershipOf(database, actor.tenantId, id);
-      if (!target) throw notFound('No such member');
       const leaving = id === actor.userId;
-      if (!leaving) {
-        if (!roleAtLeast(actor.role, 'admin')) {
-          throw new HttpError(403, 'insufficient_role', 'This action needs the admin role');
-        }
-        assertMayManage(c, target.role);
-      }
-      if (target.role === 'owner' && (await ownerCount(database, actor.tenantId)) <= 1) throw lastOwner();
-      await database
-        .delete(memberships)
-        .where(and(eq(memberships.tenantId, actor.tenantId), eq(memberships.userId, id)));
+      await withMembersLocked(c, actor.tenantId, async (tx) => {
+        const target = await membershipOf(tx, actor.tenantId, id);
+        if (!target) throw notFound('No such member');
+        if (!leaving) assertMayManage((await membershipOf(tx, actor.tenantId, actor.userId))?.role, target.role);
+        if (target.role === 'owner' && (await ownerCount(tx, actor.tenantId)) <= 1) throw lastOwner();
+        await tx.delete(memberships).where(and(eq(memberships.tenantId, actor.tenantId), eq(memberships.userId, id)));
+      });
       await disconnectLive(c, [actor.tenantId], { kind: 'user', id }, leaving ? 'left the organisation' : 'removed');
       return c.json({ ok: true as const, message: leaving ? 'You left the organisation' : 'Member removed' }, 200);
     },

@@ -9,11 +9,12 @@ import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { requireCaller, resolveUser, sessionCaller } from '../auth/caller.ts';
 import { buildMe } from '../auth/me.ts';
-import { createOrganization, listOrganizations } from '../auth/organizations.ts';
+import { createAnotherOrganization, listOrganizations } from '../auth/organizations.ts';
 import { sessions, tenants } from '../db/schema.ts';
 import { db } from '../http/database.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import { jsonRoute, router } from '../http/route.ts';
+import { enforceRateLimit, RATE_LIMITS } from '../limits/rate-limit.ts';
 
 const tags = ['organisation'];
 
@@ -45,8 +46,9 @@ export const organizationRoutes = router()
     async (c) => {
       const user = await resolveUser(c);
       const { name } = c.req.valid('json');
+      await enforceRateLimit(c.env, RATE_LIMITS.organizationCreate, [`org-create:${user.userId}`]);
       const database = db(c);
-      const tenant = await database.transaction((tx) => createOrganization(tx, name, user.userId));
+      const tenant = await database.transaction((tx) => createAnotherOrganization(tx, name, user.userId));
       await database.update(sessions).set({ activeTenantId: tenant.id }).where(eq(sessions.id, user.sessionId));
       return c.json(await buildMe(database, user.userId, tenant.id), 201);
     },

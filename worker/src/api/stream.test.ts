@@ -244,6 +244,13 @@ describe('GET /api/v1/stream', () => {
     expect(await bySession.closed).toMatchObject({ code: 4001 });
   });
 
+  it('closes the socket of a session that signs out', async () => {
+    const org = await organisation(env, 'stream-logout');
+    const socket = await stream(org.owner);
+    expect((await org.owner.post('/api/v1/auth/logout')).status).toBe(200);
+    expect(await socket.closed).toMatchObject({ code: 4001 });
+  });
+
   it('answers a retried batch of a watched host with the live cadence, and sends it once', async () => {
     const watcher = await stream(a.owner);
     await subscribe(watcher, { hosts: [a.agent.hostId], streams: ['metrics'] });

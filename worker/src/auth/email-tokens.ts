@@ -30,6 +30,17 @@ export async function issueEmailToken(database: Queryable, userId: string, purpo
 }
 
 /**
+ * Every link still outstanding for the user stops working: after a password reset or a completed
+ * e-mail change, a link mailed earlier (a pending address change above all) must not outlive it.
+ */
+export async function revokeEmailTokens(database: Queryable, userId: string): Promise<void> {
+  await database
+    .update(emailTokens)
+    .set({ usedAt: new Date() })
+    .where(and(eq(emailTokens.userId, userId), isNull(emailTokens.usedAt)));
+}
+
+/**
  * Marks the token used and returns it, atomically: of two concurrent uses only one succeeds.
  * Unknown, used and expired tokens are refused with distinct codes so the page can say why.
  */

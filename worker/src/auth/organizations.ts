@@ -1,8 +1,9 @@
 import type { OrganizationSummary } from '@pulsewire/protocol';
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, count, eq } from 'drizzle-orm';
 import { defaultAlertingRows } from '../alerts/defaults.ts';
-import type { Database } from '../db/client.ts';
-import { alertRules, memberships, notificationChannels, tenants } from '../db/schema.ts';
+import type { Database, Transaction } from '../db/client.ts';
+import { alertRules, memberships, notificationChannels, tenants, users } from '../db/schema.ts';
+import { HttpError } from '../http/errors.ts';
 import { randomToken } from './tokens.ts';
 
 function slugify(name: string): string {
@@ -37,6 +38,29 @@ export async function createOrganization(
   await database.insert(alertRules).values(defaults.rules);
   await database.insert(notificationChannels).values(defaults.channel);
   return tenant;
+}
+
+/** How many organisations one user may own (on top of the rate limit on creating them). */
+export const MAX_OWNED_ORGANIZATIONS = 20;
+
+/**
+ * Creates an organisation for an existing user, refusing past `MAX_OWNED_ORGANIZATIONS`. The user's
+ * row is locked first, so parallel requests cannot each see room for one more.
+ */
+export async function createAnotherOrganization(tx: Transaction, name: string, ownerId: string) {
+  await tx.select({ id: users.id }).from(users).where(eq(users.id, ownerId)).for('update');
+  const [owned] = await tx
+    .select({ n: count() })
+    .from(memberships)
+    .where(and(eq(memberships.userId, ownerId), eq(memberships.role, 'owner')));
+  if ((owned?.n ?? 0) >= MAX_OWNED_ORGANIZATIONS) {
+    throw new HttpError(
+      409,
+      'organization_limit',
+      `You already own ${MAX_OWNED_ORGANIZATIONS} organisations, the most one account may own`,
+    );
+  }
+  return createOrganization(tx, name, ownerId);
 }
 
 export async function listOrganizations(database: Database, userId: string): Promise<OrganizationSummary[]> {

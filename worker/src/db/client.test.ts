@@ -1,5 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { signedUpClient } from '../../test/client.ts';
 import { isolatedEnv } from '../../test/support.ts';
 import { type Env, parseConfig } from '../env.ts';
 import { openDatabase } from './client.ts';
@@ -67,6 +68,19 @@ describe('Postgres through the Neon driver, from inside workerd', () => {
       expect(await handle.db.select().from(tenants).where(eq(tenants.slug, slug))).toEqual([]);
     } finally {
       await handle.close();
+    }
+  });
+
+  it('answers many parallel requests each with its own rows (the local stack serialises whole exchanges)', async () => {
+    const users = await Promise.all(Array.from({ length: 10 }, (_, i) => signedUpClient(env, `parallel${i}`)));
+    for (let round = 0; round < 5; round++) {
+      const answers = await Promise.all(
+        users.map(async ({ client }) => {
+          const res = await client.get('/api/v1/me');
+          return { status: res.status, email: ((await res.json()) as { user?: { email?: string } }).user?.email };
+        }),
+      );
+      expect(answers).toEqual(users.map(({ email }) => ({ status: 200, email })));
     }
   });
 });

@@ -4,6 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { allowedMethods } from './allowed-methods.ts';
 import { HttpError, type HttpErrorExtra } from './errors.ts';
+import { loggableError } from './loggable-error.ts';
 import { log } from './logger.ts';
 
 const codeForStatus: Partial<Record<number, string>> = {
@@ -56,19 +57,11 @@ export const handleError: ErrorHandler = (err, c) => {
     requestId: c.get('requestId'),
     method: c.req.method,
     path: c.req.path,
-    error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
-    // drizzle wraps the driver's error ("Failed query: …"): the cause says what actually went wrong.
-    cause: err instanceof Error && err.cause !== undefined ? describeCause(err.cause) : undefined,
-    stack: err instanceof Error ? err.stack : undefined,
+    // drizzle wraps the driver's error: the cause carries the SQLSTATE that says what actually went wrong.
+    ...loggableError(err),
   });
   return errorResponse(c, 500, 'internal_error', 'Internal server error');
 };
-
-function describeCause(cause: unknown): string {
-  if (!(cause instanceof Error)) return String(cause);
-  const code = (cause as { code?: unknown }).code;
-  return `${cause.name}: ${cause.message}${typeof code === 'string' ? ` (${code})` : ''}`;
-}
 
 export const notFoundHandler =
   (routes: () => readonly { method: string; path: string }[]): NotFoundHandler =>

@@ -18,6 +18,25 @@ interface Window {
  * object's own storage, so every Worker isolate sees the same count and it survives eviction.
  */
 export class RateLimiterObject extends DurableObject<Env> {
+  /** Whether the key is still under its limit, without counting anything. */
+  async peek(limit: number, windowSeconds: number): Promise<RateLimitVerdict> {
+    const now = Date.now();
+    const windowMs = windowSeconds * 1000;
+    const window = await this.ctx.storage.get<Window>('window');
+    if (!window || now - window.start >= windowMs || window.count < limit) {
+      return {
+        allowed: true,
+        remaining: limit - (window && now - window.start < windowMs ? window.count : 0),
+        retryAfterSeconds: 0,
+      };
+    }
+    return {
+      allowed: false,
+      remaining: 0,
+      retryAfterSeconds: Math.max(1, Math.ceil((window.start + windowMs - now) / 1000)),
+    };
+  }
+
   async hit(limit: number, windowSeconds: number): Promise<RateLimitVerdict> {
     const now = Date.now();
     const windowMs = windowSeconds * 1000;

@@ -65,9 +65,10 @@ export async function sendMail(config: Config, database: Queryable, to: string, 
   const outcome = await deliverMail(config, database, [to], message);
   if (outcome.ok) return;
   if (outcome.unconfigured) {
-    log('error', 'RESEND_API_KEY is not configured; mail cannot be sent', { subject: message.subject });
+    log('error', 'RESEND_API_KEY is not configured; mail cannot be sent', { kind: message.kind });
     throw new HttpError(503, 'mail_unavailable', 'E-mail is not configured on this server');
   }
-  log('error', 'mail delivery failed', { to, subject: message.subject, error: outcome.error });
+  // The error names what failed; recipients and subjects (which may quote them) never reach the logs.
+  log('error', 'mail delivery failed', { kind: message.kind, error: outcome.error.split(':')[0] });
   throw new HttpError(503, 'mail_unavailable', 'We could not send the e-mail; try again shortly');
 }

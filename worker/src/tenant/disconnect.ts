@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { memberships } from '../db/schema.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { db } from '../http/database.ts';
+import { loggableError } from '../http/loggable-error.ts';
 import { log } from '../http/logger.ts';
 
 type Principal = { kind: 'user' | 'key'; id: string };
@@ -26,7 +27,7 @@ export async function disconnectLive(
           log('warn', 'could not close live sockets', {
             tenantId,
             principal: principal.kind,
-            error: error instanceof Error ? error.message : String(error),
+            ...loggableError(error),
           }),
         ),
     ),

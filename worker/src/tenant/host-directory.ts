@@ -3,6 +3,7 @@ import { openDatabase } from '../db/client.ts';
 import { hosts } from '../db/schema.ts';
 import { isUuid } from '../db/uuid.ts';
 import type { Config } from '../env.ts';
+import { loggableError } from '../http/loggable-error.ts';
 import { log } from '../http/logger.ts';
 
 /** The ids among `ids` that are hosts of the tenant. */
@@ -82,10 +83,7 @@ export class HostDirectory {
         const answers = await Promise.all(this.#ask(config, tenantId, candidates));
         for (const [i, isHost] of answers.entries()) if (isHost) found.add(candidates[i] as string);
       } catch (error) {
-        log('warn', 'could not check subscribed host ids; accepting them', {
-          tenantId,
-          error: error instanceof Error ? error.message : String(error),
-        });
+        log('warn', 'could not check subscribed host ids; accepting them', { tenantId, ...loggableError(error) });
         return pending.filter((id) => !candidates.includes(id));
       }
     }

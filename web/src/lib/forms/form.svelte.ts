@@ -1,3 +1,4 @@
+import { isApiError } from '#lib/api/client.ts';
 import { errorTarget } from './errors.ts';
 
 /**
@@ -8,6 +9,8 @@ export class FormState<F extends string> {
   pending = $state(false);
   errors = $state<Partial<Record<F, string>>>({});
   error = $state<string | null>(null);
+  /** The API's code for the last failed submit, for forms that say more about some codes. */
+  errorCode = $state<string | null>(null);
 
   readonly #fields: readonly F[];
 
@@ -25,6 +28,7 @@ export class FormState<F extends string> {
   reset(): void {
     this.errors = {};
     this.error = null;
+    this.errorCode = null;
   }
 
   /** Sets errors found before sending (e.g. passwords that do not match). */
@@ -41,6 +45,7 @@ export class FormState<F extends string> {
     try {
       return await action();
     } catch (error) {
+      this.errorCode = isApiError(error) ? String(error.code) : null;
       const target = errorTarget(error, this.#fields);
       this.fail(target.field, target.message);
       return undefined;

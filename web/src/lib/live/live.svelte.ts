@@ -6,10 +6,19 @@ import { StreamClient } from './stream-client.svelte.ts';
  * the app shell) opens it only while someone is signed in, and re-opens it when the organisation
  * changes, since the socket belongs to one tenant.
  */
-export const live = new StreamClient({
-  // The server says the session is gone: ask /me again, which signs the shell out if so.
-  onUnauthorized: () => void session.load(),
+export const live: StreamClient = new StreamClient({
+  onUnauthorized: () => void reconnectIfStillSignedIn(live),
 });
+
+/**
+ * The server closed the socket because some access ended. Sockets are closed per user, so this may
+ * be another of the user's sessions signing out: ask /me again, which signs the shell out if this
+ * session is gone, and otherwise reconnect.
+ */
+export async function reconnectIfStillSignedIn(client: Pick<StreamClient, 'connect'>): Promise<void> {
+  await session.load();
+  if (liveTenant(session) !== null) client.connect();
+}
 
 /** The organisation the socket should belong to, or null when no socket should be open. */
 export function liveTenant(s: Pick<Session, 'status' | 'organization'>): string | null {

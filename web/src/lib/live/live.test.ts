@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import type { MeResponse } from '@pulsewire/protocol';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fakeSockets } from './fake-socket.ts';
-import { LiveLifecycle, liveTenant } from './live.svelte.ts';
+import { LiveLifecycle, liveTenant, reconnectIfStillSignedIn } from './live.svelte.ts';
 import { StreamClient } from './stream-client.svelte.ts';
 
 describe('live socket lifecycle', () => {
@@ -37,5 +38,30 @@ describe('live socket lifecycle', () => {
     expect(f.sockets[1]?.closedByClient?.code).toBe(1000);
     expect(client.state).toBe('closed');
     expect(f.sockets).toHaveLength(2);
+  });
+});
+
+describe('after the server closes the socket with 4001', () => {
+  afterEach(() => vi.unstubAllGlobals());
+  const org = { id: '7f0c1a52-3b1e-4c47-9d2e-0a0b0c0d0e0f', name: 'Acme', slug: 'acme-x', role: 'owner' } as const;
+  const me: MeResponse = {
+    user: { id: '1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d', email: 'ada@example.com', name: 'Ada', emailVerified: true },
+    organization: org,
+    organizations: [org],
+  };
+  const answer = (status: number, body: unknown) => vi.stubGlobal('fetch', async () => Response.json(body, { status }));
+
+  it('reconnects when this session is still signed in (another of the user’s sessions signed out)', async () => {
+    answer(200, me);
+    const connect = vi.fn();
+    await reconnectIfStillSignedIn({ connect });
+    expect(connect).toHaveBeenCalledOnce();
+  });
+
+  it('stays closed when this session is gone', async () => {
+    answer(401, { error: { code: 'unauthorized', message: 'Authentication required' } });
+    const connect = vi.fn();
+    await reconnectIfStillSignedIn({ connect });
+    expect(connect).not.toHaveBeenCalled();
   });
 });

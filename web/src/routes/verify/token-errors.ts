@@ -14,12 +14,13 @@ export function tokenProblem(code: string): { title: string; detail: string } {
     case 'token_used':
       return {
         title: 'This link was already used',
-        detail: 'Each link works once. If you already confirmed your address, just sign in.',
+        detail:
+          'Each link works once, and a password reset or an address change cancels the links sent before it. If you already confirmed your address, just sign in.',
       };
     case 'token_expired':
       return {
         title: 'This link has expired',
-        detail: 'For your security, links expire. Sign in and ask for a new one from your account settings.',
+        detail: 'For your security, links expire. Sign in: if your address still needs confirming, we send a new link.',
       };
     case 'email_taken':
       return {

@@ -98,7 +98,7 @@ ${digestLines.length ? `<p><strong>Held back:</strong></p><ul>${digestLines.map(
 ${runbookHtml}
 <p><a href="${escapeHtml(origin)}/alerts" style="display:inline-block;background:#4f46e5;color:#fff;padding:10px 16px;border-radius:6px;text-decoration:none">Open Pulsewire</a></p>
 </body></html>`;
-  return { subject: emailSubject(message), text, html };
+  return { kind: `alert_${message.kind}`, subject: emailSubject(message), text, html };
 }
 
 /** Every failure retries: the addresses are the user's, a Resend outage or misconfiguration is ours. */
