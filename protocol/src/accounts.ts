@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { storableText } from './storable.ts';
 
 /** Passwords: long enough to resist guessing, bounded so hashing cost stays bounded. */
 export const PASSWORD_MIN_LENGTH = 10;
@@ -16,7 +17,8 @@ export const Password = z
   .min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`)
   .max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`);
 
-const Name = z.string().trim().min(1).max(100);
+// storableText: a NUL in a name reached Postgres as a 500.
+const Name = storableText.trim().min(1).max(100);
 /** Tokens from e-mailed links: 32 random bytes, base64url. */
 export const LinkToken = z
   .string()

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Labels } from './ingest.ts';
 import { metricDefinition } from './metric-catalog.ts';
+import { isStorableText } from './storable.ts';
 import { AlertLevel } from './stream.ts';
 
 /**
@@ -34,23 +35,10 @@ export type AlertErrorCode = (typeof alertErrorCodes)[number];
 
 const uuid = z.uuid();
 
-/** NUL, or a UTF-16 surrogate without its other half. */
-const unpairedSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/**
- * Whether Postgres can store the string: `text` and `jsonb` refuse NUL, and a lone surrogate has no
- * UTF-8 form (the driver would silently turn it into U+FFFD, jsonb refuses its escape). Checked at the
- * edge so such input is a 422, never a 500 or a quietly altered value.
- */
-function isStorable(text: string): boolean {
-  return !text.includes('\u0000') && !unpairedSurrogate.test(text);
-}
-
+/** Postgres refuses NUL and unpaired surrogates: such input is a 422, never a 500 (protocol/src/storable.ts). */
 const storable = { message: 'contains a NUL character or an unpaired surrogate' };
 /** A string the database can hold as given. */
-const text = (max: number, min = 0) => z.string().min(min).max(max).refine(isStorable, storable);
-/** Labels whose values the database can hold (keys are already restricted to a safe alphabet). */
-const StorableLabels = Labels.refine((labels) => Object.values(labels).every(isStorable), storable);
+const text = (max: number, min = 0) => z.string().min(min).max(max).refine(isStorableText, storable);
 const seconds = (max: number) => z.number().int().min(0).max(max);
 const DAY = 86_400;
 
@@ -340,7 +328,7 @@ export const RuleNotify = z
   .meta({ id: 'RuleNotify' });
 export type RuleNotify = z.infer<typeof RuleNotify>;
 
-const ruleText = z.string().trim().min(1).max(200).refine(isStorable, storable);
+const ruleText = z.string().trim().min(1).max(200).refine(isStorableText, storable);
 
 const ruleFields = {
   name: ruleText,
@@ -349,7 +337,7 @@ const ruleFields = {
   /** Runbook: a URL or text, linked from every notification. */
   runbook: text(4000).default(''),
   /** Added to every alert of the rule (routing, silences, payloads). */
-  labels: StorableLabels.default({}),
+  labels: Labels.default({}),
   scope: RuleScope.default({ type: 'all' }),
   condition: RuleCondition,
   /** Pending time: the condition must hold this long before firing. */
@@ -428,7 +416,7 @@ export const RulePatch = z
     enabled: z.boolean().optional(),
     description: text(2000).optional(),
     runbook: text(4000).optional(),
-    labels: StorableLabels.optional(),
+    labels: Labels.optional(),
     scope: RuleScope.optional(),
     condition: RuleCondition.optional(),
     forSeconds: seconds(DAY).optional(),
@@ -554,8 +542,8 @@ export const SLACK_WEBHOOK_PREFIX = 'https://hooks.slack.com/';
 export const ChannelConfig = z
   .discriminatedUnion('type', [
     z.object({ type: z.literal('email'), to: EmailRecipients }),
-    z.object({ type: z.literal('slack'), webhookUrl: z.url().max(500).refine(isStorable, storable) }),
-    z.object({ type: z.literal('webhook'), url: z.url().max(2000).refine(isStorable, storable) }),
+    z.object({ type: z.literal('slack'), webhookUrl: z.url().max(500).refine(isStorableText, storable) }),
+    z.object({ type: z.literal('webhook'), url: z.url().max(2000).refine(isStorableText, storable) }),
   ])
   .meta({ id: 'ChannelConfig' });
 export type ChannelConfig = z.infer<typeof ChannelConfig>;
@@ -576,7 +564,7 @@ export const QuietHours = z
 export type QuietHours = z.infer<typeof QuietHours>;
 
 const channelFields = {
-  name: z.string().trim().min(1).max(100).refine(isStorable, storable),
+  name: z.string().trim().min(1).max(100).refine(isStorableText, storable),
   enabled: z.boolean().default(true),
   minLevel: AlertLevel.default('warning'),
   config: ChannelConfig,
@@ -670,7 +658,7 @@ export const SilenceInput = z
     matchers: MatcherList.min(1),
     startsAt: z.iso.datetime().optional(),
     endsAt: z.iso.datetime(),
-    comment: z.string().trim().min(1).max(1000).refine(isStorable, storable),
+    comment: z.string().trim().min(1).max(1000).refine(isStorableText, storable),
   })
   .superRefine((s, ctx) => {
     const start = s.startsAt ? Date.parse(s.startsAt) : Date.now();
@@ -701,7 +689,7 @@ export const SilenceList = z.object({ silences: z.array(Silence) }).meta({ id: '
 /** A recurring window (e.g. Sundays 02:00–04:00 Europe/Paris) during which matching alerts notify nobody. */
 export const MaintenanceWindowInput = z
   .object({
-    name: z.string().trim().min(1).max(100).refine(isStorable, storable),
+    name: z.string().trim().min(1).max(100).refine(isStorableText, storable),
     timeZone: TimeZone,
     days: z.array(Weekday).min(1).max(7),
     start: ClockTime,

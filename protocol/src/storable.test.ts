@@ -21,3 +21,13 @@ describe('storable values', () => {
     for (const bad of [1e-46, 1e-40, -1e-38, 1e39, Number.NaN]) expect(float4.safeParse(bad).success).toBe(false);
   });
 });
+
+describe('account names are storable too', () => {
+  it('refuses NUL and lone surrogates in sign-up, organisation and key names', async () => {
+    const { SignupRequest } = await import('./accounts.ts');
+    const base = { email: 'a@example.com', password: 'long enough password' };
+    expect(SignupRequest.safeParse({ ...base, name: 'Ada' }).success).toBe(true);
+    expect(SignupRequest.safeParse({ ...base, name: 'A\u0000da' }).success).toBe(false);
+    expect(SignupRequest.safeParse({ ...base, organizationName: 'Acme\uD800' }).success).toBe(false);
+  });
+});

@@ -23,10 +23,10 @@ import type { AppEnv } from '../http/app-env.ts';
 import { db } from '../http/database.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import { jsonRoute, router } from '../http/route.ts';
+import { checkChannelTarget } from '../notify/targets.ts';
 import { alertConfigChanged } from './alert-config.ts';
 import { ensureRoom } from './alert-limits.ts';
 import { publicOrigin } from './auth.ts';
-import { checkChannelTarget } from './channel-targets.ts';
 import { IdParam } from './params.ts';
 
 const tags = ['notification channels'];
@@ -94,8 +94,11 @@ export function presentChannel(row: ChannelRow): z.infer<typeof Channel> {
 
 /** Slack and webhook targets must be public https URLs (local mode: also loopback), else 422 `forbidden_target`. */
 function assertAllowedTarget(c: Context<AppEnv>, config: ChannelConfig): void {
-  const refused = checkChannelTarget(config, parseConfig(c.env).PULSEWIRE_MODE);
-  if (refused) throw new HttpError(422, refused.code, refused.message, { path: `json.${refused.path}` });
+  const check = checkChannelTarget(config, { mode: parseConfig(c.env).PULSEWIRE_MODE });
+  if (!check.ok) {
+    const field = config.type === 'slack' ? 'webhookUrl' : 'url';
+    throw new HttpError(422, check.code, `Not an allowed target: ${check.reason}`, { path: `json.config.${field}` });
+  }
 }
 
 async function ownChannel(database: Queryable, tenantId: string, id: string): Promise<ChannelRow> {

@@ -13,9 +13,9 @@ import { maintenanceWindows } from '../db/schema.ts';
 import { db } from '../http/database.ts';
 import { notFound } from '../http/errors.ts';
 import { jsonRoute, router } from '../http/route.ts';
+import { maintenancePeriod } from '../notify/schedule.ts';
 import { alertConfigChanged } from './alert-config.ts';
 import { ensureRoom } from './alert-limits.ts';
-import { windowOpenAt } from './maintenance-schedule.ts';
 import { IdParam } from './params.ts';
 
 const tags = ['maintenance windows'];
@@ -38,7 +38,7 @@ function presentWindow(w: WindowRow, now: number): z.infer<typeof MaintenanceWin
     matchers: w.matchers,
     enabled: w.enabled,
     createdAt: w.createdAt.toISOString(),
-    activeNow: windowOpenAt(w, now),
+    activeNow: maintenancePeriod(w, now) !== null,
   };
 }
 

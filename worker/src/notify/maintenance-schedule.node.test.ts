@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { type WindowSchedule, windowOpenAt } from './maintenance-schedule.ts';
+import { maintenancePeriod } from './schedule.ts';
+import type { NotifyMaintenanceWindow } from './types.ts';
 
-const sundays: WindowSchedule = {
+/** What the API's `activeNow` and the notifier's muting both ask: is the window open at `now`. */
+const windowOpenAt = (window: NotifyMaintenanceWindow, now: number) => maintenancePeriod(window, now) !== null;
+
+const sundays: NotifyMaintenanceWindow = {
+  id: 'w',
+  name: 'Sunday backups',
+  matchers: [],
   timeZone: 'Europe/Paris',
   days: ['sun'],
   start: '02:00',
@@ -24,7 +31,7 @@ describe('windowOpenAt', () => {
   });
 
   it('runs past midnight into the next day, and never when disabled', () => {
-    const overnight: WindowSchedule = { ...sundays, timeZone: 'UTC', start: '23:00', durationMinutes: 180 };
+    const overnight: NotifyMaintenanceWindow = { ...sundays, timeZone: 'UTC', start: '23:00', durationMinutes: 180 };
     expect(windowOpenAt(overnight, Date.UTC(2026, 0, 11, 23, 30))).toBe(true);
     expect(windowOpenAt(overnight, Date.UTC(2026, 0, 12, 1, 59))).toBe(true);
     expect(windowOpenAt(overnight, Date.UTC(2026, 0, 12, 2, 0))).toBe(false);
@@ -32,7 +39,7 @@ describe('windowOpenAt', () => {
   });
 
   it('covers windows that last several days', () => {
-    const week: WindowSchedule = { ...sundays, timeZone: 'UTC', start: '00:00', durationMinutes: 3 * 24 * 60 };
+    const week: NotifyMaintenanceWindow = { ...sundays, timeZone: 'UTC', start: '00:00', durationMinutes: 3 * 24 * 60 };
     expect(windowOpenAt(week, Date.UTC(2026, 0, 13, 23, 59))).toBe(true); // Tuesday
     expect(windowOpenAt(week, Date.UTC(2026, 0, 14, 0, 0))).toBe(false); // Wednesday
   });
