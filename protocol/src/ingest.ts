@@ -273,12 +273,14 @@ export const HostFacts = z.object({
 export type HostFacts = z.infer<typeof HostFacts>;
 
 /** How often the agent collects and pushes; every ingest response carries it. */
-export const Cadence = z.object({
-  collectIntervalMs: z.number().int().min(1000).max(3_600_000),
-  pushIntervalMs: z.number().int().min(1000).max(3_600_000),
-  /** Someone is watching this host live: the agent collects and pushes every second. */
-  live: z.boolean(),
-});
+export const Cadence = z
+  .object({
+    collectIntervalMs: z.number().int().min(1000).max(3_600_000),
+    pushIntervalMs: z.number().int().min(1000).max(3_600_000),
+    /** Someone is watching this host live: the agent collects and pushes every second. */
+    live: z.boolean(),
+  })
+  .meta({ id: 'Cadence' });
 export type Cadence = z.infer<typeof Cadence>;
 
 export const DEFAULT_CADENCE: Cadence = { collectIntervalMs: 10_000, pushIntervalMs: 30_000, live: false };
@@ -309,17 +311,19 @@ export const IngestBatch = z
   );
 export type IngestBatch = z.infer<typeof IngestBatch>;
 
-export const IngestResponse = z.object({
-  /**
-   * Samples + metrics + events stored from this batch (0 for a duplicate). Less than were sent when some were
-   * not stored: a sample whose timestamp the host already has (one row per host and timestamp), or anything
-   * stamped more than MAX_TIMESTAMP_LEAD_MS after the signed timestamp.
-   */
-  accepted: count,
-  /** This `batch_id` was already stored; the agent treats it as delivered. */
-  duplicate: z.boolean(),
-  cadence: Cadence,
-});
+export const IngestResponse = z
+  .object({
+    /**
+     * Samples + metrics + events stored from this batch (0 for a duplicate). Less than were sent when some were
+     * not stored: a sample whose timestamp the host already has (one row per host and timestamp), or anything
+     * stamped more than MAX_TIMESTAMP_LEAD_MS after the signed timestamp.
+     */
+    accepted: count,
+    /** This `batch_id` was already stored; the agent treats it as delivered. */
+    duplicate: z.boolean(),
+    cadence: Cadence,
+  })
+  .meta({ id: 'IngestResponse' });
 export type IngestResponse = z.infer<typeof IngestResponse>;
 
 /**
@@ -336,25 +340,31 @@ export const ReplayedSeqErrorBody = z.object({
 });
 export type ReplayedSeqErrorBody = z.infer<typeof ReplayedSeqErrorBody>;
 
-export const EnrollRequest = z.object({
-  /** Raw 32-byte Ed25519 public key, base64url without padding. */
-  publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a raw Ed25519 public key is 32 bytes (43 base64url characters)'),
-  /** Stable machine identity (/etc/machine-id or equivalent), so re-enrolling does not duplicate the host. */
-  machineId: storableText.min(1).max(128),
-  hostname: storableText.min(1).max(255),
-  /** Display name; defaults to the hostname. */
-  name: shortText.optional(),
-  labels: Labels.default({}),
-  facts: HostFacts,
-  agentVersion: storableText.max(32),
-});
+export const EnrollRequest = z
+  .object({
+    /** Raw 32-byte Ed25519 public key, base64url without padding. */
+    publicKey: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{43}$/, 'a raw Ed25519 public key is 32 bytes (43 base64url characters)'),
+    /** Stable machine identity (/etc/machine-id or equivalent), so re-enrolling does not duplicate the host. */
+    machineId: storableText.min(1).max(128),
+    hostname: storableText.min(1).max(255),
+    /** Display name; defaults to the hostname. */
+    name: shortText.optional(),
+    labels: Labels.default({}),
+    facts: HostFacts,
+    agentVersion: storableText.max(32),
+  })
+  .meta({ id: 'EnrollRequest' });
 export type EnrollRequest = z.infer<typeof EnrollRequest>;
 
-export const EnrollResponse = z.object({
-  hostId: z.string().min(1).max(64),
-  tenantId: z.string().max(64).optional(),
-  /** Absolute URL of the ingest endpoint, so the service can move ingest without touching agents. */
-  ingestUrl: z.url(),
-  cadence: Cadence,
-});
+export const EnrollResponse = z
+  .object({
+    hostId: z.string().min(1).max(64),
+    tenantId: z.string().max(64).optional(),
+    /** Absolute URL of the ingest endpoint, so the service can move ingest without touching agents. */
+    ingestUrl: z.url(),
+    cadence: Cadence,
+  })
+  .meta({ id: 'EnrollResponse' });
 export type EnrollResponse = z.infer<typeof EnrollResponse>;
