@@ -197,6 +197,80 @@ describe('alerting through ingest, the tenant object and a signed webhook', () =
     await agent.push(agent.batch([sample(Date.now(), 10)]));
   });
 
+  it('escalates warning to critical with one notice, and mutes a silenced alert while still recording it', async () => {
+    const path = `/hooks/${crypto.randomUUID()}`;
+    const channel = await webhookChannel(owner, path);
+    const rule = await cpuRule(owner, channel.id);
+    await agent.push(agent.batch([sample(Date.now(), 65)])); // warning
+    await until('the warning', async () => ((await received(path)).deliveries.length === 1 ? true : undefined));
+    await agent.push(agent.batch([sample(Date.now(), 90)])); // critical
+    const both = await until('the escalation', async () => {
+      const r = await received(path);
+      return r.deliveries.length === 2 ? r : undefined;
+    });
+    expect(payloads(both).map((p) => [p.type, p.data.alerts[0]?.level])).toEqual([
+      ['alert.firing', 'warning'],
+      ['alert.escalated', 'critical'],
+    ]);
+    await agent.push(agent.batch([sample(Date.now(), 10)]));
+    await until('the resolution', async () => ((await received(path)).deliveries.length === 3 ? true : undefined));
+
+    // A silence on this rule: the next alert is recorded (and shown silenced) but nobody is told.
+    const silence = await owner.post('/api/v1/silences', {
+      matchers: [{ name: 'rule', op: '=', value: rule.id }],
+      endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+      comment: 'load test',
+    });
+    expect(silence.status, await silence.clone().text()).toBe(201);
+    await agent.push(agent.batch([sample(Date.now(), 99)]));
+    const muted = await until('the silenced alert', async () => {
+      const list = AlertList.parse(await (await owner.get(`/api/v1/alerts?ruleId=${rule.id}`)).json());
+      return list.alerts.find((a) => a.state === 'firing');
+    });
+    expect(muted).toMatchObject({ silenced: true, level: 'critical' });
+    const log = await until('the suppressed log line', async () => {
+      const list = DeliveryList.parse(await (await owner.get(`/api/v1/channels/${channel.id}/deliveries`)).json());
+      return list.deliveries.find((d) => d.status === 'suppressed');
+    });
+    expect(log.lastError).toMatch(/silence/i);
+    expect((await received(path)).deliveries).toHaveLength(3);
+    await agent.push(agent.batch([sample(Date.now(), 10)]));
+  });
+
+  it('holds warnings in quiet hours (logged as held) while a critical alert still goes out', async () => {
+    const path = `/hooks/${crypto.randomUUID()}`;
+    const channel = await webhookChannel(owner, path);
+    // Quiet all day, every day, in a zone with DST: only critical passes.
+    const quiet = await owner.patch(`/api/v1/channels/${channel.id}`, {
+      quietHours: { timeZone: 'Europe/Paris', start: '00:00', end: '00:00' },
+    });
+    expect(quiet.status, await quiet.clone().text()).toBe(200);
+    await cpuRule(owner, channel.id, {
+      condition: {
+        kind: 'threshold',
+        metric: { path: 'cpu.total' },
+        comparison: 'gt',
+        warning: { threshold: 60, recovery: 50 },
+      },
+    });
+    await agent.push(agent.batch([sample(Date.now(), 70)]));
+    const held = await until('the held warning', async () => {
+      const list = DeliveryList.parse(await (await owner.get(`/api/v1/channels/${channel.id}/deliveries`)).json());
+      return list.deliveries.find((d) => d.status === 'suppressed');
+    });
+    expect(held.lastError).toMatch(/quiet/i);
+    expect((await received(path)).deliveries).toHaveLength(0);
+
+    await cpuRule(owner, channel.id); // warning 60 and critical 80
+    await agent.push(agent.batch([sample(Date.now(), 95)]));
+    const critical = await until('the critical alert', async () => {
+      const r = await received(path);
+      return r.deliveries.length > 0 ? r : undefined;
+    });
+    expect(payloads(critical).map((p) => p.data.alerts[0]?.level)).toEqual(['critical']);
+    await agent.push(agent.batch([sample(Date.now(), 10)]));
+  });
+
   it('"Send test" goes through the outbox and reports what the target answered', async () => {
     const path = `/hooks/${crypto.randomUUID()}`;
     const channel = await webhookChannel(owner, path);
