@@ -83,6 +83,8 @@ const VIEWER_ALLOWED = new Set([
   'POST /api/v1/alerts/:id/ack',
   'GET /api/v1/silences',
   'GET /api/v1/maintenance-windows',
+  // Previewing a rule reads history only; saving it is admin-only.
+  'POST /api/v1/rules/preview',
 ]);
 
 /** Bodies that pass validation, so a refusal is about access and not about input. */
@@ -91,6 +93,7 @@ const SAMPLE_BODIES: Record<string, unknown> = {
   'POST /api/v1/keys': { name: 'probe', scope: 'read' },
   'POST /api/v1/invitations': { email: 'probe@example.com', role: 'viewer' },
   'POST /api/v1/rules': { name: 'probe', condition: { kind: 'no_data' } },
+  'POST /api/v1/rules/preview': { rule: { name: 'probe', condition: { kind: 'no_data' } } },
   'PATCH /api/v1/rules/:id': { name: 'probe', enabled: false },
   'POST /api/v1/channels': { name: 'probe', config: { type: 'webhook', url: 'https://probe.example.com/' } },
   'PATCH /api/v1/channels/:id': { name: 'probe', enabled: false },
@@ -247,6 +250,7 @@ describe('access matrix over every API route', () => {
       '/api/v1/rules/:id': a.ruleId,
       '/api/v1/channels/:id': a.channelId,
       '/api/v1/channels/:id/rotate-secret': a.channelId,
+      '/api/v1/channels/:id/test': a.channelId,
       '/api/v1/channels/:id/deliveries': a.channelId,
       '/api/v1/alerts/:id': a.alertId,
       '/api/v1/alerts/:id/ack': a.alertId,
@@ -295,6 +299,14 @@ describe('access matrix over every API route', () => {
         for (const secret of leaks) expect(body, `${who} ${route.path}`).not.toContain(secret);
       }
     }
+    // A preview naming A's host draws nothing of it.
+    const preview = await b.owner.post('/api/v1/rules/preview', {
+      rule: { name: 'probe', scope: { type: 'hosts', hostIds: [a.hostId] }, condition: { kind: 'no_data' } },
+    });
+    expect(preview.status).toBe(200);
+    const body = await preview.text();
+    expect(JSON.parse(body)).toEqual({ hosts: [] });
+    for (const secret of leaks) expect(body, 'rule preview').not.toContain(secret);
   });
 
   it('refuses every change to a viewer except their own account', async () => {

@@ -144,27 +144,26 @@ describe('channels', () => {
     expect(created.channel.config).toMatchObject({ type: 'webhook', secretHint: 'whsec_…abcd' });
   });
 
-  it('reads a test answer as the queued delivery, or null for a plain {ok}', async () => {
+  it('reads a test answer as the delivery-log line of its first attempt', async () => {
     const delivery = {
       id: ALERT_1,
       channelId: CHANNEL_MAIL,
       kind: 'test',
-      status: 'queued',
-      attempts: 0,
-      latencyMs: null,
-      lastError: null,
-      lastStatus: null,
+      status: 'retrying',
+      attempts: 1,
+      latencyMs: 12,
+      lastError: 'HTTP 500',
+      lastStatus: 500,
       alertId: null,
+      alertIds: [],
       createdAt: '2026-11-23T12:00:00.000Z',
       sentAt: null,
     };
-    fetchMock.mockResolvedValueOnce(json(delivery, 202));
-    fetchMock.mockResolvedValueOnce(json({ delivery }, 202));
-    fetchMock.mockResolvedValueOnce(json({ ok: true, message: 'Queued' }, 202));
-    await expect(channels.test(CHANNEL_MAIL)).resolves.toMatchObject({ status: 'queued' });
-    await expect(channels.test(CHANNEL_MAIL)).resolves.toMatchObject({ kind: 'test' });
-    await expect(channels.test(CHANNEL_MAIL)).resolves.toBeNull();
+    fetchMock.mockResolvedValueOnce(json({ delivery }, 200));
+    await expect(channels.test(CHANNEL_MAIL)).resolves.toMatchObject({ status: 'retrying', lastStatus: 500 });
     expect(call()).toMatchObject({ url: `/api/v1/channels/${CHANNEL_MAIL}/test`, method: 'POST' });
+    fetchMock.mockResolvedValueOnce(json({ ok: true, message: 'Queued' }, 200));
+    await expect(channels.test(CHANNEL_MAIL)).rejects.toMatchObject({ code: 'invalid_response' });
   });
 
   it('lists deliveries of one channel', async () => {

@@ -8,6 +8,7 @@ import {
   type ChannelInput,
   ChannelList,
   type ChannelPatch,
+  ChannelTestResult,
   DeliveryList,
   type MaintenanceWindowInput,
   MaintenanceWindowList,
@@ -58,13 +59,8 @@ const Acknowledged = z
   .union([Alert, AcceptedResponse, z.undefined()])
   .transform((body) => (body && 'id' in body ? body : null));
 
-/**
- * `POST /channels/:id/test` goes through the outbox like any notification: the answer is the queued
- * (or already sent) delivery, or `{ok, message}`. Resolves to the delivery when there is one.
- */
-const TestQueued = z
-  .union([Delivery, z.object({ delivery: Delivery }), AcceptedResponse, z.undefined()])
-  .transform((body) => (!body ? null : 'delivery' in body ? body.delivery : 'id' in body ? body : null));
+/** `POST /channels/:id/test` goes through the outbox like any notification: the answer is its delivery-log line. */
+const TestQueued = ChannelTestResult.transform((body) => body.delivery);
 
 const at = (base: string, id: string) => `${base}/${encodeURIComponent(id)}`;
 

@@ -1,5 +1,13 @@
 import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
-import { AlertList, ChannelCreated, DeliveryList, Rule, type RuleInput, WebhookPayload } from '@pulsewire/protocol';
+import {
+  AlertList,
+  ChannelCreated,
+  DeliveryList,
+  Rule,
+  type RuleInput,
+  RulePreview,
+  WebhookPayload,
+} from '@pulsewire/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ownerWithIngestKey, sample, TestAgent } from '../../../test/agent.ts';
 import type { TestClient } from '../../../test/client.ts';
@@ -268,6 +276,32 @@ describe('alerting through ingest, the tenant object and a signed webhook', () =
       return r.deliveries.length > 0 ? r : undefined;
     });
     expect(payloads(critical).map((p) => p.data.alerts[0]?.level)).toEqual(['critical']);
+    await agent.push(agent.batch([sample(Date.now(), 10)]));
+  });
+
+  it('previews a rule on the hosts it covers: the series drawn and whether it would fire now', async () => {
+    const now = Date.now();
+    await agent.push(agent.batch([30, 20, 10].map((ago, i) => sample(now - ago * 1000, 85 + i))));
+    const rule = (critical: number) => ({
+      rule: {
+        name: 'preview',
+        condition: { kind: 'threshold', metric: { path: 'cpu.total' }, critical: { threshold: critical } },
+      },
+      hours: 1,
+    });
+    const hot = await owner.post('/api/v1/rules/preview', rule(80));
+    expect(hot.status, await hot.clone().text()).toBe(200);
+    const { hosts } = (await hot.json()) as {
+      hosts: {
+        hostId: string;
+        series: { key: string; wouldFire: string | null; value: number; points: unknown[] }[];
+      }[];
+    };
+    expect(hosts.map((h) => h.hostId)).toEqual([agent.hostId]);
+    expect(hosts[0]?.series[0]).toMatchObject({ key: 'cpu.total', wouldFire: 'critical', value: 87 });
+    expect(hosts[0]?.series[0]?.points.length).toBeGreaterThanOrEqual(3);
+    const calm = RulePreview.parse(await (await owner.post('/api/v1/rules/preview', rule(99))).json());
+    expect(calm.hosts[0]?.series[0]).toMatchObject({ wouldFire: null, value: 87 });
     await agent.push(agent.batch([sample(Date.now(), 10)]));
   });
 
