@@ -42,7 +42,6 @@ export type Silence = z.infer<typeof SilenceList>['silences'][number];
 export type MaintenanceWindow = z.infer<typeof MaintenanceWindowList>['windows'][number];
 export type AlertPage = z.infer<typeof AlertList>;
 
-const Delivery = DeliveryList.shape.deliveries.element;
 const Silence = SilenceList.shape.silences.element;
 const MaintenanceWindow = MaintenanceWindowList.shape.windows.element;
 
