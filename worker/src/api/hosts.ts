@@ -125,7 +125,10 @@ export const hostRoutes = router()
     }),
     async (c) => {
       const query = c.req.valid('query');
-      const range = resolveRange(query, { defaultSpanMs: DEFAULT_SPARKLINE_RANGE_MS, maxSpanMs: MAX_SPARKLINE_RANGE_MS });
+      const range = resolveRange(query, {
+        defaultSpanMs: DEFAULT_SPARKLINE_RANGE_MS,
+        maxSpanMs: MAX_SPARKLINE_RANGE_MS,
+      });
       const points = await sparklinePoints(db(c), {
         tenantId: caller(c).tenantId,
         hostIds: query.ids,

@@ -10,11 +10,7 @@ export interface AuditActor {
   label: string;
 }
 
-export type HostAuditAction =
-  | 'host.revoked'
-  | 'host.deleted'
-  | 'host.key_replacement_allowed'
-  | 'host.key_replaced';
+export type HostAuditAction = 'host.revoked' | 'host.deleted' | 'host.key_replacement_allowed' | 'host.key_replaced';
 
 export function actorOf(caller: Caller): AuditActor {
   return caller.kind === 'session'

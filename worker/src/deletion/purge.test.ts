@@ -1,13 +1,22 @@
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import type { IngestBatch } from '@pulsewire/protocol';
 import { CreatedApiKey, MeResponse } from '@pulsewire/protocol';
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { count, eq, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { enrollRequest, FACTS, ownerWithIngestKey, sample, TestAgent } from '../../test/agent.ts';
 import { signedUpClient } from '../../test/client.ts';
 import { isolatedEnv, withDatabase } from '../../test/support.ts';
 import type { Database } from '../db/client.ts';
-import { appEvents, auditLog, customMetricPoints, hostSamples, hosts, ingestBatches, sessions, tenants } from '../db/schema.ts';
+import {
+  appEvents,
+  auditLog,
+  customMetricPoints,
+  hostSamples,
+  hosts,
+  ingestBatches,
+  sessions,
+  tenants,
+} from '../db/schema.ts';
 import type { Env } from '../env.ts';
 import worker from '../index.ts';
 import { MIN_STATEMENTS, purgeDeleted } from './purge.ts';

@@ -24,7 +24,9 @@ export function encodeHostCursor(position: HostPosition): string {
 export function decodeHostCursor(cursor: string): HostPosition {
   try {
     const binary = atob(cursor.replace(/-/g, '+').replace(/_/g, '/'));
-    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)));
+    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(
+      Uint8Array.from(binary, (ch) => ch.charCodeAt(0)),
+    );
     const [name, id] = Position.parse(JSON.parse(text));
     return { name, id };
   } catch {

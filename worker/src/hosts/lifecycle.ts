@@ -26,7 +26,11 @@ async function lockedHost(tx: Transaction, tenantId: string, hostId: string): Pr
 }
 
 const stillRevoked = () =>
-  new HttpError(409, 'host_revoked', 'This host is revoked and stays revoked; delete it, then enroll the machine again');
+  new HttpError(
+    409,
+    'host_revoked',
+    'This host is revoked and stays revoked; delete it, then enroll the machine again',
+  );
 
 /**
  * Revokes a host for good: its agent is refused with 403 `host_revoked` from its next push, enrollment with

@@ -9,7 +9,11 @@ import { HttpError } from '../http/errors.ts';
 type HostRow = typeof hosts.$inferSelect;
 
 const revoked = () =>
-  new HttpError(403, 'host_revoked', 'This host was revoked and stays revoked; an admin can delete it to enroll afresh');
+  new HttpError(
+    403,
+    'host_revoked',
+    'This host was revoked and stays revoked; an admin can delete it to enroll afresh',
+  );
 
 async function hostWithKey(tx: Transaction, tenantId: string, publicKey: string): Promise<HostRow | undefined> {
   const [row] = await tx
