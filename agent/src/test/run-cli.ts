@@ -35,9 +35,10 @@ export function runCli(
       XDG_STATE_HOME: path.join(home, '.state'),
       ...env,
     },
-    stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
-  if (stdin !== undefined) child.stdin?.end(stdin);
+  // Without input, stdin is closed at once, as `< /dev/null` would.
+  child.stdin.end(stdin ?? '');
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => {
