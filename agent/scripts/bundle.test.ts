@@ -52,7 +52,7 @@ describe('the single-file agent bundle', () => {
       PULSEWIRE_STATSD: 'off',
       PULSEWIRE_HTTP: 'off',
     };
-    const enrolled = await agent(['enroll', '--key', 'pk_test_key', '--url', server.url], env).done;
+    const enrolled = await agent(['enroll', '--url', server.url], { ...env, PULSEWIRE_KEY: 'pk_test_key' }).done;
     expect(enrolled.stderr).toBe('');
     expect(enrolled.code).toBe(0);
     expect(enrolled.stdout).toContain('`node pulsewire-agent.mjs run`');

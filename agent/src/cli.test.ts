@@ -7,7 +7,8 @@ import { runCli, tmp } from './test/run-cli.ts';
 
 const CLI = path.join(import.meta.dirname, 'cli.ts');
 /** Runs the real CLI from source in a child process. */
-const cli = (args: string[], env: Record<string, string> = {}) => runCli(CLI, args, env);
+const cli = (args: string[], env: Record<string, string> = {}, stdin?: string) =>
+  runCli(CLI, args, env, undefined, stdin);
 
 let server: IngestServer | undefined;
 afterEach(async () => {
@@ -76,10 +77,10 @@ describe('pulsewire-agent CLI', () => {
       PULSEWIRE_HTTP: 'off',
     };
 
-    const enrolled = await cli(
-      ['enroll', '--key', 'pk_test_key', '--url', server.url, '--name', 'web-1', '--label', 'env=test'],
-      common,
-    ).done;
+    const enrolled = await cli(['enroll', '--url', server.url, '--name', 'web-1', '--label', 'env=test'], {
+      ...common,
+      PULSEWIRE_KEY: 'pk_test_key',
+    }).done;
     expect(enrolled.stderr).toBe('');
     expect(enrolled.code).toBe(0);
     expect(statSync(config).mode & 0o777).toBe(0o600);
@@ -97,7 +98,8 @@ describe('pulsewire-agent CLI', () => {
       { mode: 0o600 },
     );
 
-    const again = await cli(['enroll', '--key', 'pk_test_key', '--url', server.url], common).done;
+    const again = await cli(['enroll', '--key-file', '-', '--url', server.url], common, 'pk_test_key\n').done;
+    expect(again.stderr).toBe('');
     expect(again.code).toBe(0);
     expect(server.enrollments[1]?.publicKey).toBe(server.keys.publicKey);
     expect(server.enrollments[1]?.machineId).toBe(server.enrollments[0]?.machineId);
@@ -145,5 +147,36 @@ describe('pulsewire-agent CLI', () => {
     expect(server.received[0]?.facts?.hostname).toBeTruthy();
     expect(server.violations).toEqual([]);
     expect(spooled()).toEqual([]);
+  });
+
+  it('takes the ingest key from PULSEWIRE_KEY or a key file, warns when it is on the command line', async () => {
+    server = await startIngestServer();
+    const dir = tmp();
+    const common = { PULSEWIRE_CONFIG: path.join(dir, 'agent.json') };
+    const keyFile = path.join(dir, 'ingest.key');
+    writeFileSync(keyFile, 'pk_test_key\n', { mode: 0o600 });
+    const fromFile = await cli(['enroll', '--key-file', keyFile, '--url', server.url], common).done;
+    expect(fromFile.stderr).toBe('');
+    expect(fromFile.code).toBe(0);
+
+    // Still accepted, but it shows in `ps`: said on stderr.
+    const onCommandLine = await cli(['enroll', '--key', 'pk_test_key', '--url', server.url], common).done;
+    expect(onCommandLine.code).toBe(0);
+    expect(onCommandLine.stderr).toContain('--key puts the ingest key on the command line');
+    expect(server.enrollments).toHaveLength(2);
+
+    const none = await cli(['enroll', '--url', server.url], common).done;
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('PULSEWIRE_KEY=<key>');
+    const both = await cli(['enroll', '--key', 'pk_test_key', '--key-file', keyFile, '--url', server.url], common).done;
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('not both');
+    const missing = await cli(['enroll', '--key-file', path.join(dir, 'nope'), '--url', server.url], common).done;
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('cannot read');
+    const empty = await cli(['enroll', '--key-file', '-', '--url', server.url], common, '\n').done;
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('holds no key');
+    expect(server.enrollments).toHaveLength(2);
   });
 });

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { collectOnce } from './commands/collect.ts';
 import { enroll } from './commands/enroll.ts';
+import { readIngestKey } from './commands/ingest-key.ts';
 import { installService } from './commands/install-service.ts';
 import { runAgent } from './commands/run.ts';
 import { formatStatus, statusReport } from './commands/status.ts';
@@ -16,8 +17,11 @@ Usage: pulsewire-agent [command] [options]
 
 Commands:
   run                 collect and push until stopped (default)
-  enroll              register this machine: --key <ingest API key> --url <service URL>
+  enroll              register this machine with an ingest API key, taken from
+                      PULSEWIRE_KEY, or --key-file <file> (- reads standard input):
+                      PULSEWIRE_KEY=<key> pulsewire-agent enroll --url <service URL>
                       [--name <display name>] [--label key=value ...]
+                      (--key <key> works too, but shows the key to other users in ps)
   status              enrolled?, last push, queue and spool depth, last error  [--json]
   collect --once      print one sample as it would be sent  [--json for one line]
   install-service     write a systemd unit  [--unit-path <file>] [--user <name>]
@@ -90,8 +94,10 @@ export async function main(argv: string[], out = (text: string) => console.log(t
         return exit.kind === 'revoked' ? EXIT_REVOKED : EXIT_OK;
       }
       case 'enroll': {
-        const apiKey = values.key ?? process.env.PULSEWIRE_KEY;
-        if (!apiKey) throw new ConfigError('enroll needs an ingest API key: --key <key> (or PULSEWIRE_KEY)');
+        const apiKey = await readIngestKey(
+          { key: values.key, keyFile: values['key-file'], envKey: process.env.PULSEWIRE_KEY },
+          (line) => process.stderr.write(`pulsewire-agent: ${line}\n`),
+        );
         await enroll(config, { apiKey, labels: values.label ?? [] }, out);
         return EXIT_OK;
       }
@@ -138,6 +144,7 @@ function parse(argv: string[]) {
       config: { type: 'string' },
       url: { type: 'string' },
       key: { type: 'string' },
+      'key-file': { type: 'string' },
       name: { type: 'string' },
       label: { type: 'string', multiple: true },
       'state-dir': { type: 'string' },

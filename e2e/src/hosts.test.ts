@@ -55,10 +55,15 @@ describe('hosts in the browser', () => {
     for (const dir of [dataDir, agentHome]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Runs a command exactly as the onboarding page shows it, in an empty folder, with a throwaway HOME. */
+  /**
+   * Runs a command exactly as the onboarding page shows it, in an empty folder, with a throwaway HOME. A plain
+   * command is `exec`'d so signals reach the agent; one that starts with a variable (`PULSEWIRE_KEY=… node …`)
+   * runs as written (`exec VAR=… cmd` is not shell syntax), which the one-shot enroll does not mind.
+   */
   function shell(command: string): ChildProcess {
     const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PULSEWIRE_')));
-    const child = spawn('sh', ['-c', `exec ${command}`], {
+    const script = /^[A-Z_]+=/.test(command) ? command : `exec ${command}`;
+    const child = spawn('sh', ['-c', script], {
       cwd: agentHome,
       env: {
         ...clean,
@@ -119,11 +124,12 @@ describe('hosts in the browser', () => {
     const enroll = (await page.getByTestId('enroll-command').textContent())?.trim() ?? '';
     const run = (await page.getByTestId('run-command').textContent())?.trim() ?? '';
     expect(install).toBe(`curl -fsSLo pulsewire-agent.mjs ${stack.url}/downloads/pulsewire-agent.mjs`);
-    expect(enroll).toBe(`node pulsewire-agent.mjs enroll --key ${secret} --url ${stack.url}`);
+    // The key through the environment (or a pipe, for sudo): never in arguments that `ps` shows other users.
+    expect(enroll).toBe(`PULSEWIRE_KEY=${secret} node pulsewire-agent.mjs enroll --url ${stack.url}`);
     await page.getByTestId('service-commands').locator('summary').click();
-    expect(await page.getByTestId('service-enroll-command').textContent()).toContain(
-      `enroll --key ${secret} --url ${stack.url} --config /etc/pulsewire/agent.json`,
-    );
+    const serviceEnroll = (await page.getByTestId('service-enroll-command').textContent()) ?? '';
+    expect(serviceEnroll).toContain(`printf '%s\\n' '${secret}' | sudo node `);
+    expect(serviceEnroll).toContain(`enroll --key-file - --url ${stack.url} --config /etc/pulsewire/agent.json`);
     await page.getByTestId('copy-enroll-command').click();
     await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(enroll);
     await page.getByTestId('onboarding-waiting').waitFor();

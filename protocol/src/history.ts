@@ -63,3 +63,56 @@ export const HostEvents = z
   })
   .meta({ id: 'HostEvents' });
 export type HostEvents = z.infer<typeof HostEvents>;
+
+/** Hosts one sparklines request may name. */
+export const MAX_SPARKLINE_HOSTS = 200;
+/** Points per host in a sparklines answer; more samples in the range are thinned evenly. */
+export const MAX_SPARKLINE_POINTS = 60;
+/** The sparklines' window when a request names no range, and the widest range it may name. */
+export const DEFAULT_SPARKLINE_RANGE_MS = 5 * 60 * 1000;
+export const MAX_SPARKLINE_RANGE_MS = 15 * 60 * 1000;
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** `ids` is a comma-separated list of host ids (at most {@link MAX_SPARKLINE_HOSTS}, duplicates ignored). */
+export const HostSparklinesQuery = z.object({
+  ids: z
+    .string()
+    .max(MAX_SPARKLINE_HOSTS * 37)
+    .transform((value) => [...new Set(value.split(',').filter((id) => id !== ''))])
+    .pipe(
+      z
+        .array(z.string().regex(uuidPattern, 'host ids are UUIDs'))
+        .min(1, 'name at least one host id')
+        .max(MAX_SPARKLINE_HOSTS, `at most ${MAX_SPARKLINE_HOSTS} host ids`),
+    ),
+  from: isoInstant.optional(),
+  to: isoInstant.optional(),
+});
+export type HostSparklinesQuery = z.input<typeof HostSparklinesQuery>;
+
+/** What the host list's sparklines draw of one sample: CPU %, memory used / total (bytes), network bytes/s. */
+export const SparklinePoint = z
+  .object({
+    ts: z.number(),
+    cpu: z.number().optional(),
+    memUsed: z.number().optional(),
+    memTotal: z.number().optional(),
+    /** Received plus sent, every interface. */
+    net: z.number().optional(),
+  })
+  .meta({ id: 'SparklinePoint' });
+export type SparklinePoint = z.infer<typeof SparklinePoint>;
+
+/**
+ * Sparkline points of several hosts in one answer, oldest first per host, at most
+ * {@link MAX_SPARKLINE_POINTS} each. Ids that are not the organisation's hosts are left out.
+ */
+export const HostSparklines = z
+  .object({
+    from: z.iso.datetime(),
+    to: z.iso.datetime(),
+    hosts: z.array(z.object({ hostId: z.uuid(), points: z.array(SparklinePoint) })),
+  })
+  .meta({ id: 'HostSparklines' });
+export type HostSparklines = z.infer<typeof HostSparklines>;

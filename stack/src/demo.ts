@@ -71,7 +71,8 @@ export async function startDemo(options: { url: string; dataDir: string; repoRoo
       await api.expect('POST', '/keys', { name: `Demo agent on ${hostName}`, scope: 'ingest' }, 201),
     );
     // Not spawnSync: this process also serves the embedded Postgres the enrollment needs.
-    const cli = agentCli(options.repoRoot, ['enroll', '--key', secret, '--url', options.url], env);
+    // The key through the environment, not the command line, where any local user could read it (ps).
+    const cli = agentCli(options.repoRoot, ['enroll', '--url', options.url], { ...env, PULSEWIRE_KEY: secret });
     const enrolled = await runProcess(cli.command, cli.args, cli.env);
     if (enrolled.code !== 0) throw new Error(`the demo agent could not enroll: ${enrolled.output}`);
   }

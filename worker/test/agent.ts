@@ -53,8 +53,15 @@ export class TestAgent {
     this.privateKey = privateKey;
   }
 
-  static async enroll(env: Env, ingestKey: string, machineId = crypto.randomUUID(), name = 'web-1') {
-    const keys = await generateHostKeyPair();
+  /** Enrolls a fresh key pair, or `keys` (a machine enrolling again with the key it has). */
+  static async enroll(
+    env: Env,
+    ingestKey: string,
+    machineId = crypto.randomUUID(),
+    name = 'web-1',
+    keys?: { publicKey: string; privateKey: string },
+  ) {
+    keys ??= await generateHostKeyPair();
     const res = await enrollRequest(env, ingestKey, {
       publicKey: keys.publicKey,
       machineId,

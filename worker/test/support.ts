@@ -1,5 +1,6 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
-import type { Env } from '../src/env.ts';
+import { type Database, openDatabase } from '../src/db/client.ts';
+import { type Env, parseConfig } from '../src/env.ts';
 import worker from '../src/index.ts';
 
 type TestBindings = Env & {
@@ -27,4 +28,14 @@ export async function callWorker(testEnv: Env, path: string, init?: RequestInit)
   const response = await worker.fetch(new Request(`http://pulsewire.test${path}`, init), testEnv, ctx);
   await waitOnExecutionContext(ctx);
   return response;
+}
+
+/** Runs `fn` with a database handle on the test env's database (for checks the API cannot make). */
+export async function withDatabase<T>(testEnv: Env, fn: (db: Database) => Promise<T>): Promise<T> {
+  const handle = openDatabase(parseConfig(testEnv));
+  try {
+    return await fn(handle.db);
+  } finally {
+    await handle.close();
+  }
 }

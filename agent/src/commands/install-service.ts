@@ -43,7 +43,9 @@ export async function installService(
   out: (line: string) => void,
 ): Promise<void> {
   if (!config.exists || !config.hostId) {
-    throw new ConfigError(`Enroll first: no enrolled config at ${config.path} (pulsewire-agent enroll --key …).`);
+    throw new ConfigError(
+      `Enroll first: no enrolled config at ${config.path} (PULSEWIRE_KEY=… pulsewire-agent enroll …).`,
+    );
   }
   const unitPath = options.unitPath ?? DEFAULT_UNIT_PATH;
   const unit = systemdUnit(config, options.user ? { user: options.user } : {});

@@ -46,7 +46,7 @@ export async function statusReport(config: ResolvedConfig): Promise<StatusReport
 
 export function formatStatus(report: StatusReport, now = Date.now()): string {
   const lines = [
-    `enrolled:    ${report.enrolled ? `yes, host ${report.hostId}` : 'no (run `pulsewire-agent enroll --key …`)'}`,
+    `enrolled:    ${report.enrolled ? `yes, host ${report.hostId}` : 'no (run `PULSEWIRE_KEY=… pulsewire-agent enroll`)'}`,
     `config:      ${report.configPath}`,
   ];
   if (report.url) lines.push(`service:     ${report.url}`);

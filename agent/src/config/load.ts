@@ -132,7 +132,7 @@ export function requireEnrolled(config: ResolvedConfig): { ingestUrl: string; ho
   if (!config.exists) {
     throw new ConfigError(
       `This machine is not enrolled: no config file at ${config.path}.\n` +
-        'Run `pulsewire-agent enroll --key <ingest API key> --url <service URL>` first.',
+        'Run `PULSEWIRE_KEY=<ingest API key> pulsewire-agent enroll --url <service URL>` first.',
     );
   }
   const { ingestUrl, hostId, privateKey } = config;
@@ -142,7 +142,7 @@ export function requireEnrolled(config: ResolvedConfig): { ingestUrl: string; ho
     );
     throw new ConfigError(
       `The config file ${config.path} has no ${missing.join(', ')}: enroll this machine again with ` +
-        '`pulsewire-agent enroll --key <ingest API key>`.',
+        '`PULSEWIRE_KEY=<ingest API key> pulsewire-agent enroll`.',
     );
   }
   return { ingestUrl, hostId, privateKey };

@@ -16,7 +16,14 @@ export interface CliExit {
  * Runs an agent entry point (`src/cli.ts`, or the bundled `pulsewire-agent.mjs`) with `node` in a
  * child process, with a clean PULSEWIRE_* environment and a throw-away home.
  */
-export function runCli(script: string, args: string[], env: Record<string, string> = {}, cwd?: string) {
+export function runCli(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+  /** Written to the child's standard input, which is then closed; without it, stdin is /dev/null. */
+  stdin?: string,
+) {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PULSEWIRE_')));
   const home = tmp();
   const child = spawn(process.execPath, [script, ...args], {
@@ -28,8 +35,10 @@ export function runCli(script: string, args: string[], env: Record<string, strin
       XDG_STATE_HOME: path.join(home, '.state'),
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  // Without input, stdin is closed at once, as `< /dev/null` would.
+  child.stdin.end(stdin ?? '');
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => {

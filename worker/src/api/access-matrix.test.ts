@@ -57,6 +57,7 @@ const VIEWER_ALLOWED = new Set([
   'GET /api/v1/me',
   'GET /api/v1/members',
   'GET /api/v1/hosts',
+  'GET /api/v1/hosts/sparklines',
   'GET /api/v1/hosts/:id',
   'GET /api/v1/hosts/:id/series',
   'GET /api/v1/hosts/:id/events',
@@ -110,6 +111,7 @@ const SAMPLE_BODIES: Record<string, unknown> = {
     durationMinutes: 60,
   },
   'PATCH /api/v1/maintenance-windows/:id': { name: 'probe', enabled: false },
+  'POST /api/v1/hosts/:id/replace-key': {},
 };
 
 interface Tenant {
@@ -212,7 +214,7 @@ async function snapshot(t: Tenant) {
     members: members.members.map((m) => `${m.userId}:${m.role}`).sort(),
     keys: keys.keys.map((k) => k.id).sort(),
     hosts: HostList.parse(await (await t.owner.get('/api/v1/hosts')).json())
-      .hosts.map((h) => `${h.id}:${h.name}`)
+      .hosts.map((h) => `${h.id}:${h.name}:${h.revokedAt}`)
       .sort(),
     invitations: invitations.invitations.map((i) => i.id).sort(),
     rules: RuleList.parse(await (await t.owner.get('/api/v1/rules')).json()).rules,
@@ -247,6 +249,8 @@ describe('access matrix over every API route', () => {
       '/api/v1/hosts/:id': a.hostId,
       '/api/v1/hosts/:id/series': a.hostId,
       '/api/v1/hosts/:id/events': a.hostId,
+      '/api/v1/hosts/:id/revoke': a.hostId,
+      '/api/v1/hosts/:id/replace-key': a.hostId,
       '/api/v1/rules/:id': a.ruleId,
       '/api/v1/channels/:id': a.channelId,
       '/api/v1/channels/:id/rotate-secret': a.channelId,

@@ -1,6 +1,7 @@
 import {
   ApiErrorBody,
   CreatedApiKey,
+  generateHostKeyPair,
   HostDetail,
   HostList,
   IngestResponse,
@@ -73,13 +74,45 @@ describe('POST /api/v1/agents/enroll', () => {
     expect(host?.facts).toEqual(FACTS);
   });
 
-  it('re-enrolling the same machine keeps its host and replaces the key', async () => {
-    const first = await TestAgent.enroll(env, ingestKey, 'machine-2');
-    const second = await TestAgent.enroll(env, ingestKey, 'machine-2');
-    expect(second.hostId).toBe(first.hostId);
-    const stale = await first.push(first.batch([sample(Date.now())]));
-    expect((await errorOf(stale)).code).toBe('bad_signature');
+  it('the same key enrolling again is the same host, with its facts refreshed', async () => {
+    const keys = await generateHostKeyPair();
+    const first = await TestAgent.enroll(env, ingestKey, 'machine-2', 'db-1', keys);
+    const again = await TestAgent.enroll(env, ingestKey, 'machine-2', 'db-2', keys);
+    expect(again.hostId).toBe(first.hostId);
+    const rows = await withDb(env, (db) => db.select().from(hosts).where(eq(hosts.machineId, 'machine-2')));
+    expect(rows.map((h) => h.name)).toEqual(['db-2']);
+    expect((await first.push(first.batch([sample(Date.now())]))).status).toBe(200);
+  });
+
+  it('a new key from a known machine id is a new host: nobody takes over the first, which keeps working', async () => {
+    // Two machines cloned from one image share a machine id; whoever holds the ingest key has their own.
+    const first = await TestAgent.enroll(env, ingestKey, 'machine-3', 'clone-a');
+    const second = await TestAgent.enroll(env, ingestKey, 'machine-3', 'clone-b');
+    expect(second.hostId).not.toBe(first.hostId);
+    expect((await first.push(first.batch([sample(Date.now())]))).status).toBe(200);
     expect((await second.push(second.batch([sample(Date.now())]))).status).toBe(200);
+    const rows = await withDb(env, (db) => db.select().from(hosts).where(eq(hosts.machineId, 'machine-3')));
+    expect(rows.map((h) => h.name).sort()).toEqual(['clone-a', 'clone-b']);
+  });
+
+  it('a revoked host stays revoked: its key enrolling again answers 403 and changes nothing', async () => {
+    const keys = await generateHostKeyPair();
+    const agent = await TestAgent.enroll(env, ingestKey, 'machine-4', 'revoked-1', keys);
+    const revokedAt = new Date(Date.now() - 60_000);
+    await withDb(env, (db) => db.update(hosts).set({ revokedAt }).where(eq(hosts.id, agent.hostId)));
+    const res = await enrollRequest(env, ingestKey, {
+      publicKey: keys.publicKey,
+      machineId: 'machine-4',
+      hostname: 'renamed',
+      name: 'renamed',
+      facts: FACTS,
+      agentVersion: '9.9.9',
+    });
+    expect(res.status).toBe(403);
+    expect((await errorOf(res)).code).toBe('host_revoked');
+    const [row] = await withDb(env, (db) => db.select().from(hosts).where(eq(hosts.id, agent.hostId)));
+    expect(row).toMatchObject({ name: 'revoked-1', agentVersion: '0.1.0', revokedAt });
+    expect((await errorOf(await agent.push(agent.batch([sample(Date.now())])))).code).toBe('host_revoked');
   });
 
   it('refuses read keys, unknown keys and bad bodies', async () => {

@@ -12,9 +12,7 @@ import {
   ReplayedSeqErrorBody,
   toLiveSample,
 } from '@pulsewire/protocol';
-import { sql } from 'drizzle-orm';
 import type { Context, MiddlewareHandler } from 'hono';
-import { hosts } from '../db/schema.ts';
 import { parseConfig } from '../env.ts';
 import type { AppEnv, IngestKey } from '../http/app-env.ts';
 import { db } from '../http/database.ts';
@@ -23,6 +21,7 @@ import { log } from '../http/logger.ts';
 import { jsonRoute, router } from '../http/route.ts';
 import { batchObservation } from '../ingest/alert-observation.ts';
 import { decodeBody, parseJson, readBody } from '../ingest/body.ts';
+import { enrollHost } from '../ingest/enroll.ts';
 import { authenticateHost, authenticateIngestKey } from '../ingest/host-auth.ts';
 import { storeBatch } from '../ingest/store.ts';
 import { deliverToTenant } from '../ingest/tenant-delivery.ts';
@@ -92,7 +91,8 @@ export const agentRoutes = router()
     jsonRoute({
       method: 'post',
       path: '/agents/enroll',
-      summary: 'Register a machine: its public key and facts, with an ingest API key as bearer',
+      summary:
+        'Register a machine: its public key and facts, with an ingest API key as bearer. The same public key is the same host; a new key is a new host unless an admin allowed a key replacement for that machine (`POST /hosts/{id}/replace-key`); a revoked host answers 403 `host_revoked`',
       tags,
       body: EnrollRequest,
       response: EnrollResponse,
@@ -100,40 +100,11 @@ export const agentRoutes = router()
       middleware: [requireIngestKey],
     }),
     async (c) => {
-      const input = c.req.valid('json');
-      const database = db(c);
       const key = c.get('ingestKey') as IngestKey;
-      // The same machine enrolling again keeps its host (and history); its key pair is replaced.
-      const [host] = await database
-        .insert(hosts)
-        .values({
-          tenantId: key.tenantId,
-          machineId: input.machineId,
-          name: input.name ?? input.hostname,
-          publicKey: input.publicKey,
-          labels: input.labels,
-          facts: input.facts,
-          agentVersion: input.agentVersion,
-          enrolledWithKeyId: key.id,
-        })
-        .onConflictDoUpdate({
-          target: [hosts.tenantId, hosts.machineId],
-          set: {
-            name: input.name ?? sql`${hosts.name}`,
-            publicKey: input.publicKey,
-            labels: input.labels,
-            facts: input.facts,
-            agentVersion: input.agentVersion,
-            enrolledWithKeyId: key.id,
-          },
-        })
-        .returning({ id: hosts.id, revokedAt: hosts.revokedAt });
-      if (!host) throw new Error('host upsert returned nothing');
-      if (host.revokedAt)
-        throw new HttpError(403, 'host_revoked', 'This machine was revoked; an admin must restore it');
+      const hostId = await enrollHost(db(c), key, c.req.valid('json'));
       return c.json(
         {
-          hostId: host.id,
+          hostId,
           tenantId: key.tenantId,
           ingestUrl: `${publicOrigin(c)}${INGEST_PATH}`,
           cadence: idleCadence(c),

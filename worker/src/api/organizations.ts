@@ -10,11 +10,13 @@ import { z } from 'zod';
 import { requireCaller, resolveUser, sessionCaller } from '../auth/caller.ts';
 import { buildMe } from '../auth/me.ts';
 import { createAnotherOrganization, listOrganizations } from '../auth/organizations.ts';
-import { sessions, tenants } from '../db/schema.ts';
+import { sessions } from '../db/schema.ts';
+import { softDeleteOrganization } from '../deletion/organization.ts';
 import { db } from '../http/database.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import { jsonRoute, router } from '../http/route.ts';
 import { enforceRateLimit, RATE_LIMITS } from '../limits/rate-limit.ts';
+import { disconnectLive } from '../tenant/disconnect.ts';
 
 const tags = ['organisation'];
 
@@ -90,13 +92,19 @@ export const organizationRoutes = router()
       if (mine.length <= 1) {
         throw new HttpError(409, 'only_organization', 'This is your only organisation: create another one first');
       }
-      // Every tenant-owned table references tenants with ON DELETE CASCADE.
-      await database.delete(tenants).where(eq(tenants.id, actor.tenantId));
+      // Marked deleted in a few small statements; its history is purged later in bounded chunks.
+      const lost = await softDeleteOrganization(database, actor.tenantId);
       const next = mine.find((o) => o.id !== actor.tenantId);
       await database
         .update(sessions)
         .set({ activeTenantId: next?.id ?? null })
         .where(eq(sessions.id, actor.sessionId));
+      for (const userId of lost.userIds) {
+        await disconnectLive(c, [actor.tenantId], { kind: 'user', id: userId }, 'organisation deleted');
+      }
+      for (const keyId of lost.keyIds) {
+        await disconnectLive(c, [actor.tenantId], { kind: 'key', id: keyId }, 'organisation deleted');
+      }
       return c.json({ ok: true as const, message: 'Organisation deleted' }, 200);
     },
   );

@@ -31,12 +31,22 @@ const tenantRef = () =>
 
 // ── accounts ──────────────────────────────────────────────────────────────────────────────
 
-export const tenants = pgTable('tenants', {
-  id: id(),
-  name: text('name').notNull(),
-  slug: text('slug').notNull().unique(),
-  createdAt: createdAt(),
-});
+export const tenants = pgTable(
+  'tenants',
+  {
+    id: id(),
+    name: text('name').notNull(),
+    slug: text('slug').notNull().unique(),
+    createdAt: createdAt(),
+    /**
+     * Deleting an organisation only sets this (and removes its memberships, revokes its keys and deletes its
+     * hosts the same way): the scheduled purge (worker/src/jobs/purge-deleted.ts) removes its rows in bounded
+     * chunks, so no request scans the largest tables.
+     */
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
+  },
+  (t) => [index('tenants_deleted_idx').on(t.deletedAt).where(sql`${t.deletedAt} IS NOT NULL`)],
+);
 
 export const users = pgTable(
   'users',
@@ -87,7 +97,12 @@ export const sessions = pgTable(
     ipAddress: text('ip_address'),
     userAgent: text('user_agent'),
   },
-  (t) => [uniqueIndex('sessions_token_hash_key').on(t.tokenHash), index('sessions_user_idx').on(t.userId)],
+  (t) => [
+    uniqueIndex('sessions_token_hash_key').on(t.tokenHash),
+    index('sessions_user_idx').on(t.userId),
+    // Purging an organisation sets this to null in every session that points at it.
+    index('sessions_active_tenant_idx').on(t.activeTenantId),
+  ],
 );
 
 export const apiKeyScope = pgEnum('api_key_scope', ['ingest', 'read']);
@@ -108,7 +123,11 @@ export const apiKeys = pgTable(
     lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
   },
-  (t) => [uniqueIndex('api_keys_secret_hash_key').on(t.secretHash), index('api_keys_tenant_idx').on(t.tenantId)],
+  (t) => [
+    uniqueIndex('api_keys_secret_hash_key').on(t.secretHash),
+    index('api_keys_tenant_idx').on(t.tenantId),
+    index('api_keys_created_by_idx').on(t.createdBy),
+  ],
 );
 
 // ── hosts and ingest ──────────────────────────────────────────────────────────────────────
@@ -119,9 +138,12 @@ export const hosts = pgTable(
     id: id(),
     tenantId: tenantRef(),
     name: text('name').notNull(),
-    /** Stable machine identity reported at enrollment; re-enrolling the same machine reuses the row. */
+    /**
+     * Machine identity reported at enrollment (e.g. /etc/machine-id). Not unique: cloned machines share one.
+     * A host is its key pair; the machine id only says which host an admin-allowed key replacement may take over.
+     */
     machineId: text('machine_id').notNull(),
-    /** Raw 32-byte Ed25519 public key, base64url. */
+    /** Raw 32-byte Ed25519 public key, base64url. The same key enrolling again is the same host. */
     publicKey: text('public_key').notNull(),
     labels: jsonb('labels').$type<Record<string, string>>().notNull().default({}),
     facts: jsonb('facts').$type<Record<string, unknown>>().notNull().default({}),
@@ -131,11 +153,23 @@ export const hosts = pgTable(
     lastSeenAt: timestamp('last_seen_at', { withTimezone: true }),
     /** Highest batch sequence number accepted, for replay detection. */
     lastSeq: bigint('last_seq', { mode: 'number' }).notNull().default(0),
+    /** Revoked hosts stay revoked: their agent gets 403 `host_revoked`, enrollment never revives them. */
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    /**
+     * Until then, the next enrollment of this machine id with a new key takes this host over (an admin's
+     * `POST /hosts/:id/replace-key`, audited); otherwise a new key is a new host.
+     */
+    keyReplaceUntil: timestamp('key_replace_until', { withTimezone: true }),
+    /** Deleted: hidden from every read at once, its rows purged later in bounded chunks. */
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
   },
   (t) => [
-    uniqueIndex('hosts_tenant_machine_key').on(t.tenantId, t.machineId),
-    index('hosts_tenant_name_idx').on(t.tenantId, t.name),
+    uniqueIndex('hosts_tenant_public_key_key').on(t.tenantId, t.publicKey).where(sql`${t.deletedAt} IS NULL`),
+    index('hosts_tenant_machine_idx').on(t.tenantId, t.machineId),
+    // The host list's keyset order.
+    index('hosts_tenant_name_id_idx').on(t.tenantId, t.name, t.id),
+    index('hosts_enrolled_with_key_idx').on(t.enrolledWithKeyId),
+    index('hosts_deleted_idx').on(t.deletedAt).where(sql`${t.deletedAt} IS NOT NULL`),
   ],
 );
 
@@ -157,6 +191,7 @@ export const ingestBatches = pgTable(
     // A stored seq arriving under another batch id is a replay (or a cloned host key): refused with 409.
     uniqueIndex('ingest_batches_host_seq_key').on(t.hostId, t.seq),
     index('ingest_batches_received_idx').on(t.receivedAt),
+    index('ingest_batches_tenant_idx').on(t.tenantId),
   ],
 );
 
@@ -388,7 +423,11 @@ export const invitations = pgTable(
     acceptedAt: timestamp('accepted_at', { withTimezone: true }),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
   },
-  (t) => [uniqueIndex('invitations_token_hash_key').on(t.tokenHash), index('invitations_tenant_idx').on(t.tenantId)],
+  (t) => [
+    uniqueIndex('invitations_token_hash_key').on(t.tokenHash),
+    index('invitations_tenant_idx').on(t.tenantId),
+    index('invitations_invited_by_idx').on(t.invitedBy),
+  ],
 );
 
 /** Local mode only: the mail that would have gone out through Resend, shown by the dashboard. */
@@ -426,7 +465,10 @@ export const customMetricPoints = pgTable(
     summary: jsonb('summary').$type<Record<string, number>>(),
     labels: jsonb('labels').$type<Record<string, string>>().notNull().default({}),
   },
-  (t) => [index('custom_metric_points_host_name_ts_idx').on(t.hostId, t.name, t.ts)],
+  (t) => [
+    index('custom_metric_points_host_name_ts_idx').on(t.hostId, t.name, t.ts),
+    index('custom_metric_points_tenant_ts_idx').on(t.tenantId, t.ts),
+  ],
 );
 
 /** Application events such as job started / progress / completed / failed (seed 002). */
@@ -448,4 +490,34 @@ export const appEvents = pgTable(
     labels: jsonb('labels').$type<Record<string, string>>().notNull().default({}),
   },
   (t) => [index('app_events_host_ts_idx').on(t.hostId, t.ts), index('app_events_tenant_ts_idx').on(t.tenantId, t.ts)],
+);
+
+// ── audit ─────────────────────────────────────────────────────────────────────────────────
+
+export const auditActorKind = pgEnum('audit_actor_kind', ['user', 'api_key', 'system']);
+
+/**
+ * Who did what to which host (replace-key, revoke, delete, a key replacement taken over at enrollment).
+ * Actor and target are plain ids, not foreign keys: the record outlives a removed member, key or purged
+ * host, so the actor's e-mail or key prefix is copied into `actor_label` at the time.
+ */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: id(),
+    tenantId: tenantRef(),
+    actorKind: auditActorKind('actor_kind').notNull(),
+    actorId: uuid('actor_id'),
+    actorLabel: text('actor_label').notNull(),
+    /** `host.revoked`, `host.deleted`, `host.key_replacement_allowed`, `host.key_replaced`. */
+    action: text('action').notNull(),
+    targetKind: text('target_kind').notNull(),
+    targetId: uuid('target_id').notNull(),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('audit_log_tenant_at_idx').on(t.tenantId, t.at),
+    index('audit_log_tenant_target_idx').on(t.tenantId, t.targetId),
+  ],
 );

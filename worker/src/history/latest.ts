@@ -67,3 +67,55 @@ export async function latestSections(
   }
   return byHost;
 }
+
+/**
+ * The newest value of each of `sections` for each of `hostIds` (the tenant's, not deleted), within
+ * {@link LATEST_WINDOW} of the host's last report and not after {@link LATEST_MAX_LEAD} from now. For the
+ * host list: per host and section, one backward walk of the (host_id, ts) key that stops at the first sample
+ * carrying the section, so a page reads a handful of rows per host however many it has.
+ */
+export function latestSectionsOfHostsQuery(tenantId: string, hostIds: readonly string[], sections: readonly string[]) {
+  return sql`
+    SELECT h.id AS host_id, k.key, v.value, v.ts
+    FROM ${hosts} h
+    CROSS JOIN unnest(ARRAY[${sql.join(
+      sections.map((section) => sql`${section}`),
+      sql`, `,
+    )}]::text[]) AS k(key)
+    CROSS JOIN LATERAL (
+      SELECT s.ts, s.sample -> k.key AS value
+      FROM ${hostSamples} s
+      WHERE s.host_id = h.id
+        AND s.tenant_id = h.tenant_id
+        AND s.ts >= h.last_seen_at - ${LATEST_WINDOW}::interval
+        AND s.ts <= now() + ${LATEST_MAX_LEAD}::interval
+        AND s.sample -> k.key IS NOT NULL
+      ORDER BY s.ts DESC
+      LIMIT 1
+    ) v
+    WHERE h.tenant_id = ${tenantId}
+      AND h.deleted_at IS NULL
+      AND h.id IN (${sql.join(
+        hostIds.map((id) => sql`${id}::uuid`),
+        sql`, `,
+      )})`;
+}
+
+export async function latestSectionsOfHosts(
+  database: Queryable,
+  tenantId: string,
+  hostIds: readonly string[],
+  sections: readonly string[],
+): Promise<Map<string, Sample>> {
+  const byHost = new Map<string, Sample>();
+  if (hostIds.length === 0 || sections.length === 0) return byHost;
+  const result = await database.execute<SectionRow>(latestSectionsOfHostsQuery(tenantId, hostIds, sections));
+  for (const row of result.rows) {
+    const ts = new Date(row.ts).getTime();
+    const sample = byHost.get(row.host_id) ?? ({ ts } as Sample);
+    (sample as Record<string, unknown>)[row.key] = row.value;
+    sample.ts = Math.max(sample.ts, ts);
+    byHost.set(row.host_id, sample);
+  }
+  return byHost;
+}

@@ -45,7 +45,6 @@ export async function authenticateHost(
   if (!isUuid(hostId)) throw new HttpError(401, 'unknown_host', 'Unknown host');
   const [host] = await database.select().from(hosts).where(eq(hosts.id, hostId)).limit(1);
   if (!host) throw new HttpError(401, 'unknown_host', 'Unknown host; enroll the agent again');
-  if (host.revokedAt) throw new HttpError(403, 'host_revoked', 'This host has been revoked; its agent must stop');
   const verdict = await verifyIngestSignature({
     headers,
     body,
@@ -66,5 +65,8 @@ export async function authenticateHost(
       verdict.reason === 'malformed' ? verdict.message : 'Signature does not match',
     );
   }
+  // After the signature: only the host's own agent learns that it was revoked or deleted, and it stops.
+  if (host.deletedAt) throw new HttpError(403, 'host_revoked', 'This host was deleted; its agent must stop');
+  if (host.revokedAt) throw new HttpError(403, 'host_revoked', 'This host has been revoked; its agent must stop');
   return { host, signedAt: verdict.timestamp };
 }

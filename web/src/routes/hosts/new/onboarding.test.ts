@@ -11,6 +11,7 @@ const host = (over: Partial<HostSummary>): HostSummary => ({
   os: 'Debian GNU/Linux 12',
   agentVersion: '0.1.0',
   glance: null,
+  revokedAt: null,
   ...over,
 });
 
@@ -25,7 +26,11 @@ describe('onboarding', () => {
     expect(steps[0]?.command).toBe(
       'curl -fsSLo pulsewire-agent.mjs http://127.0.0.1:8787/downloads/pulsewire-agent.mjs',
     );
-    expect(steps[1]?.command).toBe('node pulsewire-agent.mjs enroll --key pw_live_abc --url http://127.0.0.1:8787');
+    // The key in the environment, not in the agent's arguments (which `ps` shows every user).
+    expect(steps[1]?.command).toBe(
+      'PULSEWIRE_KEY=pw_live_abc node pulsewire-agent.mjs enroll --url http://127.0.0.1:8787',
+    );
+    expect(steps.every((s) => !s.command.includes('--key '))).toBe(true);
     expect(steps[2]?.command).toBe('node pulsewire-agent.mjs run');
   });
 
@@ -33,9 +38,11 @@ describe('onboarding', () => {
     const steps = serviceSteps('https://pulsewire.example', 'pw_live_abc');
     const config = '--config /etc/pulsewire/agent.json';
     expect(steps[0]?.command).toContain('/usr/local/lib/pulsewire/pulsewire-agent.mjs');
+    // Through a pipe from the shell's printf builtin: neither sudo's nor the agent's arguments hold the key.
     expect(steps[1]?.command).toBe(
-      `sudo node /usr/local/lib/pulsewire/pulsewire-agent.mjs enroll --key pw_live_abc --url https://pulsewire.example ${config}`,
+      `printf '%s\\n' 'pw_live_abc' | sudo node /usr/local/lib/pulsewire/pulsewire-agent.mjs enroll --key-file - --url https://pulsewire.example ${config}`,
     );
+    expect(steps.every((s) => !s.command.includes('--key '))).toBe(true);
     expect(steps[2]?.command).toContain(`install-service ${config}`);
     expect(steps[2]?.command).toContain('systemctl enable --now pulsewire-agent.service');
   });

@@ -36,8 +36,8 @@ export function setupSteps(origin: string, apiKey: string): SetupStep[] {
       id: 'enroll',
       title: 'Enroll this machine',
       detail:
-        'Generates the host’s signing key, registers it with this dashboard and writes ~/.config/pulsewire/agent.json (mode 0600).',
-      command: `node pulsewire-agent.mjs enroll --key ${apiKey} --url ${origin}`,
+        'Generates the host’s signing key, registers it with this dashboard and writes ~/.config/pulsewire/agent.json (mode 0600). The key goes in through the environment, so other users of the machine cannot read it in the process list.',
+      command: `PULSEWIRE_KEY=${apiKey} node pulsewire-agent.mjs enroll --url ${origin}`,
     },
     {
       id: 'run',
@@ -51,7 +51,8 @@ export function setupSteps(origin: string, apiKey: string): SetupStep[] {
 /**
  * The same, as a systemd service that starts at boot: the agent under /usr/local/lib, its config in
  * /etc/pulsewire (the service's state goes to /var/lib/pulsewire). Enrolling again from the same
- * machine keeps the same host.
+ * machine (same config, same key pair) keeps the same host. `sudo VAR=… cmd` would put the key in sudo's
+ * own arguments, so here it goes through a pipe.
  */
 export function serviceSteps(origin: string, apiKey: string): SetupStep[] {
   const agent = `sudo node ${SERVICE_AGENT}`;
@@ -65,8 +66,8 @@ export function serviceSteps(origin: string, apiKey: string): SetupStep[] {
     {
       id: 'service-enroll',
       title: 'Enroll with the system-wide config',
-      detail: `Writes ${SERVICE_CONFIG} (mode 0600, readable by root only).`,
-      command: `${agent} enroll --key ${apiKey} --url ${origin} --config ${SERVICE_CONFIG}`,
+      detail: `Writes ${SERVICE_CONFIG} (mode 0600, readable by root only). The key reaches the agent on standard input (printf is built into the shell), never on a command line that ps would show.`,
+      command: `printf '%s\\n' '${apiKey}' | ${agent} enroll --key-file - --url ${origin} --config ${SERVICE_CONFIG}`,
     },
     {
       id: 'service-start',
