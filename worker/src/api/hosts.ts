@@ -42,10 +42,21 @@ import { deleteHost, replaceHostKey, revokeHost } from '../hosts/lifecycle.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { db } from '../http/database.ts';
 import { notFound } from '../http/errors.ts';
+import { loggableError } from '../http/loggable-error.ts';
+import { log } from '../http/logger.ts';
 import { jsonRoute, router } from '../http/route.ts';
 import { IdParam } from './params.ts';
 
 const tags = ['hosts'];
+
+/** The tenant object drops a revoked or deleted host (presence, open alerts); best effort, after the commit. */
+async function forgetLiveHost(c: Context<AppEnv>, tenantId: string, hostId: string): Promise<void> {
+  try {
+    await c.env.TENANT.get(c.env.TENANT.idFromName(tenantId)).forgetHost(tenantId, hostId);
+  } catch (error) {
+    log('warn', 'could not tell the tenant object a host left', { tenantId, hostId, ...loggableError(error) });
+  }
+}
 
 type HostRow = typeof hosts.$inferSelect;
 
@@ -259,6 +270,7 @@ export const hostRoutes = router()
       const { id } = c.req.valid('param');
       const who = caller(c);
       await revokeHost(db(c), { tenantId: who.tenantId, hostId: id, actor: actorOf(who) });
+      await forgetLiveHost(c, who.tenantId, id);
       const host = await ownHost(c, id);
       const latest = (await latestSectionsOfHosts(db(c), who.tenantId, [id], GLANCE_SECTIONS)).get(id);
       return c.json(summarize(c, host, latest), 200);
@@ -309,6 +321,7 @@ export const hostRoutes = router()
       const { id } = c.req.valid('param');
       const who = caller(c);
       await deleteHost(db(c), { tenantId: who.tenantId, hostId: id, actor: actorOf(who) });
+      await forgetLiveHost(c, who.tenantId, id);
       return c.json({ ok: true as const, message: 'Host deleted; its history is purged in the background' }, 200);
     },
   );

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { openDatabase } from '../db/client.ts';
 import { hosts } from '../db/schema.ts';
 import { isUuid } from '../db/uuid.ts';
@@ -16,7 +16,7 @@ export const lookupHosts: HostLookup = async (config, tenantId, ids) => {
     const rows = await handle.db
       .select({ id: hosts.id })
       .from(hosts)
-      .where(and(eq(hosts.tenantId, tenantId), inArray(hosts.id, ids)));
+      .where(and(eq(hosts.tenantId, tenantId), inArray(hosts.id, ids), isNull(hosts.deletedAt)));
     return new Set(rows.map((r) => r.id));
   } finally {
     await handle.close().catch(() => {});
@@ -61,6 +61,11 @@ export class HostDirectory {
     this.#lookup = lookup;
     this.#now = now;
     this.#refilledAt = now();
+  }
+
+  /** A host revoked or deleted: no longer taken for one of the tenant's. */
+  forget(id: string): void {
+    this.#known.delete(id);
   }
 
   /** The ids among `ids` that are not hosts of `tenantId` (none when every one is). */

@@ -399,6 +399,17 @@ export class TenantObject extends DurableObject<Env> {
     return this.alerting.sendTest(identity, channelId);
   }
 
+  /**
+   * A host was revoked or deleted: it leaves presence (no more status changes for it), its open alerts
+   * end (`host_removed`), and the directory forgets it, so new subscriptions to it are refused.
+   */
+  async forgetHost(tenantId: string, hostId: string): Promise<void> {
+    const presence = await this.loadPresence();
+    if (presence.delete(hostId)) await this.ctx.storage.delete(`${PRESENCE_PREFIX}${hostId}`);
+    this.hostDirectory.forget(hostId);
+    await this.alerting.forgetHost({ tenantId }, hostId);
+  }
+
   /** Brings the alarm forward to `at` (never later: other deadlines may be earlier). */
   private async wakeAt(at: number): Promise<void> {
     const current = await this.ctx.storage.getAlarm();

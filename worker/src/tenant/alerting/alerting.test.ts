@@ -302,6 +302,29 @@ describe('alerting through ingest, the tenant object and a signed webhook', () =
     await agent.push(agent.batch([sample(Date.now() + 1000, 10)]));
   });
 
+  it('ends the open alerts of a host that is revoked, with one resolution', async () => {
+    const ingest = await owner.post('/api/v1/keys', { name: 'second', scope: 'ingest' });
+    const { secret } = (await ingest.json()) as { secret: string };
+    const doomed = await TestAgent.enroll(env, secret, crypto.randomUUID(), 'doomed');
+    const path = `/hooks/${crypto.randomUUID()}`;
+    const channel = await webhookChannel(owner, path);
+    const rule = await cpuRule(owner, channel.id, { scope: { type: 'hosts', hostIds: [doomed.hostId] } });
+    await doomed.push(doomed.batch([sample(Date.now(), 99)]));
+    await until('the firing webhook', async () => ((await received(path)).deliveries.length === 1 ? true : undefined));
+
+    expect((await owner.post(`/api/v1/hosts/${doomed.hostId}/revoke`)).status).toBe(200);
+    const r = await until('the resolution', async () => {
+      const got = await received(path);
+      return got.deliveries.length === 2 ? got : undefined;
+    });
+    expect(payloads(r)[1]).toMatchObject({ type: 'alert.resolved', data: { alerts: [{ hostId: doomed.hostId }] } });
+    // Recorded right after it is notified.
+    await until('the alert to leave the active list', async () => {
+      const active = AlertList.parse(await (await owner.get(`/api/v1/alerts?ruleId=${rule.id}`)).json());
+      return active.alerts.length === 0 ? true : undefined;
+    });
+  });
+
   it('"Send test" goes through the outbox and reports what the target answered', async () => {
     const path = `/hooks/${crypto.randomUUID()}`;
     const channel = await webhookChannel(owner, path);

@@ -162,6 +162,16 @@ export class AlertCoordinator {
     return acknowledged;
   }
 
+  /** A host was revoked or deleted: its open alerts end (`host_removed`), notified and recorded as usual. */
+  async forgetHost(identity: Pick<AlertingIdentity, 'tenantId'>, hostId: string): Promise<void> {
+    const known = (await this.#storedIdentity()) ?? { ...identity, origin: '' };
+    const engine = await this.#ready({ ...known, tenantId: identity.tenantId });
+    if (!engine) return;
+    this.#config?.hosts.delete(hostId);
+    const now = Date.now();
+    await this.#accept(await engine.removeHost(hostId, now), now);
+  }
+
   /** "Send test": one message through the same outbox, at once; answers its delivery-log line. */
   async sendTest(identity: AlertingIdentity, channelId: string): Promise<DeliveryRecord | null> {
     const engine = await this.#ready(identity, true);
