@@ -205,6 +205,51 @@ describe('hostile requests against the running local stack (issue #11)', () => {
     expect((await stranger.call('GET', '/keys')).status).toBe(401);
   });
 
+  it('never lets an ingest key take over a host: a new key from a known machine is a new host (3)', async () => {
+    const machineId = crypto.randomUUID();
+    const first = await Agent.enroll(stack.url, ingestKey, machineId);
+    const clone = await Agent.enroll(stack.url, ingestKey, machineId);
+    expect(clone.hostId).not.toBe(first.hostId);
+    expect((await first.push(first.batch([sample(Date.now())]))).status).toBe(200);
+    expect((await clone.push(clone.batch([sample(Date.now())]))).status).toBe(200);
+  });
+
+  it('pages the host list (21)', async () => {
+    const page = (await owner.expect('GET', '/hosts?limit=2', undefined, 200)) as {
+      hosts: { id: string }[];
+      nextCursor: string | null;
+    };
+    expect(page.hosts).toHaveLength(2);
+    expect(page.nextCursor).toEqual(expect.any(String));
+    const next = (await owner.expect(
+      'GET',
+      `/hosts?limit=2&cursor=${encodeURIComponent(page.nextCursor ?? '')}`,
+      undefined,
+      200,
+    )) as { hosts: { id: string }[] };
+    expect(next.hosts.map((h) => h.id)).not.toContain(page.hosts[0]?.id);
+  });
+
+  it('closes a live socket that acknowledges frames it was never sent (17)', async () => {
+    const key = CreatedApiKey.parse(await owner.expect('POST', '/keys', { name: 'script', scope: 'read' }, 201));
+    const url = new URL('/api/v1/stream', stack.url);
+    url.protocol = 'ws:';
+    // Node's WebSocket (undici) takes headers: a script authenticates with a read key.
+    const ws = new WebSocket(url, { headers: { Authorization: `Bearer ${key.secret}` } } as never);
+    const messages: { type: string; code?: string }[] = [];
+    ws.addEventListener('message', (event) => messages.push(JSON.parse(String(event.data))));
+    const closed = new Promise<number>((resolve) => ws.addEventListener('close', (event) => resolve(event.code)));
+    await new Promise((resolve) => ws.addEventListener('open', resolve, { once: true }));
+    const agent = await Agent.enroll(stack.url, ingestKey);
+    ws.send(JSON.stringify({ type: 'subscribe', hosts: [agent.hostId], streams: ['metrics'] }));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await agent.push(agent.batch([sample(Date.now())]))).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    ws.send(JSON.stringify({ type: 'ack', seq: Number.MAX_SAFE_INTEGER }));
+    expect(await closed).toBe(1008);
+    expect(messages.map((m) => m.code ?? m.type)).toContain('invalid_ack');
+  });
+
   it('sends a Content-Security-Policy with every page and API answer (16)', async () => {
     for (const route of ['/', '/hosts', '/api/v1/health', '/api/docs']) {
       const res = await fetch(`${stack.url}${route}`);
