@@ -245,6 +245,36 @@ describe('alerting through ingest, the tenant object and a signed webhook', () =
     await agent.push(agent.batch([sample(Date.now(), 10)]));
   });
 
+  it('mutes alerts inside a recurring maintenance window, and records them as silenced', async () => {
+    const path = `/hooks/${crypto.randomUUID()}`;
+    const channel = await webhookChannel(owner, path);
+    const rule = await cpuRule(owner, channel.id);
+    // Open now: every day, from the start of this UTC hour, for two hours.
+    const start = `${String(new Date().getUTCHours()).padStart(2, '0')}:00`;
+    const window = await owner.post('/api/v1/maintenance-windows', {
+      name: 'patching',
+      timeZone: 'UTC',
+      days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'],
+      start,
+      durationMinutes: 120,
+      matchers: [{ name: 'rule', op: '=', value: rule.id }],
+    });
+    expect(window.status, await window.clone().text()).toBe(201);
+    await agent.push(agent.batch([sample(Date.now(), 99)]));
+    const log = await until('the suppressed log line', async () => {
+      const list = DeliveryList.parse(await (await owner.get(`/api/v1/channels/${channel.id}/deliveries`)).json());
+      return list.deliveries.find((d) => d.status === 'suppressed');
+    });
+    expect(log.lastError).toMatch(/maintenance/i);
+    const muted = await until('the recorded alert', async () => {
+      const list = AlertList.parse(await (await owner.get(`/api/v1/alerts?ruleId=${rule.id}`)).json());
+      return list.alerts[0];
+    });
+    expect(muted).toMatchObject({ state: 'firing', silenced: true });
+    expect((await received(path)).deliveries).toHaveLength(0);
+    await agent.push(agent.batch([sample(Date.now(), 10)]));
+  });
+
   it('holds warnings in quiet hours (logged as held) while a critical alert still goes out', async () => {
     const path = `/hooks/${crypto.randomUUID()}`;
     const channel = await webhookChannel(owner, path);
