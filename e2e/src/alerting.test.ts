@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CreatedApiKey, OutboxList, WebhookPayload } from '@pulsewire/protocol';
+import { CreatedApiKey, HostDetail, OutboxList, WebhookPayload } from '@pulsewire/protocol';
 import {
   ApiSession,
   type DevStack,
@@ -146,6 +146,17 @@ describe('alerting in the browser', () => {
     const channelId = (await channelRow.getAttribute('data-channel-id')) ?? '';
     expect(channelId).toMatch(/^[0-9a-f-]{36}$/);
 
+    // CPU needs two readings: wait for the first figure, so the editor's preview has it too.
+    await until(
+      'the host’s first CPU figure',
+      async () => {
+        const res = await browser.context.request.get(`${stack.url}/api/v1/hosts/${hostId}`);
+        return HostDetail.parse(await res.json()).latest?.cpu !== undefined;
+      },
+      30_000,
+      500,
+    );
+
     // The rule: the last CPU reading above 0 % is critical at once, told to that channel alone, ungrouped.
     await page.getByTestId('alerts-tab-rules').click();
     await page.getByTestId('new-rule').click();
@@ -165,6 +176,9 @@ describe('alerting in the browser', () => {
     await page.getByTestId('rule-notify-every').click();
     await page.getByTestId(`rule-notify-channel-${channelId}`).check();
     await page.getByTestId('rule-group-wait').fill('0');
+    // The preview runs the drafted rule over the host's history: it would fire there now.
+    await page.getByTestId('preview-firing-row').first().waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('preview-firing-row').count()).toBe(1);
     await screenshot('rule-editor');
     await page.getByTestId('rule-save').click();
     // A refused form stays on /new: say which fields it marked.
@@ -187,7 +201,6 @@ describe('alerting in the browser', () => {
       };
     };
     const ruleSavedAt = Date.now();
-    // CPU needs two readings, so the first number arrives with the agent's second push (5 s apart).
     await until('the firing webhook', () => messages().firing.length > 0, 60_000, 200);
     const firedMs = Date.now() - ruleSavedAt;
     const [fired] = messages().firing;
@@ -235,6 +248,7 @@ describe('alerting in the browser', () => {
     const editedAt = Date.now();
     await page.getByTestId('rule-save').click();
     await page.getByText('Saved “CPU busy at all”').waitFor();
+    await page.locator('[data-testid="preview-status"][data-status="quiet"]').waitFor({ timeout: 30_000 });
     await screenshot('rule-edited');
     await until('the resolution webhook', () => messages().resolved.length > 0, 60_000, 200);
     const resolvedMs = Date.now() - editedAt;
