@@ -3,13 +3,16 @@
  * baseline from the same run and the ratio between them. Writes bench/results/<time>.json and
  * bench/results/latest.md, and prints the summary.
  *
- *   pnpm bench [--only latency,fanout] [--sockets 10000] [--batches 10] [--pushes 200]
+ *   pnpm bench [--only latency,fanout,alerting] [--sockets 10000] [--batches 10] [--pushes 200]
+ *              [--crossings 50] [--alert-hosts 1000] [--alert-rules 500]
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { runEngineCost } from './alert-engine.ts';
+import { MAX_CROSSINGS, runAlertDelivery } from './alerting.ts';
 import { runFanout } from './fanout.ts';
 import { runLatency } from './latency.ts';
 import { type BenchResult, renderSummary } from './report.ts';
@@ -17,7 +20,7 @@ import { startBenchStack } from './stack.ts';
 import { round } from './stats.ts';
 import { BenchTenant } from './tenant.ts';
 
-const BENCHES = ['latency', 'fanout'] as const;
+const BENCHES = ['latency', 'fanout', 'alerting'] as const;
 const FDS_PER_SOCKET = 4;
 /** Descriptors workerd, Postgres and the relay need besides the sockets. */
 const RESERVED_FDS = 1000;
@@ -29,6 +32,9 @@ const { values } = parseArgs({
     sockets: { type: 'string', default: '10000' },
     batches: { type: 'string', default: '10' },
     pushes: { type: 'string', default: '200' },
+    crossings: { type: 'string', default: '50' },
+    'alert-hosts': { type: 'string', default: '1000' },
+    'alert-rules': { type: 'string', default: '500' },
   },
 });
 const positive = (name: string, text: string): number => {
@@ -49,7 +55,7 @@ for (const name of selected) {
 const requestedSockets = positive('sockets', values.sockets);
 const socketLimit = socketsAllowedByFileLimit();
 const sockets = Math.min(requestedSockets, socketLimit.sockets);
-if (sockets < requestedSockets) {
+if (selected.includes('fanout') && sockets < requestedSockets) {
   console.log(
     `! this machine's open-file limit (ulimit -n ${socketLimit.openFiles}) lets wrangler dev's workerd hold about ` +
       `${socketLimit.sockets} sockets (≈${FDS_PER_SOCKET} descriptors each; past that the runtime crashes): ` +
@@ -58,6 +64,13 @@ if (sockets < requestedSockets) {
 }
 const batches = positive('batches', values.batches);
 const pushes = positive('pushes', values.pushes);
+const crossings = positive('crossings', values.crossings);
+if (crossings > MAX_CROSSINGS) {
+  console.error(`--crossings: at most ${MAX_CROSSINGS} (two messages each must fit one channel's hourly budget)`);
+  process.exit(2);
+}
+const alertHosts = positive('alert-hosts', values['alert-hosts']);
+const alertRules = Math.max(5, positive('alert-rules', values['alert-rules']));
 
 /**
  * Measured: every dashboard socket costs workerd about four file descriptors under wrangler dev (the
@@ -121,6 +134,41 @@ try {
         many.delivered === many.expected &&
         many.latencyMs.p99 < 1000,
       details: { baseline: one, run: many, openFileLimit: socketLimit.openFiles },
+    });
+    save();
+  }
+  if (selected.includes('alerting')) {
+    log(`› alerting: ${crossings} threshold crossings to a webhook receiver`);
+    const delivery = await runAlertDelivery(await BenchTenant.create(stack.url), { crossings, log });
+    results.push({
+      name: 'threshold crossing → webhook (p99)',
+      value: round(delivery.crossingToWebhookMs.p99),
+      unit: 'ms',
+      baseline: { name: 'the signed ingest POST itself (p99)', value: round(delivery.ingestRoundTripMs.p99) },
+      ratio: round(delivery.crossingToWebhookMs.p99 / delivery.ingestRoundTripMs.p99),
+      bar: 'p99 < 1 s',
+      met:
+        delivery.crossingToWebhookMs.p99 < 1000 &&
+        delivery.missed === 0 &&
+        delivery.missedResolutions === 0 &&
+        delivery.allVerified,
+      details: delivery,
+    });
+    save();
+    log(`› alerting: engine cost per batch, ${alertHosts} hosts, 5 then ${alertRules} rules`);
+    const cost = await runEngineCost({ hosts: alertHosts, rules: alertRules });
+    log(
+      `  window rings once warm: ${round(cost.baseline.windowMiB)} MiB with 5 rules, ${round(cost.run.windowMiB)} MiB with ${alertRules}`,
+    );
+    results.push({
+      name: `rule evaluation, ${alertRules} rules on ${alertHosts} hosts (mean per batch)`,
+      value: round(cost.run.meanUs),
+      unit: 'µs',
+      baseline: { name: 'the 5 built-in rules (mean)', value: round(cost.baseline.meanUs) },
+      ratio: round(cost.run.meanUs / cost.baseline.meanUs),
+      bar: 'reported',
+      met: cost.run.openAlerts === 0 && cost.baseline.openAlerts === 0,
+      details: cost,
     });
     save();
   }

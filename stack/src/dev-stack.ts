@@ -18,6 +18,11 @@ export interface DevStackOptions {
   postgresPort?: number;
   relayPort?: number;
   inheritOutput?: boolean;
+  /**
+   * Extra Worker vars (`--var`), e.g. a short `INGEST_IDLE_PUSH_MS` for a test that waits on
+   * presence; the database and mode vars the stack sets itself win over these.
+   */
+  vars?: Record<string, string>;
 }
 
 /** Everything `pnpm dev` runs: database, relay, migrations, and wrangler dev on one URL. */
@@ -36,6 +41,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       persistTo: path.join(dataDir, 'wrangler'),
       inheritOutput: options.inheritOutput ?? false,
       vars: {
+        ...options.vars,
         DATABASE_URL: database.databaseUrl,
         PG_RELAY: database.relayAddress,
         PULSEWIRE_MODE: 'local',

@@ -355,6 +355,30 @@ describe('alerting through ingest, the tenant object and a signed webhook', () =
     });
   });
 
+  it('notifies at once a transition that arrives while the alarm is still sending', async () => {
+    // The receiver takes its time over the firing message; the batch back under the line arrives
+    // meanwhile. The alarm's closing schedule must keep the wake-up that batch asked for, or the
+    // resolution waits for some later alarm (here: the host-down deadline, 90 s on).
+    const path = `/hooks/${crypto.randomUUID()}`;
+    const channel = await webhookChannel(owner, path, [{ status: 204, delayMs: 1500 }]);
+    const rule = await cpuRule(owner, channel.id);
+    expect((await agent.push(agent.batch([sample(Date.now(), 99)]))).status).toBe(200);
+    await until('the firing attempt under way', async () =>
+      (await received(path)).attempts.length > 0 ? true : undefined,
+    );
+    expect((await agent.push(agent.batch([sample(Date.now(), 10)]))).status).toBe(200);
+
+    const resolved = await until('the resolution webhook', async () => {
+      const r = await received(path);
+      return payloads(r).find((p) => p.type === 'alert.resolved');
+    });
+    expect(resolved.data.alerts[0]).toMatchObject({ ruleId: rule.id, state: 'resolved', peak: 99 });
+    // The slow answer was the firing message (scripted answers are not recorded as deliveries).
+    const r = await received(path);
+    expect(r.attempts.map((a) => a.status)).toEqual([204, 204]);
+    expect(new Set(r.attempts.map((a) => a.webhookId)).size).toBe(2);
+  });
+
   it('"Send test" goes through the outbox and reports what the target answered', async () => {
     const path = `/hooks/${crypto.randomUUID()}`;
     const channel = await webhookChannel(owner, path);

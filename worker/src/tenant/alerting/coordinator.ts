@@ -64,6 +64,13 @@ export class AlertCoordinator {
   #loading: Promise<AlertEngine | null> | null = null;
   /** The connection of the run under way, for e-mail's dev outbox. */
   #database: Queryable | null = null;
+  /**
+   * While an alarm drains and notifies, it awaits the network, and batches or API calls may come in
+   * and ask for a wake-up; the object's closing schedule then replaces the alarm they set. The
+   * earliest they asked for is kept here and answered with the alarm's own next time.
+   */
+  #alarmBusy = false;
+  #askedWhileBusy: number | null = null;
 
   constructor(deps: CoordinatorDeps) {
     this.#deps = deps;
@@ -81,7 +88,7 @@ export class AlertCoordinator {
     const transitions = await engine.observe({ ...observation, pushIntervalMs }, now);
     await this.#accept(transitions, now);
     const wake = engine.nextWakeAt(now);
-    if (wake !== null) await this.#deps.wakeAt(wake);
+    if (wake !== null) await this.#wake(wake);
   }
 
   /**
@@ -117,13 +124,22 @@ export class AlertCoordinator {
       nextScheduled = now + SCHEDULED_INTERVAL_MS;
     }
 
-    const queueRetry = await this.#drainQueue(identity, now);
-    const notifyDue = await this.#runNotifier(identity, [], now);
+    this.#alarmBusy = true;
+    this.#askedWhileBusy = null;
+    let queueRetry: number | null;
+    let notifyDue: number | null;
+    try {
+      queueRetry = await this.#drainQueue(identity, now);
+      notifyDue = await this.#runNotifier(identity, [], now);
+    } finally {
+      this.#alarmBusy = false;
+    }
     return earliest(
       engine.nextWakeAt(now),
       queueRetry,
       notifyDue,
       engine.scheduledWork().length > 0 ? nextScheduled : null,
+      this.#askedWhileBusy,
     );
   }
 
@@ -132,7 +148,7 @@ export class AlertCoordinator {
     const known = (await this.#storedIdentity()) ?? { ...identity, origin: '' };
     this.#configAt = 0;
     const engine = await this.#ready({ ...known, tenantId: identity.tenantId });
-    if (engine) await this.#deps.wakeAt(Date.now());
+    if (engine) await this.#wake(Date.now());
   }
 
   async acknowledge(identity: Pick<AlertingIdentity, 'tenantId'>, alertId: string): Promise<boolean> {
@@ -185,11 +201,17 @@ export class AlertCoordinator {
       await this.#applyNotifierResult(database, identity.tenantId, result);
       return result;
     });
-    if (outcome?.nextDueAt != null) await this.#deps.wakeAt(outcome.nextDueAt);
+    if (outcome?.nextDueAt != null) await this.#wake(outcome.nextDueAt);
     return outcome?.records.filter((r) => r.kind === 'test' && r.channelId === channelId).at(-1) ?? null;
   }
 
   // ------------------------------------------------------------------ internals
+
+  /** Asks the object for its alarm by `at`, remembering it if a running alarm would overwrite it. */
+  async #wake(at: number): Promise<void> {
+    if (this.#alarmBusy) this.#askedWhileBusy = earliest(this.#askedWhileBusy, at);
+    await this.#deps.wakeAt(at);
+  }
 
   async #storedIdentity(): Promise<AlertingIdentity | null> {
     this.#identity ??= (await this.#deps.storage.get<AlertingIdentity>(IDENTITY_KEY)) ?? null;
@@ -267,7 +289,7 @@ export class AlertCoordinator {
     for (const t of transitions) this.#deps.publish(this.#frame(t));
     const queued: Queued = { transitions: [...transitions], notified: false };
     await this.#deps.storage.put(`${QUEUE_PREFIX}${String(now).padStart(15, '0')}:${crypto.randomUUID()}`, queued);
-    await this.#deps.wakeAt(now);
+    await this.#wake(now);
   }
 
   #frame(t: AlertTransition): ServerAlert['alert'] {
