@@ -329,7 +329,7 @@ describe('alerting through ingest, the tenant object and a signed webhook', () =
     expect(hosts[0]?.series[0]?.points.length).toBeGreaterThanOrEqual(3);
     const calm = RulePreview.parse(await (await owner.post('/api/v1/rules/preview', rule(99))).json());
     expect(calm.hosts[0]?.series[0]).toMatchObject({ wouldFire: null, value: 87 });
-    await agent.push(agent.batch([sample(Date.now() + 1000, 10)]));
+    await agent.push(agent.batch([sample(Date.now(), 10)]));
   });
 
   it('ends the open alerts of a host that is revoked, with one resolution', async () => {
@@ -359,14 +359,17 @@ describe('alerting through ingest, the tenant object and a signed webhook', () =
     // The receiver takes its time over the firing message; the batch back under the line arrives
     // meanwhile. The alarm's closing schedule must keep the wake-up that batch asked for, or the
     // resolution waits for some later alarm (here: the host-down deadline, 90 s on).
+    const ingest = await owner.post('/api/v1/keys', { name: 'busy', scope: 'ingest' });
+    const { secret } = (await ingest.json()) as { secret: string };
+    const busy = await TestAgent.enroll(env, secret, crypto.randomUUID(), 'busy');
     const path = `/hooks/${crypto.randomUUID()}`;
     const channel = await webhookChannel(owner, path, [{ status: 204, delayMs: 1500 }]);
-    const rule = await cpuRule(owner, channel.id);
-    expect((await agent.push(agent.batch([sample(Date.now(), 99)]))).status).toBe(200);
+    const rule = await cpuRule(owner, channel.id, { scope: { type: 'hosts', hostIds: [busy.hostId] } });
+    expect((await busy.push(busy.batch([sample(Date.now(), 99)]))).status).toBe(200);
     await until('the firing attempt under way', async () =>
       (await received(path)).attempts.length > 0 ? true : undefined,
     );
-    expect((await agent.push(agent.batch([sample(Date.now(), 10)]))).status).toBe(200);
+    expect((await busy.push(busy.batch([sample(Date.now(), 10)]))).status).toBe(200);
 
     const resolved = await until('the resolution webhook', async () => {
       const r = await received(path);
