@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import si from 'systeminformation';
 import { defaultProcPaths, isLinux, type ProcPaths, readProc } from './proc.ts';
 import { type Collector, round, type Section } from './types.ts';
@@ -70,7 +70,8 @@ export function processesFromTables(
 
 export async function readProcessTable(paths: ProcPaths): Promise<ProcessTable> {
   const table: ProcessTable = new Map();
-  for (const entry of await readdir(paths.proc)) {
+  // Synchronous, as readProc: /proc is listed from memory.
+  for (const entry of readdirSync(paths.proc)) {
     if (!/^\d+$/.test(entry)) continue;
     // A process may exit between readdir and read: that is not an error.
     const text = await readProc(paths, entry, 'stat').catch(() => undefined);
