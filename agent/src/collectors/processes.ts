@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
-import si from 'systeminformation';
+import type { Systeminformation } from 'systeminformation';
 import { defaultProcPaths, isLinux, type ProcPaths, readProc } from './proc.ts';
+import { systeminformation } from './si.ts';
 import { type Collector, round, type Section } from './types.ts';
 
 export const TOP_PROCESSES = 5;
@@ -91,7 +92,7 @@ export async function detectPageSize(paths: ProcPaths = defaultProcPaths): Promi
 }
 
 /** Fallback mapping where /proc is not available (systeminformation spawns `ps`). */
-export function processesFromSi(data: si.Systeminformation.ProcessesData): NonNullable<Section['processes']> {
+export function processesFromSi(data: Systeminformation.ProcessesData): NonNullable<Section['processes']> {
   const rows = data.list.map((p) => ({ pid: p.pid, name: p.name, cpuPct: round(p.cpu), memBytes: p.memRss * 1024 }));
   const top = (key: 'cpuPct' | 'memBytes') =>
     [...rows]
@@ -118,7 +119,7 @@ export function processesCollector(paths: ProcPaths = defaultProcPaths, linux = 
   return {
     name: 'processes',
     async collect(now) {
-      if (!linux) return { processes: processesFromSi(await si.processes()) };
+      if (!linux) return { processes: processesFromSi(await (await systeminformation()).processes()) };
       pageBytes ??= await detectPageSize(paths);
       const table = await readProcessTable(paths);
       const before = previous;
