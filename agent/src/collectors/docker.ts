@@ -1,5 +1,6 @@
-import http from 'node:http';
+import type http from 'node:http';
 import { z } from 'zod';
+import { nodeHttp } from '../builtins.ts';
 import { httpExchange } from '../transport/http.ts';
 import { type Collector, round, type Section, SourceAbsentError } from './types.ts';
 
@@ -114,7 +115,7 @@ export function dockerCollector(socketPath = DEFAULT_DOCKER_SOCKET, concurrency 
   const previous = new Map<string, CpuReading>();
 
   async function get(path: string): Promise<unknown> {
-    client ??= new http.Agent({ keepAlive: true, maxSockets: concurrency, timeout: 30_000 });
+    client ??= new (nodeHttp().Agent)({ keepAlive: true, maxSockets: concurrency, timeout: 30_000 });
     const response = await httpExchange(new URL(path, 'http://docker'), {
       method: 'GET',
       agent: client,

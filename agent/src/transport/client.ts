@@ -1,5 +1,4 @@
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 import {
   ApiErrorBody,
   type HostKey,
@@ -7,6 +6,7 @@ import {
   ReplayedSeqErrorBody,
   signIngestRequest,
 } from '@pulsewire/protocol';
+import { nodeHttp, nodeHttps } from '../builtins.ts';
 import { AGENT_VERSION } from '../version.ts';
 import { parseRetryAfter } from './backoff.ts';
 import { httpExchange } from './http.ts';
@@ -83,7 +83,7 @@ export class IngestClient {
     // Idle connections are closed after 60 s (the agent's `timeout` applies to free sockets), so the default
     // 30 s push reuses one connection and a host that went quiet holds none open.
     const pool = { keepAlive: true, maxSockets: 2, maxFreeSockets: 1, timeout: 60_000 };
-    this.#pool = this.#url.protocol === 'https:' ? new https.Agent(pool) : new http.Agent(pool);
+    this.#pool = this.#url.protocol === 'https:' ? new (nodeHttps().Agent)(pool) : new (nodeHttp().Agent)(pool);
   }
 
   async send(batch: OutgoingBatch): Promise<SendOutcome> {

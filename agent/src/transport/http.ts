@@ -1,5 +1,5 @@
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import { nodeHttp, nodeHttps } from '../builtins.ts';
 
 /**
  * One HTTP exchange with Node's built-in client, the whole answer read as text. The agent used undici,
@@ -40,7 +40,7 @@ export class HttpError extends Error {
 const DEFAULT_MAX_BYTES = 16 * 2 ** 20;
 
 export function httpExchange(url: URL, exchange: HttpExchange): Promise<HttpAnswer> {
-  const client = url.protocol === 'https:' ? https : http;
+  const client = url.protocol === 'https:' ? nodeHttps() : nodeHttp();
   const maxBytes = exchange.maxBytes ?? DEFAULT_MAX_BYTES;
   return new Promise<HttpAnswer>((resolve, reject) => {
     const fail = (error: Error) => {
