@@ -51,10 +51,13 @@ export interface BundleResult {
  * the same character in a regular expression, a string or an identifier; the rest are comments.
  */
 export function asciiOnly(code: string): string {
-  return code.replace(/[^\x00-\x7f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return code.replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-export async function bundleAgent(outfile: string = DEFAULT_OUTFILE): Promise<BundleResult> {
+export async function bundleAgent(
+  outfile: string = DEFAULT_OUTFILE,
+  options: { executable?: boolean } = {},
+): Promise<BundleResult> {
   const pkg = JSON.parse(await readFile(path.join(AGENT_DIR, 'package.json'), 'utf8')) as { version: string };
   await build({
     entryPoints: [path.join(AGENT_DIR, 'src', 'cli.ts')],
@@ -84,6 +87,8 @@ export async function bundleAgent(outfile: string = DEFAULT_OUTFILE): Promise<Bu
       __PULSEWIRE_AGENT_VERSION__: JSON.stringify(pkg.version),
       // The bundle is only ever an entry point; Node 22 before 22.18 has no import.meta.main.
       'import.meta.main': 'true',
+      // The self-contained executable (scripts/executable.ts) runs itself, not `node <script>`.
+      ...(options.executable ? { __PULSEWIRE_EXECUTABLE__: 'true' } : {}),
     },
     // macOS-only optional dependency of systeminformation, required inside a try/catch.
     external: ['osx-temperature-sensor'],

@@ -17,9 +17,15 @@ export interface CliExit {
  * child process, with a clean PULSEWIRE_* environment and a throw-away home.
  */
 export function runCli(script: string, args: string[], env: Record<string, string> = {}, cwd?: string) {
+  return runProgram([process.execPath, script], args, env, cwd);
+}
+
+/** As runCli, for any program: `[executable]` for the self-contained agent. `env` may replace PATH. */
+export function runProgram(command: readonly string[], args: string[], env: Record<string, string> = {}, cwd?: string) {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PULSEWIRE_')));
   const home = tmp();
-  const child = spawn(process.execPath, [script, ...args], {
+  const [program, ...before] = command as [string, ...string[]];
+  const child = spawn(program, [...before, ...args], {
     ...(cwd ? { cwd } : {}),
     env: {
       ...clean,

@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { LIVE_CADENCE, Sample } from '@pulsewire/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type IngestServer, startIngestServer, until } from '../src/test/ingest-server.ts';
+import { runProgram, tmp } from '../src/test/run-cli.ts';
+import { buildExecutables, type ExecutableResult, hostTarget } from './executable.ts';
+
+const pkg = JSON.parse(readFileSync(path.join(import.meta.dirname, '..', 'package.json'), 'utf8')) as {
+  version: string;
+};
+const target = hostTarget();
+
+// The executable runs with a PATH that holds nothing at all, so no node (nor anything else) can be found.
+let built: ExecutableResult;
+let server: IngestServer;
+let emptyPath: string;
+beforeAll(async () => {
+  if (!target) return;
+  [built] = (await buildExecutables([target], tmp('pw-executable-'))) as [ExecutableResult];
+  server = await startIngestServer();
+  emptyPath = path.join(tmp(), 'empty-bin');
+  mkdirSync(emptyPath);
+}, 120_000);
+afterAll(() => server?.close());
+
+const agent = (args: string[], env: Record<string, string> = {}) =>
+  runProgram([built.outfile], args, { PATH: emptyPath, ...env }, path.dirname(built.outfile));
+
+describe.runIf(target)('the self-contained executable', () => {
+  it('is one file with its checksum beside it', () => {
+    const contents = readFileSync(built.outfile);
+    expect(contents.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+    const sha = createHash('sha256').update(contents).digest('hex');
+    expect(readFileSync(`${built.outfile}.sha256`, 'utf8')).toBe(`${sha}  pulsewire-agent-${target}\n`);
+    expect(built.version).toBe(pkg.version);
+  });
+
+  it('prints its version and collects a sample with no node on its PATH', async () => {
+    const version = await agent(['--version']).done;
+    expect(version).toMatchObject({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
+    const collected = await agent(['collect', '--once', '--json'], { PULSEWIRE_DOCKER_SOCKET: '/nonexistent.sock' })
+      .done;
+    expect(collected.stderr).toBe('');
+    const sample = Sample.parse(JSON.parse(collected.stdout));
+    expect(sample.cpu?.perCore.length).toBeGreaterThan(0);
+    expect(sample.memory?.total).toBeGreaterThan(0);
+    expect(sample.disks?.length).toBeGreaterThan(0);
+  });
+
+  it('enrolls, names itself, installs a unit that runs itself, and pushes signed batches', async () => {
+    const dir = tmp();
+    const config = path.join(dir, 'agent.json');
+    const env = {
+      PULSEWIRE_CONFIG: config,
+      PULSEWIRE_STATE_DIR: path.join(dir, 'state'),
+      PULSEWIRE_STATSD: 'off',
+      PULSEWIRE_HTTP: 'off',
+    };
+    const enrolled = await agent(['enroll', '--key', 'pk_test_key', '--url', server.url], env).done;
+    expect(enrolled.stderr).toBe('');
+    expect(enrolled.code).toBe(0);
+    expect(enrolled.stdout).toContain(`\`./pulsewire-agent-${target} run\``);
+    expect(server.enrollments.at(-1)?.facts.cores).toBeGreaterThan(0);
+    // The test server signs with its own key pair: give this host that identity.
+    const written = JSON.parse(readFileSync(config, 'utf8'));
+    writeFileSync(config, JSON.stringify({ ...written, ...server.keys }), { mode: 0o600 });
+
+    const unitPath = path.join(dir, 'pulsewire-agent.service');
+    const installed = await agent(['install-service', '--unit-path', unitPath], env).done;
+    expect(installed.code).toBe(0);
+    expect(readFileSync(unitPath, 'utf8')).toContain(`ExecStart=${built.outfile} run --config ${config}\n`);
+
+    server.setCadence(LIVE_CADENCE);
+    const running = agent(['run'], env);
+    await until(() => server.received.length >= 2, 'two batches from the executable');
+    running.child.kill('SIGTERM');
+    expect((await running.done).code).toBe(0);
+    expect(server.violations).toEqual([]);
+    const samples = server.received.flatMap((batch) => batch.samples);
+    expect(samples.every((sample) => sample.memory !== undefined)).toBe(true);
+  });
+});
