@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { LIVE_CADENCE, Sample } from '@pulsewire/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +27,14 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => server?.close());
 
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
 const agent = (args: string[], env: Record<string, string> = {}) =>
   runProgram([built.outfile], args, { PATH: emptyPath, ...env }, path.dirname(built.outfile));
 
@@ -49,14 +59,15 @@ describe.runIf(target)('the self-contained executable', () => {
     expect(sample.disks?.length).toBeGreaterThan(0);
   });
 
-  it('enrolls, names itself, installs a unit that runs itself, and pushes signed batches', async () => {
+  it('enrolls, names itself, installs a unit that runs itself, and pushes signed batches with local intake', async () => {
     const dir = tmp();
     const config = path.join(dir, 'agent.json');
+    const [statsdPort, httpPort] = [await freePort(), await freePort()];
     const env = {
       PULSEWIRE_CONFIG: config,
       PULSEWIRE_STATE_DIR: path.join(dir, 'state'),
-      PULSEWIRE_STATSD: 'off',
-      PULSEWIRE_HTTP: 'off',
+      PULSEWIRE_STATSD: `127.0.0.1:${statsdPort}`,
+      PULSEWIRE_HTTP: `127.0.0.1:${httpPort}`,
     };
     const enrolled = await agent(['enroll', '--key', 'pk_test_key', '--url', server.url], env).done;
     expect(enrolled.stderr).toBe('');
@@ -75,6 +86,17 @@ describe.runIf(target)('the self-contained executable', () => {
     server.setCadence(LIVE_CADENCE);
     const running = agent(['run'], env);
     await until(() => server.received.length >= 2, 'two batches from the executable');
+    // The runtime's own UDP and HTTP servers take application metrics, as Node's do.
+    const posted = await fetch(`http://127.0.0.1:${httpPort}/metrics`, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'queue.size', kind: 'gauge', value: 12 }),
+    });
+    expect(posted.status).toBeLessThan(300);
+    const udp = createSocket('udp4');
+    await new Promise((resolve) => udp.send('jobs.done:3|c', statsdPort, '127.0.0.1', resolve));
+    udp.close();
+    const metricNames = () => server.received.flatMap((batch) => (batch.metrics ?? []).map((m) => m.name));
+    await until(() => ['queue.size', 'jobs.done'].every((name) => metricNames().includes(name)), 'intake metrics');
     running.child.kill('SIGTERM');
     expect((await running.done).code).toBe(0);
     expect(server.violations).toEqual([]);

@@ -19,12 +19,16 @@ import { tmp } from '../src/test/run-cli.ts';
 
 const TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
-/** utime + stime of every thread of the process, in milliseconds. */
+/**
+ * utime + stime of every thread of the process, plus what its exited children used (cutime + cstime: a
+ * collector that spawns `df` or `ps` pays for them), in milliseconds.
+ */
 export function cpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The command name (field 2) may hold spaces: count fields from the closing parenthesis.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
+  return (ticks * 1000) / TICKS_PER_SECOND;
 }
 
 /** VmRSS in bytes. */
@@ -93,8 +97,9 @@ async function main() {
     HOME: dir,
     PULSEWIRE_CONFIG: config,
     PULSEWIRE_STATE_DIR: path.join(dir, 'state'),
-    PULSEWIRE_STATSD: 'off',
-    PULSEWIRE_HTTP: 'off',
+    // The local intake listens as it does by default, on ports of its own.
+    PULSEWIRE_STATSD: `127.0.0.1:${await freePort()}`,
+    PULSEWIRE_HTTP: `127.0.0.1:${await freePort()}`,
     PULSEWIRE_LOG_LEVEL: 'warn',
   };
   // Not spawnSync: the ingest stand-in answering the enrollment runs in this process.
