@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { LIVE_CADENCE, Sample } from '@pulsewire/protocol';
@@ -103,4 +103,28 @@ describe.runIf(target)('the self-contained executable', () => {
     const samples = server.received.flatMap((batch) => batch.samples);
     expect(samples.every((sample) => sample.memory !== undefined)).toBe(true);
   });
+});
+
+// The arm64 build, cross-compiled here, run under qemu's user-mode emulation where the machine has it
+// (Debian: qemu-user and libc6-arm64-cross).
+const QEMU = '/usr/bin/qemu-aarch64';
+const ARM64_LIBS = '/usr/aarch64-linux-gnu';
+const canEmulateArm64 = target === 'linux-x64' && existsSync(QEMU) && existsSync(path.join(ARM64_LIBS, 'lib'));
+
+describe.runIf(canEmulateArm64)('the linux-arm64 executable (under qemu)', () => {
+  it('prints its version and collects a sample with no node on its PATH', async () => {
+    const [arm64] = (await buildExecutables(['linux-arm64'], tmp('pw-executable-arm64-'))) as [ExecutableResult];
+    expect(readFileSync(arm64.outfile).subarray(18, 20).readUInt16LE()).toBe(183); // e_machine: EM_AARCH64
+    const emulated = (args: string[]) =>
+      runProgram(
+        [QEMU, arm64.outfile],
+        args,
+        { PATH: emptyPath, QEMU_LD_PREFIX: ARM64_LIBS },
+        path.dirname(arm64.outfile),
+      ).done;
+    expect(await emulated(['--version'])).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
+    const collected = await emulated(['collect', '--once', '--json']);
+    expect(collected.code).toBe(0);
+    expect(Sample.parse(JSON.parse(collected.stdout)).memory?.total).toBeGreaterThan(0);
+  }, 120_000);
 });
