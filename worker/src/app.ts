@@ -16,6 +16,7 @@ import { organizationRoutes } from './api/organizations.ts';
 import { ruleRoutes } from './api/rules.ts';
 import { silenceRoutes } from './api/silences.ts';
 import { streamRoutes } from './api/stream.ts';
+import { downloadRoutes } from './downloads.ts';
 import type { AppEnv } from './http/app-env.ts';
 import { csrfProtection } from './http/csrf.ts';
 import { closeDatabase } from './http/database.ts';
@@ -62,6 +63,7 @@ export function createApp() {
 
   app.route(API_PREFIX, api);
   app.route('/api/docs', docsRoutes(`${API_PREFIX}/openapi.json`));
+  app.route('/downloads', downloadRoutes);
   app.onError(handleError);
   app.notFound(notFoundHandler(() => app.routes));
   return app;

@@ -7,6 +7,8 @@ export interface Env {
   TENANT: DurableObjectNamespace<TenantObject>;
   RATE_LIMITER: DurableObjectNamespace<RateLimiterObject>;
   ASSETS?: Fetcher;
+  /** The agent executables, too large for static assets (src/downloads.ts). */
+  DOWNLOADS?: R2Bucket;
   DATABASE_URL?: string;
   PG_RELAY?: string;
   PULSEWIRE_MODE?: string;

@@ -1,5 +1,6 @@
-import si from 'systeminformation';
+import type { Systeminformation } from 'systeminformation';
 import { defaultProcPaths, isLinux, type ProcPaths, readProc } from './proc.ts';
+import { systeminformation } from './si.ts';
 import { type Collector, clampPct, type Section } from './types.ts';
 
 /** Jiffies of one `cpu`/`cpuN` line of /proc/stat. */
@@ -76,7 +77,7 @@ export function parseCpuinfoMhz(text: string): number | undefined {
 }
 
 /** Mapping used where /proc is not available (macOS, Windows): systeminformation's currentLoad. */
-export function cpuFromCurrentLoad(load: si.Systeminformation.CurrentLoadData): NonNullable<Section['cpu']> {
+export function cpuFromCurrentLoad(load: Systeminformation.CurrentLoadData): NonNullable<Section['cpu']> {
   return {
     total: clampPct(load.currentLoad),
     user: clampPct(load.currentLoadUser + load.currentLoadNice),
@@ -100,7 +101,7 @@ export function cpuCollector(paths: ProcPaths = defaultProcPaths, linux = isLinu
     name: 'cpu',
     async collect(now) {
       if (!linux) {
-        const load = await si.currentLoad();
+        const load = await (await systeminformation()).currentLoad();
         return { cpu: cpuFromCurrentLoad(load) };
       }
       if (!freq || now - freq.at >= FREQ_REFRESH_MS) {

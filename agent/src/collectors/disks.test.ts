@@ -1,5 +1,7 @@
+import { readFileSync, statfsSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { disksCollector, disksFromFsSize } from './disks.ts';
+import { disksCollector, disksFromFsSize, localMounts, parseMounts, readFsUsage } from './disks.ts';
 import recorded from './fixtures/si-fs-size.json' with { type: 'json' };
 
 const entry = (fs: string, type: string, mount: string, size = 1000, used = 250) => ({
@@ -47,5 +49,26 @@ describe('disks collector', () => {
     expect(await collector.collect(30_000)).toBeUndefined();
     expect((await collector.collect(60_000))?.disks).toHaveLength(1);
     expect(calls).toBe(2);
+  });
+});
+
+describe('disk usage from statfs (Linux)', () => {
+  const fixtures = { proc: path.join(import.meta.dirname, 'fixtures', 'proc-mounts'), sys: '/nonexistent' };
+
+  it('asks only local, real filesystems, with escaped mount points read back', async () => {
+    const mounts = parseMounts(readFileSync(path.join(fixtures.proc, 'self', 'mounts'), 'utf8'));
+    expect(mounts).toHaveLength(10);
+    expect(localMounts(mounts).map((m) => m.mount)).toEqual(['/', '/var/lib/docker/overlay2', '/media/usb stick']);
+  });
+
+  it('computes size, used and available as df does; mounts it cannot stat are skipped', async () => {
+    const usage = await readFsUsage(fixtures);
+    // This machine has a root filesystem but (presumably) no /media/usb stick.
+    const root = usage.find((entry) => entry.mount === '/');
+    const stats = statfsSync('/');
+    expect(root).toMatchObject({ fs: '/dev/vda', type: 'ext4', size: stats.blocks * stats.bsize });
+    expect(root?.available).toBeLessThanOrEqual((root?.size ?? 0) - (root?.used ?? 0));
+    expect(usage.map((entry) => entry.mount)).not.toContain('/media/usb stick');
+    expect(disksFromFsSize(usage).map((disk) => disk.mount)).toEqual(['/']);
   });
 });

@@ -1,5 +1,7 @@
-import { Client } from 'undici';
+import type http from 'node:http';
 import { z } from 'zod';
+import { nodeHttp } from '../builtins.ts';
+import { httpExchange } from '../transport/http.ts';
 import { type Collector, round, type Section, SourceAbsentError } from './types.ts';
 
 export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
@@ -109,20 +111,19 @@ function socketError(error: unknown, socketPath: string): Error {
  * (a few at a time). Containers that are not running are listed with their state only.
  */
 export function dockerCollector(socketPath = DEFAULT_DOCKER_SOCKET, concurrency = 8): Collector {
-  let client: Client | undefined;
+  let client: http.Agent | undefined;
   const previous = new Map<string, CpuReading>();
 
   async function get(path: string): Promise<unknown> {
-    client ??= new Client('http://docker', {
+    client ??= new (nodeHttp().Agent)({ keepAlive: true, maxSockets: concurrency, timeout: 30_000 });
+    const response = await httpExchange(new URL(path, 'http://docker'), {
+      method: 'GET',
+      agent: client,
       socketPath,
-      connect: { timeout: 2000 },
-      headersTimeout: 5000,
-      bodyTimeout: 5000,
+      timeoutMs: 5000,
     });
-    const response = await client.request({ method: 'GET', path, headers: { host: 'docker' } });
-    const text = await response.body.text();
-    if (response.statusCode !== 200) throw new Error(`Docker API ${path} answered ${response.statusCode}`);
-    return JSON.parse(text);
+    if (response.status !== 200) throw new Error(`Docker API ${path} answered ${response.status}`);
+    return JSON.parse(response.text);
   }
 
   return {
@@ -134,7 +135,7 @@ export function dockerCollector(socketPath = DEFAULT_DOCKER_SOCKET, concurrency 
       } catch (error) {
         const reason = socketError(error, socketPath);
         if (reason instanceof SourceAbsentError) {
-          await client?.close().catch(() => undefined);
+          client?.destroy();
           client = undefined;
         }
         throw reason;
@@ -161,7 +162,7 @@ export function dockerCollector(socketPath = DEFAULT_DOCKER_SOCKET, concurrency 
       return { containers };
     },
     async close() {
-      await client?.close();
+      client?.destroy();
     },
   };
 }

@@ -1,11 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { HostFacts } from '@pulsewire/protocol';
-import si from 'systeminformation';
+import type { Systeminformation } from 'systeminformation';
+import { isLinux } from './proc.ts';
+import { systeminformation } from './si.ts';
+
+type OsFacts = Pick<Systeminformation.OsData, 'distro' | 'release' | 'kernel' | 'arch' | 'platform'>;
+type CpuFacts = Pick<Systeminformation.CpuData, 'manufacturer' | 'brand' | 'cores'>;
 
 export function factsFromSi(input: {
-  osInfo: Pick<si.Systeminformation.OsData, 'distro' | 'release' | 'kernel' | 'arch' | 'platform'>;
-  cpu: Pick<si.Systeminformation.CpuData, 'manufacturer' | 'brand' | 'cores'>;
+  osInfo: OsFacts;
+  cpu: CpuFacts;
   memTotal: number;
   uptimeSeconds: number;
   now: number;
@@ -26,9 +31,44 @@ export function factsFromSi(input: {
   };
 }
 
-/** Read once per agent start: osInfo and cpu spawn several processes, and none of this changes without a reboot. */
-export async function collectFacts(now = Date.now()): Promise<HostFacts> {
+/** os-release's NAME and VERSION_ID, as systeminformation's osInfo reports distro and release; undefined without NAME. */
+export function osFromRelease(text: string): Pick<OsFacts, 'distro' | 'release'> | undefined {
+  const fields = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const match = /^([A-Z_]+)=(["']?)(.*)\2$/.exec(line.trim());
+    if (match) fields.set(match[1] as string, (match[3] as string).replace(/\\(.)/g, '$1'));
+  }
+  const distro = fields.get('NAME');
+  return distro ? { distro, release: fields.get('VERSION_ID') ?? '' } : undefined;
+}
+
+/**
+ * On Linux, from /etc/os-release and what Node knows (no process spawned, systeminformation not loaded);
+ * systeminformation elsewhere, or where os-release or the CPU model is missing.
+ */
+export async function readOsAndCpu(linux = isLinux): Promise<{ osInfo: OsFacts; cpu: CpuFacts }> {
+  if (linux) {
+    const release =
+      (await readFile('/etc/os-release', 'utf8').catch(() => undefined)) ??
+      (await readFile('/usr/lib/os-release', 'utf8').catch(() => ''));
+    const distro = osFromRelease(release);
+    const cpus = os.cpus();
+    const model = cpus[0]?.model.trim();
+    if (distro && model && model !== 'unknown') {
+      return {
+        osInfo: { ...distro, kernel: os.release(), arch: os.arch(), platform: 'linux' },
+        cpu: { manufacturer: '', brand: model.replace(/\s+/g, ' '), cores: cpus.length },
+      };
+    }
+  }
+  const si = await systeminformation();
   const [osInfo, cpu] = await Promise.all([si.osInfo(), si.cpu()]);
+  return { osInfo, cpu };
+}
+
+/** Read once per agent start: none of this changes without a reboot. */
+export async function collectFacts(now = Date.now()): Promise<HostFacts> {
+  const { osInfo, cpu } = await readOsAndCpu();
   return factsFromSi({
     osInfo,
     cpu,
@@ -48,6 +88,8 @@ export async function machineId(): Promise<string> {
     const id = (await readFile(file, 'utf8').catch(() => '')).trim();
     if (id) return id.slice(0, 128);
   }
-  const uuid = await si.uuid().catch(() => undefined);
+  const uuid = await systeminformation()
+    .then((si) => si.uuid())
+    .catch(() => undefined);
   return (uuid?.os || uuid?.hardware || os.hostname()).slice(0, 128);
 }

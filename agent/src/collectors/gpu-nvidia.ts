@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { nodeChildProcess } from '../builtins.ts';
 import type { Collector, Section } from './types.ts';
 import { round, SourceAbsentError } from './types.ts';
 
@@ -63,15 +63,20 @@ export function parseNvidiaSmi(csv: string): NonNullable<Section['gpus']> {
 
 export function runNvidiaSmi(binary = 'nvidia-smi', timeoutMs = 5000): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(binary, NVIDIA_SMI_ARGS, { timeout: timeoutMs, windowsHide: true }, (error, stdout, stderr) => {
-      if (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') reject(new SourceAbsentError(`${binary} not found: no NVIDIA GPU metrics`));
-        else reject(new Error(`${binary} failed: ${(stderr || stdout || error.message).trim().slice(0, 300)}`));
-        return;
-      }
-      resolve(stdout);
-    });
+    nodeChildProcess().execFile(
+      binary,
+      NVIDIA_SMI_ARGS,
+      { timeout: timeoutMs, windowsHide: true },
+      (error, stdout, stderr) => {
+        if (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT') reject(new SourceAbsentError(`${binary} not found: no NVIDIA GPU metrics`));
+          else reject(new Error(`${binary} failed: ${(stderr || stdout || error.message).trim().slice(0, 300)}`));
+          return;
+        }
+        resolve(stdout);
+      },
+    );
   });
 }
 

@@ -1,5 +1,6 @@
-import si from 'systeminformation';
+import type { Systeminformation } from 'systeminformation';
 import { defaultProcPaths, isLinux, type ProcPaths, readProc } from './proc.ts';
+import { systeminformation } from './si.ts';
 import { type Collector, perSecond, round, type Section } from './types.ts';
 
 export interface IfaceCounters {
@@ -64,7 +65,7 @@ export function netFromCounters(
 }
 
 /** Fallback mapping where /proc is not available; systeminformation has no packet counters there. */
-export function netFromSi(stats: si.Systeminformation.NetworkStatsData[]): NonNullable<Section['net']> {
+export function netFromSi(stats: Systeminformation.NetworkStatsData[]): NonNullable<Section['net']> {
   return stats
     .filter((s) => isReportedInterface(s.iface))
     .slice(0, 64)
@@ -88,7 +89,7 @@ export function networkCollector(paths: ProcPaths = defaultProcPaths, linux = is
     name: 'net',
     async collect(now) {
       if (!linux) {
-        const net = netFromSi(await si.networkStats('*'));
+        const net = netFromSi(await (await systeminformation()).networkStats('*'));
         return net.length > 0 ? { net } : undefined;
       }
       const counters = parseNetDev(await readProc(paths, 'net', 'dev'));

@@ -1,6 +1,7 @@
-import { readdir } from 'node:fs/promises';
-import si from 'systeminformation';
+import { readdirSync } from 'node:fs';
+import type { Systeminformation } from 'systeminformation';
 import { defaultProcPaths, isLinux, type ProcPaths, readProc } from './proc.ts';
+import { systeminformation } from './si.ts';
 import { type Collector, round, type Section } from './types.ts';
 
 export const TOP_PROCESSES = 5;
@@ -70,7 +71,8 @@ export function processesFromTables(
 
 export async function readProcessTable(paths: ProcPaths): Promise<ProcessTable> {
   const table: ProcessTable = new Map();
-  for (const entry of await readdir(paths.proc)) {
+  // Synchronous, as readProc: /proc is listed from memory.
+  for (const entry of readdirSync(paths.proc)) {
     if (!/^\d+$/.test(entry)) continue;
     // A process may exit between readdir and read: that is not an error.
     const text = await readProc(paths, entry, 'stat').catch(() => undefined);
@@ -90,7 +92,7 @@ export async function detectPageSize(paths: ProcPaths = defaultProcPaths): Promi
 }
 
 /** Fallback mapping where /proc is not available (systeminformation spawns `ps`). */
-export function processesFromSi(data: si.Systeminformation.ProcessesData): NonNullable<Section['processes']> {
+export function processesFromSi(data: Systeminformation.ProcessesData): NonNullable<Section['processes']> {
   const rows = data.list.map((p) => ({ pid: p.pid, name: p.name, cpuPct: round(p.cpu), memBytes: p.memRss * 1024 }));
   const top = (key: 'cpuPct' | 'memBytes') =>
     [...rows]
@@ -117,7 +119,7 @@ export function processesCollector(paths: ProcPaths = defaultProcPaths, linux = 
   return {
     name: 'processes',
     async collect(now) {
-      if (!linux) return { processes: processesFromSi(await si.processes()) };
+      if (!linux) return { processes: processesFromSi(await (await systeminformation()).processes()) };
       pageBytes ??= await detectPageSize(paths);
       const table = await readProcessTable(paths);
       const before = previous;

@@ -1,16 +1,17 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, type ResolvedConfig } from '../config/load.ts';
-import { entryScript } from '../entry.ts';
+import { agentCommand } from '../entry.ts';
 import { EXIT_CONFIG, EXIT_REVOKED } from '../exit-codes.ts';
 
 export const DEFAULT_UNIT_PATH = '/etc/systemd/system/pulsewire-agent.service';
 
 export function systemdUnit(
   config: ResolvedConfig,
-  options: { user?: string; node?: string; cli?: string } = {},
+  options: { user?: string; command?: readonly string[] } = {},
 ): string {
-  const exec = [options.node ?? process.execPath, options.cli ?? entryScript(), 'run', '--config', config.path];
+  // The same program that was asked to install the service: the executable, or node and the script.
+  const exec = [...(options.command ?? agentCommand()), 'run', '--config', config.path];
   const quoted = exec.map((part) => (/[\s"\\]/.test(part) ? JSON.stringify(part) : part)).join(' ');
   return `[Unit]
 Description=Pulsewire monitoring agent

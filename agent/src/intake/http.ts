@@ -1,6 +1,7 @@
-import http from 'node:http';
+import type http from 'node:http';
 import { AppEvent, Labels, MetricName, metricKinds } from '@pulsewire/protocol';
 import { z } from 'zod';
+import { nodeHttp } from '../builtins.ts';
 import type { Logger } from '../log.ts';
 import type { IntakeBuffer } from './aggregator.ts';
 
@@ -77,7 +78,7 @@ export async function startHttpIntake(
   options: { host: string; port: number },
   now: () => number = Date.now,
 ): Promise<HttpIntake> {
-  const server = http.createServer(async (req, res) => {
+  const server = nodeHttp().createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://intake');
     if (req.method === 'GET' && url.pathname === '/health') return reply(res, 200, { ok: true });
     if (url.pathname !== '/metrics' && url.pathname !== '/events') {

@@ -24,9 +24,21 @@ export function runCli(
   /** Written to the child's standard input, which is then closed; without it, stdin is /dev/null. */
   stdin?: string,
 ) {
+  return runProgram([process.execPath, script], args, env, cwd, stdin);
+}
+
+/** As runCli, for any program: `[executable]` for the self-contained agent. `env` may replace PATH. */
+export function runProgram(
+  command: readonly string[],
+  args: string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+  stdin?: string,
+) {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PULSEWIRE_')));
   const home = tmp();
-  const child = spawn(process.execPath, [script, ...args], {
+  const [program, ...before] = command as [string, ...string[]];
+  const child = spawn(program, [...before, ...args], {
     ...(cwd ? { cwd } : {}),
     env: {
       ...clean,

@@ -1,3 +1,4 @@
+import type http from 'node:http';
 import {
   ApiErrorBody,
   type HostKey,
@@ -5,9 +6,10 @@ import {
   ReplayedSeqErrorBody,
   signIngestRequest,
 } from '@pulsewire/protocol';
-import { Pool } from 'undici';
+import { nodeHttp, nodeHttps } from '../builtins.ts';
 import { AGENT_VERSION } from '../version.ts';
 import { parseRetryAfter } from './backoff.ts';
+import { httpExchange } from './http.ts';
 
 export interface ServerError {
   status: number;
@@ -40,8 +42,7 @@ export interface IngestClientOptions {
   ingestUrl: string;
   hostId: string;
   privateKey: HostKey;
-  connectTimeoutMs?: number;
-  /** Time allowed for the response headers and then for its body. */
+  /** Time allowed for one delivery: connecting, sending, and the whole answer. */
   requestTimeoutMs?: number;
   now?: () => number;
 }
@@ -73,20 +74,16 @@ function readError(status: number, json: unknown, text: string): ServerError {
 /** Signed, gzip'd batch delivery over one keep-alive connection pool to the ingest origin. */
 export class IngestClient {
   readonly #url: URL;
-  readonly #pool: Pool;
+  readonly #pool: http.Agent;
   readonly #options: IngestClientOptions;
 
   constructor(options: IngestClientOptions) {
     this.#options = options;
     this.#url = new URL(options.ingestUrl);
-    const timeout = options.requestTimeoutMs ?? 30_000;
-    this.#pool = new Pool(this.#url.origin, {
-      connections: 2,
-      connect: { timeout: options.connectTimeoutMs ?? 10_000 },
-      headersTimeout: timeout,
-      bodyTimeout: timeout,
-      keepAliveTimeout: 60_000,
-    });
+    // Idle connections are closed after 60 s (the agent's `timeout` applies to free sockets), so the default
+    // 30 s push reuses one connection and a host that went quiet holds none open.
+    const pool = { keepAlive: true, maxSockets: 2, maxFreeSockets: 1, timeout: 60_000 };
+    this.#pool = this.#url.protocol === 'https:' ? new (nodeHttps().Agent)(pool) : new (nodeHttp().Agent)(pool);
   }
 
   async send(batch: OutgoingBatch): Promise<SendOutcome> {
@@ -104,9 +101,8 @@ export class IngestClient {
     let text: string;
     let retryAfter: string | string[] | undefined;
     try {
-      const response = await this.#pool.request({
+      const response = await httpExchange(this.#url, {
         method: 'POST',
-        path: this.#url.pathname + this.#url.search,
         headers: {
           'content-type': 'application/json',
           'content-encoding': 'gzip',
@@ -114,10 +110,12 @@ export class IngestClient {
           ...signature,
         },
         body: batch.body,
+        agent: this.#pool,
+        timeoutMs: this.#options.requestTimeoutMs ?? 30_000,
       });
-      status = response.statusCode;
+      status = response.status;
       retryAfter = response.headers['retry-after'];
-      text = await response.body.text();
+      text = response.text;
     } catch (error) {
       const code = (error as { code?: string }).code ?? 'network_error';
       return { kind: 'retry', code, message: (error as Error).message };
@@ -150,6 +148,6 @@ export class IngestClient {
   }
 
   async close(): Promise<void> {
-    await this.#pool.close();
+    this.#pool.destroy();
   }
 }

@@ -1,6 +1,6 @@
 import { ApiErrorBody, ENROLL_PATH, type EnrollRequest, EnrollResponse } from '@pulsewire/protocol';
-import { request } from 'undici';
 import { AGENT_VERSION } from '../version.ts';
+import { httpExchange } from './http.ts';
 
 export class EnrollError extends Error {
   override name = 'EnrollError';
@@ -19,7 +19,7 @@ export async function enrollHost(baseUrl: string, apiKey: string, body: EnrollRe
   let status: number;
   let text: string;
   try {
-    const response = await request(url, {
+    const response = await httpExchange(url, {
       method: 'POST',
       headers: {
         authorization: `Bearer ${apiKey}`,
@@ -27,11 +27,10 @@ export async function enrollHost(baseUrl: string, apiKey: string, body: EnrollRe
         'user-agent': `pulsewire-agent/${AGENT_VERSION}`,
       },
       body: JSON.stringify(body),
-      headersTimeout: 30_000,
-      bodyTimeout: 30_000,
+      timeoutMs: 30_000,
     });
-    status = response.statusCode;
-    text = await response.body.text();
+    status = response.status;
+    text = response.text;
   } catch (error) {
     throw new EnrollError(`Cannot reach ${url.origin}: ${(error as Error).message}`, 'network_error');
   }
