@@ -69,7 +69,8 @@ describe.runIf(target)('the self-contained executable', () => {
       PULSEWIRE_STATSD: `127.0.0.1:${statsdPort}`,
       PULSEWIRE_HTTP: `127.0.0.1:${httpPort}`,
     };
-    const enrolled = await agent(['enroll', '--key', 'pk_test_key', '--url', server.url], env).done;
+    // The key through the environment, as the onboarding page passes it (never on the command line).
+    const enrolled = await agent(['enroll', '--url', server.url], { ...env, PULSEWIRE_KEY: 'pk_test_key' }).done;
     expect(enrolled.stderr).toBe('');
     expect(enrolled.code).toBe(0);
     expect(enrolled.stdout).toContain(`\`./pulsewire-agent-${target} run\``);
