@@ -28,6 +28,16 @@ if (!values['skip-build']) {
   console.log('› building the dashboard and the agent download (web/build)…');
   const build = spawnSync('pnpm', ['build'], { cwd: REPO_ROOT, stdio: 'inherit' });
   if (build.status !== 0) process.exit(build.status ?? 1);
+  // The self-contained executable is too large for a static asset: it goes into the R2 bucket that
+  // `wrangler dev` emulates (under .data/wrangler, where the stack persists its state).
+  const publish = spawnSync(
+    process.execPath,
+    ['agent/scripts/publish-executables.ts', '--local', '--persist-to', path.join(REPO_ROOT, '.data', 'wrangler')],
+    { cwd: REPO_ROOT, stdio: 'inherit' },
+  );
+  if (publish.status !== 0) {
+    console.error('✖ the agent executable is not in the local downloads bucket; the .mjs download still works');
+  }
 }
 
 const databaseUrl = process.env.DATABASE_URL || undefined;
