@@ -33,7 +33,7 @@ export type ExecutableTarget = keyof typeof EXECUTABLE_TARGETS;
 /**
  * - `--compile-jit-policy=1000`: JavaScriptCore tiers a function up to its optimizing compilers only after
  *   1000 times the usual number of runs. The agent's code runs once a second at most, so the optimizing tiers
- *   bought nothing but their code and memory: measured beside node_exporter, 51 MB resident instead of 60–63,
+ *   bought nothing but their code and memory: measured beside node_exporter, 51–57 MB resident instead of 60–63,
  *   and no more CPU per cycle (docs/decisions.md).
  * - No `.env` or `bunfig.toml` autoloading: a standalone Bun executable reads them from the working folder by
  *   default, which for a system agent would let any folder it is started from change its settings.
