@@ -63,7 +63,9 @@ describe('the single-file agent bundle', () => {
     const unitPath = path.join(dir, 'pulsewire-agent.service');
     const installed = await agent(['install-service', '--unit-path', unitPath], env).done;
     expect(installed.code).toBe(0);
-    expect(readFileSync(unitPath, 'utf8')).toContain(`ExecStart=${process.execPath} ${bundle.outfile} run --config`);
+    expect(readFileSync(unitPath, 'utf8')).toContain(
+      `ExecStart=${process.execPath} --max-semi-space-size=1 ${bundle.outfile} run --config`,
+    );
 
     server.setCadence(LIVE_CADENCE);
     const running = agent(['run'], env);

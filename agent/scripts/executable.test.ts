@@ -48,6 +48,9 @@ describe.runIf(target)('the self-contained executable', () => {
   });
 
   it('prints its version and collects a sample with no node on its PATH', async () => {
+    // Bun's standalone executables read these from the working folder unless built not to: ours must not.
+    writeFileSync(path.join(path.dirname(built.outfile), '.env'), 'PULSEWIRE_LOG_LEVEL=not-a-level\n');
+    writeFileSync(path.join(path.dirname(built.outfile), 'bunfig.toml'), '[this is not toml\n');
     const version = await agent(['--version']).done;
     expect(version).toMatchObject({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
     const collected = await agent(['collect', '--once', '--json'], { PULSEWIRE_DOCKER_SOCKET: '/nonexistent.sock' })

@@ -15,11 +15,14 @@ export function entryScript(argv: readonly string[] = process.argv): string {
 }
 
 /**
- * What runs this agent again, as an argument vector: the executable alone, or node and the script.
- * (In the executable, argv[1] names a file inside it, not one on disk.)
+ * What runs this agent again, as an argument vector: the executable alone, or node (with `nodeFlags`) and
+ * the script. (In the executable, argv[1] names a file inside it, not one on disk.)
  */
-export function agentCommand(executable: string | undefined = IS_EXECUTABLE ? process.execPath : undefined): string[] {
-  return executable ? [executable] : [process.execPath, entryScript()];
+export function agentCommand(
+  executable: string | undefined = IS_EXECUTABLE ? process.execPath : undefined,
+  nodeFlags: readonly string[] = [],
+): string[] {
+  return executable ? [executable] : [process.execPath, ...nodeFlags, entryScript()];
 }
 
 const shown = (file: string) => (/\s/.test(file) ? JSON.stringify(file) : file);

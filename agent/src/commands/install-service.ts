@@ -6,12 +6,19 @@ import { EXIT_CONFIG, EXIT_REVOKED } from '../exit-codes.ts';
 
 export const DEFAULT_UNIT_PATH = '/etc/systemd/system/pulsewire-agent.service';
 
+/**
+ * V8's young generation grows to 16 MiB semi-spaces under the allocation bursts of start-up and keeps them;
+ * the agent allocates little once running, and 1 MiB keeps ~3-4 MB less resident at the same CPU per cycle
+ * (measured with scripts/footprint.ts, docs/decisions.md). The executable has its own settings built in.
+ */
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=1'];
+
 export function systemdUnit(
   config: ResolvedConfig,
   options: { user?: string; command?: readonly string[] } = {},
 ): string {
   // The same program that was asked to install the service: the executable, or node and the script.
-  const exec = [...(options.command ?? agentCommand()), 'run', '--config', config.path];
+  const exec = [...(options.command ?? agentCommand(undefined, SERVICE_NODE_FLAGS)), 'run', '--config', config.path];
   const quoted = exec.map((part) => (/[\s"\\]/.test(part) ? JSON.stringify(part) : part)).join(' ');
   return `[Unit]
 Description=Pulsewire monitoring agent
