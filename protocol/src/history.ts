@@ -8,11 +8,11 @@ import { LiveSample } from './stream.ts';
  * back would be an import cycle that leaves one of them undefined at load.
  */
 
-/** A series answer holds at most this many points; longer ranges are thinned evenly. */
+/** A samples answer holds at most this many points; longer ranges are thinned evenly. */
 export const MAX_SERIES_POINTS = 1000;
-/** The widest range `GET /hosts/:id/series` serves (raw tier only, for now). */
+/** The widest range `GET /hosts/:id/samples` serves (the live view's fill: recent raw samples). */
 export const MAX_SERIES_RANGE_MS = 24 * 60 * 60 * 1000;
-/** `from` when a series request names none: this long before `to`. */
+/** `from` when a samples request names none: this long before `to`. */
 export const DEFAULT_SERIES_RANGE_MS = 5 * 60 * 1000;
 /** `from` when an events request names none: this long before `to`. */
 export const DEFAULT_EVENTS_RANGE_MS = 24 * 60 * 60 * 1000;
@@ -22,12 +22,14 @@ export const DEFAULT_EVENTS_LIMIT = 100;
 const isoInstant = z.iso.datetime({ offset: true });
 
 /** Both ends optional: `to` defaults to now, `from` to a default span before `to`. */
-export const HostSeriesQuery = z.object({ from: isoInstant.optional(), to: isoInstant.optional() });
-export type HostSeriesQuery = z.infer<typeof HostSeriesQuery>;
+export const HostSamplesQuery = z.object({ from: isoInstant.optional(), to: isoInstant.optional() });
+export type HostSamplesQuery = z.infer<typeof HostSamplesQuery>;
 
 export const HostEventsQuery = z.object({
   from: isoInstant.optional(),
   to: isoInstant.optional(),
+  /** Only the events of this subject (e.g. one job's id): its timeline. */
+  subject: z.string().min(1).max(200).optional(),
   /** Only events of this kind, e.g. `job.failed`. */
   kind: z
     .string()
@@ -43,15 +45,15 @@ export type HostEventsQuery = z.infer<typeof HostEventsQuery>;
  * One host's samples over a range, oldest first, as live charts draw them (the dashboard fills a
  * gap in its live stream with this). At most `MAX_SERIES_POINTS`: a longer range is thinned evenly.
  */
-export const HostSeries = z
+export const HostSamples = z
   .object({
     hostId: z.uuid(),
     from: z.iso.datetime(),
     to: z.iso.datetime(),
     points: z.array(LiveSample),
   })
-  .meta({ id: 'HostSeries' });
-export type HostSeries = z.infer<typeof HostSeries>;
+  .meta({ id: 'HostSamples' });
+export type HostSamples = z.infer<typeof HostSamples>;
 
 /** One host's application events over a range, newest first, at most `limit`. */
 export const HostEvents = z

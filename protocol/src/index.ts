@@ -3,6 +3,7 @@ export * from './alerts.ts';
 export * from './errors.ts';
 export * from './health.ts';
 export * from './history.ts';
+export * from './history-series.ts';
 export * from './hosts.ts';
 export * from './ingest.ts';
 export * from './metric-catalog.ts';

@@ -3,6 +3,7 @@
  * process on Ctrl-C.
  */
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Demo, startDemo } from './demo.ts';
@@ -57,6 +58,11 @@ try {
   process.exit(1);
 }
 
+// Where `pnpm seed:history` finds the running stack.
+const statePath = path.join(REPO_ROOT, '.data', 'dev-stack.json');
+fs.mkdirSync(path.dirname(statePath), { recursive: true });
+fs.writeFileSync(statePath, JSON.stringify({ url: stack.url, databaseUrl: stack.database.databaseUrl }));
+
 let demo: Demo | undefined;
 if (!values['no-demo']) {
   console.log('› signing in the demo account and enrolling this machine’s agent…');
@@ -85,10 +91,26 @@ ${
   Press Ctrl-C to stop.
 `);
 
+// wrangler dev runs no cron triggers: what wrangler.toml schedules every 5 minutes (purge, history compaction,
+// roll-ups, retention) runs here on the same cadence through the local-only jobs route.
+const CRON_MS = 5 * 60_000;
+async function runJobs(): Promise<void> {
+  try {
+    const res = await fetch(`${stack.url}/api/v1/dev/jobs/run`, { method: 'POST' });
+    if (!res.ok) console.error(`✖ scheduled jobs answered ${res.status}`);
+  } catch (error) {
+    console.error('✖ scheduled jobs failed:', error instanceof Error ? error.message : error);
+  }
+}
+void runJobs();
+const cron = setInterval(() => void runJobs(), CRON_MS);
+
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
+  clearInterval(cron);
+  fs.rmSync(statePath, { force: true });
   console.log(`\n› ${signal}: stopping…`);
   await demo?.stop();
   await stack.stop();

@@ -4,9 +4,11 @@ import { agentRoutes } from './api/agents.ts';
 import { alertRoutes } from './api/alerts.ts';
 import { authRoutes } from './api/auth.ts';
 import { channelRoutes } from './api/channels.ts';
+import { devJobRoutes } from './api/dev-jobs.ts';
 import { devOutboxRoutes } from './api/dev-outbox.ts';
 import { docsRoutes } from './api/docs.ts';
 import { healthRoutes } from './api/health.ts';
+import { historyRoutes } from './api/history.ts';
 import { hostRoutes } from './api/hosts.ts';
 import { invitationRoutes } from './api/invitations.ts';
 import { keyRoutes } from './api/keys.ts';
@@ -47,6 +49,7 @@ export function createApp() {
   api.route('/', keyRoutes);
   api.route('/', agentRoutes);
   api.route('/', hostRoutes);
+  api.route('/', historyRoutes);
   api.route('/', streamRoutes);
   api.route('/', ruleRoutes);
   api.route('/', channelRoutes);
@@ -54,6 +57,7 @@ export function createApp() {
   api.route('/', silenceRoutes);
   api.route('/', maintenanceWindowRoutes);
   api.route('/', devOutboxRoutes);
+  api.route('/', devJobRoutes);
   documentApi(api);
   api.doc31('/openapi.json', {
     openapi: '3.1.0',

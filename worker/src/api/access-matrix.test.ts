@@ -41,6 +41,7 @@ const PUBLIC = new Set([
   'GET /api/v1/health',
   'GET /api/v1/openapi.json',
   'GET /api/v1/dev/outbox',
+  'POST /api/v1/dev/jobs/run',
   'POST /api/v1/auth/signup',
   'POST /api/v1/auth/login',
   'POST /api/v1/auth/logout',
@@ -59,7 +60,10 @@ const VIEWER_ALLOWED = new Set([
   'GET /api/v1/hosts',
   'GET /api/v1/hosts/sparklines',
   'GET /api/v1/hosts/:id',
+  'GET /api/v1/hosts/:id/samples',
   'GET /api/v1/hosts/:id/series',
+  'GET /api/v1/hosts/:id/series/export',
+  'GET /api/v1/series/compare',
   'GET /api/v1/hosts/:id/events',
   // The live stream is read-only; without an Upgrade header it answers 426 (stream.test.ts covers access).
   'GET /api/v1/stream',
@@ -227,8 +231,14 @@ async function snapshot(t: Tenant) {
   };
 }
 
+/** Query strings that pass validation, so a refusal is about access and not about input. */
+const SAMPLE_QUERIES: Record<string, string> = {
+  '/api/v1/hosts/:id/series': '?series=cpu.total',
+  '/api/v1/hosts/:id/series/export': '?series=cpu.total',
+};
+
 function pathFor(path: string, id: string): string {
-  return path.replace(/:id\b/, id);
+  return path.replace(/:id\b/, id) + (SAMPLE_QUERIES[path] ?? '');
 }
 
 describe('access matrix over every API route', () => {
@@ -247,7 +257,9 @@ describe('access matrix over every API route', () => {
       '/api/v1/members/:id': a.viewerId,
       '/api/v1/invitations/:id': a.invitationId,
       '/api/v1/hosts/:id': a.hostId,
+      '/api/v1/hosts/:id/samples': a.hostId,
       '/api/v1/hosts/:id/series': a.hostId,
+      '/api/v1/hosts/:id/series/export': a.hostId,
       '/api/v1/hosts/:id/events': a.hostId,
       '/api/v1/hosts/:id/revoke': a.hostId,
       '/api/v1/hosts/:id/replace-key': a.hostId,

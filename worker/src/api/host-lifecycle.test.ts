@@ -170,7 +170,7 @@ describe('revoking, deleting and replacing the key of a host', () => {
     const res = await owner.delete(`/api/v1/hosts/${doomed.hostId}`);
     expect(res.status).toBe(200);
     expect(await listedIds(owner)).not.toContain(doomed.hostId);
-    for (const path of ['', '/series', '/events']) {
+    for (const path of ['', '/samples', '/series?series=cpu.total', '/events']) {
       expect((await owner.get(`/api/v1/hosts/${doomed.hostId}${path}`)).status, path).toBe(404);
     }
     const sparklines = (await (await owner.get(`/api/v1/hosts/sparklines?ids=${doomed.hostId}`)).json()) as {

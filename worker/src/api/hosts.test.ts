@@ -1,4 +1,4 @@
-import { ApiErrorBody, HostDetail, HostEvents, HostList, HostSeries } from '@pulsewire/protocol';
+import { ApiErrorBody, HostDetail, HostEvents, HostList, HostSamples } from '@pulsewire/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ownerWithIngestKey, sample, TestAgent } from '../../test/agent.ts';
 import { TestClient } from '../../test/client.ts';
@@ -85,9 +85,9 @@ describe('host history: series and events', () => {
   const t0 = Date.UTC(2026, 10, 20, 12, 0, 0);
   const iso = (ms: number) => new Date(ms).toISOString();
   const series = async (hostId: string, query: string, client = owner) => {
-    const res = await client.get(`/api/v1/hosts/${hostId}/series${query}`);
+    const res = await client.get(`/api/v1/hosts/${hostId}/samples${query}`);
     expect(res.status, await res.clone().text()).toBe(200);
-    return HostSeries.parse(await res.json());
+    return HostSamples.parse(await res.json());
   };
   async function pushAll(a: TestAgent, timestamps: number[]) {
     for (let i = 0; i < timestamps.length; i += 300) {
@@ -196,7 +196,7 @@ describe('host history: series and events', () => {
       ['?to=1700000000000', 'query.to'],
     ];
     for (const [query, path] of cases) {
-      const res = await owner.get(`/api/v1/hosts/${agent.hostId}/series${query}`);
+      const res = await owner.get(`/api/v1/hosts/${agent.hostId}/samples${query}`);
       expect(res.status, query).toBe(422);
       const body = ApiErrorBody.parse(await res.json());
       expect(body.error.code, query).toBe('validation_failed');
@@ -209,7 +209,7 @@ describe('host history: series and events', () => {
 
   it("answers 404 for another tenant's host, an unknown id and a malformed id", async () => {
     const range = `?from=${iso(t0)}&to=${iso(t0 + 59_000)}`;
-    for (const kind of ['series', 'events']) {
+    for (const kind of ['samples', 'events']) {
       for (const path of [
         `/api/v1/hosts/${agent.hostId}/${kind}${range}`,
         `/api/v1/hosts/${crypto.randomUUID()}/${kind}${range}`,
@@ -221,7 +221,7 @@ describe('host history: series and events', () => {
       }
     }
     // Without a session: 401.
-    expect((await new TestClient(env).get(`/api/v1/hosts/${agent.hostId}/series${range}`)).status).toBe(401);
+    expect((await new TestClient(env).get(`/api/v1/hosts/${agent.hostId}/samples${range}`)).status).toBe(401);
   });
 
   it('lists events newest first, filtered by range and kind, at most limit', async () => {
@@ -277,11 +277,11 @@ describe('host history: series and events', () => {
     const { secret } = (await created.json()) as { secret: string };
     const res = await new TestClient(env).request(
       'GET',
-      `/api/v1/hosts/${agent.hostId}/series?from=${iso(t0)}&to=${iso(t0 + 2000)}`,
+      `/api/v1/hosts/${agent.hostId}/samples?from=${iso(t0)}&to=${iso(t0 + 2000)}`,
       undefined,
       { Authorization: `Bearer ${secret}` },
     );
     expect(res.status).toBe(200);
-    expect(HostSeries.parse(await res.json()).points).toHaveLength(3);
+    expect(HostSamples.parse(await res.json()).points).toHaveLength(3);
   });
 });

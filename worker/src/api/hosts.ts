@@ -12,8 +12,8 @@ import {
   HostKeyReplacement,
   HostList,
   HostListQuery,
-  HostSeries,
-  HostSeriesQuery,
+  HostSamples,
+  HostSamplesQuery,
   HostSparklines,
   HostSparklinesQuery,
   HostSummary,
@@ -77,7 +77,7 @@ function summarize(c: Context<AppEnv>, host: HostRow, latest: Sample | undefined
 }
 
 /** The caller's host, or 404 (another tenant's host, or a deleted one, looks like no host). */
-async function ownHost(c: Context<AppEnv>, id: string): Promise<HostRow> {
+export async function ownHost(c: Context<AppEnv>, id: string): Promise<HostRow> {
   const [host] = await db(c)
     .select()
     .from(hosts)
@@ -90,7 +90,7 @@ async function ownHost(c: Context<AppEnv>, id: string): Promise<HostRow> {
 /** `jsonRoute` plus a query-string schema (validated like bodies: 422 naming `query.<field>`). */
 function withQuery<
   R extends Parameters<typeof createRoute>[0],
-  Q extends typeof HostSeriesQuery | typeof HostEventsQuery,
+  Q extends typeof HostSamplesQuery | typeof HostEventsQuery,
 >(route: R, query: Q) {
   return createRoute({ ...route, request: { params: IdParam, query } });
 }
@@ -189,16 +189,16 @@ export const hostRoutes = router()
     withQuery(
       jsonRoute({
         method: 'get',
-        path: '/hosts/{id}/series',
+        path: '/hosts/{id}/samples',
         summary:
           'Samples of one host from `from` to `to` (ISO 8601; default the last 5 minutes, at most 24 h), oldest first, at most 1000 points (a longer range is thinned evenly)',
         tags,
         params: IdParam,
-        response: HostSeries,
+        response: HostSamples,
         status: 200,
         middleware: [requireCaller('viewer')],
       }),
-      HostSeriesQuery,
+      HostSamplesQuery,
     ),
     async (c) => {
       const { id } = c.req.valid('param');
@@ -249,6 +249,7 @@ export const hostRoutes = router()
         hostId: host.id,
         ...range,
         kind: query.kind,
+        subject: query.subject,
         limit: query.limit ?? DEFAULT_EVENTS_LIMIT,
       });
       return c.json({ hostId: host.id, from: range.from.toISOString(), to: range.to.toISOString(), events }, 200);

@@ -2,12 +2,10 @@ import { neonConfig, Pool } from '@neondatabase/serverless';
 import { drizzle } from 'drizzle-orm/neon-serverless';
 import type { Config } from '../env.ts';
 import { HttpError } from '../http/errors.ts';
+import type { Database } from './queryable.ts';
 import * as schema from './schema.ts';
 
-export type Database = ReturnType<typeof drizzle<typeof schema>>;
-/** A transaction handle, usable wherever a query runs. */
-export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
-export type Queryable = Database | Transaction;
+export type { Database, Queryable, Transaction } from './queryable.ts';
 
 let relayConfigured: string | undefined;
 

@@ -8,6 +8,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
+  customType,
   doublePrecision,
   index,
   integer,
@@ -44,6 +45,13 @@ export const tenants = pgTable(
      * chunks, so no request scans the largest tables.
      */
     deletedAt: timestamp('deleted_at', { withTimezone: true }),
+    /**
+     * History kept, in days, per tier when the organisation lowered it (null: the default, see
+     * worker/src/history/retention.ts). Never above the default: the partitions are dropped at the default.
+     */
+    retentionRawDays: integer('retention_raw_days'),
+    retention1mDays: integer('retention_1m_days'),
+    retention1hDays: integer('retention_1h_days'),
   },
   (t) => [index('tenants_deleted_idx').on(t.deletedAt).where(sql`${t.deletedAt} IS NOT NULL`)],
 );
@@ -195,7 +203,12 @@ export const ingestBatches = pgTable(
   ],
 );
 
-/** Raw tier: one row per host per collection; rollup tiers are derived from it. */
+/**
+ * The landing table: one row per host per collection, as ingest wrote it (append-only, idempotent on
+ * (host, ts)). Partitioned by hour (migration 0005, worker/src/history/partitions.ts); an hour is compacted
+ * into `history_raw` chunks once closed, and its partition dropped a few hours later. What arrives for an
+ * hour with no partition lands in the default partition, which compaction empties.
+ */
 export const hostSamples = pgTable(
   'host_samples',
   {
@@ -207,6 +220,77 @@ export const hostSamples = pgTable(
     sample: jsonb('sample').$type<Record<string, unknown>>().notNull(),
   },
   (t) => [primaryKey({ columns: [t.hostId, t.ts] }), index('host_samples_tenant_ts_idx').on(t.tenantId, t.ts)],
+);
+
+// ── history tiers (design.md "Storage"; worker/src/history) ───────────────────────────────
+
+/** bytea as Uint8Array; written as a hex literal so every driver (Neon's, pg, the PGlite relay) agrees. */
+export const bytes = customType<{ data: Uint8Array; driverData: string | Uint8Array }>({
+  dataType: () => 'bytea',
+  toDriver: (value) => `\\x${Array.from(value, (b) => b.toString(16).padStart(2, '0')).join('')}`,
+  fromDriver: (value) => {
+    if (typeof value !== 'string') return new Uint8Array(value);
+    const hex = value.startsWith('\\x') ? value.slice(2) : value;
+    const out = new Uint8Array(hex.length / 2);
+    for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+    return out;
+  },
+});
+
+/**
+ * One immutable, size-encoded chunk (worker/src/history/chunk-codec.ts) of one host's series of one family
+ * (`cpu`, `disk`, `custom`...) over one period: an hour of raw points in `history_raw`, a day of 1-minute or
+ * 1-hour min/avg/max/count in `history_1m` / `history_1h`. Rewritten whole, never appended to. Each table is
+ * partitioned by `period_start` (migration 0005) so retention drops whole partitions. No foreign key to the
+ * tenant (an index per chunk table for it would cost more than it saves); the host's key cascades.
+ */
+const historyChunkTable = (name: string) =>
+  pgTable(
+    name,
+    {
+      tenantId: uuid('tenant_id').notNull(),
+      hostId: uuid('host_id')
+        .notNull()
+        .references(() => hosts.id, { onDelete: 'cascade' }),
+      family: text('family').notNull(),
+      periodStart: timestamp('period_start', { withTimezone: true }).notNull(),
+      /** Points (raw) or buckets (rollups) in the chunk. */
+      pointCount: integer('point_count').notNull(),
+      payload: bytes('payload').notNull(),
+    },
+    (t) => [primaryKey({ columns: [t.hostId, t.family, t.periodStart] })],
+  );
+
+export const historyRaw = historyChunkTable('history_raw');
+export const history1m = historyChunkTable('history_1m');
+export const history1h = historyChunkTable('history_1h');
+
+/**
+ * Where each history job stands (`compact`: hours compacted up to `done_until`; `rollup`: days rolled up), and
+ * a lease so that overlapping cron runs do not do the same work twice.
+ */
+export const historyJobs = pgTable('history_jobs', {
+  name: text('name').primaryKey(),
+  doneUntil: timestamp('done_until', { withTimezone: true }),
+  /** Within the period after `done_until`: the last host done, so a long period spans several runs. */
+  hostCursor: uuid('host_cursor'),
+  leaseUntil: timestamp('lease_until', { withTimezone: true }),
+});
+
+/**
+ * (host, hour) pairs that received data after the hour could already have been compacted (an agent replaying
+ * its spool after an outage): compaction merges them into the existing chunks and rolls their day up again.
+ */
+export const historyLate = pgTable(
+  'history_late',
+  {
+    hostId: uuid('host_id')
+      .notNull()
+      .references(() => hosts.id, { onDelete: 'cascade' }),
+    hour: timestamp('hour', { withTimezone: true }).notNull(),
+    markedAt: timestamp('marked_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.hostId, t.hour] })],
 );
 
 // ── alerting ──────────────────────────────────────────────────────────────────────────────

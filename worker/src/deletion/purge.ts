@@ -5,6 +5,9 @@ import {
   appEvents,
   auditLog,
   customMetricPoints,
+  history1h,
+  history1m,
+  historyRaw,
   hostSamples,
   hosts,
   ingestBatches,
@@ -41,13 +44,20 @@ const hostChunks: ChunkDelete[] = [
   (hostId, limit) => sql`
     DELETE FROM ${hostSamples} WHERE (host_id, ts) IN (
       SELECT host_id, ts FROM ${hostSamples} WHERE host_id = ${hostId} LIMIT ${limit})`,
-  // No key: the physical row id, from the (host_id, name, ts) index. (Not for a partitioned table, where
-  // ctids repeat across partitions; this one is not.)
+  // No key, and partitioned (ctids repeat across partitions): (partition, physical row id) pairs, from the
+  // (host_id, name, ts) index of each partition.
   (hostId, limit) => sql`
-    DELETE FROM ${customMetricPoints} WHERE ctid = ANY (ARRAY(
-      SELECT ctid FROM ${customMetricPoints} WHERE host_id = ${hostId} LIMIT ${limit}))`,
+    DELETE FROM ${customMetricPoints} WHERE (tableoid, ctid) IN (
+      SELECT tableoid, ctid FROM ${customMetricPoints} WHERE host_id = ${hostId} LIMIT ${limit})`,
+  ...[historyRaw, history1m, history1h].map(
+    (table): ChunkDelete =>
+      (hostId, limit) =>
+        sql`
+        DELETE FROM ${table} WHERE (host_id, family, period_start) IN (
+          SELECT host_id, family, period_start FROM ${table} WHERE host_id = ${hostId} LIMIT ${limit})`,
+  ),
   (hostId, limit) => sql`
-    DELETE FROM ${appEvents} WHERE id IN (SELECT id FROM ${appEvents} WHERE host_id = ${hostId} LIMIT ${limit})`,
+    DELETE FROM ${appEvents} WHERE (id, ts) IN (SELECT id, ts FROM ${appEvents} WHERE host_id = ${hostId} LIMIT ${limit})`,
   (hostId, limit) => sql`
     DELETE FROM ${ingestBatches} WHERE (host_id, batch_id) IN (
       SELECT host_id, batch_id FROM ${ingestBatches} WHERE host_id = ${hostId} LIMIT ${limit})`,

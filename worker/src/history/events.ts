@@ -8,12 +8,14 @@ export interface EventsRequest extends TimeRange {
   tenantId: string;
   hostId: string;
   kind?: string | undefined;
+  /** One subject's events only (a job's id): its timeline. */
+  subject?: string | undefined;
   limit: number;
 }
 
-/** Application events of one host in [from, to], newest first, at most `limit`. */
+/** Application events of one host in [from, to], newest first, at most `limit`; optionally of one kind or subject. */
 export async function hostEvents(database: Queryable, request: EventsRequest): Promise<AppEvent[]> {
-  const { tenantId, hostId, from, to, kind, limit } = request;
+  const { tenantId, hostId, from, to, kind, subject, limit } = request;
   const rows = await database
     .select()
     .from(appEvents)
@@ -23,6 +25,7 @@ export async function hostEvents(database: Queryable, request: EventsRequest): P
         eq(appEvents.tenantId, tenantId),
         between(appEvents.ts, from, to),
         kind ? eq(appEvents.kind, kind) : undefined,
+        subject ? eq(appEvents.subjectId, subject) : undefined,
       ),
     )
     .orderBy(desc(appEvents.ts), desc(appEvents.id))

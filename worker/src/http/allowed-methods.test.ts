@@ -18,7 +18,7 @@ describe('allowedMethods', () => {
 
   it('tolerates a trailing slash but not extra segments', () => {
     expect(allowedMethods(routes, '/api/v1/hosts/')).toEqual(['GET', 'HEAD', 'POST']);
-    expect(allowedMethods(routes, '/api/v1/hosts/42/series')).toEqual([]);
+    expect(allowedMethods(routes, '/api/v1/hosts/42/samples')).toEqual([]);
   });
 
   it('honours regex-constrained parameters', () => {

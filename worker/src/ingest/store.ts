@@ -1,7 +1,8 @@
 import type { IngestBatch, Sample } from '@pulsewire/protocol';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
-import { appEvents, customMetricPoints, hostSamples, hosts, ingestBatches } from '../db/schema.ts';
+import { appEvents, customMetricPoints, historyLate, hostSamples, hosts, ingestBatches } from '../db/schema.ts';
+import { lateHours } from '../history/late.ts';
 import { HttpError } from '../http/errors.ts';
 
 export type StoreResult =
@@ -106,6 +107,15 @@ export async function storeBatch(database: Database, host: StoreHost, batch: Ing
           labels: e.labels ?? {},
         })),
       );
+    }
+    // Data for hours compaction may already have closed (a spool replayed after an outage): marked, so the
+    // next history run merges it into those hours' chunks. Nothing is written for a batch on time.
+    const late = lateHours([...stored.map((s) => s.ts), ...(batch.metrics ?? []).map((m) => m.ts)], Date.now());
+    if (late.length > 0) {
+      await tx
+        .insert(historyLate)
+        .values(late.map((hour) => ({ hostId, hour: at(hour) })))
+        .onConflictDoUpdate({ target: [historyLate.hostId, historyLate.hour], set: { markedAt: sql`now()` } });
     }
     const newest = Math.max(batch.sent_at, ...samples.map((s) => s.ts));
     await tx

@@ -26,7 +26,7 @@ describe('fetchSeries', () => {
     const points = await fetchSeries(HOST, T0 - 60_000, T0);
     expect(points).toEqual([{ ts: T0 - 1000 }, { ts: T0 }]);
     expect(fetch.mock.calls[0]?.[0]).toBe(
-      `/api/v1/hosts/${HOST}/series?from=2026-11-23T11%3A59%3A00.000Z&to=2026-11-23T12%3A00%3A00.000Z`,
+      `/api/v1/hosts/${HOST}/samples?from=2026-11-23T11%3A59%3A00.000Z&to=2026-11-23T12%3A00%3A00.000Z`,
     );
   });
 

@@ -1,4 +1,4 @@
-import { HostSeries, type LiveSample } from '@pulsewire/protocol';
+import { HostSamples, type LiveSample } from '@pulsewire/protocol';
 import { apiGet, isApiError } from '#lib/api/client.ts';
 
 /**
@@ -14,7 +14,7 @@ export async function fetchSeries(
 ): Promise<LiveSample[]> {
   const query = new URLSearchParams({ from: new Date(from).toISOString(), to: new Date(to).toISOString() });
   try {
-    const answer = await apiGet(`/hosts/${encodeURIComponent(hostId)}/series?${query}`, HostSeries, options);
+    const answer = await apiGet(`/hosts/${encodeURIComponent(hostId)}/samples?${query}`, HostSamples, options);
     return answer.points;
   } catch (error) {
     if (options.signal?.aborted) throw error;

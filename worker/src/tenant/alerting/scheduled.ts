@@ -1,10 +1,11 @@
-import { samplePoints, seriesKey } from '@pulsewire/protocol';
 import { evaluateAnomaly } from '../../alerts/anomaly.ts';
 import type { AlertEngine } from '../../alerts/engine.ts';
 import { evaluateForecast } from '../../alerts/forecast.ts';
 import type { AlertTransition } from '../../alerts/types.ts';
 import type { Queryable } from '../../db/client.ts';
-import { seriesSamples } from '../../history/series.ts';
+import { planHistory } from '../../history/plan.ts';
+import { readWatermarks, seriesPoints } from '../../history/query.ts';
+import { DEFAULT_RETENTION_DAYS } from '../../history/retention.ts';
 
 /** Forecast and anomaly rules are evaluated from history this often, not per batch. */
 export const SCHEDULED_INTERVAL_MS = 15 * 60_000;
@@ -26,7 +27,7 @@ export async function runScheduled(
   now: number,
 ): Promise<AlertTransition[]> {
   const work = engine.scheduledWork();
-  const spanByHost = new Map<string, number>();
+  const spanByHost = new Map<string, { span: number; series: Set<string> }>();
   for (const { rule, targets } of work) {
     const c = rule.spec.condition;
     const span =
@@ -35,27 +36,28 @@ export async function runScheduled(
         : c.kind === 'anomaly'
           ? c.baselineHours * HOUR + c.windowSeconds * 1000
           : 0;
-    for (const t of targets) spanByHost.set(t.host.id, Math.max(spanByHost.get(t.host.id) ?? 0, span));
-  }
-  const history = new Map<string, Map<string, Point[]>>();
-  for (const [hostId, span] of spanByHost) {
-    const samples = await seriesSamples(database, {
-      tenantId,
-      hostId,
-      from: new Date(now - span),
-      to: new Date(now),
-      maxPoints: POINTS_PER_HOST,
-    });
-    const bySeries = new Map<string, Point[]>();
-    for (const sample of samples) {
-      for (const p of samplePoints(sample)) {
-        const key = seriesKey(p.metric, p.labels);
-        const list = bySeries.get(key) ?? [];
-        list.push({ ts: sample.ts, value: p.value });
-        bySeries.set(key, list);
-      }
+    for (const t of targets) {
+      const entry = spanByHost.get(t.host.id) ?? { span: 0, series: new Set<string>() };
+      entry.span = Math.max(entry.span, span);
+      entry.series.add(t.series);
+      spanByHost.set(t.host.id, entry);
     }
-    history.set(hostId, bySeries);
+  }
+  // From the history tiers (1-minute or 1-hour rollups for long spans), never the object's memory.
+  const watermarks = await readWatermarks(database);
+  const plan = (query: { from: string; to: string; maxPoints: number }) =>
+    planHistory(query, DEFAULT_RETENTION_DAYS, now);
+  const history = new Map<string, Map<string, Point[]>>();
+  for (const [hostId, { span, series }] of spanByHost) {
+    history.set(
+      hostId,
+      await seriesPoints(
+        database,
+        { tenantId, hostId, series: [...series], from: now - span, to: now, maxPoints: POINTS_PER_HOST },
+        plan,
+        watermarks,
+      ),
+    );
   }
 
   const transitions: AlertTransition[] = [];

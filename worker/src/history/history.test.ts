@@ -1,0 +1,288 @@
+import { HistorySeries, type Sample } from '@pulsewire/protocol';
+import { sql } from 'drizzle-orm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ownerWithIngestKey, TestAgent } from '../../test/agent.ts';
+import type { TestClient } from '../../test/client.ts';
+import { isolatedEnv, withDatabase } from '../../test/support.ts';
+import type { Env } from '../env.ts';
+import { runHistoryJobs } from './jobs.ts';
+import { CHUNK_TABLES, ensurePartitions, LANDING_TABLES, listPartitions } from './partitions.ts';
+import { applyRetention } from './retention.ts';
+
+/**
+ * The history pipeline through the real Worker and database: samples pushed by a signed agent, read back from
+ * the landing rows, compacted and rolled up by the scheduled jobs, read back again from the chunks, and
+ * compared with a direct aggregation of what was pushed.
+ */
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/** A noisy host: cpu varies per sample; some samples carry no memory section (a gap in that series). */
+function noisySample(ts: number, i: number): Sample {
+  const cpu = Math.round((45 + 40 * Math.sin(i / 7) + ((i * 7919) % 13)) * 1000) / 1000;
+  const sample = {
+    ts,
+    cpu: { total: cpu, user: cpu / 2, system: cpu / 4, iowait: 1.5, steal: 0, perCore: [cpu, cpu] },
+    ...(i % 5 === 3
+      ? {}
+      : {
+          memory: {
+            total: 24e9,
+            used: 6e9 + i * 4096,
+            available: 18e9 - i * 4096,
+            cached: 2e9,
+            swapTotal: 0,
+            swapUsed: 0,
+          },
+        }),
+  };
+  return sample as Sample;
+}
+
+/** Direct aggregation of the pushed values into step buckets: the reference the tiers must match. */
+function directBuckets(points: { ts: number; value: number }[], from: number, to: number, step: number) {
+  const first = Math.floor(from / step) * step;
+  const n = Math.ceil((to - first) / step);
+  const out = Array.from({ length: n }, () => ({ min: Infinity, max: -Infinity, sum: 0, count: 0 }));
+  for (const p of points) {
+    const i = Math.floor((p.ts - first) / step);
+    if (i < 0 || i >= n) continue;
+    const b = out[i] as (typeof out)[number];
+    b.min = Math.min(b.min, p.value);
+    b.max = Math.max(b.max, p.value);
+    b.sum += p.value;
+    b.count++;
+  }
+  return out.map((b) => (b.count === 0 ? null : { min: b.min, avg: b.sum / b.count, max: b.max }));
+}
+
+describe('history tiers', () => {
+  let env: Env;
+  let owner: TestClient;
+  let agent: TestAgent;
+  // Three closed hours well in the past, so compaction may close them now: 10 s samples, a 1 s "live" stretch,
+  // and a 20-minute gap (the agent was down).
+  const start = Math.floor(Date.now() / HOUR) * HOUR - 5 * HOUR;
+  const pushed: Sample[] = [];
+  const cpuPoints: { ts: number; value: number }[] = [];
+
+  const get = async (path: string) => {
+    const res = await owner.get(path);
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const chart = async (query: string) => {
+    const res = await owner.get(`/api/v1/hosts/${agent.hostId}/series?${query}`);
+    expect(res.status, await res.clone().text()).toBe(200);
+    return HistorySeries.parse(await res.json());
+  };
+
+  beforeAll(async () => {
+    env = await isolatedEnv();
+    const setup = await ownerWithIngestKey(env);
+    owner = setup.owner;
+    agent = await TestAgent.enroll(env, setup.ingestKey, crypto.randomUUID(), 'hist-1');
+    let i = 0;
+    for (let ts = start; ts < start + 3 * HOUR; ) {
+      const inGap = ts >= start + HOUR + 10 * 60_000 && ts < start + HOUR + 30 * 60_000;
+      const live = ts >= start + 2 * HOUR && ts < start + 2 * HOUR + 5 * 60_000;
+      if (!inGap) {
+        const s = noisySample(ts, i++);
+        pushed.push(s);
+        cpuPoints.push({ ts, value: s.cpu?.total as number });
+      }
+      ts += live ? 1_000 : 10_000;
+    }
+    for (let k = 0; k < pushed.length; k += 300) {
+      const res = await agent.push(agent.batch(pushed.slice(k, k + 300)));
+      expect(res.status, await res.clone().text()).toBe(200);
+    }
+    // Custom metrics: a counter (increments every 10 s) becomes a rate; a histogram keeps its summary.
+    const metrics = Array.from({ length: 30 }, (_, k) => [
+      { name: 'jobs_done', kind: 'counter' as const, ts: start + k * 10_000, value: 20, labels: { queue: 'mail' } },
+      {
+        name: 'latency',
+        kind: 'histogram' as const,
+        ts: start + k * 10_000,
+        hist: { count: 4, sum: 40, min: 2, max: 20, p50: 9, p90: 18, p99: 20 },
+      },
+    ]).flat();
+    expect((await agent.push(agent.batch([], { metrics }))).status).toBe(200);
+  });
+
+  const range = () => `from=${new Date(start).toISOString()}&to=${new Date(start + 3 * HOUR).toISOString()}`;
+
+  function expectMatches(
+    answer: HistorySeries,
+    key: string,
+    points: { ts: number; value: number }[],
+    tolerance: number,
+  ) {
+    const expected = directBuckets(points, Date.parse(answer.from), Date.parse(answer.to), answer.stepMs);
+    const series = answer.series.find((s) => s.key === key);
+    expect(series, `${key} in ${answer.series.map((s) => s.key)}`).toBeDefined();
+    expect(answer.timestamps).toHaveLength(expected.length);
+    expected.forEach((bucket, i) => {
+      if (bucket === null) {
+        expect(series?.avg[i], `bucket ${i} is a gap`).toBeNull();
+        return;
+      }
+      expect(Math.abs((series?.min[i] as number) - bucket.min)).toBeLessThanOrEqual(tolerance);
+      expect(Math.abs((series?.avg[i] as number) - bucket.avg)).toBeLessThanOrEqual(tolerance);
+      expect(Math.abs((series?.max[i] as number) - bucket.max)).toBeLessThanOrEqual(tolerance);
+    });
+  }
+
+  it('answers from the landing rows before any compaction, equal to a direct aggregation', async () => {
+    const answer = await chart(`series=cpu.total&${range()}&step=1m`);
+    expect(answer.tier).toBe('1m');
+    expect(answer.timestamps[0]).toBe(start);
+    expectMatches(answer, 'cpu.total', cpuPoints, 1e-9);
+    // The gap is null, never zero.
+    const gapBucket = (start + HOUR + 15 * 60_000 - start) / 60_000;
+    expect(answer.series[0]?.avg[gapBucket]).toBeNull();
+  });
+
+  it('compacts closed hours into chunks, and answers the same (within the stated precision) from them', async () => {
+    const report = await withDatabase(env, (db) => runHistoryJobs(db));
+    expect(report.skipped).toBe(false);
+    expect(report.compactedUntil).toBeGreaterThanOrEqual(start + 3 * HOUR);
+    const chunks = await withDatabase(env, (db) =>
+      db.execute<{ n: string }>(sql`SELECT count(*) AS n FROM history_raw WHERE host_id = ${agent.hostId}`),
+    );
+    expect(Number(chunks.rows[0]?.n)).toBeGreaterThanOrEqual(3);
+    for (const step of ['15s', '1m', '15m']) {
+      const answer = await chart(`series=cpu.total&${range()}&step=${step}`);
+      // Raw values are kept to their quantum (0.01 for percentages): within half of it.
+      expectMatches(answer, 'cpu.total', cpuPoints, 0.0051);
+    }
+    // Raw points at their own resolution: the 1 s live stretch is kept.
+    const live = await chart(
+      `series=cpu.total&from=${new Date(start + 2 * HOUR).toISOString()}&to=${new Date(start + 2 * HOUR + 60_000).toISOString()}&step=1s`,
+    );
+    expect(live.tier).toBe('raw');
+    expect(live.series[0]?.avg.filter((v) => v !== null)).toHaveLength(60);
+  });
+
+  it('is idempotent: a second run changes no chunk', async () => {
+    const snapshot = () =>
+      withDatabase(env, (db) =>
+        db.execute<{ family: string; p: string }>(
+          sql`SELECT family, period_start::text || md5(payload) AS p FROM history_raw WHERE host_id = ${agent.hostId} ORDER BY 1, 2`,
+        ),
+      );
+    const before = (await snapshot()).rows;
+    const report = await withDatabase(env, (db) => runHistoryJobs(db));
+    expect(report.hoursCompacted).toBe(0);
+    expect((await snapshot()).rows).toEqual(before);
+  });
+
+  it('keeps custom counters as rates and histogram summaries as series', async () => {
+    const answer = await chart(
+      `series=${encodeURIComponent('custom.jobs_done')}&series=custom.latency.p99&${range()}&step=15m`,
+    );
+    const rate = answer.series.find((s) => s.key === 'custom.jobs_done{queue="mail"}');
+    expect(rate?.avg[0]).toBeCloseTo(2, 6); // 20 per 10 s
+    expect(answer.series.find((s) => s.key === 'custom.latency.p99')?.max[0]).toBe(20);
+  });
+
+  it('merges data that arrives for an hour already compacted (a replayed spool)', async () => {
+    const lateTs = start + HOUR + 15 * 60_000; // inside the gap
+    const res = await agent.push(agent.batch([noisySample(lateTs, 1)]));
+    expect(res.status).toBe(200);
+    await withDatabase(env, (db) => runHistoryJobs(db));
+    const answer = await chart(`series=cpu.total&${range()}&step=1m`);
+    const i = (lateTs - start) / 60_000;
+    expect(
+      Math.abs((answer.series[0]?.avg[i] as number) - (noisySample(lateTs, 1).cpu?.total as number)),
+    ).toBeLessThanOrEqual(0.0051);
+  });
+
+  it('rolls closed days up into 1-minute and 1-hour chunks that match a direct aggregation', async () => {
+    const dayEnd = Math.floor(start / DAY) * DAY + DAY;
+    // The jobs "later": the whole day compacted and rolled up (budget large enough for the catch-up).
+    const report = await withDatabase(env, (db) =>
+      runHistoryJobs(db, { now: dayEnd + 3 * HOUR + 20 * 60_000, budget: 10_000 }),
+    );
+    expect(report.rolledUpUntil).toBeGreaterThanOrEqual(dayEnd);
+    const rolled = await withDatabase(env, (db) =>
+      db.execute<{ n: string }>(sql`SELECT count(*) AS n FROM history_1m WHERE host_id = ${agent.hostId}`),
+    );
+    expect(Number(rolled.rows[0]?.n)).toBeGreaterThan(0);
+    const withLate = [...cpuPoints, { ts: start + HOUR + 15 * 60_000, value: noisySample(0, 1).cpu?.total as number }];
+    // A rollup's min and max are raw values (half a quantum); its average is quantised again (one quantum).
+    expectMatches(await chart(`series=cpu.total&${range()}&step=1m`), 'cpu.total', withLate, 0.0101);
+    const hourly = await chart(`series=cpu.total&${range()}&step=1h`);
+    expect(hourly.tier).toBe('1h');
+    expectMatches(hourly, 'cpu.total', withLate, 0.0101);
+  });
+
+  it('refuses bad ranges and series with typed errors, never a 500', async () => {
+    const base = `/api/v1/hosts/${agent.hostId}/series`;
+    const cases: [string, number, string][] = [
+      [`${base}?series=cpu.total&from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z`, 422, 'invalid_range'],
+      [`${base}?series=nope.metric`, 422, 'unknown_series'],
+      [`${base}?${Array.from({ length: 21 }, (_, k) => `series=custom.m${k}`).join('&')}`, 422, 'too_many_series'],
+      [
+        `${base}?series=cpu.total&from=${new Date(Date.now() - 40 * DAY).toISOString()}&step=10s`,
+        422,
+        'step_below_resolution',
+      ],
+      [`${base}?series=cpu.total&step=1s&from=${new Date(Date.now() - DAY).toISOString()}`, 422, 'too_many_points'],
+      [`${base}?series=cpu.total&from=1900-01-01T00:00:00Z&to=1900-01-02T00:00:00Z`, 422, 'beyond_retention'],
+      [`${base}?series=cpu.total&from=2026-02-30T00:00:00Z`, 422, ''],
+      [`${base}?series=cpu.total&from=99999-01-01T00:00:00Z`, 422, ''],
+    ];
+    for (const [path, status, code] of cases) {
+      const { status: got, body } = await get(path);
+      expect(got, path).toBe(status);
+      if (code) expect((body.error as { code: string }).code, path).toBe(code);
+    }
+  });
+
+  it('says so when a range starts before what is kept, and answers what exists', async () => {
+    const answer = await chart(`series=cpu.total&from=2000-01-01T00:00:00Z&maxPoints=500`);
+    expect(answer.retention.clipped).toBe(true);
+    expect(answer.tier).toBe('1h');
+    expect(answer.timestamps.length).toBeLessThanOrEqual(500);
+  });
+
+  it('exports CSV and NDJSON as attachments', async () => {
+    const csv = await owner.get(`/api/v1/hosts/${agent.hostId}/series/export?series=cpu.total&${range()}`);
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-disposition')).toMatch(/^attachment; filename="pulsewire-hist-1-.*\.csv"$/);
+    const lines = (await csv.text()).trim().split('\n');
+    expect(lines[0]).toBe('time,series,value,min,max,count');
+    expect(lines).toHaveLength(1 + cpuPoints.length + 1);
+    expect(lines[1]).toBe(`${new Date(start).toISOString()},"cpu.total",${cpuPoints[0]?.value},,,`);
+    const ndjson = await owner.get(
+      `/api/v1/hosts/${agent.hostId}/series/export?series=cpu.total&${range()}&format=ndjson`,
+    );
+    const first = JSON.parse((await ndjson.text()).split('\n')[0] as string);
+    expect(first).toEqual({ time: new Date(start).toISOString(), series: 'cpu.total', value: cpuPoints[0]?.value });
+  });
+
+  it('compares one metric over several hosts of the organisation only', async () => {
+    const answer = await get(
+      `/api/v1/series/compare?series=cpu.total&hosts=${agent.hostId},${crypto.randomUUID()}&${range()}&step=15m`,
+    );
+    expect(answer.status).toBe(200);
+    expect((answer.body.hosts as { hostId: string }[]).map((h) => h.hostId)).toEqual([agent.hostId]);
+  });
+
+  it('drops whole partitions past retention, and landing hours only once compacted', async () => {
+    await withDatabase(env, async (db) => {
+      const old = Date.UTC(2020, 0, 1);
+      await ensurePartitions(db, CHUNK_TABLES.raw, old, old + DAY);
+      await ensurePartitions(db, LANDING_TABLES[0] as (typeof LANDING_TABLES)[number], old, old + HOUR);
+      const future = Math.floor(Date.now() / HOUR) * HOUR + 2 * HOUR;
+      await ensurePartitions(db, LANDING_TABLES[0] as (typeof LANDING_TABLES)[number], future, future + HOUR);
+      const report = await applyRetention(db, Date.now(), Date.now() - 4 * HOUR);
+      expect(report.partitionsDropped).toEqual(
+        expect.arrayContaining(['history_raw_p20200101', 'host_samples_p2020010100']),
+      );
+      const names = (await listPartitions(db, LANDING_TABLES[0] as (typeof LANDING_TABLES)[number])).map((p) => p.name);
+      expect(names).not.toContain('host_samples_p2020010100');
+      expect(names.length).toBeGreaterThan(0);
+    });
+  });
+});

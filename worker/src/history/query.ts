@@ -1,0 +1,273 @@
+import { metricDefinition, type Sample, samplePoints, seriesKey } from '@pulsewire/protocol';
+import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
+import type { Queryable } from '../db/queryable.ts';
+import { customMetricPoints, history1h, history1m, historyJobs, historyRaw, hostSamples } from '../db/schema.ts';
+import { type Buckets, bucketize } from './bucketize.ts';
+import { type Chunk, decodeChunk } from './chunk-codec.ts';
+import { chunkOf, customRowPoints } from './compaction.ts';
+import { FAMILY_SECTIONS, familyOf } from './families.ts';
+import { parseRollupColumnName } from './rollup.ts';
+
+export type Tier = 'raw' | '1m' | '1h';
+
+/**
+ * The most of a range read from landing rows (jsonb) rather than chunks. Compaction keeps the open part to
+ * about an hour; when the jobs fall further behind, older uncompacted hours are left out (and the answer
+ * says so) rather than one request scanning raw rows over a long range.
+ */
+export const MAX_LANDING_READ_MS = 6 * 3_600_000;
+
+/** What one chart asks for: series of one host over [from, to) in buckets of `stepMs`, read from `tier`. */
+export interface HistoryRequest {
+  tenantId: string;
+  hostId: string;
+  /** Exact series keys (`disk.used_pct{mount="/"}`) or metric paths (`disk.used_pct`: every mount). */
+  series: readonly string[];
+  from: number;
+  to: number;
+  stepMs: number;
+  tier: Tier;
+}
+
+/** Where the jobs stand: what is in raw chunks (hours before `compactedUntil`) and rollups (days before). */
+export interface Watermarks {
+  compactedUntil: number;
+  rolledUpUntil: number;
+}
+
+export async function readWatermarks(database: Queryable): Promise<Watermarks> {
+  const rows = await database
+    .select()
+    .from(historyJobs)
+    .where(inArray(historyJobs.name, ['compact', 'rollup']));
+  const of = (name: string) => rows.find((row) => row.name === name)?.doneUntil?.getTime() ?? 0;
+  const compactedUntil = of('compact');
+  return { compactedUntil, rolledUpUntil: Math.min(of('rollup'), compactedUntil) };
+}
+
+/** Whether a series key answers a requested entry (the key itself, or its metric path). */
+function matches(requested: readonly string[], key: string): boolean {
+  const path = key.includes('{') ? key.slice(0, key.indexOf('{')) : key;
+  return requested.includes(key) || requested.includes(path);
+}
+
+const tierTable = { '1m': history1m, '1h': history1h } as const;
+
+/** Chunks of `families` with a period start in [from, to), decoded. */
+async function readChunks(
+  database: Queryable,
+  table: typeof historyRaw | typeof history1m | typeof history1h,
+  request: HistoryRequest,
+  families: string[],
+  from: number,
+  to: number,
+): Promise<{ chunks: Chunk[]; bytes: number }> {
+  if (from >= to || families.length === 0) return { chunks: [], bytes: 0 };
+  const rows = await database
+    .select({ payload: table.payload })
+    .from(table)
+    .where(
+      and(
+        eq(table.hostId, request.hostId),
+        eq(table.tenantId, request.tenantId),
+        inArray(table.family, families),
+        gte(table.periodStart, new Date(from)),
+        lt(table.periodStart, new Date(to)),
+      ),
+    )
+    .orderBy(asc(table.periodStart));
+  const chunks = await Promise.all(rows.map((row) => decodeChunk(row.payload)));
+  return { chunks, bytes: rows.reduce((sum, row) => sum + row.payload.byteLength, 0) };
+}
+
+/**
+ * The landing rows of [from, to) (hours compaction has not reached), as raw chunks: only the jsonb sections
+ * the asked families come from, and custom metric points when `custom` is asked.
+ */
+async function readLanding(
+  database: Queryable,
+  request: HistoryRequest,
+  families: string[],
+  from: number,
+  to: number,
+): Promise<{ chunks: Chunk[]; bytes: number }> {
+  if (from >= to) return { chunks: [], bytes: 0 };
+  const byTs = new Map<number, Map<string, number>>();
+  const put = (key: string, ts: number, value: number) => {
+    if (!matches(request.series, key)) return;
+    const values = byTs.get(ts) ?? new Map<string, number>();
+    byTs.set(ts, values);
+    values.set(key, value);
+  };
+  let bytes = 0;
+  const sections = [...new Set(families.flatMap((family) => FAMILY_SECTIONS[family] ?? []))];
+  if (sections.length > 0) {
+    const picked = sql.join(
+      sections.map((section) => sql`${section}::text, ${hostSamples.sample} -> ${section}::text`),
+      sql`, `,
+    );
+    const rows = await database
+      .select({
+        ts: hostSamples.ts,
+        sample: sql<Record<string, unknown>>`jsonb_strip_nulls(jsonb_build_object(${picked}))`,
+      })
+      .from(hostSamples)
+      .where(
+        and(
+          eq(hostSamples.hostId, request.hostId),
+          eq(hostSamples.tenantId, request.tenantId),
+          gte(hostSamples.ts, new Date(from)),
+          lt(hostSamples.ts, new Date(to)),
+        ),
+      );
+    for (const row of rows) {
+      const ts = row.ts.getTime();
+      bytes += JSON.stringify(row.sample).length;
+      for (const p of samplePoints({ ...(row.sample as Omit<Sample, 'ts'>), ts })) {
+        put(seriesKey(p.metric, p.labels), ts, p.value);
+      }
+    }
+  }
+  if (families.includes('custom')) {
+    const rows = await database
+      .select({
+        ts: customMetricPoints.ts,
+        name: customMetricPoints.name,
+        kind: customMetricPoints.kind,
+        value: customMetricPoints.value,
+        summary: customMetricPoints.summary,
+        labels: customMetricPoints.labels,
+      })
+      .from(customMetricPoints)
+      .where(
+        and(
+          eq(customMetricPoints.hostId, request.hostId),
+          eq(customMetricPoints.tenantId, request.tenantId),
+          gte(customMetricPoints.ts, new Date(from)),
+          lt(customMetricPoints.ts, new Date(to)),
+        ),
+      );
+    bytes += rows.length * 64;
+    for (const p of customRowPoints(rows)) put(p.key, p.ts, p.value);
+  }
+  return { chunks: byTs.size > 0 ? [chunkOf(byTs)] : [], bytes };
+}
+
+export interface HistorySources {
+  /** 1-minute or 1-hour rollup chunks (rollup.ts column names), for the days already rolled up. */
+  rollups: Chunk[];
+  /** Raw chunks: compacted hours, then the open hours from the landing rows. */
+  raw: Chunk[];
+  bytesRead: number;
+  /** Part of the range is neither compacted nor read (the history jobs are behind). */
+  incomplete: boolean;
+}
+
+/**
+ * The chunks one request reads. The range splits at the jobs' watermarks: days already rolled up come from
+ * the tier's chunks (1 min or 1 h), hours already compacted from raw chunks, and the open hours from the
+ * landing rows. So a long range never reads raw data, and the newest minutes are there before compaction.
+ */
+export async function readSources(
+  database: Queryable,
+  request: HistoryRequest,
+  watermarks: Watermarks,
+): Promise<HistorySources> {
+  const families = [...new Set(request.series.map(familyOf))];
+  const { from, to } = request;
+  const DAY = 24 * 3_600_000;
+  const HOUR = 3_600_000;
+  const rolled = request.tier === 'raw' ? from : Math.min(Math.max(from, watermarks.rolledUpUntil), to);
+  const compacted = Math.min(Math.max(rolled, watermarks.compactedUntil), to);
+
+  const rollups =
+    request.tier === 'raw'
+      ? { chunks: [], bytes: 0 }
+      : await readChunks(database, tierTable[request.tier], request, families, Math.floor(from / DAY) * DAY, rolled);
+  const raw = await readChunks(database, historyRaw, request, families, Math.floor(rolled / HOUR) * HOUR, compacted);
+  const landingFrom = Math.max(compacted, to - MAX_LANDING_READ_MS);
+  const landing = await readLanding(database, request, families, landingFrom, to);
+  return {
+    rollups: rollups.chunks,
+    raw: [...raw.chunks, ...landing.chunks],
+    bytesRead: rollups.bytes + raw.bytes + landing.bytes,
+    incomplete: landingFrom > compacted,
+  };
+}
+
+/** The series keys in `sources` that answer the request, plus every exact key asked (drawn empty if absent). */
+export function answeringKeys(request: HistoryRequest, sources: HistorySources): string[] {
+  const keys = new Set<string>();
+  for (const name of request.series) if (name.includes('{')) keys.add(name);
+  for (const chunk of sources.raw) {
+    for (const column of chunk.columns) if (matches(request.series, column.name)) keys.add(column.name);
+  }
+  for (const chunk of sources.rollups) {
+    for (const column of chunk.columns) {
+      const parsed = parseRollupColumnName(column.name);
+      if (parsed && matches(request.series, parsed.key)) keys.add(parsed.key);
+    }
+  }
+  return [...keys].sort();
+}
+
+export interface HistoryAnswer extends Buckets {
+  bytesRead: number;
+  incomplete: boolean;
+}
+
+/** One chart's buckets: min/avg/max per step-aligned bucket of every series answering the request. */
+export async function readHistory(
+  database: Queryable,
+  request: HistoryRequest,
+  watermarks: Watermarks,
+): Promise<HistoryAnswer> {
+  const sources = await readSources(database, request, watermarks);
+  const buckets = bucketize(
+    { raw: sources.raw, rollup: sources.rollups },
+    { from: request.from, to: request.to, stepMs: request.stepMs, keys: answeringKeys(request, sources) },
+  );
+  return { ...buckets, bytesRead: sources.bytesRead, incomplete: sources.incomplete };
+}
+
+/** Whether a requested entry names a series Pulsewire has (a catalog path, with or without labels, or custom). */
+export function isKnownSeries(name: string): boolean {
+  const path = name.includes('{') ? name.slice(0, name.indexOf('{')) : name;
+  return metricDefinition(path) !== null;
+}
+
+/**
+ * Each series' bucket averages over [from, to) at most `maxPoints` per series, as plain points (empty buckets
+ * left out): what rules evaluated from history (forecast, anomaly) read, from whichever tier the range needs.
+ */
+export async function seriesPoints(
+  database: Queryable,
+  request: Omit<HistoryRequest, 'stepMs' | 'tier'> & { maxPoints: number },
+  plan: (query: { from: string; to: string; maxPoints: number }) => {
+    from: number;
+    to: number;
+    stepMs: number;
+    tier: Tier;
+  },
+  watermarks?: Watermarks,
+): Promise<Map<string, { ts: number; value: number }[]>> {
+  const planned = plan({
+    from: new Date(request.from).toISOString(),
+    to: new Date(request.to).toISOString(),
+    maxPoints: request.maxPoints,
+  });
+  const answer = await readHistory(
+    database,
+    { ...request, ...planned },
+    watermarks ?? (await readWatermarks(database)),
+  );
+  const out = new Map<string, { ts: number; value: number }[]>();
+  for (const [key, buckets] of answer.series) {
+    const points: { ts: number; value: number }[] = [];
+    buckets.avg.forEach((value, i) => {
+      if (value !== null) points.push({ ts: (answer.timestamps[i] as number) + planned.stepMs / 2, value });
+    });
+    out.set(key, points);
+  }
+  return out;
+}
