@@ -12,5 +12,6 @@ export {
 export { MIGRATIONS_FOLDER, migrateDatabase } from './migrate.ts';
 export { assertPortFree, freePort, PortInUseError } from './ports.ts';
 export { type Relay, startRelay } from './relay.ts';
+export * from './synthetic/index.ts';
 export { startTestDatabaseService, type TestDatabaseService } from './test-databases.ts';
 export { REPO_ROOT, runProcess, stopChild } from './worker-process.ts';

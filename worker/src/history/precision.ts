@@ -1,0 +1,49 @@
+import { CUSTOM_PREFIX, type MetricUnit, metricDefinition } from '@pulsewire/protocol';
+import { seriesPath } from './series-key.ts';
+
+/**
+ * The precision history keeps per series (issue 12: "round-trip within a stated precision per series kind"):
+ * stored values are within half a quantum of what the agent sent; 0 means exact. The quanta sit at or below
+ * what the agent itself reports (it rounds percentages and rates to 0.01, temperatures to 0.1) or below what
+ * a chart can show; coarser quanta are what makes noisy series cheap to store.
+ */
+export const QUANTUM_BY_UNIT: Readonly<Record<MetricUnit, number>> = {
+  pct: 0.01,
+  celsius: 0.1,
+  watts: 0.1,
+  /** Exact: byte counts are integers (memory and disk in whole pages, which the codec factors out). */
+  bytes: 1,
+  bytes_per_s: 1,
+  per_s: 0.01,
+  count: 1,
+  ms: 0.01,
+  /** Load averages, and 0/1 flags such as container.running. */
+  number: 0.01,
+};
+
+/** Custom application metrics mean whatever the application says: they are stored exactly. */
+export const CUSTOM_METRIC_QUANTUM = 0;
+
+/** The quantum a series is stored with; unknown paths are stored exactly rather than guessed at. */
+export function quantumOf(seriesKeyOrPath: string): number {
+  const path = seriesPath(seriesKeyOrPath);
+  if (path.startsWith(CUSTOM_PREFIX)) return CUSTOM_METRIC_QUANTUM;
+  const definition = metricDefinition(path);
+  return definition ? QUANTUM_BY_UNIT[definition.unit] : 0;
+}
+
+/**
+ * An average is computed, not a value anyone sent, so even for exactly stored series a rollup keeps its
+ * average to this many significant digits of the chunk's largest average (exact doubles would cost ~7 bytes
+ * each where these take 1–3). min, max and count stay exact.
+ */
+export const AVERAGE_SIGNIFICANT_DIGITS = 6;
+
+/** The quantum of a rollup's average column: the series' own, or a relative one for exact series. */
+export function averageQuantum(seriesQuantum: number, averages: Iterable<number>): number {
+  if (seriesQuantum > 0) return seriesQuantum;
+  let peak = 0;
+  for (const v of averages) if (Math.abs(v) > peak) peak = Math.abs(v);
+  if (peak === 0 || !Number.isFinite(peak)) return 0;
+  return 10 ** (Math.floor(Math.log10(peak)) + 1 - AVERAGE_SIGNIFICANT_DIGITS);
+}

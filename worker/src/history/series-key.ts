@@ -1,0 +1,20 @@
+/**
+ * Parts of a series key (`disk.used_pct{mount="/"}`, protocol's seriesKey) that storage groups by.
+ * Metric paths and custom metric names never contain '{', so the first '{' starts the labels.
+ */
+
+/** `disk.used{mount="/"}` → `disk.used`. */
+export function seriesPath(seriesKeyOrPath: string): string {
+  const brace = seriesKeyOrPath.indexOf('{');
+  return brace === -1 ? seriesKeyOrPath : seriesKeyOrPath.slice(0, brace);
+}
+
+/**
+ * The path's first segment: `cpu`, `memory`, `disk`, `disk_io`, `net`, `container`, `temp`, `custom`, …
+ * Series of one family are charted together, so a chunk per family and period is what one chart reads.
+ */
+export function seriesFamily(seriesKeyOrPath: string): string {
+  const path = seriesPath(seriesKeyOrPath);
+  const dot = path.indexOf('.');
+  return dot === -1 ? path : path.slice(0, dot);
+}
