@@ -17,7 +17,7 @@ async function pipeThrough(
   const writer = transform.writable.getWriter();
   // The reader below reports any failure; these settle quietly so nothing is left unhandled.
   writer
-    .write(input)
+    .write(input as BufferSource)
     .then(() => writer.close())
     .catch(() => {});
   const reader = transform.readable.getReader();

@@ -7,6 +7,7 @@ import { type Chunk, decodeChunk } from './chunk-codec.ts';
 import { chunkOf, customRowPoints } from './compaction.ts';
 import { FAMILY_SECTIONS, familyOf } from './families.ts';
 import { parseRollupColumnName } from './rollup.ts';
+import { seriesPath } from './series-key.ts';
 
 export type Tier = 'raw' | '1m' | '1h';
 
@@ -47,7 +48,7 @@ export async function readWatermarks(database: Queryable): Promise<Watermarks> {
 
 /** Whether a series key answers a requested entry (the key itself, or its metric path). */
 function matches(requested: readonly string[], key: string): boolean {
-  const path = key.includes('{') ? key.slice(0, key.indexOf('{')) : key;
+  const path = seriesPath(key);
   return requested.includes(key) || requested.includes(path);
 }
 
@@ -232,8 +233,7 @@ export async function readHistory(
 
 /** Whether a requested entry names a series Pulsewire has (a catalog path, with or without labels, or custom). */
 export function isKnownSeries(name: string): boolean {
-  const path = name.includes('{') ? name.slice(0, name.indexOf('{')) : name;
-  return metricDefinition(path) !== null;
+  return metricDefinition(seriesPath(name)) !== null;
 }
 
 /**
