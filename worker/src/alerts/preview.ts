@@ -3,25 +3,31 @@ import {
   matchesLabels,
   type RulePreview,
   type RuleSpec,
-  type Sample,
   type SeriesLabels,
-  samplePoints,
+  type SeriesPoint,
   seriesKey,
 } from '@pulsewire/protocol';
 import type { z } from 'zod';
+import { parseSeriesKey } from '../history/series-key.ts';
 import { evaluateAnomaly } from './anomaly.ts';
 import { AlertEngine } from './engine.ts';
 import { evaluateForecast } from './forecast.ts';
 import { memoryStorage } from './storage.ts';
 import type { EngineHost } from './types.ts';
 
+/** One collection of a host as the engine observes it: its time and its series' values. */
+export interface PreviewObservation {
+  ts: number;
+  points: SeriesPoint[];
+}
+
 /** A host and its history, oldest first. */
 export interface PreviewHost {
   host: EngineHost;
-  /** The preview range, thinned for drawing. */
-  drawn: Sample[];
+  /** The preview range per series key, bucketed for drawing (from the history tiers). */
+  drawn: ReadonlyMap<string, readonly { ts: number; value: number }[]>;
   /** The last {@link replaySpanMs} at full resolution, replayed through the engine. */
-  recent: Sample[];
+  recent: readonly PreviewObservation[];
   pushIntervalMs: number;
 }
 
@@ -52,18 +58,14 @@ export async function previewRule(
   const answer: z.infer<typeof RulePreview>['hosts'] = [];
   for (const { host, drawn, recent, pushIntervalMs } of hosts) {
     const series = new Map<string, { labels: SeriesLabels; points: [number, number][] }>();
-    for (const sample of drawn) {
-      for (const p of samplePoints(sample)) {
-        if (!metric || p.metric !== metric.path || !matchesLabels(metric.match, p.labels)) continue;
-        const key = seriesKey(p.metric, p.labels);
-        const entry = series.get(key) ?? { labels: p.labels, points: [] };
-        entry.points.push([sample.ts, p.value]);
-        series.set(key, entry);
-      }
+    for (const [key, points] of drawn) {
+      const { metric: path, labels } = parseSeriesKey(key);
+      if (!metric || path !== metric.path || !matchesLabels(metric.match, labels)) continue;
+      series.set(key, { labels, points: points.map((p) => [p.ts, p.value]) });
     }
     const latest = new Map<string, number>();
-    for (const sample of recent) {
-      for (const p of samplePoints(sample)) {
+    for (const observation of recent) {
+      for (const p of observation.points) {
         if (metric && p.metric === metric.path) latest.set(seriesKey(p.metric, p.labels), p.value);
       }
     }
@@ -90,7 +92,7 @@ export async function previewRule(
 async function replay(
   spec: RuleSpec,
   host: EngineHost,
-  samples: readonly Sample[],
+  samples: readonly PreviewObservation[],
   pushIntervalMs: number,
   now: number,
   series: ReadonlyMap<string, { labels: SeriesLabels; points: [number, number][] }>,
@@ -104,7 +106,7 @@ async function replay(
   if (condition.kind === 'forecast' || condition.kind === 'anomaly') {
     for (const s of samples.slice(-1)) {
       await engine.observe(
-        { host, samples: [{ ts: s.ts, points: samplePoints(s) }], custom: [], events: [], pushIntervalMs },
+        { host, samples: [{ ts: s.ts, points: s.points }], custom: [], events: [], pushIntervalMs },
         s.ts,
       );
     }
@@ -124,7 +126,7 @@ async function replay(
   } else {
     for (const s of samples) {
       await engine.observe(
-        { host, samples: [{ ts: s.ts, points: samplePoints(s) }], custom: [], events: [], pushIntervalMs },
+        { host, samples: [{ ts: s.ts, points: s.points }], custom: [], events: [], pushIntervalMs },
         s.ts,
       );
     }

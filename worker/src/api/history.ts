@@ -20,6 +20,7 @@ import { exportRows } from '../history/export.ts';
 import { type HistoryPlan, planHistory, type TierRetention } from '../history/plan.ts';
 import { isKnownSeries, readHistory, readWatermarks, type Watermarks } from '../history/query.ts';
 import { DEFAULT_RETENTION_DAYS } from '../history/retention.ts';
+import { parseSeriesKey } from '../history/series-key.ts';
 import { db } from '../http/database.ts';
 import { HttpError } from '../http/errors.ts';
 import { jsonRoute, router } from '../http/route.ts';
@@ -55,17 +56,6 @@ function checkSeries(names: readonly string[]): void {
       path: 'query.series',
     });
   }
-}
-
-/** `path{a="1"}` → its path and labels (values are JSON strings, as `seriesKey` writes them). */
-export function parseSeriesKey(key: string): { metric: string; labels: Record<string, string> } {
-  const brace = key.indexOf('{');
-  if (brace === -1) return { metric: key, labels: {} };
-  const labels: Record<string, string> = {};
-  for (const match of key.slice(brace).matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*")/g)) {
-    labels[match[1] as string] = JSON.parse(match[2] as string) as string;
-  }
-  return { metric: key.slice(0, brace), labels };
 }
 
 async function chart(

@@ -24,7 +24,9 @@ import type { Queryable } from '../db/client.ts';
 import { alertEvents, alertRules, hosts, notificationChannels, type StoredRuleSpec } from '../db/schema.ts';
 import { parseConfig } from '../env.ts';
 import { latestSections } from '../history/latest.ts';
-import { seriesSamples } from '../history/series.ts';
+import { planHistory } from '../history/plan.ts';
+import { rawObservations, readWatermarks, seriesPoints } from '../history/query.ts';
+import { DEFAULT_RETENTION_DAYS } from '../history/retention.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { db } from '../http/database.ts';
 import { HttpError, notFound } from '../http/errors.ts';
@@ -114,7 +116,6 @@ async function metricCatalog(c: Context<AppEnv>) {
 /** Hosts a preview draws at most (by name): enough to judge a rule, bounded in reads. */
 export const MAX_PREVIEW_HOSTS = 20;
 const PREVIEW_DRAWN_POINTS = 300;
-const PREVIEW_RECENT_POINTS = 720;
 
 async function preview(c: Context<AppEnv>, spec: RuleSpec, hours: number) {
   const tenantId = caller(c).tenantId;
@@ -135,19 +136,27 @@ async function preview(c: Context<AppEnv>, spec: RuleSpec, hours: number) {
   const inScope = rows.filter((h) => matchesLabels(matchers, h.labels)).slice(0, MAX_PREVIEW_HOSTS);
   const now = Date.now();
   const pushIntervalMs = parseConfig(c.env).INGEST_IDLE_PUSH_MS;
-  const recentFrom = new Date(now - replaySpanMs(spec));
+  const recentFrom = now - replaySpanMs(spec);
+  // From the history tiers: the drawn range bucketed, the replayed span at full resolution. Rules that watch
+  // no series (host down, reboot, events) replay the CPU series for its collection times.
+  const condition = spec.condition;
+  const series = ['metric' in condition ? condition.metric.path : 'cpu.total'];
+  const watermarks = await readWatermarks(database);
+  const plan = (query: { from: string; to: string; maxPoints: number }) =>
+    planHistory(query, DEFAULT_RETENTION_DAYS, now);
   const previewHosts = [];
   for (const host of inScope) {
-    const range = { tenantId, hostId: host.id, to: new Date(now) };
+    const target = { tenantId, hostId: host.id, series, to: now };
     previewHosts.push({
       host,
       pushIntervalMs,
-      drawn: await seriesSamples(database, {
-        ...range,
-        from: new Date(now - hours * 3_600_000),
-        maxPoints: PREVIEW_DRAWN_POINTS,
-      }),
-      recent: await seriesSamples(database, { ...range, from: recentFrom, maxPoints: PREVIEW_RECENT_POINTS }),
+      drawn: await seriesPoints(
+        database,
+        { ...target, from: now - hours * 3_600_000, maxPoints: PREVIEW_DRAWN_POINTS },
+        plan,
+        watermarks,
+      ),
+      recent: await rawObservations(database, { ...target, from: recentFrom }, watermarks),
     });
   }
   return previewRule(spec, previewHosts, now);

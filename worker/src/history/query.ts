@@ -1,4 +1,4 @@
-import { metricDefinition, type Sample, samplePoints, seriesKey } from '@pulsewire/protocol';
+import { metricDefinition, type Sample, type SeriesPoint, samplePoints, seriesKey } from '@pulsewire/protocol';
 import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/queryable.ts';
 import { customMetricPoints, history1h, history1m, historyJobs, historyRaw, hostSamples } from '../db/schema.ts';
@@ -7,7 +7,7 @@ import { type Chunk, decodeChunk } from './chunk-codec.ts';
 import { chunkOf, customRowPoints } from './compaction.ts';
 import { FAMILY_SECTIONS, familyOf } from './families.ts';
 import { parseRollupColumnName } from './rollup.ts';
-import { seriesPath } from './series-key.ts';
+import { parseSeriesKey, seriesPath } from './series-key.ts';
 
 export type Tier = 'raw' | '1m' | '1h';
 
@@ -270,4 +270,31 @@ export async function seriesPoints(
     out.set(key, points);
   }
   return out;
+}
+
+/**
+ * The points of the named series over [from, to) at full resolution (raw chunks and open hours), grouped by
+ * collection time, oldest first: what a rule preview replays through the alert engine.
+ */
+export async function rawObservations(
+  database: Queryable,
+  request: Omit<HistoryRequest, 'stepMs' | 'tier'>,
+  watermarks: Watermarks,
+): Promise<{ ts: number; points: SeriesPoint[] }[]> {
+  const sources = await readSources(database, { ...request, stepMs: 1_000, tier: 'raw' }, watermarks);
+  const byTs = new Map<number, SeriesPoint[]>();
+  for (const chunk of sources.raw) {
+    for (const column of chunk.columns) {
+      if (!matches(request.series, column.name)) continue;
+      const { metric, labels } = parseSeriesKey(column.name);
+      column.values.forEach((value, i) => {
+        const ts = chunk.timestamps[i] as number;
+        if (Number.isNaN(value) || ts < request.from || ts >= request.to) return;
+        const points = byTs.get(ts) ?? [];
+        points.push({ metric, labels, value });
+        byTs.set(ts, points);
+      });
+    }
+  }
+  return [...byTs].sort(([a], [b]) => a - b).map(([ts, points]) => ({ ts, points }));
 }

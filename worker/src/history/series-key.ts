@@ -18,3 +18,14 @@ export function seriesFamily(seriesKeyOrPath: string): string {
   const dot = path.indexOf('.');
   return dot === -1 ? path : path.slice(0, dot);
 }
+
+/** `path{a="1"}` → its path and labels (values are JSON strings, as `seriesKey` writes them). */
+export function parseSeriesKey(key: string): { metric: string; labels: Record<string, string> } {
+  const brace = key.indexOf('{');
+  if (brace === -1) return { metric: key, labels: {} };
+  const labels: Record<string, string> = {};
+  for (const match of key.slice(brace).matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*")/g)) {
+    labels[match[1] as string] = JSON.parse(match[2] as string) as string;
+  }
+  return { metric: key.slice(0, brace), labels };
+}
