@@ -3,18 +3,31 @@ import { OutboxList } from '@pulsewire/protocol';
 /** A cookie-keeping client for the API, sending Origin like the dashboard does (CSRF). */
 export class ApiSession {
   readonly #base: string;
+  readonly #headers: Record<string, string>;
   #cookies = new Map<string, string>();
-  constructor(base: string) {
+  /**
+   * `headers` go with every request, e.g. `CF-Connecting-IP` to speak from another client address on
+   * the local stack (in production Cloudflare sets that header itself; wrangler dev keeps a client's).
+   */
+  constructor(base: string, options: { headers?: Record<string, string> } = {}) {
     this.#base = base;
+    this.#headers = options.headers ?? {};
+  }
+
+  /** The session's cookies as a `Cookie` header (e.g. for a WebSocket handshake); undefined when there are none. */
+  cookieHeader(): string | undefined {
+    return this.#cookies.size ? [...this.#cookies].map(([k, v]) => `${k}=${v}`).join('; ') : undefined;
   }
 
   async call(method: string, route: string, body?: unknown): Promise<Response> {
+    const cookie = this.cookieHeader();
     const res = await fetch(`${this.#base}/api/v1${route}`, {
       method,
       headers: {
+        ...this.#headers,
         Origin: this.#base,
         ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-        ...(this.#cookies.size ? { Cookie: [...this.#cookies].map(([k, v]) => `${k}=${v}`).join('; ') } : {}),
+        ...(cookie ? { Cookie: cookie } : {}),
       },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });

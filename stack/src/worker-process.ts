@@ -8,8 +8,17 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export interface WorkerProcess {
   url: string;
   child: ChildProcess;
+  /**
+   * What wrangler dev and the Worker printed (the newest {@link KEPT_OUTPUT_CHARS} characters; nothing
+   * with `inheritOutput`), e.g. for a test that checks what reaches the logs.
+   */
+  output(): string;
   stop(): Promise<void>;
 }
+
+/** Enough for every log line of a test file's run; error reports show only the end of it. */
+const KEPT_OUTPUT_CHARS = 4_000_000;
+const REPORTED_OUTPUT_CHARS = 20_000;
 
 export interface WorkerProcessOptions {
   port?: number;
@@ -56,20 +65,20 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
   });
   let output = '';
   child.stdout?.on('data', (d) => {
-    output = (output + d).slice(-20_000);
+    output = (output + d).slice(-KEPT_OUTPUT_CHARS);
   });
   child.stderr?.on('data', (d) => {
-    output = (output + d).slice(-20_000);
+    output = (output + d).slice(-KEPT_OUTPUT_CHARS);
   });
   const url = `http://127.0.0.1:${port}`;
   const stop = () => stopChild(child);
   try {
-    await waitForHealth(url, child, () => output);
+    await waitForHealth(url, child, () => output.slice(-REPORTED_OUTPUT_CHARS));
   } catch (error) {
     await stop();
     throw error;
   }
-  return { url, child, stop };
+  return { url, child, output: () => output, stop };
 }
 
 async function waitForHealth(url: string, child: ChildProcess, output: () => string): Promise<void> {
