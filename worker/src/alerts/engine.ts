@@ -1,5 +1,12 @@
 import { type AlertLevel, type AppEvent, matchesLabels, type SeriesLabels, seriesKey } from '@pulsewire/protocol';
 import { type CompiledRule, compileRule, hash64, SERIES_KINDS } from './compiled-rule.ts';
+import {
+  ALERT_MEMORY_BUDGET_BYTES,
+  HOST_OVERHEAD_BYTES,
+  INSTANCE_BYTES,
+  MemoryBudget,
+  WINDOW_OVERHEAD_BYTES,
+} from './memory-budget.ts';
 import { formatDuration } from './messages.ts';
 import { SeriesWindow } from './series-window.ts';
 import {
@@ -85,11 +92,31 @@ export interface EngineStats {
   hosts: number;
   windows: number;
   buckets: number;
-  /** Bytes of window rings (exact: typed array sizes). */
+  /** Bytes of window points held now (8 per number). */
   windowBytes: number;
   instances: number;
-  /** Bytes of instance records as JSON (what storage holds, and close to their heap size). */
+  /** Bytes of instance records as JSON (what storage holds). */
   instanceBytes: number;
+  /** The engine's own account of its memory, checked against `budgetBytes` before it grows. */
+  accountedBytes: number;
+  budgetBytes: number;
+  /**
+   * Rule × series pairs that hosts' latest batches carried but that were not evaluated, for want of
+   * memory (no window could be opened, or no alert). 0 while within the budget.
+   */
+  unwatched: number;
+  /**
+   * Windows refused memory at a cadence faster than 10 s: they kept one point per bucket instead of
+   * merging, or fewer buckets than their length needs.
+   */
+  degradedWindows: number;
+}
+
+export interface EngineOptions {
+  now?: number;
+  newId?: () => string;
+  /** The engine's memory budget (tests); {@link ALERT_MEMORY_BUDGET_BYTES} by default. */
+  memoryBudgetBytes?: number;
 }
 
 interface KnownHost {
@@ -98,6 +125,8 @@ interface KnownHost {
   lastSeen: number;
   pushIntervalMs: number;
   labelsKey: string;
+  /** Rule × series pairs of its latest batch left unevaluated for want of memory. */
+  unwatched: number;
 }
 
 /** One series a batch touched: the rules that watch it, each with its window. */
@@ -105,6 +134,8 @@ interface Touched {
   metric: string;
   labels: SeriesLabels;
   rules: Map<CompiledRule, SeriesWindow>;
+  /** Rules that would watch it, with no room for their window. */
+  refused?: Set<CompiledRule>;
 }
 
 type EventRule = CompiledRule & { condition: Extract<CompiledRule['condition'], { kind: 'event' }> };
@@ -129,6 +160,8 @@ export class AlertEngine {
   #noDataRules: CompiledRule[] = [];
   #rebootRules: CompiledRule[] = [];
   #eventRules: EventRule[] = [];
+  /** Each rule's place in `#rules`, for the per-host scope answers. */
+  #ordinals = new Map<string, number>();
 
   readonly #instances = new Map<string, Instance>();
   /** Instance keys whose record is in storage. */
@@ -141,27 +174,45 @@ export class AlertEngine {
 
   readonly #hosts = new Map<string, KnownHost>();
   #silent = new Map<string, SilentHost>();
-  readonly #scope = new Map<string, Map<string, boolean>>();
+  /**
+   * Per host, whether each rule covers it (by rule ordinal: 0 not asked yet, then IN or OUT), kept
+   * until the host's labels or the rules change. A byte per rule: 500 answers in a Map cost 16 KiB.
+   */
+  readonly #scope = new Map<string, Uint8Array>();
   /** Per host, per series key: its windows, one per length in use (an array: lighter than a Map for one or two). */
   readonly #windows = new Map<string, Map<string, SeriesWindow[]>>();
   /** Per host: the series seen for forecast/anomaly rules (no values). */
   readonly #scheduledSeries = new Map<string, Map<string, { metric: string; labels: SeriesLabels }>>();
   readonly #bootTimes = new Map<string, number>();
   #lastSweep = 0;
+  /**
+   * One string per series key for all hosts (`cpu.total` is the same on every host): the keys the
+   * per-host maps hold. Rebuilt from those maps at each sweep, so series that went do not stay.
+   */
+  #keys = new Map<string, string>();
 
   // Writes gathered during one call, flushed at its end.
   readonly #dirty = new Set<string>();
   readonly #toDelete = new Set<string>();
   readonly #bootDirty = new Set<string>();
 
-  private constructor(storage: AlertStorage, newId: () => string) {
+  readonly #memory: MemoryBudget;
+  /** The sum of the hosts' `unwatched`. */
+  #unwatched = 0;
+
+  private constructor(storage: AlertStorage, newId: () => string, budgetBytes: number) {
     this.#storage = storage;
     this.#newId = newId;
+    this.#memory = new MemoryBudget(budgetBytes, () => this.#hosts.size * (HOST_OVERHEAD_BYTES + this.#rules.size));
   }
 
   /** Loads stored state. Call `setRules` next: it also resets state a rule edit made obsolete. */
-  static async open(storage: AlertStorage, options: { now?: number; newId?: () => string } = {}): Promise<AlertEngine> {
-    const engine = new AlertEngine(storage, options.newId ?? (() => crypto.randomUUID()));
+  static async open(storage: AlertStorage, options: EngineOptions = {}): Promise<AlertEngine> {
+    const engine = new AlertEngine(
+      storage,
+      options.newId ?? (() => crypto.randomUUID()),
+      options.memoryBudgetBytes ?? ALERT_MEMORY_BUDGET_BYTES,
+    );
     const now = options.now ?? Date.now();
     const [instances, boots] = await Promise.all([
       storage.list({ prefix: INSTANCE_PREFIX }),
@@ -196,6 +247,7 @@ export class AlertEngine {
    */
   async setRules(rules: readonly EngineRule[], now: number): Promise<AlertTransition[]> {
     this.#rules = new Map(rules.map((r) => [r.id, compileRule(r)]));
+    this.#ordinals = new Map([...this.#rules.keys()].map((id, i) => [id, i]));
     this.#seriesRules = new Map();
     this.#scheduledRules = new Map();
     this.#noDataRules = [];
@@ -236,7 +288,8 @@ export class AlertEngine {
     const out: AlertTransition[] = [];
     const labelsKey = JSON.stringify(Object.entries(host.labels).sort(([a], [b]) => (a < b ? -1 : 1)));
     const known = this.#hosts.get(host.id);
-    this.#hosts.set(host.id, { host, lastSeen: now, pushIntervalMs: obs.pushIntervalMs, labelsKey });
+    const entry: KnownHost = { host, lastSeen: now, pushIntervalMs: obs.pushIntervalMs, labelsKey, unwatched: 0 };
+    this.#hosts.set(host.id, entry);
     if (this.#silent.delete(host.id)) {
       // Back from silence: its series get a fresh SERIES_GONE_MS to show up again.
       for (const key of this.#byHost.get(host.id) ?? []) if (this.#lastData.has(key)) this.#lastData.set(key, now);
@@ -252,7 +305,7 @@ export class AlertEngine {
     }
     if (obs.bootTime !== undefined) this.#checkBoot(host, obs.bootTime, now, out);
 
-    for (const [series, { metric, labels, rules }] of this.#feed(host, obs)) {
+    for (const [series, { metric, labels, rules }] of this.#feed(host, obs, entry)) {
       for (const [rule, window] of rules) {
         const key = instanceKey(rule.id, host.id, series);
         const inst = this.#instances.get(key);
@@ -261,10 +314,15 @@ export class AlertEngine {
         const verdict = seriesVerdict(c, window, current, metric, labels, host.name);
         if (!verdict) continue;
         if (!inst && verdict.level === null) continue; // the common case: healthy, nothing to keep
+        if (!inst && !this.#memory.fits(INSTANCE_BYTES)) {
+          entry.unwatched++;
+          continue;
+        }
         this.#evaluate(rule, host, series, { ...labels, ...rule.spec.labels }, verdict, now, out);
       }
     }
 
+    this.#unwatched += entry.unwatched - (known?.unwatched ?? 0);
     if (obs.events.length > 0 && this.#eventRules.length > 0) this.#onEvents(host, obs.events, now, out);
     await this.#flush();
     return out;
@@ -286,6 +344,7 @@ export class AlertEngine {
         lastSeen,
         pushIntervalMs: silent.pushIntervalMs,
         labelsKey: known?.labelsKey ?? '',
+        unwatched: known?.unwatched ?? 0,
       });
       for (const key of [...(this.#byHost.get(id) ?? [])]) {
         const inst = this.#instances.get(key);
@@ -410,8 +469,10 @@ export class AlertEngine {
       const inst = this.#instances.get(key);
       if (inst) this.#finish(key, inst, endStep(inst, now, 'host_removed'), now, out, true);
     }
+    this.#unwatched -= this.#hosts.get(hostId)?.unwatched ?? 0;
     this.#hosts.delete(hostId);
     this.#silent.delete(hostId);
+    for (const windows of this.#windows.get(hostId)?.values() ?? []) for (const w of windows) this.#closeWindow(w);
     this.#windows.delete(hostId);
     this.#scheduledSeries.delete(hostId);
     this.#scope.delete(hostId);
@@ -478,18 +539,40 @@ export class AlertEngine {
     let windows = 0;
     let buckets = 0;
     let windowBytes = 0;
+    let degradedWindows = 0;
     for (const perHost of this.#windows.values()) {
       for (const perSeries of perHost.values()) {
         for (const w of perSeries) {
           windows++;
           buckets += w.buckets;
           windowBytes += w.bytes;
+          if (w.degraded) degradedWindows++;
         }
       }
     }
     let instanceBytes = 0;
     for (const inst of this.#instances.values()) instanceBytes += JSON.stringify(inst).length;
-    return { hosts: this.#hosts.size, windows, buckets, windowBytes, instances: this.#instances.size, instanceBytes };
+    return {
+      hosts: this.#hosts.size,
+      windows,
+      buckets,
+      windowBytes,
+      instances: this.#instances.size,
+      instanceBytes,
+      accountedBytes: this.#memory.usedBytes,
+      budgetBytes: this.#memory.limitBytes,
+      unwatched: this.#unwatched,
+      degradedWindows,
+    };
+  }
+
+  /** The budget's account, cheaply (no walk over windows): for the object to tell when it is short. */
+  memory(): Pick<EngineStats, 'accountedBytes' | 'budgetBytes' | 'unwatched'> {
+    return {
+      accountedBytes: this.#memory.usedBytes,
+      budgetBytes: this.#memory.limitBytes,
+      unwatched: this.#unwatched,
+    };
   }
 
   // ── evaluation ────────────────────────────────────────────────────────────────────────────
@@ -497,9 +580,9 @@ export class AlertEngine {
   /**
    * Feeds the batch's points to the windows of the rules that watch them; returns, per series
    * touched, the rules to evaluate with their window. The hot path: no string is built per point
-   * and rule beyond the series key, once per point.
+   * and rule beyond the series key, once per point. Counts on `known` the pairs it had no room for.
    */
-  #feed(host: EngineHost, obs: HostObservation): Map<string, Touched> {
+  #feed(host: EngineHost, obs: HostObservation, known: KnownHost): Map<string, Touched> {
     const scope = this.#scopeOf(host.id);
     const hostWindows = getOrCreate(this.#windows, host.id, () => new Map());
     const touched = new Map<string, Touched>();
@@ -516,16 +599,23 @@ export class AlertEngine {
           for (const rule of rules ?? []) {
             const { match } = (rule.condition as Extract<CompiledRule['condition'], { kind: 'threshold' | 'rate' }>)
               .metric;
-            if (!covers(scope, rule, host) || (match.length > 0 && !matchesLabels(match, point.labels))) continue;
+            if (!this.#covers(scope, rule, host) || (match.length > 0 && !matchesLabels(match, point.labels))) continue;
             if (!entry) {
-              series = seriesKey(point.metric, point.labels);
+              series = this.#intern(seriesKey(point.metric, point.labels));
               const { metric, labels } = point;
               entry = getOrCreate(touched, series, () => ({ metric, labels, rules: new Map() }));
               windows = hostWindows.get(series);
             }
             let window = windows?.find((w) => w.seconds === rule.windowSeconds);
             if (!window) {
-              window = new SeriesWindow(rule.windowSeconds);
+              // An open alert keeps its window whatever the budget (it would end as series_gone without it).
+              const alerting = () => this.#instances.has(instanceKey(rule.id, host.id, series));
+              window = this.#openWindow(rule.windowSeconds, alerting) ?? undefined;
+              if (!window) {
+                entry.refused ??= new Set();
+                entry.refused.add(rule);
+                continue;
+              }
               // An array made with its element is sized to fit; a push onto [] reserves 17 slots.
               if (windows) windows.push(window);
               else {
@@ -544,8 +634,9 @@ export class AlertEngine {
           for (const rule of scheduled ?? []) {
             const { match } = (rule.condition as Extract<CompiledRule['condition'], { kind: 'forecast' | 'anomaly' }>)
               .metric;
-            if (!covers(scope, rule, host) || !matchesLabels(match, point.labels)) continue;
-            const key = seriesKey(point.metric, point.labels);
+            if (!this.#covers(scope, rule, host) || !matchesLabels(match, point.labels)) continue;
+            if (series === '') series = this.#intern(seriesKey(point.metric, point.labels));
+            const key = series;
             const seen = getOrCreate(this.#scheduledSeries, host.id, () => new Map());
             if (!seen.has(key)) seen.set(key, { metric: point.metric, labels: point.labels });
           }
@@ -553,7 +644,22 @@ export class AlertEngine {
       }
     }
     if (hostWindows.size === 0) this.#windows.delete(host.id);
+    for (const { refused } of touched.values()) known.unwatched += refused?.size ?? 0;
     return touched;
+  }
+
+  /** A new window, if the budget has room for it (or `mustOpen` says it is needed whatever the budget). */
+  #openWindow(seconds: number, mustOpen: () => boolean): SeriesWindow | null {
+    const cost = SeriesWindow.openingBytes(seconds) + WINDOW_OVERHEAD_BYTES;
+    if (!this.#memory.admitWindow(cost)) {
+      if (!mustOpen()) return null;
+      this.#memory.charge(cost);
+    }
+    return new SeriesWindow(seconds, this.#memory);
+  }
+
+  #closeWindow(window: SeriesWindow): void {
+    this.#memory.release(window.grantedBytes + WINDOW_OVERHEAD_BYTES);
   }
 
   #evaluate(
@@ -706,12 +812,22 @@ export class AlertEngine {
   }
 
   #inScope(rule: CompiledRule, host: EngineHost): boolean {
-    return covers(this.#scopeOf(host.id), rule, host);
+    return this.#covers(this.#scopeOf(host.id), rule, host);
   }
 
   /** Scope answers per host, kept until the host's labels or the rules change. */
-  #scopeOf(hostId: string): Map<string, boolean> {
-    return getOrCreate(this.#scope, hostId, () => new Map());
+  #scopeOf(hostId: string): Uint8Array {
+    return getOrCreate(this.#scope, hostId, () => new Uint8Array(this.#rules.size));
+  }
+
+  #covers(scope: Uint8Array, rule: CompiledRule, host: EngineHost): boolean {
+    const ordinal = this.#ordinals.get(rule.id) ?? -1;
+    const known = scope[ordinal];
+    if (known === IN) return true;
+    if (known === OUT) return false;
+    const answer = rule.inScope(host);
+    if (known !== undefined) scope[ordinal] = answer ? IN : OUT;
+    return answer;
   }
 
   // ── instances and windows ─────────────────────────────────────────────────────────────────
@@ -749,6 +865,7 @@ export class AlertEngine {
   }
 
   #track(key: string, inst: Instance): void {
+    this.#memory.charge(INSTANCE_BYTES);
     this.#instances.set(key, inst);
     if (inst.alertId) this.#byAlertId.set(inst.alertId, key);
     if (inst.hostId !== null) addTo(this.#byHost, inst.hostId, key);
@@ -756,7 +873,7 @@ export class AlertEngine {
   }
 
   #untrack(key: string, inst: Instance): void {
-    this.#instances.delete(key);
+    if (this.#instances.delete(key)) this.#memory.release(INSTANCE_BYTES);
     this.#lastData.delete(key);
     if (inst.alertId) this.#byAlertId.delete(inst.alertId);
     if (inst.hostId !== null) this.#byHost.get(inst.hostId)?.delete(key);
@@ -769,25 +886,40 @@ export class AlertEngine {
   #dropUnusedWindows(): void {
     const needed = new Set<string>();
     for (const [path, rules] of this.#seriesRules) for (const r of rules) needed.add(`${r.windowSeconds}|${path}`);
-    for (const perHost of this.#windows.values()) {
-      for (const [series, windows] of perHost) {
-        const brace = series.indexOf('{');
-        const path = brace === -1 ? series : series.slice(0, brace);
-        const kept = windows.filter((w) => needed.has(`${w.seconds}|${path}`));
-        if (kept.length === 0) perHost.delete(series);
-        else if (kept.length < windows.length) perHost.set(series, kept);
-      }
-    }
+    this.#keepWindows((w, series) => {
+      const brace = series.indexOf('{');
+      const path = brace === -1 ? series : series.slice(0, brace);
+      return needed.has(`${w.seconds}|${path}`);
+    });
   }
 
   /** Windows whose series stopped (host silent or series gone) free their memory. */
   #sweepWindows(now: number): void {
     this.#lastSweep = now;
+    this.#keepWindows((w) => w.lastTs !== null && now - w.lastTs <= w.spanMs + SERIES_GONE_MS);
+    const keys = new Map<string, string>();
+    for (const perHost of [...this.#windows.values(), ...this.#scheduledSeries.values()]) {
+      for (const key of perHost.keys()) keys.set(key, key);
+    }
+    this.#keys = keys;
+  }
+
+  #intern(key: string): string {
+    const known = this.#keys.get(key);
+    if (known !== undefined) return known;
+    this.#keys.set(key, key);
+    return key;
+  }
+
+  /** Closes the windows `keep` refuses (their memory goes back to the budget). */
+  #keepWindows(keep: (window: SeriesWindow, series: string) => boolean): void {
     for (const [hostId, perHost] of this.#windows) {
       for (const [series, windows] of perHost) {
-        const kept = windows.filter((w) => w.lastTs !== null && now - w.lastTs <= w.spanMs + SERIES_GONE_MS);
+        const kept = windows.filter((w) => keep(w, series));
+        if (kept.length === windows.length) continue;
+        for (const w of windows) if (!kept.includes(w)) this.#closeWindow(w);
         if (kept.length === 0) perHost.delete(series);
-        else if (kept.length < windows.length) perHost.set(series, kept);
+        else perHost.set(series, kept);
       }
       if (perHost.size === 0) this.#windows.delete(hostId);
     }
@@ -834,14 +966,9 @@ function endStep(inst: Instance, now: number, cause: AlertEndCause): Step {
   return end(inst, now, `${inst.message} (ended: ${reason})`.trimStart(), cause);
 }
 
-function covers(scope: Map<string, boolean>, rule: CompiledRule, host: EngineHost): boolean {
-  let answer = scope.get(rule.id);
-  if (answer === undefined) {
-    answer = rule.inScope(host);
-    scope.set(rule.id, answer);
-  }
-  return answer;
-}
+/** Scope answers (0: not asked yet). */
+const IN = 1;
+const OUT = 2;
 
 function getOrCreate<K, V>(map: Map<K, V>, key: K, make: () => V): V {
   let value = map.get(key);
