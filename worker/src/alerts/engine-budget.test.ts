@@ -1,8 +1,10 @@
+import { samplePoints } from '@pulsewire/protocol';
 import { describe, expect, it } from 'vitest';
 import { AlertEngine } from './engine.ts';
 import { ALERT_MEMORY_BUDGET_BYTES } from './memory-budget.ts';
+import { projectedBytes } from './memory-demand.ts';
 import { type AlertStorage, memoryStorage } from './storage.ts';
-import { at, host, rule, SECOND, T0 } from './testing.ts';
+import { at, defaultRules, host, rule, SECOND, sample, T0 } from './testing.ts';
 import type { EngineRule } from './types.ts';
 
 const KiB = 1024;
@@ -77,5 +79,31 @@ describe('AlertEngine memory budget', () => {
     expect(back.map((t) => `${t.from}→${t.to}`)).toEqual(['firing→ok']);
     expect(back[0]?.cause).toBeUndefined();
     expect(cramped.stats().unwatched).toBe(0);
+  });
+
+  it('projects for the API exactly what the engine charges at the 10 s cadence', async () => {
+    const rules = [
+      ...defaultRules(),
+      rule({
+        name: 'Root disk filling',
+        scope: { type: 'labels', selector: 'env=prod' },
+        condition: {
+          kind: 'rate',
+          metric: { path: 'disk.used_pct', match: [{ name: 'mount', op: '=', value: '/' }] },
+          windowSeconds: 900,
+          per: 'hour',
+          comparison: 'gt',
+          warning: { threshold: 5 },
+        },
+      }),
+      rule({ name: 'Off', enabled: false, condition: { ...cpuOver90.spec.condition } }),
+    ];
+    const fleet = Array.from({ length: 12 }, (_, i) => host(i + 1, { env: i % 3 ? 'prod' : 'dev' }));
+    const engine = await AlertEngine.open(memoryStorage(), { now: T0 });
+    await engine.setRules(rules, T0);
+    for (const h of fleet) await engine.observe(at(h, T0), T0 + SECOND);
+    expect(engine.stats().instances).toBe(0);
+    const reporting = fleet.map((h) => ({ host: h, series: samplePoints(sample(T0)) }));
+    expect(projectedBytes(rules, reporting)).toBe(engine.memory().accountedBytes);
   });
 });

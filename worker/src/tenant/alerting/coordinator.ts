@@ -256,7 +256,10 @@ export class AlertCoordinator {
     }
     this.#config = config;
     this.#configAt = now;
-    this.#engine ??= await AlertEngine.open(this.#deps.storage, { now });
+    this.#engine ??= await AlertEngine.open(this.#deps.storage, {
+      now,
+      memoryBudgetBytes: this.#settings().ALERT_MEMORY_BUDGET_BYTES,
+    });
     const settings = () => this.#settings();
     const database = () => this.#database;
     this.#notifier ??= new Notifier(this.#deps.storage, {
