@@ -1,4 +1,11 @@
-import { type AlertLevel, type AppEvent, matchesLabels, type SeriesLabels, seriesKey } from '@pulsewire/protocol';
+import {
+  type AlertLevel,
+  type AppEvent,
+  matchesLabels,
+  type SeriesLabels,
+  type SeriesPoint,
+  seriesKey,
+} from '@pulsewire/protocol';
 import { type CompiledRule, compileRule, hash64, SERIES_KINDS } from './compiled-rule.ts';
 import {
   ALERT_MEMORY_BUDGET_BYTES,
@@ -8,7 +15,7 @@ import {
   WINDOW_OVERHEAD_BYTES,
 } from './memory-budget.ts';
 import { formatDuration } from './messages.ts';
-import { SeriesWindow } from './series-window.ts';
+import { SeriesWindow, type WindowMemory } from './series-window.ts';
 import {
   applyVerdict,
   deadline,
@@ -119,14 +126,43 @@ export interface EngineOptions {
   memoryBudgetBytes?: number;
 }
 
+/** A series key shared by every host that reports it (`cpu.total` is the same everywhere), with its parts. */
+interface SeriesName {
+  key: string;
+  metric: string;
+  labels: SeriesLabels;
+}
+
+/** A set of host labels, shared by the hosts that have the same ones, with the rules' scope answers for it. */
+interface LabelSet {
+  key: string;
+  /** By rule ordinal: 0 not asked yet, then IN or OUT (a byte per rule). Reset when the rules change. */
+  answers: Uint8Array;
+}
+
+/** A window of one host's series. */
+class HostWindow extends SeriesWindow {
+  readonly series: SeriesName;
+
+  constructor(series: SeriesName, seconds: number, memory: WindowMemory) {
+    super(seconds, memory);
+    this.series = series;
+  }
+}
+
 interface KnownHost {
   host: EngineHost;
   /** Receipt time of the last observation (or the object's last seen for a silent host). */
   lastSeen: number;
   pushIntervalMs: number;
-  labelsKey: string;
+  /** Its labels as of its last batch; null for a host known only as silent since a wake-up (not scoped yet). */
+  labels: LabelSet | null;
   /** Rule × series pairs of its latest batch left unevaluated for want of memory. */
   unwatched: number;
+  /** One per series and length in use, in memory only (a flat array: lighter than maps for a few dozen). */
+  windows: HostWindow[];
+  /** The series seen for forecast/anomaly rules (no values). */
+  scheduled: SeriesName[];
 }
 
 /** One series a batch touched: the rules that watch it, each with its window. */
@@ -174,22 +210,14 @@ export class AlertEngine {
 
   readonly #hosts = new Map<string, KnownHost>();
   #silent = new Map<string, SilentHost>();
-  /**
-   * Per host, whether each rule covers it (by rule ordinal: 0 not asked yet, then IN or OUT), kept
-   * until the host's labels or the rules change. A byte per rule: 500 answers in a Map cost 16 KiB.
-   */
-  readonly #scope = new Map<string, Uint8Array>();
-  /** Per host, per series key: its windows, one per length in use (an array: lighter than a Map for one or two). */
-  readonly #windows = new Map<string, Map<string, SeriesWindow[]>>();
-  /** Per host: the series seen for forecast/anomaly rules (no values). */
-  readonly #scheduledSeries = new Map<string, Map<string, { metric: string; labels: SeriesLabels }>>();
   readonly #bootTimes = new Map<string, number>();
   #lastSweep = 0;
   /**
-   * One string per series key for all hosts (`cpu.total` is the same on every host): the keys the
-   * per-host maps hold. Rebuilt from those maps at each sweep, so series that went do not stay.
+   * Series names and label sets, one of each for all the hosts that share it. Rebuilt from the
+   * hosts at each sweep, so that those no host uses any more go.
    */
-  #keys = new Map<string, string>();
+  #seriesNames = new Map<string, SeriesName>();
+  #labelSets = new Map<string, LabelSet>();
 
   // Writes gathered during one call, flushed at its end.
   readonly #dirty = new Set<string>();
@@ -262,7 +290,7 @@ export class AlertEngine {
       else if (c.kind === 'reboot') this.#rebootRules.push(rule);
       else this.#eventRules.push(rule as EventRule);
     }
-    this.#scope.clear();
+    for (const set of this.#labelSets.values()) set.answers = new Uint8Array(this.#rules.size);
 
     const out: AlertTransition[] = [];
     for (const [key, inst] of [...this.#instances]) {
@@ -286,15 +314,26 @@ export class AlertEngine {
   async observe(obs: HostObservation, now: number): Promise<AlertTransition[]> {
     const { host } = obs;
     const out: AlertTransition[] = [];
-    const labelsKey = JSON.stringify(Object.entries(host.labels).sort(([a], [b]) => (a < b ? -1 : 1)));
+    const labels = this.#labelSet(host.labels);
     const known = this.#hosts.get(host.id);
-    const entry: KnownHost = { host, lastSeen: now, pushIntervalMs: obs.pushIntervalMs, labelsKey, unwatched: 0 };
-    this.#hosts.set(host.id, entry);
+    const entry: KnownHost = known ?? {
+      host,
+      lastSeen: now,
+      pushIntervalMs: obs.pushIntervalMs,
+      labels: null,
+      unwatched: 0,
+      windows: [],
+      scheduled: [],
+    };
+    const unwatchedBefore = entry.unwatched;
+    const relabelled = entry.labels !== labels;
+    Object.assign(entry, { host, lastSeen: now, pushIntervalMs: obs.pushIntervalMs, labels, unwatched: 0 });
+    if (!known) this.#hosts.set(host.id, entry);
     if (this.#silent.delete(host.id)) {
       // Back from silence: its series get a fresh SERIES_GONE_MS to show up again.
       for (const key of this.#byHost.get(host.id) ?? []) if (this.#lastData.has(key)) this.#lastData.set(key, now);
     }
-    if (!known || known.labelsKey !== labelsKey) this.#rescope(host, now, out);
+    if (relabelled) this.#rescope(host, now, out);
 
     for (const rule of this.#noDataRules) {
       const key = instanceKey(rule.id, host.id, '');
@@ -322,7 +361,7 @@ export class AlertEngine {
       }
     }
 
-    this.#unwatched += entry.unwatched - (known?.unwatched ?? 0);
+    this.#unwatched += entry.unwatched - unwatchedBefore;
     if (obs.events.length > 0 && this.#eventRules.length > 0) this.#onEvents(host, obs.events, now, out);
     await this.#flush();
     return out;
@@ -338,14 +377,21 @@ export class AlertEngine {
     this.#silent = new Map(silentHosts);
     for (const [id, silent] of silentHosts) {
       const known = this.#hosts.get(id);
-      const lastSeen = Math.max(known?.lastSeen ?? 0, silent.lastSeen);
-      this.#hosts.set(id, {
-        host: silent.host,
-        lastSeen,
-        pushIntervalMs: silent.pushIntervalMs,
-        labelsKey: known?.labelsKey ?? '',
-        unwatched: known?.unwatched ?? 0,
-      });
+      if (known) {
+        known.host = silent.host;
+        known.lastSeen = Math.max(known.lastSeen, silent.lastSeen);
+        known.pushIntervalMs = silent.pushIntervalMs;
+      } else {
+        this.#hosts.set(id, {
+          host: silent.host,
+          lastSeen: silent.lastSeen,
+          pushIntervalMs: silent.pushIntervalMs,
+          labels: null,
+          unwatched: 0,
+          windows: [],
+          scheduled: [],
+        });
+      }
       for (const key of [...(this.#byHost.get(id) ?? [])]) {
         const inst = this.#instances.get(key);
         const rule = inst && this.#rules.get(inst.ruleId);
@@ -421,14 +467,13 @@ export class AlertEngine {
       for (const rule of rules) {
         const targets: ScheduledWork['targets'] = [];
         const seen = new Set<string>();
-        for (const [hostId, series] of this.#scheduledSeries) {
-          const known = this.#hosts.get(hostId);
-          if (!known || this.#silent.has(hostId) || !this.#inScope(rule, known.host)) continue;
+        for (const [hostId, known] of this.#hosts) {
+          if (known.scheduled.length === 0 || this.#silent.has(hostId) || !this.#inScope(rule, known.host)) continue;
           const c = rule.condition as Extract<CompiledRule['condition'], { kind: 'forecast' | 'anomaly' }>;
-          for (const [key, s] of series) {
+          for (const s of known.scheduled) {
             if (s.metric !== c.metric.path || !matchesLabels(c.metric.match, s.labels)) continue;
-            targets.push({ host: known.host, series: key, labels: s.labels });
-            seen.add(`${hostId}|${key}`);
+            targets.push({ host: known.host, series: s.key, labels: s.labels });
+            seen.add(`${hostId}|${s.key}`);
           }
         }
         // Open alerts are re-evaluated even when their series was not seen since a wake-up, so they can end.
@@ -469,13 +514,11 @@ export class AlertEngine {
       const inst = this.#instances.get(key);
       if (inst) this.#finish(key, inst, endStep(inst, now, 'host_removed'), now, out, true);
     }
-    this.#unwatched -= this.#hosts.get(hostId)?.unwatched ?? 0;
+    const known = this.#hosts.get(hostId);
+    this.#unwatched -= known?.unwatched ?? 0;
+    for (const w of known?.windows ?? []) this.#closeWindow(w);
     this.#hosts.delete(hostId);
     this.#silent.delete(hostId);
-    for (const windows of this.#windows.get(hostId)?.values() ?? []) for (const w of windows) this.#closeWindow(w);
-    this.#windows.delete(hostId);
-    this.#scheduledSeries.delete(hostId);
-    this.#scope.delete(hostId);
     if (this.#bootTimes.delete(hostId)) this.#toDelete.add(`${BOOT_PREFIX}${hostId}`);
     await this.#flush();
     return out;
@@ -540,14 +583,12 @@ export class AlertEngine {
     let buckets = 0;
     let windowBytes = 0;
     let degradedWindows = 0;
-    for (const perHost of this.#windows.values()) {
-      for (const perSeries of perHost.values()) {
-        for (const w of perSeries) {
-          windows++;
-          buckets += w.buckets;
-          windowBytes += w.bytes;
-          if (w.degraded) degradedWindows++;
-        }
+    for (const known of this.#hosts.values()) {
+      for (const w of known.windows) {
+        windows++;
+        buckets += w.buckets;
+        windowBytes += w.bytes;
+        if (w.degraded) degradedWindows++;
       }
     }
     let instanceBytes = 0;
@@ -583,8 +624,6 @@ export class AlertEngine {
    * and rule beyond the series key, once per point. Counts on `known` the pairs it had no room for.
    */
   #feed(host: EngineHost, obs: HostObservation, known: KnownHost): Map<string, Touched> {
-    const scope = this.#scopeOf(host.id);
-    const hostWindows = getOrCreate(this.#windows, host.id, () => new Map());
     const touched = new Map<string, Touched>();
     for (const batch of [obs.samples, obs.custom]) {
       for (const { ts, points } of batch) {
@@ -592,36 +631,38 @@ export class AlertEngine {
           const rules = this.#seriesRules.get(point.metric);
           const scheduled = this.#scheduledRules.get(point.metric);
           if (!rules && !scheduled) continue;
+          let name: SeriesName | undefined;
           let entry: Touched | undefined;
-          let series = '';
-          let windows: SeriesWindow[] | undefined;
+          let windows: HostWindow[] = [];
           let fed: SeriesWindow[] | undefined;
           for (const rule of rules ?? []) {
             const { match } = (rule.condition as Extract<CompiledRule['condition'], { kind: 'threshold' | 'rate' }>)
               .metric;
-            if (!this.#covers(scope, rule, host) || (match.length > 0 && !matchesLabels(match, point.labels))) continue;
+            if (!this.#covers(rule, host, known.labels) || (match.length > 0 && !matchesLabels(match, point.labels)))
+              continue;
             if (!entry) {
-              series = this.#intern(seriesKey(point.metric, point.labels));
-              const { metric, labels } = point;
-              entry = getOrCreate(touched, series, () => ({ metric, labels, rules: new Map() }));
-              windows = hostWindows.get(series);
+              name ??= this.#seriesName(point);
+              const series = name;
+              entry = getOrCreate(touched, series.key, () => ({
+                metric: series.metric,
+                labels: series.labels,
+                rules: new Map(),
+              }));
+              windows = known.windows.filter((w) => w.series === series);
             }
-            let window = windows?.find((w) => w.seconds === rule.windowSeconds);
+            let window = windows.find((w) => w.seconds === rule.windowSeconds);
             if (!window) {
+              const series = name as SeriesName;
               // An open alert keeps its window whatever the budget (it would end as series_gone without it).
-              const alerting = () => this.#instances.has(instanceKey(rule.id, host.id, series));
-              window = this.#openWindow(rule.windowSeconds, alerting) ?? undefined;
+              const alerting = () => this.#instances.has(instanceKey(rule.id, host.id, series.key));
+              window = this.#openWindow(series, rule.windowSeconds, alerting) ?? undefined;
               if (!window) {
                 entry.refused ??= new Set();
                 entry.refused.add(rule);
                 continue;
               }
-              // An array made with its element is sized to fit; a push onto [] reserves 17 slots.
-              if (windows) windows.push(window);
-              else {
-                windows = [window];
-                hostWindows.set(series, windows);
-              }
+              windows.push(window);
+              known.windows.push(window);
             }
             // Rules with the same window share it: each point goes in once.
             if (!fed?.includes(window)) {
@@ -634,28 +675,37 @@ export class AlertEngine {
           for (const rule of scheduled ?? []) {
             const { match } = (rule.condition as Extract<CompiledRule['condition'], { kind: 'forecast' | 'anomaly' }>)
               .metric;
-            if (!this.#covers(scope, rule, host) || !matchesLabels(match, point.labels)) continue;
-            if (series === '') series = this.#intern(seriesKey(point.metric, point.labels));
-            const key = series;
-            const seen = getOrCreate(this.#scheduledSeries, host.id, () => new Map());
-            if (!seen.has(key)) seen.set(key, { metric: point.metric, labels: point.labels });
+            if (!this.#covers(rule, host, known.labels) || !matchesLabels(match, point.labels)) continue;
+            name ??= this.#seriesName(point);
+            if (!known.scheduled.includes(name)) known.scheduled.push(name);
           }
         }
       }
     }
-    if (hostWindows.size === 0) this.#windows.delete(host.id);
     for (const { refused } of touched.values()) known.unwatched += refused?.size ?? 0;
     return touched;
   }
 
+  /** The shared name of a point's series. */
+  #seriesName(point: Pick<SeriesPoint, 'metric' | 'labels'>): SeriesName {
+    const key = seriesKey(point.metric, point.labels);
+    return getOrCreate(this.#seriesNames, key, () => ({ key, metric: point.metric, labels: point.labels }));
+  }
+
+  /** The shared set of these labels (hosts with the same labels share scope answers). */
+  #labelSet(labels: Record<string, string>): LabelSet {
+    const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
+    return getOrCreate(this.#labelSets, key, () => ({ key, answers: new Uint8Array(this.#rules.size) }));
+  }
+
   /** A new window, if the budget has room for it (or `mustOpen` says it is needed whatever the budget). */
-  #openWindow(seconds: number, mustOpen: () => boolean): SeriesWindow | null {
+  #openWindow(series: SeriesName, seconds: number, mustOpen: () => boolean): HostWindow | null {
     const cost = SeriesWindow.openingBytes(seconds) + WINDOW_OVERHEAD_BYTES;
     if (!this.#memory.admitWindow(cost)) {
       if (!mustOpen()) return null;
       this.#memory.charge(cost);
     }
-    return new SeriesWindow(seconds, this.#memory);
+    return new HostWindow(series, seconds, this.#memory);
   }
 
   #closeWindow(window: SeriesWindow): void {
@@ -801,7 +851,6 @@ export class AlertEngine {
 
   /** A host first seen (since a wake-up) or relabelled: its alerts of rules that no longer cover it end. */
   #rescope(host: EngineHost, now: number, out: AlertTransition[]): void {
-    this.#scope.delete(host.id);
     for (const key of [...(this.#byHost.get(host.id) ?? [])]) {
       const inst = this.#instances.get(key);
       const rule = inst && this.#rules.get(inst.ruleId);
@@ -812,21 +861,24 @@ export class AlertEngine {
   }
 
   #inScope(rule: CompiledRule, host: EngineHost): boolean {
-    return this.#covers(this.#scopeOf(host.id), rule, host);
+    const known = this.#hosts.get(host.id);
+    return this.#covers(rule, host, known?.host === host ? known.labels : null);
   }
 
-  /** Scope answers per host, kept until the host's labels or the rules change. */
-  #scopeOf(hostId: string): Uint8Array {
-    return getOrCreate(this.#scope, hostId, () => new Uint8Array(this.#rules.size));
-  }
-
-  #covers(scope: Uint8Array, rule: CompiledRule, host: EngineHost): boolean {
+  /**
+   * Whether a rule covers a host. Label selectors are answered once per set of labels (regular
+   * expressions are not cheap) until the rules change; `labels` must be the host's, or null.
+   */
+  #covers(rule: CompiledRule, host: EngineHost, labels: LabelSet | null): boolean {
+    const type = rule.spec.scope.type;
+    if (type === 'all') return true;
+    if (type === 'hosts' || labels === null) return rule.inScope(host);
     const ordinal = this.#ordinals.get(rule.id) ?? -1;
-    const known = scope[ordinal];
+    const known = labels.answers[ordinal];
     if (known === IN) return true;
     if (known === OUT) return false;
     const answer = rule.inScope(host);
-    if (known !== undefined) scope[ordinal] = answer ? IN : OUT;
+    if (known !== undefined) labels.answers[ordinal] = answer ? IN : OUT;
     return answer;
   }
 
@@ -886,42 +938,34 @@ export class AlertEngine {
   #dropUnusedWindows(): void {
     const needed = new Set<string>();
     for (const [path, rules] of this.#seriesRules) for (const r of rules) needed.add(`${r.windowSeconds}|${path}`);
-    this.#keepWindows((w, series) => {
-      const brace = series.indexOf('{');
-      const path = brace === -1 ? series : series.slice(0, brace);
-      return needed.has(`${w.seconds}|${path}`);
-    });
+    this.#keepWindows((w) => needed.has(`${w.seconds}|${w.series.metric}`));
   }
 
-  /** Windows whose series stopped (host silent or series gone) free their memory. */
+  /**
+   * Windows whose series stopped (host silent or series gone) free their memory; series names and
+   * label sets no host uses any more go.
+   */
   #sweepWindows(now: number): void {
     this.#lastSweep = now;
     this.#keepWindows((w) => w.lastTs !== null && now - w.lastTs <= w.spanMs + SERIES_GONE_MS);
-    const keys = new Map<string, string>();
-    for (const perHost of [...this.#windows.values(), ...this.#scheduledSeries.values()]) {
-      for (const key of perHost.keys()) keys.set(key, key);
+    const names = new Map<string, SeriesName>();
+    const labelSets = new Map<string, LabelSet>();
+    for (const known of this.#hosts.values()) {
+      for (const w of known.windows) names.set(w.series.key, w.series);
+      for (const name of known.scheduled) names.set(name.key, name);
+      if (known.labels) labelSets.set(known.labels.key, known.labels);
     }
-    this.#keys = keys;
-  }
-
-  #intern(key: string): string {
-    const known = this.#keys.get(key);
-    if (known !== undefined) return known;
-    this.#keys.set(key, key);
-    return key;
+    this.#seriesNames = names;
+    this.#labelSets = labelSets;
   }
 
   /** Closes the windows `keep` refuses (their memory goes back to the budget). */
-  #keepWindows(keep: (window: SeriesWindow, series: string) => boolean): void {
-    for (const [hostId, perHost] of this.#windows) {
-      for (const [series, windows] of perHost) {
-        const kept = windows.filter((w) => keep(w, series));
-        if (kept.length === windows.length) continue;
-        for (const w of windows) if (!kept.includes(w)) this.#closeWindow(w);
-        if (kept.length === 0) perHost.delete(series);
-        else perHost.set(series, kept);
-      }
-      if (perHost.size === 0) this.#windows.delete(hostId);
+  #keepWindows(keep: (window: HostWindow) => boolean): void {
+    for (const known of this.#hosts.values()) {
+      const kept = known.windows.filter(keep);
+      if (kept.length === known.windows.length) continue;
+      for (const w of known.windows) if (!kept.includes(w)) this.#closeWindow(w);
+      known.windows = kept;
     }
   }
 

@@ -16,14 +16,15 @@ export const ALERT_MEMORY_BUDGET_BYTES = 32 * 1024 * 1024;
 export const WINDOW_HEADROOM_SHARE = 0.25;
 
 /**
- * What the engine charges, measured in Node 24 (V8 heap plus ArrayBuffers, after full collections:
- * `engine-memory.node.test.ts`) and rounded up. A window: its object, its array's header and its
- * entry in its host's map, on top of its points (`SeriesWindow.openingBytes` when it opens, then
- * what it is granted). A host: its record, labels, the maps of its windows and forecast series; plus a byte per
- * rule for its scope answers. An alert instance: its record and index entries.
+ * What the engine charges, measured in Node 24 (V8 heap plus ArrayBuffers, after full collections,
+ * 2,000 hosts: docs/decisions.md, "Alerts") and rounded up. A window: its object, its array's header
+ * and its place in its host's list (~270 B measured), on top of its points (`SeriesWindow.openingBytes`
+ * when it opens, then what it is granted). A host: its record, its lists of windows and forecast
+ * series, its share of label sets and series names (~450 B measured), plus a byte per rule for scope
+ * answers. An alert instance: its record, strings and index entries (~1.7 KiB measured).
  */
-export const WINDOW_OVERHEAD_BYTES = 512;
-export const HOST_OVERHEAD_BYTES = 2048;
+export const WINDOW_OVERHEAD_BYTES = 384;
+export const HOST_OVERHEAD_BYTES = 1024;
 export const INSTANCE_BYTES = 2560;
 
 /**

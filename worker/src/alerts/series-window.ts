@@ -110,15 +110,12 @@ export class SeriesWindow {
   #length = 0;
   /** Buckets holding more than one point: the merged layout is needed while there are any. */
   #merged = 0;
-  /** Bytes of points it may hold: its opening bytes, plus what the budget granted since. */
-  #granted: number;
   /** Refused memory since it opened: see {@link WindowMemory}. */
   #degraded = false;
 
   constructor(windowSeconds: number, memory: WindowMemory = UNLIMITED) {
     this.#shape = shapeOf(windowSeconds);
     this.#memory = memory;
-    this.#granted = SeriesWindow.openingBytes(windowSeconds);
     this.#data = zeros(Math.min(INITIAL_BUCKETS, this.#shape.capacity) * LEAN);
   }
 
@@ -145,9 +142,12 @@ export class SeriesWindow {
     return this.#data.length * NUMBER_BYTES;
   }
 
-  /** Bytes of points it may hold without asking (what the engine has charged for it). */
+  /**
+   * Bytes of points it may hold without asking (what the engine has charged for it): what it opened
+   * with, or what it holds when it was granted more (a window allocates exactly what it is granted).
+   */
   get grantedBytes(): number {
-    return this.#granted;
+    return Math.max(this.bytes, SeriesWindow.openingBytes(this.#shape.seconds));
   }
 
   /** True when the window was refused memory since it opened, and so kept fewer points. */
@@ -323,29 +323,24 @@ export class SeriesWindow {
    * lean, the window gives back what it was granted beyond its opening bytes.
    */
   #relayout(fields: typeof LEAN | typeof FULL): boolean {
-    const slots = Math.max(this.#length, this.#shape.opening);
-    if (fields === FULL && !this.#afford(Math.max(slots, this.#slots()) * FULL)) return false;
-    this.#copyInto(fields === FULL ? this.#slots() : slots, fields);
-    if (fields === LEAN) {
-      const keep = Math.max(this.#data.length * NUMBER_BYTES, SeriesWindow.openingBytes(this.#shape.seconds));
-      if (keep < this.#granted) {
-        this.#memory.shrink(this.#granted - keep);
-        this.#granted = keep;
-      }
-    }
+    const slots = Math.max(this.#length, this.#shape.opening, fields === FULL ? this.#slots() : 0);
+    if (fields === FULL && !this.#afford(slots * FULL)) return false;
+    const granted = this.grantedBytes;
+    this.#copyInto(slots, fields);
+    if (fields === LEAN) this.#memory.shrink(granted - this.grantedBytes);
     return true;
   }
 
-  /** Room for `numbers` numbers of points: within what was granted, or granted now; false (degraded) when refused. */
+  /**
+   * Room for `numbers` numbers of points, which the caller then allocates: within what was granted,
+   * or granted now; false (degraded) when refused.
+   */
   #afford(numbers: number): boolean {
-    const bytes = numbers * NUMBER_BYTES;
-    if (bytes <= this.#granted) return true;
-    if (!this.#memory.grow(bytes - this.#granted)) {
-      this.#degraded = true;
-      return false;
-    }
-    this.#granted = bytes;
-    return true;
+    const extra = numbers * NUMBER_BYTES - this.grantedBytes;
+    if (extra <= 0) return true;
+    if (this.#memory.grow(extra)) return true;
+    this.#degraded = true;
+    return false;
   }
 
   /** Copies the buckets, oldest first, into a new ring of `slots` buckets in the given layout. */
