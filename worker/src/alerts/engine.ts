@@ -346,8 +346,9 @@ export class AlertEngine {
 
     for (const [series, { metric, labels, rules }] of this.#feed(host, obs, entry)) {
       for (const [rule, window] of rules) {
-        const key = instanceKey(rule.id, host.id, series);
-        const inst = this.#instances.get(key);
+        // Most hosts have no open alert: no key to build for them.
+        const open = this.#byHost.get(host.id)?.size;
+        const inst = open ? this.#instances.get(instanceKey(rule.id, host.id, series)) : undefined;
         const c = rule.condition as Extract<CompiledRule['condition'], { kind: 'threshold' | 'rate' }>;
         const current = inst && inst.phase !== 'ok' ? inst.level : null;
         const verdict = seriesVerdict(c, window, current, metric, labels, host.name);
@@ -625,6 +626,9 @@ export class AlertEngine {
    */
   #feed(host: EngineHost, obs: HostObservation, known: KnownHost): Map<string, Touched> {
     const touched = new Map<string, Touched>();
+    // The host's windows by series, for this batch only (the host keeps a flat list: less memory).
+    const bySeries = new Map<SeriesName, HostWindow[]>();
+    for (const w of known.windows) pushTo(bySeries, w.series, w);
     for (const batch of [obs.samples, obs.custom]) {
       for (const { ts, points } of batch) {
         for (const point of points) {
@@ -633,7 +637,7 @@ export class AlertEngine {
           if (!rules && !scheduled) continue;
           let name: SeriesName | undefined;
           let entry: Touched | undefined;
-          let windows: HostWindow[] = [];
+          let windows: HostWindow[] | undefined;
           let fed: SeriesWindow[] | undefined;
           for (const rule of rules ?? []) {
             const { match } = (rule.condition as Extract<CompiledRule['condition'], { kind: 'threshold' | 'rate' }>)
@@ -648,20 +652,25 @@ export class AlertEngine {
                 labels: series.labels,
                 rules: new Map(),
               }));
-              windows = known.windows.filter((w) => w.series === series);
+              windows = bySeries.get(series);
             }
-            let window = windows.find((w) => w.seconds === rule.windowSeconds);
+            let window = windows?.find((w) => w.seconds === rule.windowSeconds);
             if (!window) {
               const series = name as SeriesName;
               // An open alert keeps its window whatever the budget (it would end as series_gone without it).
-              const alerting = () => this.#instances.has(instanceKey(rule.id, host.id, series.key));
+              const alerting = () =>
+                !!this.#byHost.get(host.id)?.size && this.#instances.has(instanceKey(rule.id, host.id, series.key));
               window = this.#openWindow(series, rule.windowSeconds, alerting) ?? undefined;
               if (!window) {
                 entry.refused ??= new Set();
                 entry.refused.add(rule);
                 continue;
               }
-              windows.push(window);
+              if (windows) windows.push(window);
+              else {
+                windows = [window];
+                bySeries.set(window.series, windows);
+              }
               known.windows.push(window);
             }
             // Rules with the same window share it: each point goes in once.
