@@ -30,6 +30,7 @@ export const alertErrorCodes = [
   'too_many_silences',
   'channel_not_found',
   'too_many_maintenance_windows',
+  'too_many_series',
 ] as const;
 export type AlertErrorCode = (typeof alertErrorCodes)[number];
 

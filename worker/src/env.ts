@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ALERT_MEMORY_BUDGET_BYTES } from './alerts/memory-budget.ts';
 import type { RateLimiterObject } from './limits/rate-limiter-object.ts';
 import type { TenantObject } from './tenant/tenant-object.ts';
 
@@ -22,6 +23,7 @@ export interface Env {
   STREAM_MAX_CONNECTIONS_PER_USER?: string;
   NOTIFY_RETRY_SCALE?: string;
   NOTIFY_TIMEOUT_MS?: string;
+  ALERT_MEMORY_BUDGET_BYTES?: string;
 }
 
 const ConfigSchema = z.object({
@@ -56,6 +58,16 @@ const ConfigSchema = z.object({
   NOTIFY_RETRY_SCALE: z.coerce.number().min(0.000001).max(1).optional(),
   /** How long one notification attempt may take (Standard Webhooks suggests 15–30 s). */
   NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
+  /**
+   * Memory alert evaluation may take in a tenant object (docs/decisions.md, "Alerts"); the API refuses
+   * rules that would not fit (`too_many_series`). Tests lower it.
+   */
+  ALERT_MEMORY_BUDGET_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(96 * 1024 * 1024)
+    .default(ALERT_MEMORY_BUDGET_BYTES),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -84,6 +96,7 @@ export function parseConfig(env: Env): Config {
     STREAM_MAX_CONNECTIONS_PER_USER: env.STREAM_MAX_CONNECTIONS_PER_USER || undefined,
     NOTIFY_RETRY_SCALE: env.NOTIFY_RETRY_SCALE || undefined,
     NOTIFY_TIMEOUT_MS: env.NOTIFY_TIMEOUT_MS || undefined,
+    ALERT_MEMORY_BUDGET_BYTES: env.ALERT_MEMORY_BUDGET_BYTES || undefined,
   });
   if (!result.success) {
     const issue = result.error.issues[0];

@@ -1,7 +1,21 @@
-import { type AlertLevel, type AppEvent, matchesLabels, type SeriesLabels, seriesKey } from '@pulsewire/protocol';
+import {
+  type AlertLevel,
+  type AppEvent,
+  matchesLabels,
+  type SeriesLabels,
+  type SeriesPoint,
+  seriesKey,
+} from '@pulsewire/protocol';
 import { type CompiledRule, compileRule, hash64, SERIES_KINDS } from './compiled-rule.ts';
+import {
+  ALERT_MEMORY_BUDGET_BYTES,
+  HOST_OVERHEAD_BYTES,
+  INSTANCE_BYTES,
+  MemoryBudget,
+  WINDOW_OVERHEAD_BYTES,
+} from './memory-budget.ts';
 import { formatDuration } from './messages.ts';
-import { SeriesWindow } from './series-window.ts';
+import { SeriesWindow, type WindowMemory } from './series-window.ts';
 import {
   applyVerdict,
   deadline,
@@ -85,11 +99,55 @@ export interface EngineStats {
   hosts: number;
   windows: number;
   buckets: number;
-  /** Bytes of window rings (exact: typed array sizes). */
+  /** Bytes of window points held now (8 per number). */
   windowBytes: number;
   instances: number;
-  /** Bytes of instance records as JSON (what storage holds, and close to their heap size). */
+  /** Bytes of instance records as JSON (what storage holds). */
   instanceBytes: number;
+  /** The engine's own account of its memory, checked against `budgetBytes` before it grows. */
+  accountedBytes: number;
+  budgetBytes: number;
+  /**
+   * Rule × series pairs that hosts' latest batches carried but that were not evaluated, for want of
+   * memory (no window could be opened, or no alert). 0 while within the budget.
+   */
+  unwatched: number;
+  /**
+   * Windows refused memory at a cadence faster than 10 s: they kept one point per bucket instead of
+   * merging, or fewer buckets than their length needs.
+   */
+  degradedWindows: number;
+}
+
+export interface EngineOptions {
+  now?: number;
+  newId?: () => string;
+  /** The engine's memory budget (tests); {@link ALERT_MEMORY_BUDGET_BYTES} by default. */
+  memoryBudgetBytes?: number;
+}
+
+/** A series key shared by every host that reports it (`cpu.total` is the same everywhere), with its parts. */
+interface SeriesName {
+  key: string;
+  metric: string;
+  labels: SeriesLabels;
+}
+
+/** A set of host labels, shared by the hosts that have the same ones, with the rules' scope answers for it. */
+interface LabelSet {
+  key: string;
+  /** By rule ordinal: 0 not asked yet, then IN or OUT (a byte per rule). Reset when the rules change. */
+  answers: Uint8Array;
+}
+
+/** A window of one host's series. */
+class HostWindow extends SeriesWindow {
+  readonly series: SeriesName;
+
+  constructor(series: SeriesName, seconds: number, memory: WindowMemory) {
+    super(seconds, memory);
+    this.series = series;
+  }
 }
 
 interface KnownHost {
@@ -97,7 +155,14 @@ interface KnownHost {
   /** Receipt time of the last observation (or the object's last seen for a silent host). */
   lastSeen: number;
   pushIntervalMs: number;
-  labelsKey: string;
+  /** Its labels as of its last batch; null for a host known only as silent since a wake-up (not scoped yet). */
+  labels: LabelSet | null;
+  /** Rule × series pairs of its latest batch left unevaluated for want of memory. */
+  unwatched: number;
+  /** One per series and length in use, in memory only (a flat array: lighter than maps for a few dozen). */
+  windows: HostWindow[];
+  /** The series seen for forecast/anomaly rules (no values). */
+  scheduled: SeriesName[];
 }
 
 /** One series a batch touched: the rules that watch it, each with its window. */
@@ -105,6 +170,8 @@ interface Touched {
   metric: string;
   labels: SeriesLabels;
   rules: Map<CompiledRule, SeriesWindow>;
+  /** Rules that would watch it, with no room for their window. */
+  refused?: Set<CompiledRule>;
 }
 
 type EventRule = CompiledRule & { condition: Extract<CompiledRule['condition'], { kind: 'event' }> };
@@ -129,6 +196,8 @@ export class AlertEngine {
   #noDataRules: CompiledRule[] = [];
   #rebootRules: CompiledRule[] = [];
   #eventRules: EventRule[] = [];
+  /** Each rule's place in `#rules`, for the per-host scope answers. */
+  #ordinals = new Map<string, number>();
 
   readonly #instances = new Map<string, Instance>();
   /** Instance keys whose record is in storage. */
@@ -141,27 +210,37 @@ export class AlertEngine {
 
   readonly #hosts = new Map<string, KnownHost>();
   #silent = new Map<string, SilentHost>();
-  readonly #scope = new Map<string, Map<string, boolean>>();
-  /** Per host, per series key: its windows, one per length in use (an array: lighter than a Map for one or two). */
-  readonly #windows = new Map<string, Map<string, SeriesWindow[]>>();
-  /** Per host: the series seen for forecast/anomaly rules (no values). */
-  readonly #scheduledSeries = new Map<string, Map<string, { metric: string; labels: SeriesLabels }>>();
   readonly #bootTimes = new Map<string, number>();
   #lastSweep = 0;
+  /**
+   * Series names and label sets, one of each for all the hosts that share it. Rebuilt from the
+   * hosts at each sweep, so that those no host uses any more go.
+   */
+  #seriesNames = new Map<string, SeriesName>();
+  #labelSets = new Map<string, LabelSet>();
 
   // Writes gathered during one call, flushed at its end.
   readonly #dirty = new Set<string>();
   readonly #toDelete = new Set<string>();
   readonly #bootDirty = new Set<string>();
 
-  private constructor(storage: AlertStorage, newId: () => string) {
+  readonly #memory: MemoryBudget;
+  /** The sum of the hosts' `unwatched`. */
+  #unwatched = 0;
+
+  private constructor(storage: AlertStorage, newId: () => string, budgetBytes: number) {
     this.#storage = storage;
     this.#newId = newId;
+    this.#memory = new MemoryBudget(budgetBytes, () => this.#hosts.size * (HOST_OVERHEAD_BYTES + this.#rules.size));
   }
 
   /** Loads stored state. Call `setRules` next: it also resets state a rule edit made obsolete. */
-  static async open(storage: AlertStorage, options: { now?: number; newId?: () => string } = {}): Promise<AlertEngine> {
-    const engine = new AlertEngine(storage, options.newId ?? (() => crypto.randomUUID()));
+  static async open(storage: AlertStorage, options: EngineOptions = {}): Promise<AlertEngine> {
+    const engine = new AlertEngine(
+      storage,
+      options.newId ?? (() => crypto.randomUUID()),
+      options.memoryBudgetBytes ?? ALERT_MEMORY_BUDGET_BYTES,
+    );
     const now = options.now ?? Date.now();
     const [instances, boots] = await Promise.all([
       storage.list({ prefix: INSTANCE_PREFIX }),
@@ -196,6 +275,7 @@ export class AlertEngine {
    */
   async setRules(rules: readonly EngineRule[], now: number): Promise<AlertTransition[]> {
     this.#rules = new Map(rules.map((r) => [r.id, compileRule(r)]));
+    this.#ordinals = new Map([...this.#rules.keys()].map((id, i) => [id, i]));
     this.#seriesRules = new Map();
     this.#scheduledRules = new Map();
     this.#noDataRules = [];
@@ -210,7 +290,7 @@ export class AlertEngine {
       else if (c.kind === 'reboot') this.#rebootRules.push(rule);
       else this.#eventRules.push(rule as EventRule);
     }
-    this.#scope.clear();
+    for (const set of this.#labelSets.values()) set.answers = new Uint8Array(this.#rules.size);
 
     const out: AlertTransition[] = [];
     for (const [key, inst] of [...this.#instances]) {
@@ -234,14 +314,26 @@ export class AlertEngine {
   async observe(obs: HostObservation, now: number): Promise<AlertTransition[]> {
     const { host } = obs;
     const out: AlertTransition[] = [];
-    const labelsKey = JSON.stringify(Object.entries(host.labels).sort(([a], [b]) => (a < b ? -1 : 1)));
+    const labels = this.#labelSet(host.labels);
     const known = this.#hosts.get(host.id);
-    this.#hosts.set(host.id, { host, lastSeen: now, pushIntervalMs: obs.pushIntervalMs, labelsKey });
+    const entry: KnownHost = known ?? {
+      host,
+      lastSeen: now,
+      pushIntervalMs: obs.pushIntervalMs,
+      labels: null,
+      unwatched: 0,
+      windows: [],
+      scheduled: [],
+    };
+    const unwatchedBefore = entry.unwatched;
+    const relabelled = entry.labels !== labels;
+    Object.assign(entry, { host, lastSeen: now, pushIntervalMs: obs.pushIntervalMs, labels, unwatched: 0 });
+    if (!known) this.#hosts.set(host.id, entry);
     if (this.#silent.delete(host.id)) {
       // Back from silence: its series get a fresh SERIES_GONE_MS to show up again.
       for (const key of this.#byHost.get(host.id) ?? []) if (this.#lastData.has(key)) this.#lastData.set(key, now);
     }
-    if (!known || known.labelsKey !== labelsKey) this.#rescope(host, now, out);
+    if (relabelled) this.#rescope(host, now, out);
 
     for (const rule of this.#noDataRules) {
       const key = instanceKey(rule.id, host.id, '');
@@ -252,19 +344,25 @@ export class AlertEngine {
     }
     if (obs.bootTime !== undefined) this.#checkBoot(host, obs.bootTime, now, out);
 
-    for (const [series, { metric, labels, rules }] of this.#feed(host, obs)) {
+    for (const [series, { metric, labels, rules }] of this.#feed(host, obs, entry)) {
       for (const [rule, window] of rules) {
-        const key = instanceKey(rule.id, host.id, series);
-        const inst = this.#instances.get(key);
+        // Most hosts have no open alert: no key to build for them.
+        const open = this.#byHost.get(host.id)?.size;
+        const inst = open ? this.#instances.get(instanceKey(rule.id, host.id, series)) : undefined;
         const c = rule.condition as Extract<CompiledRule['condition'], { kind: 'threshold' | 'rate' }>;
         const current = inst && inst.phase !== 'ok' ? inst.level : null;
         const verdict = seriesVerdict(c, window, current, metric, labels, host.name);
         if (!verdict) continue;
         if (!inst && verdict.level === null) continue; // the common case: healthy, nothing to keep
+        if (!inst && !this.#memory.fits(INSTANCE_BYTES)) {
+          entry.unwatched++;
+          continue;
+        }
         this.#evaluate(rule, host, series, { ...labels, ...rule.spec.labels }, verdict, now, out);
       }
     }
 
+    this.#unwatched += entry.unwatched - unwatchedBefore;
     if (obs.events.length > 0 && this.#eventRules.length > 0) this.#onEvents(host, obs.events, now, out);
     await this.#flush();
     return out;
@@ -280,13 +378,21 @@ export class AlertEngine {
     this.#silent = new Map(silentHosts);
     for (const [id, silent] of silentHosts) {
       const known = this.#hosts.get(id);
-      const lastSeen = Math.max(known?.lastSeen ?? 0, silent.lastSeen);
-      this.#hosts.set(id, {
-        host: silent.host,
-        lastSeen,
-        pushIntervalMs: silent.pushIntervalMs,
-        labelsKey: known?.labelsKey ?? '',
-      });
+      if (known) {
+        known.host = silent.host;
+        known.lastSeen = Math.max(known.lastSeen, silent.lastSeen);
+        known.pushIntervalMs = silent.pushIntervalMs;
+      } else {
+        this.#hosts.set(id, {
+          host: silent.host,
+          lastSeen: silent.lastSeen,
+          pushIntervalMs: silent.pushIntervalMs,
+          labels: null,
+          unwatched: 0,
+          windows: [],
+          scheduled: [],
+        });
+      }
       for (const key of [...(this.#byHost.get(id) ?? [])]) {
         const inst = this.#instances.get(key);
         const rule = inst && this.#rules.get(inst.ruleId);
@@ -362,14 +468,13 @@ export class AlertEngine {
       for (const rule of rules) {
         const targets: ScheduledWork['targets'] = [];
         const seen = new Set<string>();
-        for (const [hostId, series] of this.#scheduledSeries) {
-          const known = this.#hosts.get(hostId);
-          if (!known || this.#silent.has(hostId) || !this.#inScope(rule, known.host)) continue;
+        for (const [hostId, known] of this.#hosts) {
+          if (known.scheduled.length === 0 || this.#silent.has(hostId) || !this.#inScope(rule, known.host)) continue;
           const c = rule.condition as Extract<CompiledRule['condition'], { kind: 'forecast' | 'anomaly' }>;
-          for (const [key, s] of series) {
+          for (const s of known.scheduled) {
             if (s.metric !== c.metric.path || !matchesLabels(c.metric.match, s.labels)) continue;
-            targets.push({ host: known.host, series: key, labels: s.labels });
-            seen.add(`${hostId}|${key}`);
+            targets.push({ host: known.host, series: s.key, labels: s.labels });
+            seen.add(`${hostId}|${s.key}`);
           }
         }
         // Open alerts are re-evaluated even when their series was not seen since a wake-up, so they can end.
@@ -410,11 +515,11 @@ export class AlertEngine {
       const inst = this.#instances.get(key);
       if (inst) this.#finish(key, inst, endStep(inst, now, 'host_removed'), now, out, true);
     }
+    const known = this.#hosts.get(hostId);
+    this.#unwatched -= known?.unwatched ?? 0;
+    for (const w of known?.windows ?? []) this.#closeWindow(w);
     this.#hosts.delete(hostId);
     this.#silent.delete(hostId);
-    this.#windows.delete(hostId);
-    this.#scheduledSeries.delete(hostId);
-    this.#scope.delete(hostId);
     if (this.#bootTimes.delete(hostId)) this.#toDelete.add(`${BOOT_PREFIX}${hostId}`);
     await this.#flush();
     return out;
@@ -478,18 +583,38 @@ export class AlertEngine {
     let windows = 0;
     let buckets = 0;
     let windowBytes = 0;
-    for (const perHost of this.#windows.values()) {
-      for (const perSeries of perHost.values()) {
-        for (const w of perSeries) {
-          windows++;
-          buckets += w.buckets;
-          windowBytes += w.bytes;
-        }
+    let degradedWindows = 0;
+    for (const known of this.#hosts.values()) {
+      for (const w of known.windows) {
+        windows++;
+        buckets += w.buckets;
+        windowBytes += w.bytes;
+        if (w.degraded) degradedWindows++;
       }
     }
     let instanceBytes = 0;
     for (const inst of this.#instances.values()) instanceBytes += JSON.stringify(inst).length;
-    return { hosts: this.#hosts.size, windows, buckets, windowBytes, instances: this.#instances.size, instanceBytes };
+    return {
+      hosts: this.#hosts.size,
+      windows,
+      buckets,
+      windowBytes,
+      instances: this.#instances.size,
+      instanceBytes,
+      accountedBytes: this.#memory.usedBytes,
+      budgetBytes: this.#memory.limitBytes,
+      unwatched: this.#unwatched,
+      degradedWindows,
+    };
+  }
+
+  /** The budget's account, cheaply (no walk over windows): for the object to tell when it is short. */
+  memory(): Pick<EngineStats, 'accountedBytes' | 'budgetBytes' | 'unwatched'> {
+    return {
+      accountedBytes: this.#memory.usedBytes,
+      budgetBytes: this.#memory.limitBytes,
+      unwatched: this.#unwatched,
+    };
   }
 
   // ── evaluation ────────────────────────────────────────────────────────────────────────────
@@ -497,41 +622,56 @@ export class AlertEngine {
   /**
    * Feeds the batch's points to the windows of the rules that watch them; returns, per series
    * touched, the rules to evaluate with their window. The hot path: no string is built per point
-   * and rule beyond the series key, once per point.
+   * and rule beyond the series key, once per point. Counts on `known` the pairs it had no room for.
    */
-  #feed(host: EngineHost, obs: HostObservation): Map<string, Touched> {
-    const scope = this.#scopeOf(host.id);
-    const hostWindows = getOrCreate(this.#windows, host.id, () => new Map());
+  #feed(host: EngineHost, obs: HostObservation, known: KnownHost): Map<string, Touched> {
     const touched = new Map<string, Touched>();
+    // The host's windows by series, for this batch only (the host keeps a flat list: less memory).
+    const bySeries = new Map<SeriesName, HostWindow[]>();
+    for (const w of known.windows) pushTo(bySeries, w.series, w);
     for (const batch of [obs.samples, obs.custom]) {
       for (const { ts, points } of batch) {
         for (const point of points) {
           const rules = this.#seriesRules.get(point.metric);
           const scheduled = this.#scheduledRules.get(point.metric);
           if (!rules && !scheduled) continue;
+          let name: SeriesName | undefined;
           let entry: Touched | undefined;
-          let series = '';
-          let windows: SeriesWindow[] | undefined;
+          let windows: HostWindow[] | undefined;
           let fed: SeriesWindow[] | undefined;
           for (const rule of rules ?? []) {
             const { match } = (rule.condition as Extract<CompiledRule['condition'], { kind: 'threshold' | 'rate' }>)
               .metric;
-            if (!covers(scope, rule, host) || (match.length > 0 && !matchesLabels(match, point.labels))) continue;
+            if (!this.#covers(rule, host, known.labels) || (match.length > 0 && !matchesLabels(match, point.labels)))
+              continue;
             if (!entry) {
-              series = seriesKey(point.metric, point.labels);
-              const { metric, labels } = point;
-              entry = getOrCreate(touched, series, () => ({ metric, labels, rules: new Map() }));
-              windows = hostWindows.get(series);
+              name ??= this.#seriesName(point);
+              const series = name;
+              entry = getOrCreate(touched, series.key, () => ({
+                metric: series.metric,
+                labels: series.labels,
+                rules: new Map(),
+              }));
+              windows = bySeries.get(series);
             }
             let window = windows?.find((w) => w.seconds === rule.windowSeconds);
             if (!window) {
-              window = new SeriesWindow(rule.windowSeconds);
-              // An array made with its element is sized to fit; a push onto [] reserves 17 slots.
+              const series = name as SeriesName;
+              // An open alert keeps its window whatever the budget (it would end as series_gone without it).
+              const alerting = () =>
+                !!this.#byHost.get(host.id)?.size && this.#instances.has(instanceKey(rule.id, host.id, series.key));
+              window = this.#openWindow(series, rule.windowSeconds, alerting) ?? undefined;
+              if (!window) {
+                entry.refused ??= new Set();
+                entry.refused.add(rule);
+                continue;
+              }
               if (windows) windows.push(window);
               else {
                 windows = [window];
-                hostWindows.set(series, windows);
+                bySeries.set(window.series, windows);
               }
+              known.windows.push(window);
             }
             // Rules with the same window share it: each point goes in once.
             if (!fed?.includes(window)) {
@@ -544,16 +684,41 @@ export class AlertEngine {
           for (const rule of scheduled ?? []) {
             const { match } = (rule.condition as Extract<CompiledRule['condition'], { kind: 'forecast' | 'anomaly' }>)
               .metric;
-            if (!covers(scope, rule, host) || !matchesLabels(match, point.labels)) continue;
-            const key = seriesKey(point.metric, point.labels);
-            const seen = getOrCreate(this.#scheduledSeries, host.id, () => new Map());
-            if (!seen.has(key)) seen.set(key, { metric: point.metric, labels: point.labels });
+            if (!this.#covers(rule, host, known.labels) || !matchesLabels(match, point.labels)) continue;
+            name ??= this.#seriesName(point);
+            if (!known.scheduled.includes(name)) known.scheduled.push(name);
           }
         }
       }
     }
-    if (hostWindows.size === 0) this.#windows.delete(host.id);
+    for (const { refused } of touched.values()) known.unwatched += refused?.size ?? 0;
     return touched;
+  }
+
+  /** The shared name of a point's series. */
+  #seriesName(point: Pick<SeriesPoint, 'metric' | 'labels'>): SeriesName {
+    const key = seriesKey(point.metric, point.labels);
+    return getOrCreate(this.#seriesNames, key, () => ({ key, metric: point.metric, labels: point.labels }));
+  }
+
+  /** The shared set of these labels (hosts with the same labels share scope answers). */
+  #labelSet(labels: Record<string, string>): LabelSet {
+    const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
+    return getOrCreate(this.#labelSets, key, () => ({ key, answers: new Uint8Array(this.#rules.size) }));
+  }
+
+  /** A new window, if the budget has room for it (or `mustOpen` says it is needed whatever the budget). */
+  #openWindow(series: SeriesName, seconds: number, mustOpen: () => boolean): HostWindow | null {
+    const cost = SeriesWindow.openingBytes(seconds) + WINDOW_OVERHEAD_BYTES;
+    if (!this.#memory.admitWindow(cost)) {
+      if (!mustOpen()) return null;
+      this.#memory.charge(cost);
+    }
+    return new HostWindow(series, seconds, this.#memory);
+  }
+
+  #closeWindow(window: SeriesWindow): void {
+    this.#memory.release(window.grantedBytes + WINDOW_OVERHEAD_BYTES);
   }
 
   #evaluate(
@@ -695,7 +860,6 @@ export class AlertEngine {
 
   /** A host first seen (since a wake-up) or relabelled: its alerts of rules that no longer cover it end. */
   #rescope(host: EngineHost, now: number, out: AlertTransition[]): void {
-    this.#scope.delete(host.id);
     for (const key of [...(this.#byHost.get(host.id) ?? [])]) {
       const inst = this.#instances.get(key);
       const rule = inst && this.#rules.get(inst.ruleId);
@@ -706,12 +870,25 @@ export class AlertEngine {
   }
 
   #inScope(rule: CompiledRule, host: EngineHost): boolean {
-    return covers(this.#scopeOf(host.id), rule, host);
+    const known = this.#hosts.get(host.id);
+    return this.#covers(rule, host, known?.host === host ? known.labels : null);
   }
 
-  /** Scope answers per host, kept until the host's labels or the rules change. */
-  #scopeOf(hostId: string): Map<string, boolean> {
-    return getOrCreate(this.#scope, hostId, () => new Map());
+  /**
+   * Whether a rule covers a host. Label selectors are answered once per set of labels (regular
+   * expressions are not cheap) until the rules change; `labels` must be the host's, or null.
+   */
+  #covers(rule: CompiledRule, host: EngineHost, labels: LabelSet | null): boolean {
+    const type = rule.spec.scope.type;
+    if (type === 'all') return true;
+    if (type === 'hosts' || labels === null) return rule.inScope(host);
+    const ordinal = this.#ordinals.get(rule.id) ?? -1;
+    const known = labels.answers[ordinal];
+    if (known === IN) return true;
+    if (known === OUT) return false;
+    const answer = rule.inScope(host);
+    if (known !== undefined) labels.answers[ordinal] = answer ? IN : OUT;
+    return answer;
   }
 
   // ── instances and windows ─────────────────────────────────────────────────────────────────
@@ -749,6 +926,7 @@ export class AlertEngine {
   }
 
   #track(key: string, inst: Instance): void {
+    this.#memory.charge(INSTANCE_BYTES);
     this.#instances.set(key, inst);
     if (inst.alertId) this.#byAlertId.set(inst.alertId, key);
     if (inst.hostId !== null) addTo(this.#byHost, inst.hostId, key);
@@ -756,7 +934,7 @@ export class AlertEngine {
   }
 
   #untrack(key: string, inst: Instance): void {
-    this.#instances.delete(key);
+    if (this.#instances.delete(key)) this.#memory.release(INSTANCE_BYTES);
     this.#lastData.delete(key);
     if (inst.alertId) this.#byAlertId.delete(inst.alertId);
     if (inst.hostId !== null) this.#byHost.get(inst.hostId)?.delete(key);
@@ -769,27 +947,34 @@ export class AlertEngine {
   #dropUnusedWindows(): void {
     const needed = new Set<string>();
     for (const [path, rules] of this.#seriesRules) for (const r of rules) needed.add(`${r.windowSeconds}|${path}`);
-    for (const perHost of this.#windows.values()) {
-      for (const [series, windows] of perHost) {
-        const brace = series.indexOf('{');
-        const path = brace === -1 ? series : series.slice(0, brace);
-        const kept = windows.filter((w) => needed.has(`${w.seconds}|${path}`));
-        if (kept.length === 0) perHost.delete(series);
-        else if (kept.length < windows.length) perHost.set(series, kept);
-      }
-    }
+    this.#keepWindows((w) => needed.has(`${w.seconds}|${w.series.metric}`));
   }
 
-  /** Windows whose series stopped (host silent or series gone) free their memory. */
+  /**
+   * Windows whose series stopped (host silent or series gone) free their memory; series names and
+   * label sets no host uses any more go.
+   */
   #sweepWindows(now: number): void {
     this.#lastSweep = now;
-    for (const [hostId, perHost] of this.#windows) {
-      for (const [series, windows] of perHost) {
-        const kept = windows.filter((w) => w.lastTs !== null && now - w.lastTs <= w.spanMs + SERIES_GONE_MS);
-        if (kept.length === 0) perHost.delete(series);
-        else if (kept.length < windows.length) perHost.set(series, kept);
-      }
-      if (perHost.size === 0) this.#windows.delete(hostId);
+    this.#keepWindows((w) => w.lastTs !== null && now - w.lastTs <= w.spanMs + SERIES_GONE_MS);
+    const names = new Map<string, SeriesName>();
+    const labelSets = new Map<string, LabelSet>();
+    for (const known of this.#hosts.values()) {
+      for (const w of known.windows) names.set(w.series.key, w.series);
+      for (const name of known.scheduled) names.set(name.key, name);
+      if (known.labels) labelSets.set(known.labels.key, known.labels);
+    }
+    this.#seriesNames = names;
+    this.#labelSets = labelSets;
+  }
+
+  /** Closes the windows `keep` refuses (their memory goes back to the budget). */
+  #keepWindows(keep: (window: HostWindow) => boolean): void {
+    for (const known of this.#hosts.values()) {
+      const kept = known.windows.filter(keep);
+      if (kept.length === known.windows.length) continue;
+      for (const w of known.windows) if (!kept.includes(w)) this.#closeWindow(w);
+      known.windows = kept;
     }
   }
 
@@ -834,14 +1019,9 @@ function endStep(inst: Instance, now: number, cause: AlertEndCause): Step {
   return end(inst, now, `${inst.message} (ended: ${reason})`.trimStart(), cause);
 }
 
-function covers(scope: Map<string, boolean>, rule: CompiledRule, host: EngineHost): boolean {
-  let answer = scope.get(rule.id);
-  if (answer === undefined) {
-    answer = rule.inScope(host);
-    scope.set(rule.id, answer);
-  }
-  return answer;
-}
+/** Scope answers (0: not asked yet). */
+const IN = 1;
+const OUT = 2;
 
 function getOrCreate<K, V>(map: Map<K, V>, key: K, make: () => V): V {
   let value = map.get(key);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_BUCKETS, SeriesWindow } from './series-window.ts';
+import { MAX_BUCKETS, SeriesWindow, type WindowMemory } from './series-window.ts';
 
 const T = 1_800_000_000_000;
 
@@ -76,5 +76,65 @@ describe('SeriesWindow', () => {
     expect(w.aggregate('avg')).toBe(2);
     expect(w.buckets).toBe(1);
     expect(w.lastTs).toBe(T + 10_000);
+  });
+
+  it('keeps one point in 16 bytes at the 10 s cadence: a 300 s window holds its points in what it opened with', () => {
+    const w = new SeriesWindow(300);
+    for (let i = 0; i < 90; i++) w.add(T + i * 10_000, i);
+    expect(w.buckets).toBe(30);
+    expect(w.bytes).toBe(32 * 16);
+    expect(w.grantedBytes).toBe(SeriesWindow.openingBytes(300));
+    expect(SeriesWindow.openingBytes(0)).toBe(16);
+  });
+
+  it('merges at the 1 s cadence with memory it asks for, and gives it back once its merged buckets have left', () => {
+    const ledger = { granted: 0, refuse: false };
+    const memory: WindowMemory = {
+      grow: (bytes) => {
+        if (ledger.refuse) return false;
+        ledger.granted += bytes;
+        return true;
+      },
+      shrink: (bytes) => {
+        ledger.granted -= bytes;
+      },
+    };
+    const w = new SeriesWindow(300, memory);
+    const values: [number, number][] = [];
+    const add = (ts: number, v: number) => {
+      w.add(ts, v);
+      values.push([ts, v]);
+    };
+    const exactAvg = () => {
+      // Every bucket is whole at these times: the window holds exactly the points after newest − 300 s.
+      const newest = values[values.length - 1]?.[0] as number;
+      const inside = values.filter(([ts]) => ts > newest - 300_000).map(([, v]) => v);
+      return inside.reduce((a, b) => a + b, 0) / inside.length;
+    };
+    let ts = T;
+    for (let i = 0; i < 40; i++, ts += 10_000) add(ts, i % 7); // 10 s
+    expect(ledger.granted).toBe(0);
+    for (let i = 0; i < 120; i++, ts += 1000) add(ts, (i * 13) % 17); // 1 s, live
+    expect(ledger.granted).toBeGreaterThan(0);
+    expect(w.bytes).toBeGreaterThan(SeriesWindow.openingBytes(300));
+    expect(w.aggregate('max')).toBe(16);
+    expect(w.aggregate('last')).toBe((119 * 13) % 17);
+    for (let i = 0; i < 40; i++, ts += 10_000) add(ts, 100 + i); // 10 s again, past the window's length
+    expect(w.aggregate('avg')).toBe(exactAvg());
+    expect(w.bytes).toBeLessThanOrEqual(SeriesWindow.openingBytes(300));
+    expect(ledger.granted).toBe(0);
+    expect(w.degraded).toBe(false);
+  });
+
+  it('refused memory at the 1 s cadence: keeps the newest point of a bucket and its newest buckets, and says so', () => {
+    const w = new SeriesWindow(300, { grow: () => false, shrink: () => {} });
+    for (let i = 0; i < 300; i++) w.add(T + i * 1000, i);
+    expect(w.degraded).toBe(true);
+    expect(w.bytes).toBeLessThanOrEqual(SeriesWindow.openingBytes(300));
+    expect(w.aggregate('last')).toBe(299);
+    expect(w.aggregate('max')).toBe(299);
+    // 32 buckets of 2.5 s, one point each: the last 80 s, not 300.
+    expect(w.buckets).toBe(32);
+    expect(w.aggregate('min')).toBeGreaterThan(200);
   });
 });

@@ -6,7 +6,7 @@ import { expectError, insertAlert, type Org, orgWithMembers, tenantObjectState, 
 import { signedUpClient, type TestClient } from '../../test/client.ts';
 import { isolatedEnv } from '../../test/support.ts';
 import { DEFAULT_CHANNEL, DEFAULT_RULES } from '../alerts/defaults.ts';
-import { alertRules } from '../db/schema.ts';
+import { alertRules, hosts } from '../db/schema.ts';
 import type { Env } from '../env.ts';
 
 const cpuRule = {
@@ -226,6 +226,61 @@ describe('alert rules', () => {
     const last = (await rules(owner)).at(-1);
     expect((await owner.delete(`/api/v1/rules/${last?.id}`)).status).toBe(200);
     expect((await owner.post('/api/v1/rules', cpuRule)).status).toBe(201);
+  });
+
+  it('refuses a rule whose windows would not fit alert evaluation’s memory (409 too_many_series), writing nothing', async () => {
+    // 128 KiB for 20 hosts: the default rules and a 1-minute average fit; a 15-minute p95 does not.
+    const small = { ...(await isolatedEnv()), ALERT_MEMORY_BUDGET_BYTES: String(128 * 1024) };
+    const { client: owner } = await signedUpClient(small, 'small-budget');
+    const tenantId = (await tenantObjectOf(owner)).tenantId;
+    await withDb(small, (db) =>
+      db.insert(hosts).values(
+        Array.from({ length: 20 }, (_, i) => ({
+          tenantId,
+          name: `web-${i}`,
+          machineId: `machine-${i}`,
+          publicKey: `key-${i}`,
+          labels: { env: 'staging' },
+        })),
+      ),
+    );
+    expect((await owner.post('/api/v1/rules', cpuRule)).status).toBe(201);
+    const before = (await rules(owner)).length;
+
+    const p95 = {
+      ...cpuRule,
+      name: 'CPU p95 over 15 min',
+      condition: { ...cpuRule.condition, aggregation: 'p95', windowSeconds: 900 },
+    };
+    await expectError(await owner.post('/api/v1/rules', p95), 409, 'too_many_series', 'json.condition');
+    expect((await rules(owner)).length).toBe(before);
+
+    // The same rule on the hosts it should watch (none labelled prod yet), or disabled, fits.
+    const scoped = await owner.post('/api/v1/rules', { ...p95, scope: { type: 'labels', selector: 'env=prod' } });
+    expect(scoped.status).toBe(201);
+    const disabled = Rule.parse(await (await owner.post('/api/v1/rules', { ...p95, enabled: false })).json());
+    await expectError(
+      await owner.patch(`/api/v1/rules/${disabled.id}`, { enabled: true }),
+      409,
+      'too_many_series',
+      'json.condition',
+    );
+    expect((await rules(owner)).find((r) => r.id === disabled.id)?.enabled).toBe(false);
+
+    // More hosts came: the rules already there no longer fit. An edit that needs no more goes through.
+    await withDb(small, (db) =>
+      db.insert(hosts).values(
+        Array.from({ length: 20 }, (_, i) => ({
+          tenantId,
+          name: `db-${i}`,
+          machineId: `db-${i}`,
+          publicKey: `db-${i}`,
+        })),
+      ),
+    );
+    const cpu = (await rules(owner)).find((r) => r.name === cpuRule.name);
+    const lower = { condition: { ...cpuRule.condition, warning: { threshold: 75, recovery: 70 } } };
+    expect((await owner.patch(`/api/v1/rules/${cpu?.id}`, lower)).status).toBe(200);
   });
 
   it('deleting a rule resolves its open alerts and keeps its history', async () => {

@@ -18,7 +18,9 @@ import {
 import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
 import type { Context } from 'hono';
 import type { z } from 'zod';
+import { projectedBytes, type ReportingHost, windowRoomBytes } from '../alerts/memory-demand.ts';
 import { previewRule, replaySpanMs } from '../alerts/preview.ts';
+import type { EngineRule } from '../alerts/types.ts';
 import { caller, requireCaller } from '../auth/caller.ts';
 import type { Queryable } from '../db/client.ts';
 import { alertEvents, alertRules, hosts, notificationChannels, type StoredRuleSpec } from '../db/schema.ts';
@@ -38,6 +40,8 @@ import { IdParam } from './params.ts';
 
 const tags = ['alert rules'];
 const RULE_LIMIT = { max: MAX_RULES_PER_ORG, code: 'too_many_rules', noun: 'alert rules' };
+const TOO_MANY_SERIES =
+  '`too_many_series`: the rule would watch more series than alert evaluation has memory for on the hosts reporting now';
 /** Label sets listed per metric in the catalogue, so a host with thousands of containers stays readable. */
 const MAX_SERIES_PER_METRIC = 200;
 
@@ -78,6 +82,61 @@ async function assertOwnChannels(database: Queryable, tenantId: string, rule: Ru
       path: `json.notify.channelIds.${missing}`,
     });
   }
+}
+
+/** Host metrics every reporting host has (one series each), counted for hosts with no recent sample. */
+const HOST_LEVEL_SERIES = METRICS.filter((m) => !m.dimension).map((m) => ({ metric: m.path, labels: {} }));
+
+/**
+ * Refuses (409 `too_many_series`) an enabled threshold or rate rule whose windows would not fit the
+ * tenant object's alerting memory on the organisation's hosts as they report now, unless the change
+ * needs no more than the rules already do (so an organisation over its budget can still narrow its
+ * rules). The series are those of each host's latest sample; custom metrics are not counted.
+ */
+async function assertRoomToWatch(
+  database: Queryable,
+  tenantId: string,
+  budgetBytes: number,
+  change: { id: string | null; spec: RuleSpec },
+): Promise<void> {
+  const kind = change.spec.condition.kind;
+  if (!change.spec.enabled || (kind !== 'threshold' && kind !== 'rate')) return;
+  const [ruleRows, hostRows, latest] = await Promise.all([
+    database
+      .select()
+      .from(alertRules)
+      .where(and(eq(alertRules.tenantId, tenantId), eq(alertRules.enabled, true))),
+    database
+      .select({ id: hosts.id, name: hosts.name, labels: hosts.labels })
+      .from(hosts)
+      .where(and(eq(hosts.tenantId, tenantId), isNull(hosts.revokedAt), isNull(hosts.deletedAt))),
+    latestSections(database, tenantId),
+  ]);
+  const current: EngineRule[] = [];
+  for (const row of ruleRows) {
+    const spec = RuleInput.safeParse({ ...row.spec, name: row.name, enabled: row.enabled });
+    if (spec.success) current.push({ id: row.id, spec: spec.data, updatedAt: row.updatedAt.getTime() });
+  }
+  const proposed = [
+    ...current.filter((r) => r.id !== change.id),
+    { id: change.id ?? crypto.randomUUID(), spec: change.spec, updatedAt: Date.now() },
+  ];
+  const reporting: ReportingHost[] = hostRows.map((host) => {
+    const sample = latest.get(host.id);
+    const series: ReportingHost['series'] = sample ? samplePoints(sample) : [];
+    const reported = new Set(series.map((s) => s.metric));
+    return { host, series: [...series, ...HOST_LEVEL_SERIES.filter((s) => !reported.has(s.metric))] };
+  });
+  const room = windowRoomBytes(budgetBytes);
+  const after = projectedBytes(proposed, reporting);
+  if (after <= room || after <= projectedBytes(current, reporting)) return;
+  const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  throw new HttpError(
+    409,
+    'too_many_series',
+    `With this rule, alert evaluation would keep ${mib(after)} of windows for ${hostRows.length} hosts; it has ${mib(room)}. Narrow the rule's scope or series, or use a window length another rule on this metric already uses.`,
+    { path: 'json.condition', details: { neededBytes: Math.ceil(after), availableBytes: Math.floor(room) } },
+  );
 }
 
 async function ownRule(database: Queryable, tenantId: string, id: string): Promise<RuleRow> {
@@ -220,7 +279,7 @@ export const ruleRoutes = router()
       body: RuleInput,
       response: Rule,
       status: 201,
-      conflict: '`too_many_rules`: the organisation has the most rules it may have',
+      conflict: `\`too_many_rules\`: the organisation has the most rules it may have; ${TOO_MANY_SERIES}`,
       middleware: [requireCaller('admin')],
     }),
     async (c) => {
@@ -229,6 +288,7 @@ export const ruleRoutes = router()
       const row = await db(c).transaction(async (tx) => {
         await ensureRoom(tx, tenantId, RULE_LIMIT, () => tx.$count(alertRules, eq(alertRules.tenantId, tenantId)));
         await assertOwnChannels(tx, tenantId, input);
+        await assertRoomToWatch(tx, tenantId, parseConfig(c.env).ALERT_MEMORY_BUDGET_BYTES, { id: null, spec: input });
         const [inserted] = await tx
           .insert(alertRules)
           .values({ tenantId, ...columnsOf(input) })
@@ -263,6 +323,7 @@ export const ruleRoutes = router()
       body: RulePatch,
       response: Rule,
       status: 200,
+      conflict: TOO_MANY_SERIES,
       middleware: [requireCaller('admin')],
     }),
     async (c) => {
@@ -280,6 +341,8 @@ export const ruleRoutes = router()
         });
         if (!merged.success) throw validationError('json', merged.error.issues);
         await assertOwnChannels(tx, tenantId, merged.data);
+        const budget = parseConfig(c.env).ALERT_MEMORY_BUDGET_BYTES;
+        await assertRoomToWatch(tx, tenantId, budget, { id, spec: merged.data });
         const [updated] = await tx
           .update(alertRules)
           .set({ ...columnsOf(merged.data), updatedAt: new Date() })

@@ -28,6 +28,8 @@ const SCHEDULED_KEY = 'alerting:scheduled-at';
 const CONFIG_TTL_MS = 5 * 60_000;
 /** After a failed Postgres write, the queue is retried this much later. */
 const RETRY_MS = 10_000;
+/** While the engine is short of memory, it is said this often at most. */
+const MEMORY_WARNING_MS = 60 * 60_000;
 
 /** Transitions not yet notified or not yet recorded in Postgres: the object's own outbox for them. */
 interface Queued {
@@ -71,6 +73,7 @@ export class AlertCoordinator {
    */
   #alarmBusy = false;
   #askedWhileBusy: number | null = null;
+  #memoryWarnedAt = Number.NEGATIVE_INFINITY;
 
   constructor(deps: CoordinatorDeps) {
     this.#deps = deps;
@@ -113,6 +116,7 @@ export class AlertCoordinator {
       if (host) silent.set(hostId, { host, lastSeen: p.lastSeen, pushIntervalMs: p.pushIntervalMs });
     }
     await this.#accept(await engine.tick(now, silent), now);
+    this.#warnWhenShort(engine, identity.tenantId, now);
 
     const scheduledAt = (await this.#deps.storage.get<number>(SCHEDULED_KEY)) ?? 0;
     let nextScheduled = scheduledAt + SCHEDULED_INTERVAL_MS;
@@ -252,7 +256,10 @@ export class AlertCoordinator {
     }
     this.#config = config;
     this.#configAt = now;
-    this.#engine ??= await AlertEngine.open(this.#deps.storage, { now });
+    this.#engine ??= await AlertEngine.open(this.#deps.storage, {
+      now,
+      memoryBudgetBytes: this.#settings().ALERT_MEMORY_BUDGET_BYTES,
+    });
     const settings = () => this.#settings();
     const database = () => this.#database;
     this.#notifier ??= new Notifier(this.#deps.storage, {
@@ -281,6 +288,22 @@ export class AlertCoordinator {
 
   #host(hostId: string): EngineHost | undefined {
     return this.#config?.hosts.get(hostId);
+  }
+
+  /**
+   * The engine stays within its memory budget by leaving rule × series pairs unevaluated
+   * (docs/decisions.md, "Alerts"): say so, with the figures, once an hour while it lasts.
+   */
+  #warnWhenShort(engine: AlertEngine, tenantId: string, now: number): void {
+    const memory = engine.memory();
+    if (memory.unwatched === 0 || now - this.#memoryWarnedAt < MEMORY_WARNING_MS) return;
+    this.#memoryWarnedAt = now;
+    log('warn', 'alerting: over its memory budget; some rule × series pairs are not evaluated', {
+      tenantId,
+      unwatched: memory.unwatched,
+      accountedBytes: memory.accountedBytes,
+      budgetBytes: memory.budgetBytes,
+    });
   }
 
   /** Sends transitions live and queues them for notifying and recording (one storage write per batch of them). */
