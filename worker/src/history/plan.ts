@@ -23,12 +23,18 @@ export interface HistoryPlan {
 }
 
 const TIER_BUCKET: Record<HistoryTier, number> = { raw: 1_000, '1m': MINUTE, '1h': HOUR };
+/** The idle collection interval, and the longest range drawn at 1 s (a live view's window and a bit). */
+const COLLECTION_STEP_MS = 10_000;
+const LIVE_RANGE_MS = 15 * MINUTE;
 
 function instant(value: string | undefined, field: string): number | undefined {
   if (value === undefined) return undefined;
   const ms = Date.parse(value);
-  // z.iso.datetime checks the shape; a date that does not exist (Feb 30) or that Postgres cannot hold is caught here.
-  if (!Number.isFinite(ms) || ms < Date.UTC(-4712, 0, 1) || ms > Date.UTC(9999, 11, 31)) {
+  // z.iso.datetime checks the shape; a day the month does not have (Date.parse reads Feb 30 as Mar 2) or a time
+  // Postgres cannot hold is caught here.
+  const [, y, m, d] = /^(\d{4})-(\d{2})-(\d{2})/.exec(value) ?? [];
+  const daysInMonth = new Date(Date.UTC(Number(y), Number(m), 0)).getUTCDate();
+  if (!Number.isFinite(ms) || Number(d) > daysInMonth || ms < Date.UTC(-4712, 0, 1) || ms > Date.UTC(9999, 11, 31)) {
     throw new HttpError(422, 'invalid_date', `query.${field}: not a date the history can hold`, {
       path: `query.${field}`,
     });
@@ -86,9 +92,13 @@ export function planHistory(
       );
     }
   } else {
+    // Hosts collect every 10 s unless watched live (1 s): a finer step over a longer range would only draw
+    // every other bucket empty.
+    const finest = to - from > LIVE_RANGE_MS ? COLLECTION_STEP_MS : 1_000;
     stepMs =
-      HISTORY_STEPS_MS.find((step) => Math.ceil((to - Math.floor(from / step) * step) / step) <= maxPoints) ??
-      (HISTORY_STEPS_MS[HISTORY_STEPS_MS.length - 1] as number);
+      HISTORY_STEPS_MS.find(
+        (step) => step >= finest && Math.ceil((to - Math.floor(from / step) * step) / step) <= maxPoints,
+      ) ?? (HISTORY_STEPS_MS[HISTORY_STEPS_MS.length - 1] as number);
   }
 
   // The finest tier the step allows, then coarser while the range starts before that tier's retention.
