@@ -305,7 +305,16 @@ describe('alert rules', () => {
         { mount: '/', fs: '/dev/sda1', type: 'ext4', size: 100, used: 10, usedPct: 10 },
       ],
     };
-    expect((await agent.push(agent.batch([withDisks]))).status).toBe(200);
+    const metricsSent = [
+      { name: 'queue_depth', kind: 'gauge' as const, ts: Date.now(), value: 3, labels: { queue: 'mail' } },
+      {
+        name: 'job_ms',
+        kind: 'histogram' as const,
+        ts: Date.now(),
+        hist: { count: 2, sum: 10, min: 4, max: 6, p50: 5, p90: 6, p99: 6 },
+      },
+    ];
+    expect((await agent.push(agent.batch([withDisks], { metrics: metricsSent }))).status).toBe(200);
 
     const res = await owner.get('/api/v1/rules/metrics');
     expect(res.status).toBe(200);
@@ -314,10 +323,16 @@ describe('alert rules', () => {
     expect(disk).toMatchObject({ unit: 'pct', dimension: 'mount', series: [{ mount: '/' }, { mount: '/data' }] });
     expect(metrics.find((m) => m.path === 'cpu.total')).toEqual({ path: 'cpu.total', title: 'CPU busy', unit: 'pct' });
     expect(metrics.find((m) => m.path === 'net.rx')?.series).toEqual([]);
+    // Custom metrics sent lately, with their label sets; a histogram as one series per statistic.
+    expect(metrics.find((m) => m.path === 'custom.queue_depth')).toMatchObject({ series: [{ queue: 'mail' }] });
+    expect(metrics.filter((m) => m.path.startsWith('custom.job_ms.')).map((m) => m.path)).toContain(
+      'custom.job_ms.p99',
+    );
 
     // Another organisation sees the catalogue, not these mounts.
     const theirs = MetricCatalog.parse(await (await org.viewer.get('/api/v1/rules/metrics')).json());
     expect(theirs.metrics.find((m) => m.path === 'disk.used_pct')?.series).toEqual([]);
+    expect(theirs.metrics.find((m) => m.path === 'custom.queue_depth')).toBeUndefined();
   });
 });
 

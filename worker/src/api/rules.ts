@@ -1,5 +1,7 @@
 import {
   AcceptedResponse,
+  CUSTOM_PREFIX,
+  histogramStats,
   MAX_RULES_PER_ORG,
   METRICS,
   MetricCatalog,
@@ -15,7 +17,7 @@ import {
   samplePoints,
   seriesKey,
 } from '@pulsewire/protocol';
-import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { projectedBytes, type ReportingHost, windowRoomBytes } from '../alerts/memory-demand.ts';
@@ -23,7 +25,14 @@ import { previewRule, replaySpanMs } from '../alerts/preview.ts';
 import type { EngineRule } from '../alerts/types.ts';
 import { caller, requireCaller } from '../auth/caller.ts';
 import type { Queryable } from '../db/client.ts';
-import { alertEvents, alertRules, hosts, notificationChannels, type StoredRuleSpec } from '../db/schema.ts';
+import {
+  alertEvents,
+  alertRules,
+  customMetricPoints,
+  hosts,
+  notificationChannels,
+  type StoredRuleSpec,
+} from '../db/schema.ts';
 import { parseConfig } from '../env.ts';
 import { latestSections } from '../history/latest.ts';
 import { planHistory } from '../history/plan.ts';
@@ -161,15 +170,42 @@ async function metricCatalog(c: Context<AppEnv>) {
       seen.set(point.metric, series);
     }
   }
-  return METRICS.map((m) => {
-    const series = seen.get(m.path);
-    if (!m.dimension) return { ...m };
-    const sorted = [...(series?.entries() ?? [])]
+  const sortedSeries = (series: Map<string, Record<string, string>> | undefined) =>
+    [...(series?.entries() ?? [])]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .slice(0, MAX_SERIES_PER_METRIC)
       .map(([, labels]) => labels);
-    return { ...m, series: sorted };
-  });
+  const collected = METRICS.map((m) => (m.dimension ? { ...m, series: sortedSeries(seen.get(m.path)) } : { ...m }));
+  return [...collected, ...(await customCatalog(db(c), caller(c).tenantId))];
+}
+
+/** Custom metrics sent in the last hours (the landing rows), each with the label sets seen. */
+async function customCatalog(database: Queryable, tenantId: string) {
+  const rows = await database.execute<{ name: string; kind: string; labels: Record<string, string> }>(sql`
+    SELECT DISTINCT name, kind, labels FROM ${customMetricPoints}
+    WHERE tenant_id = ${tenantId} AND ts > now() - interval '6 hours'
+    LIMIT 500`);
+  const byPath = new Map<string, Map<string, Record<string, string>>>();
+  for (const row of rows.rows) {
+    const base = `${CUSTOM_PREFIX}${row.name}`;
+    const paths = row.kind === 'histogram' ? histogramStats.map((stat) => `${base}.${stat}`) : [base];
+    for (const path of paths) {
+      const series = byPath.get(path) ?? new Map<string, Record<string, string>>();
+      series.set(seriesKey(path, row.labels), row.labels);
+      byPath.set(path, series);
+    }
+  }
+  return [...byPath]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([path, series]) => ({
+      path,
+      title: path.slice(CUSTOM_PREFIX.length),
+      unit: 'number',
+      series: [...series.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .slice(0, MAX_SERIES_PER_METRIC)
+        .map(([, labels]) => labels),
+    }));
 }
 
 /** Hosts a preview draws at most (by name): enough to judge a rule, bounded in reads. */
