@@ -295,6 +295,16 @@ describe('hostile requests against the running local stack (issue #11)', () => {
         }
       }),
     );
+    if (failed.length)
+      console.log(
+        'DEBUG WORKER',
+        stack.worker
+          .output()
+          .split('\n')
+          .filter((l) => /"level":"(error|warn)"/.test(l))
+          .slice(-20)
+          .join('\n'),
+      );
     expect(failed).toEqual([]);
 
     const stream = await openStream(stack.url, { Cookie: api.cookieHeader() as string, Origin: stack.url });
