@@ -121,3 +121,13 @@ export function chartOf(
     points: filledPoints(rows),
   };
 }
+
+/**
+ * Rows where `key` has a value but neither neighbour does: a line cannot draw a lone bucket, so the chart
+ * marks these with a dot (the first hour after a long gap, a series that appeared once).
+ */
+export function isolatedRows(rows: readonly HistoryRow[], key: string): HistoryRow[] {
+  return rows.filter(
+    (row, i) => row.values[key] !== undefined && !rows[i - 1]?.values[key] && !rows[i + 1]?.values[key],
+  );
+}

@@ -1,6 +1,6 @@
 import type { HistorySeries, HistorySeriesData, MetricUnit } from '@pulsewire/protocol';
 import { describe, expect, it } from 'vitest';
-import { chartOf, filledPoints, seriesLabel } from './charts.ts';
+import { chartOf, filledPoints, isolatedRows, seriesLabel } from './charts.ts';
 import {
   chartExportSeries,
   containersPanel,
@@ -200,5 +200,14 @@ describe('host history panels', () => {
       })),
     });
     expect(many).toEqual(['container.cpu_pct']);
+  });
+});
+
+describe('lone buckets', () => {
+  it('are the values with no value on either side', () => {
+    const s = series('cpu.total', {}, [1, null, 3, 4, null, 6]);
+    const chart = chartOf(answer([s], 6), { id: 'cpu', title: 'CPU' }, [{ data: s }]);
+    expect(isolatedRows(chart.rows, 'cpu.total').map((r) => r.values['cpu.total']?.avg)).toEqual([1, 6]);
+    expect(isolatedRows(chart.rows, 'other')).toEqual([]);
   });
 });
