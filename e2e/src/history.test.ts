@@ -148,6 +148,21 @@ describe('history on the host page', () => {
     await page.close();
   });
 
+  it('compares the host on one metric in the compare view', async () => {
+    expect(hostId).not.toBe('');
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${stack.url}/compare?series=memory.used_pct&range=30d`);
+    // No hosts named: the first ones by name are ticked.
+    const box = page.locator(`[data-testid="compare-host"][data-host-id="${hostId}"]`);
+    await expect.poll(() => box.isChecked(), { timeout: 30_000 }).toBe(true);
+    const chart = page.getByTestId('compare-chart');
+    await page.locator('[data-testid="compare-card"][data-loaded="memory.used_pct 30d"]').waitFor({ timeout: 60_000 });
+    expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThan(0);
+    expect(await page.getByTestId('compare-metric').inputValue()).toBe('memory.used_pct');
+    await page.close();
+  });
+
   it('exports the range as CSV from the export link', async () => {
     expect(hostId).not.toBe('');
     const page = await browser.context.newPage();
