@@ -175,7 +175,17 @@ describe('host history panels', () => {
       ]),
     );
     expect(chart?.title).toBe('Custom · latency');
-    expect(chart?.series.map((s) => s.label)).toEqual(['p50 · route=/api', 'p99 · route=/api']);
+    // The label set both share is left off the legend.
+    expect(chart?.series.map((s) => s.label)).toEqual(['p50', 'p99']);
+    const [byRoute] = panel.charts(
+      answer([
+        series('custom.latency.p99', { route: '/api', zone: 'a' }, [1, 1, 1], 'number'),
+        series('custom.latency.p99', { route: '/web', zone: 'a' }, [1, 1, 1], 'number'),
+      ]),
+    );
+    expect(byRoute?.series.map((s) => s.label)).toEqual(['p99 · route=/api', 'p99 · route=/web']);
+    const [single] = panel.charts(answer([series('custom.latency', { route: '/api' }, [1, 1, 1], 'number')]));
+    expect(single?.series.map((s) => s.label)).toEqual(['route=/api']);
     // A metric with no data still gets its chart, which says so.
     expect(customPanel('nothing').charts(answer([]))[0]?.points).toBe(0);
   });

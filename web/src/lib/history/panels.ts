@@ -214,9 +214,12 @@ export function customPanel(name: string): HistoryPanel {
       const found = answer.series
         .filter((s) => s.metric === path || s.metric.startsWith(`${path}.`))
         .sort((a, b) => a.key.localeCompare(b.key));
+      // Labels every series shares say nothing on the legend; they are left out (the export keeps them).
+      const shared = (k: string, v: string) => found.length > 1 && found.every((s) => s.labels[k] === v);
       const label = (s: HistorySeriesData) => {
         const stat = s.metric === path ? '' : s.metric.slice(path.length + 1);
         const labels = Object.entries(s.labels)
+          .filter(([k, v]) => !shared(k, v))
           .sort(([a], [b]) => a.localeCompare(b))
           .map(([k, v]) => `${k}=${v}`)
           .join(', ');

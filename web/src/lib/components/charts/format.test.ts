@@ -33,6 +33,10 @@ describe('history formatters', () => {
     expect(hours).toContain('05');
     expect(days).not.toContain('07:05');
     expect(days).toContain('9');
+    expect(days).not.toContain('2025');
+    const year = axisTimeFormat(365 * 86_400_000)(at);
+    expect(year).toContain('2025');
+    expect(year).not.toContain('9');
     // A day-sized bucket names its day only; a minute-sized one its time.
     expect(bucketTimeFormat(86_400_000)(at)).not.toContain('07');
     expect(bucketTimeFormat(60_000)(at)).toContain('05');

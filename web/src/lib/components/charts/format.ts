@@ -60,7 +60,7 @@ const DAY = 24 * HOUR;
 
 /**
  * Axis labels for a chart spanning `spanMs`, in the viewer's time zone: `14:05` within a few hours,
- * `Mar 3 14:00` within a few days, `Mar 3` beyond.
+ * `Mar 3 14:00` within a few days, `Mar 3` within half a year, `Mar 2025` beyond.
  */
 export function axisTimeFormat(spanMs: number): (date: Date) => string {
   if (spanMs <= 8 * HOUR) {
@@ -76,7 +76,8 @@ export function axisTimeFormat(spanMs: number): (date: Date) => string {
         hour12: false,
       });
   }
-  return (d) => d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
+  if (spanMs <= 180 * DAY) return (d) => d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
+  return (d) => d.toLocaleDateString(undefined, { month: 'short', year: 'numeric' });
 }
 
 /** A bucket's start as a tooltip header names it: the day alone for day-sized buckets, else day and time. */
