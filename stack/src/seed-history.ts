@@ -8,19 +8,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { customPoints, samplePoints, seriesKey } from '@pulsewire/protocol';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import type { Queryable } from '../../worker/src/db/queryable.ts';
-import { type FamilyPoints, put, writeRawChunks } from '../../worker/src/history/compaction.ts';
-import { CHUNK_TABLES, ensurePartitions } from '../../worker/src/history/partitions.ts';
-import { DAY_MS, rollUpHostDay } from '../../worker/src/history/rollups.ts';
 import { DEMO_EMAIL } from './demo.ts';
-import { syntheticCustomMetrics, syntheticSample } from './synthetic/index.ts';
+import { seedBounds, seedHistory } from './history-seed.ts';
 import { REPO_ROOT } from './worker-process.ts';
-
-const HOUR_MS = 3_600_000;
-const STEP_MS = 10_000;
 
 const { values } = parseArgs({
   options: {
@@ -66,42 +59,18 @@ try {
     console.error(values.host ? `✖ no host named ${values.host}` : '✖ the demo account has no host yet');
     process.exit(1);
   }
-  const marks = await client.query<{ name: string; done_until: Date | null }>(
-    "SELECT name, done_until FROM history_jobs WHERE name IN ('compact', 'rollup')",
-  );
-  const mark = (name: string) => marks.rows.find((row) => row.name === name)?.done_until?.getTime();
-  const end = mark('compact') ?? Math.floor(Date.now() / HOUR_MS) * HOUR_MS - HOUR_MS;
-  const rolledFrom = mark('rollup') ?? Math.floor(end / DAY_MS) * DAY_MS;
-  const start = Math.floor((end - days * DAY_MS) / HOUR_MS) * HOUR_MS;
-  const seed = Number(values.seed);
+  const { start, end, rolledFrom } = await seedBounds((sql) => client.query(sql), days);
   console.log(`› seeding ${host.name}: ${new Date(start).toISOString()} → ${new Date(end).toISOString()} at 10 s`);
-
-  const target = { tenantId: host.tenant_id, hostId: host.id };
   const begun = Date.now();
-  for (let hour = start; hour < end; hour += HOUR_MS) {
-    if (hour % DAY_MS === 0) await ensurePartitions(database, CHUNK_TABLES.raw, hour, hour + DAY_MS);
-    const points: FamilyPoints = new Map();
-    for (let ts = hour; ts < hour + HOUR_MS; ts += STEP_MS) {
-      for (const p of samplePoints(syntheticSample(seed, ts))) put(points, seriesKey(p.metric, p.labels), ts, p.value);
-      for (const metric of syntheticCustomMetrics(seed, ts)) {
-        for (const p of customPoints(metric)) {
-          // Counters are kept as rates per second, as compaction does.
-          const value = metric.kind === 'counter' ? p.value / (STEP_MS / 1000) : p.value;
-          put(points, seriesKey(p.metric, p.labels), ts, value);
-        }
-      }
-    }
-    await ensurePartitions(database, CHUNK_TABLES.raw, hour, hour + HOUR_MS);
-    await writeRawChunks(database, { ...target, hour }, points);
-    const day = Math.floor(hour / DAY_MS) * DAY_MS;
-    // A day before the roll-up watermark is never rolled up by the jobs: done here once its last hour is in.
-    if (hour + HOUR_MS === day + DAY_MS && day < rolledFrom) {
-      await ensurePartitions(database, CHUNK_TABLES['1m'], day, day + DAY_MS);
-      await ensurePartitions(database, CHUNK_TABLES['1h'], day, day + DAY_MS);
-      await rollUpHostDay(database, { ...target, day });
-      process.stdout.write(`  ${new Date(day).toISOString().slice(0, 10)} ✓\n`);
-    }
-  }
+  await seedHistory(database, {
+    tenantId: host.tenant_id,
+    hostId: host.id,
+    start,
+    end,
+    rolledFrom,
+    seed: Number(values.seed),
+    onDay: (day) => process.stdout.write(`  ${new Date(day).toISOString().slice(0, 10)} ✓\n`),
+  });
   console.log(`✓ ${days} days seeded in ${((Date.now() - begun) / 1000).toFixed(1)} s. Open the host and pick 30 d.`);
 } finally {
   await client.end();

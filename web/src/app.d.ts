@@ -4,7 +4,10 @@ declare global {
     // interface Error {}
     // interface Locals {}
     // interface PageData {}
-    // interface PageState {}
+    interface PageState {
+      /** The host page after brushing a chart: the search string it zoomed from ("Back" returns there). */
+      zoomedFrom?: string;
+    }
     // interface Platform {}
   }
 }

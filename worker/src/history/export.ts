@@ -90,31 +90,37 @@ export function exportRows(handle: DatabaseHandle, request: ExportRequest): Read
           watermarks = await readWatermarks(handle.db);
           if (request.format === 'csv') controller.enqueue(encoder.encode('time,series,value,min,max,count\n'));
         }
-        if (day > request.to) {
-          controller.close();
-          await close();
-          return;
+        // A pull that enqueues nothing is not called again (nothing asks for more while it runs), so days
+        // without data are skipped here until one has rows or the range ends: else the stream stalls there.
+        for (;;) {
+          if (day > request.to) {
+            controller.close();
+            await close();
+            return;
+          }
+          const from = Math.max(day, request.from);
+          const to = Math.min(day + DAY_MS - 1, request.to);
+          const rolled = to < request.rawKeptFrom;
+          const part: HistoryRequest = {
+            tenantId: request.tenantId,
+            hostId: request.hostId,
+            series: request.series,
+            from,
+            to: to + 1,
+            stepMs: rolled ? 60_000 : 1_000,
+            tier: rolled ? '1m' : 'raw',
+          };
+          const sources = await readSources(handle.db, part, watermarks as NonNullable<typeof watermarks>);
+          const keys = new Set(answeringKeys(part, sources));
+          const rows = [...rollupRows(sources.rollups, keys, from, to), ...rawRows(sources.raw, keys, from, to)].sort(
+            (a, b) => a.ts - b.ts || (a.key < b.key ? -1 : 1),
+          );
+          day += DAY_MS;
+          if (rows.length > 0) {
+            controller.enqueue(encoder.encode(rows.map((row) => formatRow(row, request.format)).join('')));
+            return;
+          }
         }
-        const from = Math.max(day, request.from);
-        const to = Math.min(day + DAY_MS - 1, request.to);
-        const rolled = to < request.rawKeptFrom;
-        const part: HistoryRequest = {
-          tenantId: request.tenantId,
-          hostId: request.hostId,
-          series: request.series,
-          from,
-          to: to + 1,
-          stepMs: rolled ? 60_000 : 1_000,
-          tier: rolled ? '1m' : 'raw',
-        };
-        const sources = await readSources(handle.db, part, watermarks as NonNullable<typeof watermarks>);
-        const keys = new Set(answeringKeys(part, sources));
-        const rows = [...rollupRows(sources.rollups, keys, from, to), ...rawRows(sources.raw, keys, from, to)].sort(
-          (a, b) => a.ts - b.ts || (a.key < b.key ? -1 : 1),
-        );
-        if (rows.length > 0)
-          controller.enqueue(encoder.encode(rows.map((row) => formatRow(row, request.format)).join('')));
-        day += DAY_MS;
       } catch (error) {
         log('error', 'history export failed', { error: error instanceof Error ? error.message : String(error) });
         controller.error(error);

@@ -261,6 +261,17 @@ describe('history tiers', () => {
     expect(first).toEqual({ time: new Date(start).toISOString(), series: 'cpu.total', value: cpuPoints[0]?.value });
   });
 
+  it('streams an export across days without data (each empty day skipped, not a stalled stream)', async () => {
+    const narrow = await owner.get(`/api/v1/hosts/${agent.hostId}/series/export?series=cpu.total&${range()}`);
+    const wide = await owner.get(
+      `/api/v1/hosts/${agent.hostId}/series/export?series=cpu.total&from=${new Date(start - 3 * DAY).toISOString()}&to=${new Date(start + 3 * HOUR).toISOString()}`,
+    );
+    expect(wide.status).toBe(200);
+    const lines = (await wide.text()).trim().split('\n');
+    expect(lines.length).toBeGreaterThan(1);
+    expect(lines).toEqual((await narrow.text()).trim().split('\n'));
+  });
+
   it('compares one metric over several hosts of the organisation only', async () => {
     const answer = await get(
       `/api/v1/series/compare?series=cpu.total&hosts=${agent.hostId},${crypto.randomUUID()}&${range()}&step=15m`,

@@ -18,8 +18,8 @@ export interface ChartRow {
   values: Record<string, number>;
 }
 
-/** How values of a chart are read: percent, bytes, bytes per second, °C or a plain number. */
-export type ValueUnit = 'percent' | 'bytes' | 'bytesPerSec' | 'celsius' | 'number';
+/** How values of a chart are read: percent, bytes, bytes per second, a count per second, °C, watts, ms or a plain number. */
+export type ValueUnit = 'percent' | 'bytes' | 'bytesPerSec' | 'perSec' | 'celsius' | 'watts' | 'ms' | 'number';
 
 export interface SeriesDef {
   key: string;

@@ -1,6 +1,7 @@
 import type { LucideProps } from '@lucide/svelte';
 import Bell from '@lucide/svelte/icons/bell';
 import Building2 from '@lucide/svelte/icons/building-2';
+import ChartLine from '@lucide/svelte/icons/chart-line';
 import HeartPulse from '@lucide/svelte/icons/heart-pulse';
 import Inbox from '@lucide/svelte/icons/inbox';
 import KeyRound from '@lucide/svelte/icons/key-round';
@@ -13,6 +14,7 @@ import type { Component } from 'svelte';
 export type NavHref =
   | '/status'
   | '/hosts'
+  | '/compare'
   | '/alerts'
   | '/settings/account'
   | '/settings/organization'
@@ -34,6 +36,7 @@ export interface NavItem {
 export const navItems: readonly NavItem[] = [
   { label: 'Status', href: '/status', icon: HeartPulse, testid: 'nav-status' },
   { label: 'Hosts', href: '/hosts', icon: Server, testid: 'nav-hosts' },
+  { label: 'Compare', href: '/compare', icon: ChartLine, testid: 'nav-compare' },
   { label: 'Alerts', href: '/alerts', icon: Bell, testid: 'nav-alerts' },
 ];
 

@@ -1,6 +1,7 @@
-import { type AlertLevel, type MetricUnit, metricDefinition, type RuleSpec } from '@pulsewire/protocol';
+import { type AlertLevel, metricDefinition, type RuleSpec } from '@pulsewire/protocol';
 import type { ThresholdLine } from '#lib/alerts/thresholds.ts';
 import type { PreviewHost, RulePreviewAnswer } from '#lib/api/alerts.ts';
+import { chartUnitOf } from '#lib/components/charts/format.ts';
 import type { ChartRow, ChartSeries, ValueUnit } from '#lib/live/rolling-series.svelte.ts';
 
 /** The rule editor's preview: the answer of `POST /rules/preview` as charts and a "would fire" list. */
@@ -10,17 +11,10 @@ export const MAX_PREVIEW_CHARTS = 12;
 /** Series per host chart at most (a host with forty containers stays readable). */
 export const MAX_SERIES_PER_CHART = 8;
 
-const chartUnit: Partial<Record<MetricUnit, ValueUnit>> = {
-  pct: 'percent',
-  bytes: 'bytes',
-  bytes_per_s: 'bytesPerSec',
-  celsius: 'celsius',
-};
-
 /** The unit charts use for a metric path (plain numbers for custom metrics and counts). */
 export function valueUnitOf(metricPath: string | undefined): ValueUnit {
   const unit = metricPath ? metricDefinition(metricPath)?.unit : undefined;
-  return (unit && chartUnit[unit]) ?? 'number';
+  return unit ? chartUnitOf(unit) : 'number';
 }
 
 /** `mount=/, fs=ext4`, or the metric itself for a series without labels. */

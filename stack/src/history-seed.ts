@@ -1,0 +1,112 @@
+/**
+ * Synthetic history written as compaction and roll-ups would have written it — raw chunks per hour, 1-minute
+ * and 1-hour chunks per day — with the Worker's own code, straight into the database. `pnpm seed:history`
+ * runs it against the local stack; browser tests seed a host with it.
+ */
+import { customPoints, samplePoints, seriesKey } from '@pulsewire/protocol';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+import type { Queryable } from '../../worker/src/db/queryable.ts';
+import { type FamilyPoints, put, writeRawChunks } from '../../worker/src/history/compaction.ts';
+import { CHUNK_TABLES, ensurePartitions } from '../../worker/src/history/partitions.ts';
+import { DAY_MS, rollUpHostDay } from '../../worker/src/history/rollups.ts';
+import { syntheticCustomMetrics, syntheticSample } from './synthetic/index.ts';
+
+export const HOUR_MS = 3_600_000;
+export { DAY_MS };
+
+const STEP_MS = 10_000;
+
+export interface SeedHistoryOptions {
+  tenantId: string;
+  hostId: string;
+  /** Whole hours [start, end) of 10 s samples (epoch ms, hour-aligned). */
+  start: number;
+  end: number;
+  /**
+   * Days before this are rolled up here once their last hour is written; later days are the jobs' (the
+   * roll-up watermark), so nothing is rolled up twice.
+   */
+  rolledFrom: number;
+  /** The synthetic host's seed: the same seed gives the same values. */
+  seed?: number;
+  /** Called after each day rolled up. */
+  onDay?: (day: number) => void;
+}
+
+/** Seeds [start, end) for one host; returns the days rolled up. */
+export async function seedHistory(database: Queryable, options: SeedHistoryOptions): Promise<number> {
+  const { tenantId, hostId, start, end, rolledFrom, seed = 1 } = options;
+  const target = { tenantId, hostId };
+  let days = 0;
+  for (let hour = start; hour < end; hour += HOUR_MS) {
+    if (hour % DAY_MS === 0) await ensurePartitions(database, CHUNK_TABLES.raw, hour, hour + DAY_MS);
+    const points: FamilyPoints = new Map();
+    for (let ts = hour; ts < hour + HOUR_MS; ts += STEP_MS) {
+      for (const p of samplePoints(syntheticSample(seed, ts))) put(points, seriesKey(p.metric, p.labels), ts, p.value);
+      for (const metric of syntheticCustomMetrics(seed, ts)) {
+        for (const p of customPoints(metric)) {
+          // Counters are kept as rates per second, as compaction does.
+          const value = metric.kind === 'counter' ? p.value / (STEP_MS / 1000) : p.value;
+          put(points, seriesKey(p.metric, p.labels), ts, value);
+        }
+      }
+    }
+    await ensurePartitions(database, CHUNK_TABLES.raw, hour, hour + HOUR_MS);
+    await writeRawChunks(database, { ...target, hour }, points);
+    const day = Math.floor(hour / DAY_MS) * DAY_MS;
+    // A day before the roll-up watermark is never rolled up by the jobs: done here once its last hour is in.
+    if (hour + HOUR_MS === day + DAY_MS && day < rolledFrom) {
+      await ensurePartitions(database, CHUNK_TABLES['1m'], day, day + DAY_MS);
+      await ensurePartitions(database, CHUNK_TABLES['1h'], day, day + DAY_MS);
+      await rollUpHostDay(database, { ...target, day });
+      days++;
+      options.onDay?.(day);
+    }
+  }
+  return days;
+}
+
+/** Where the stack's jobs stand (`history_jobs`): seeded history ends where compaction has reached. */
+export async function seedBounds(
+  query: (sql: string) => Promise<{ rows: { name: string; done_until: Date | null }[] }>,
+  days: number,
+  now = Date.now(),
+): Promise<{ start: number; end: number; rolledFrom: number }> {
+  const marks = await query("SELECT name, done_until FROM history_jobs WHERE name IN ('compact', 'rollup')");
+  const mark = (name: string) => marks.rows.find((row) => row.name === name)?.done_until?.getTime();
+  const end = mark('compact') ?? Math.floor(now / HOUR_MS) * HOUR_MS - HOUR_MS;
+  const rolledFrom = mark('rollup') ?? Math.floor(end / DAY_MS) * DAY_MS;
+  const start = Math.floor((end - days * DAY_MS) / HOUR_MS) * HOUR_MS;
+  return { start, end, rolledFrom };
+}
+
+/**
+ * Seeds `days` of history for one host of the database at `databaseUrl`, ending where the stack's compaction
+ * has reached (run the jobs first: `POST /api/v1/dev/jobs/run`). Returns the seeded range.
+ */
+export async function seedHostHistory(
+  databaseUrl: string,
+  options: { hostId: string; days: number; seed?: number; onDay?: (day: number) => void },
+): Promise<{ start: number; end: number }> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const found = await client.query<{ tenant_id: string }>('SELECT tenant_id FROM hosts WHERE id = $1', [
+      options.hostId,
+    ]);
+    const tenantId = found.rows[0]?.tenant_id;
+    if (!tenantId) throw new Error(`no host ${options.hostId}`);
+    const bounds = await seedBounds((sql) => client.query(sql), options.days);
+    await seedHistory(drizzle({ client }) as unknown as Queryable, {
+      tenantId,
+      hostId: options.hostId,
+      ...bounds,
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.onDay ? { onDay: options.onDay } : {}),
+    });
+    return { start: bounds.start, end: bounds.end };
+  } finally {
+    await client.end();
+  }
+}
