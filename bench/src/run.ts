@@ -221,7 +221,8 @@ try {
       const kB = (bytes: number) => round(bytes / 1000);
       log(
         `  ${run.database}: raw ${kB(f.perHostDay.raw)} kB + 1 min ${kB(f.perHostDay['1m'])} kB + 1 h ${kB(f.perHostDay['1h'])} kB` +
-          ` = ${kB(f.perHostDay.total)} kB per host per day (${round(f.bytesPerValue)} B/value, ${run.series} series);` +
+          ` = ${kB(f.perHostDay.total)} kB per host per day (${round(f.bytesPerValue)} B/value, ${run.series} series;` +
+          ` ${kB(f.fixedPerHostDay)} kB of it per-table fixed costs);` +
           ` jsonb rows ${kB(f.baseline.perHostDay)} kB (${round(f.baseline.bytesPerValue)} B/value);` +
           ` landing ${kB(f.landing.perHostHour)} kB per host-hour`,
       );

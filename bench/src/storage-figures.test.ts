@@ -14,6 +14,7 @@ const totals = (total: number, maps = 0): SizeTotals => ({
 /** 4 hosts × 3 days in the tiers, 4 host-hours of landing rows, 1 host-day of the old layout. */
 const measurement = (rawTotal: number): StorageMeasurement => ({
   tiers: { raw: totals(rawTotal, 12_000), '1m': totals(3_600_000, 12_000), '1h': totals(120_000, 12_000) },
+  fixedBytes: 36_000 + 48_000,
   hostDays: 12,
   valuesPerHostDay: 600_000,
   landing: totals(4_000_000),
@@ -30,7 +31,7 @@ describe('storage figures', () => {
     const figures = storageFigures(measurement(7_200_000));
     expect(figures.perHostDay).toEqual({ raw: 600_000, '1m': 300_000, '1h': 10_000, total: 910_000 });
     expect(figures.bytesPerValue).toBeCloseTo(910_000 / 600_000);
-    expect(figures.mapsPerHostDay).toBe(3_000);
+    expect(figures.fixedPerHostDay).toBe(7_000);
     expect(figures.baseline).toEqual({ perHostDay: 24_000_000, bytesPerValue: 40 });
     expect(figures.ratio).toBeCloseTo(910_000 / 24_000_000);
     expect(figures.met).toBe(true);

@@ -8,6 +8,11 @@ export type Tier = 'raw' | '1m' | '1h';
 export interface StorageMeasurement {
   /** Each chunk tier's partitions, summed. */
   tiers: Record<Tier, SizeTotals>;
+  /**
+   * Of the tiers' bytes, what each table costs whatever it holds: its free-space and visibility maps, and the
+   * empty default partitions. Spread over the hosts sharing a partition: 4 here, thousands in production.
+   */
+  fixedBytes: number;
   /** Host-days the chunk tiers hold (hosts × days). */
   hostDays: number;
   /** Values (one series at one time) one host produces in a day. */
@@ -29,8 +34,8 @@ export interface StorageFigures {
   /** Bytes per host per day, per tier and all tiers together. */
   perHostDay: Record<Tier | 'total', number>;
   bytesPerValue: number;
-  /** Fixed per-table maps (FSM/VM) within the total, per host-day: they shrink as more hosts share a partition. */
-  mapsPerHostDay: number;
+  /** The fixed per-table costs within the total, per host-day (see `fixedBytes`). */
+  fixedPerHostDay: number;
   landing: { perHostHour: number; perHost: number };
   baseline: { perHostDay: number; bytesPerValue: number };
   /** all tiers ÷ baseline, per host-day. */
@@ -54,7 +59,7 @@ export function storageFigures(m: StorageMeasurement): StorageFigures {
   return {
     perHostDay,
     bytesPerValue: perHostDay.total / m.valuesPerHostDay,
-    mapsPerHostDay: per(m.tiers.raw.maps + m.tiers['1m'].maps + m.tiers['1h'].maps),
+    fixedPerHostDay: per(m.fixedBytes),
     landing: { perHostHour: landingPerHostHour, perHost: landingPerHost },
     baseline: { perHostDay: baselinePerHostDay, bytesPerValue: baselinePerHostDay / m.baselineValuesPerHostDay },
     ratio: perHostDay.total / baselinePerHostDay,

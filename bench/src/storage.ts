@@ -171,8 +171,13 @@ async function measure(
     landing: sumSizes(landing),
     baseline: sumSizes(baseline),
   };
+  const tierRelations = [...tiers.raw, ...tiers['1m'], ...tiers['1h']];
+  const fixedBytes =
+    sumSizes(tierRelations).maps +
+    sumSizes(tierRelations.filter((relation) => relation.relation.endsWith('_default'))).total;
   const figures = storageFigures({
     tiers: { raw: sizes.raw, '1m': sizes['1m'], '1h': sizes['1h'] },
+    fixedBytes,
     hostDays: hosts * days,
     valuesPerHostDay,
     landing: sizes.landing,
