@@ -72,3 +72,11 @@ export async function payloadBytes(session: SqlSession, table: string): Promise<
   );
   return { rows: Number(rows[0]?.rows ?? 0), bytes: Number(rows[0]?.bytes ?? 0) };
 }
+
+/** A tier's payload bytes by family, largest first. */
+export async function payloadByFamily(session: SqlSession, table: string): Promise<Record<string, number>> {
+  const { rows } = await session.client.query<{ family: string; bytes: string }>(
+    `SELECT family, sum(octet_length(payload))::text AS bytes FROM "${table}" GROUP BY family ORDER BY sum(octet_length(payload)) DESC`,
+  );
+  return Object.fromEntries(rows.map((row) => [row.family, Number(row.bytes)]));
+}

@@ -226,6 +226,14 @@ try {
           ` jsonb rows ${kB(f.baseline.perHostDay)} kB (${round(f.baseline.bytesPerValue)} B/value);` +
           ` landing ${kB(f.landing.perHostHour)} kB per host-hour`,
       );
+      const payload = run.payloadPerHostDay;
+      log(
+        `    chunk payloads per host-day: raw ${kB(payload.raw.bytes)} kB, 1 min ${kB(payload['1m'].bytes)} kB, 1 h ${kB(payload['1h'].bytes)} kB;` +
+          ` raw by family: ${Object.entries(payload.raw.byFamily)
+            .slice(0, 5)
+            .map(([family, bytes]) => `${family} ${kB(bytes)} kB`)
+            .join(', ')}, …`,
+      );
       results.push({
         name: `storage per host per day, all tiers (${run.database})`,
         value: kB(f.perHostDay.total),

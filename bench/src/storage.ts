@@ -33,7 +33,15 @@ import {
   writeRawHours,
 } from './history-data.ts';
 import { BASELINE_CUSTOM, BASELINE_SAMPLES, createBaselineTables, fillBaseline } from './jsonb-baseline.ts';
-import { payloadBytes, type RelationSize, relationSizes, type SizeTotals, sumSizes, vacuum } from './relation-sizes.ts';
+import {
+  payloadByFamily,
+  payloadBytes,
+  type RelationSize,
+  relationSizes,
+  type SizeTotals,
+  sumSizes,
+  vacuum,
+} from './relation-sizes.ts';
 import { type StorageFigures, storageFigures, type Tier } from './storage-figures.ts';
 
 export interface StorageOptions {
@@ -54,7 +62,7 @@ export interface StorageRun {
   figures: StorageFigures;
   sizes: Record<Tier | 'landing' | 'baseline', SizeTotals>;
   /** Per tier: the chunks' rows and payload bytes per host per day (the codec's output, without Postgres' overhead). */
-  payloadPerHostDay: Record<Tier, { rows: number; bytes: number }>;
+  payloadPerHostDay: Record<Tier, { rows: number; bytes: number; byFamily: Record<string, number> }>;
   relations: Record<Tier | 'landing' | 'baseline', RelationSize[]>;
   /** How the chunks got there: generated here, or copied from the database named. */
   chunksFrom: string;
@@ -94,7 +102,8 @@ async function measure(
   const landingEnd = DAY0 + landingHours * HOUR_MS;
   await insertTenant(session, tenant);
 
-  let started = performance.now();
+  const landingStarted = performance.now();
+  let started = landingStarted;
   for (const host of tenant.hosts) await insertLanding(session, tenant.tenantId, host, DAY0, landingEnd);
   const landing = await sizesOf(
     session,
@@ -110,9 +119,7 @@ async function measure(
     }
   }
   const compactionSeconds = seconds(started);
-  log(
-    `  ${hosts} hosts × ${landingHours} h through landing rows and compactHostHour (${landingSeconds + compactionSeconds} s)`,
-  );
+  log(`  ${hosts} hosts × ${landingHours} h through landing rows and compactHostHour (${seconds(landingStarted)} s)`);
 
   started = performance.now();
   let generated: Generated = { values: 0, series: new Set() };
@@ -156,10 +163,13 @@ async function measure(
 
   const payloadPerHostDay = {} as StorageRun['payloadPerHostDay'];
   for (const tier of ['raw', '1m', '1h'] as const) {
+    const perHostDay = (bytes: number) => Math.round(bytes / (hosts * days));
     const payload = await payloadBytes(session, CHUNK_TABLES[tier].name);
+    const byFamily = await payloadByFamily(session, CHUNK_TABLES[tier].name);
     payloadPerHostDay[tier] = {
       rows: payload.rows / (hosts * days),
-      bytes: Math.round(payload.bytes / (hosts * days)),
+      bytes: perHostDay(payload.bytes),
+      byFamily: Object.fromEntries(Object.entries(byFamily).map(([family, bytes]) => [family, perHostDay(bytes)])),
     };
   }
   const bulkHostHours = hosts * (days * 24 - landingHours);
