@@ -9,6 +9,7 @@ import type { SqlSession } from '@pulsewire/stack';
 import { syntheticCustomMetrics, syntheticSample } from '@pulsewire/stack/synthetic';
 import type { Queryable } from '../../worker/src/db/queryable.ts';
 import { customMetricPoints, hostSamples } from '../../worker/src/db/schema.ts';
+import { decodeChunk, encodeChunk } from '../../worker/src/history/chunk-codec.ts';
 import { type FamilyPoints, put, writeRawChunks } from '../../worker/src/history/compaction.ts';
 import { CHUNK_TABLES, ensurePartitions, LANDING_TABLES } from '../../worker/src/history/partitions.ts';
 import { DAY_MS, rollUpHostDay } from '../../worker/src/history/rollups.ts';
@@ -169,37 +170,20 @@ export async function rollUpDays(
   }
 }
 
-/**
- * Copies the chunks of `tier` with a period start in [from, to) from one database to another, byte for byte:
- * what the Worker's code wrote into the first is what the second measures, without generating it twice.
- */
-export async function copyChunks(
-  source: SqlSession,
-  target: SqlSession,
-  tier: keyof typeof CHUNK_TABLES,
-  from: number,
-  to: number,
-): Promise<number> {
-  const table = CHUNK_TABLES[tier];
-  const { rows } = await source.client.query<{
-    tenant_id: string;
-    host_id: string;
-    family: string;
-    period_start: Date;
-    point_count: number;
-    payload: Buffer;
-  }>(
-    `SELECT tenant_id, host_id, family, period_start, point_count, payload FROM ${table.name}
-     WHERE period_start >= $1 AND period_start < $2 ORDER BY period_start, host_id, family`,
-    [new Date(from).toISOString(), new Date(to).toISOString()],
-  );
-  if (rows.length === 0) return 0;
-  const starts = rows.map((row) => row.period_start.getTime());
-  await ensurePartitions(queryable(target), table, Math.min(...starts), Math.max(...starts) + 1);
+interface ChunkRow {
+  tenant_id: string;
+  host_id: string;
+  family: string;
+  period_start: Date;
+  point_count: number;
+  payload: Buffer;
+}
+
+async function insertChunkRows(session: SqlSession, table: string, rows: readonly ChunkRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 200) {
     const batch = rows.slice(i, i + 200);
-    await target.client.query(
-      `INSERT INTO ${table.name} (tenant_id, host_id, family, period_start, point_count, payload)
+    await session.client.query(
+      `INSERT INTO ${table} (tenant_id, host_id, family, period_start, point_count, payload)
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::int[], $6::bytea[])`,
       [
         batch.map((row) => row.tenant_id),
@@ -212,5 +196,64 @@ export async function copyChunks(
       ],
     );
   }
+}
+
+async function selectChunkRows(session: SqlSession, table: string, from: number, to: number): Promise<ChunkRow[]> {
+  const { rows } = await session.client.query<ChunkRow>(
+    `SELECT tenant_id, host_id, family, period_start, point_count, payload FROM ${table}
+     WHERE period_start >= $1 AND period_start < $2 ORDER BY period_start, host_id, family`,
+    [new Date(from).toISOString(), new Date(to).toISOString()],
+  );
+  return rows;
+}
+
+/**
+ * Fills the 1-hour tier over the days [from, to) with the 1-hour chunks of the whole days [sourceFrom,
+ * sourceTo) over and over, each decoded, moved to its new day and encoded again by the Worker's codec: a year
+ * of 1-hour chunks of realistic size without generating a year of samples.
+ */
+export async function repeatHourTier(
+  session: SqlSession,
+  sourceFrom: number,
+  sourceTo: number,
+  from: number,
+  to: number,
+): Promise<number> {
+  const source = await selectChunkRows(session, CHUNK_TABLES['1h'].name, sourceFrom, sourceTo);
+  const sourceDays = Math.round((sourceTo - sourceFrom) / DAY_MS);
+  await ensurePartitions(queryable(session), CHUNK_TABLES['1h'], from, to);
+  let written = 0;
+  for (let day = from; day < to; day += DAY_MS) {
+    const sourceDay = sourceFrom + (Math.round((day - from) / DAY_MS) % sourceDays) * DAY_MS;
+    const shift = day - sourceDay;
+    const rows: ChunkRow[] = [];
+    for (const row of source.filter((r) => r.period_start.getTime() === sourceDay)) {
+      const chunk = await decodeChunk(new Uint8Array(row.payload));
+      const moved = await encodeChunk({ ...chunk, timestamps: chunk.timestamps.map((ts) => ts + shift) });
+      rows.push({ ...row, period_start: new Date(day), payload: Buffer.from(moved) });
+    }
+    await insertChunkRows(session, CHUNK_TABLES['1h'].name, rows);
+    written += rows.length;
+  }
+  return written;
+}
+
+/**
+ * Copies the chunks of `tier` with a period start in [from, to) from one database to another, byte for byte:
+ * what the Worker's code wrote into the first is what the second measures, without generating it twice.
+ */
+export async function copyChunks(
+  source: SqlSession,
+  target: SqlSession,
+  tier: keyof typeof CHUNK_TABLES,
+  from: number,
+  to: number,
+): Promise<number> {
+  const table = CHUNK_TABLES[tier];
+  const rows = await selectChunkRows(source, table.name, from, to);
+  if (rows.length === 0) return 0;
+  const starts = rows.map((row) => row.period_start.getTime());
+  await ensurePartitions(queryable(target), table, Math.min(...starts), Math.max(...starts) + 1);
+  await insertChunkRows(target, table.name, rows);
   return rows.length;
 }

@@ -7,7 +7,8 @@
  * The host's history is as the jobs leave it: raw chunks per closed hour (writeRawChunks), 1-minute and 1-hour
  * chunks per closed day (rollUpHostDay), the open half hour still landing rows. A second database gets the
  * first one's chunks byte for byte. The baseline table holds the last `baselineDays` (seeding 30 days of jsonb
- * rows costs minutes and ~400 MB), so ranges beyond it have no baseline.
+ * rows costs minutes and ~400 MB), so ranges beyond it have no baseline. Last, the 1 y chart once more over
+ * a whole year of 1-hour chunks (FULL_YEAR).
  */
 import { openSqlSession, type ScratchDatabase, type SqlSession } from '@pulsewire/stack';
 import { planHistory } from '../../worker/src/history/plan.ts';
@@ -21,6 +22,7 @@ import {
   insertLanding,
   insertTenant,
   queryable,
+  repeatHourTier,
   rollUpDays,
   writeRawHours,
 } from './history-data.ts';
@@ -47,6 +49,12 @@ export const CHART_RANGES = [
   { label: '30 d', ms: 30 * DAY },
   { label: '1 y', ms: 365 * DAY },
 ] as const;
+const YEAR = 365 * DAY;
+/**
+ * The 1 y chart again once the 1-hour tier holds a whole year (the 30 days' 1-hour chunks repeated, dates
+ * moved): what a host a year old costs, where the 30 days of data hold one month of it.
+ */
+export const FULL_YEAR = { label: '1 y, a year of 1 h chunks', ms: YEAR };
 /** One chart's series: a plain one, a derived one, and one per network interface. */
 export const CHART_SERIES = ['cpu.total', 'memory.used_pct', 'net.rx'];
 export const MAX_POINTS = 1000;
@@ -158,6 +166,7 @@ async function measureRanges(
   tenant: BenchTenant,
   timeline: HistoryTimeline,
   options: HistoryOptions,
+  ranges: readonly { label: string; ms: number }[],
 ): Promise<RangeRun[]> {
   const database = queryable(session);
   const hostId = tenant.hosts[0]?.id as string;
@@ -167,7 +176,7 @@ async function measureRanges(
     '1h': DEFAULT_RETENTION_DAYS['1h'],
   };
   const results: RangeRun[] = [];
-  for (const range of CHART_RANGES) {
+  for (const range of ranges) {
     // What the API does per request: the watermarks, the plan (tier and step from the range), the read.
     const chart = async () => {
       const started = performance.now();
@@ -285,8 +294,19 @@ export async function runHistory(targets: readonly DatabaseTarget[], options: Hi
         chunksFrom: source ? `copied from ${source.label}` : 'generated',
         seedSeconds,
         baselineSeconds,
-        ranges: await measureRanges(session, tenant, timeline, options),
+        ranges: await measureRanges(session, tenant, timeline, options, CHART_RANGES),
       });
+      // Then the year a 1 y chart reads once a host has one: the 1-hour tier before the 30 days filled in.
+      const yearFrom = Math.floor((NOW - YEAR) / DAY) * DAY;
+      const wholeDays = timeline.rollupFrom + DAY;
+      started = performance.now();
+      const filled1h = source
+        ? await copyChunks(source.session, session, '1h', yearFrom, timeline.rollupFrom)
+        : await repeatHourTier(session, wholeDays, timeline.rolledUpUntil, yearFrom, timeline.rollupFrom);
+      await vacuum(session, ['history_1h']);
+      options.log(`  1-hour tier filled back to ${iso(yearFrom)}: ${filled1h} chunks in ${seconds(started)} s`);
+      const run = runs[runs.length - 1] as HistoryRun;
+      run.ranges.push(...(await measureRanges(session, tenant, timeline, options, [FULL_YEAR])));
       source ??= { session, label: database.label };
     }
   } finally {
