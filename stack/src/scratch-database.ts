@@ -9,7 +9,7 @@ import { migrateDatabase } from './migrate.ts';
  * benchmarks): the embedded PGlite in memory, or a database created on a PostgreSQL server and dropped after.
  */
 export interface ScratchDatabase {
-  /** `PGlite 17.5` or `PostgreSQL 15.20`: what the figures were measured on. */
+  /** `PGlite (Postgres 18.6)` or `PostgreSQL 15.20`: what the figures were measured on. */
   label: string;
   kind: 'pglite' | 'postgres';
   url: string;
@@ -46,7 +46,7 @@ export async function startPgliteScratch(): Promise<ScratchDatabase> {
   try {
     await migrateDatabase(embedded.url);
     return {
-      label: `PGlite ${await serverVersion(embedded.url)}`,
+      label: `PGlite (Postgres ${await serverVersion(embedded.url)})`,
       kind: 'pglite',
       url: embedded.url,
       stop: embedded.stop,
