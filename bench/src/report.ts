@@ -11,14 +11,18 @@ export interface BenchResult {
 }
 
 export function renderSummary(at: string, machine: string, results: readonly BenchResult[]): string {
-  const rows = results.map(
-    (r) =>
-      `| ${r.name} | ${r.value} ${r.unit} | ${r.baseline.name}: ${r.baseline.value} ${r.unit} | ×${r.ratio} | ${r.bar} | ${r.met ? 'met' : '**not met**'} |`,
-  );
+  const rows = results.map((r) => {
+    // A figure may have no baseline in the run (e.g. a range past what the baseline table holds).
+    const baseline = Number.isFinite(r.baseline.value)
+      ? `${r.baseline.name}: ${r.baseline.value} ${r.unit}`
+      : r.baseline.name;
+    const ratio = Number.isFinite(r.ratio) ? `×${r.ratio}` : '–';
+    return `| ${r.name} | ${r.value} ${r.unit} | ${baseline} | ${ratio} | ${r.bar} | ${r.met ? 'met' : '**not met**'} |`;
+  });
   return [
     `# Pulsewire benchmarks, ${at}`,
     '',
-    `Machine: ${machine}. Local stack (wrangler dev + embedded PGlite), one process each for the stack and the clients.`,
+    `Machine: ${machine}. latency, fan-out and alerting: the local stack (wrangler dev + embedded PGlite), one process each for the stack and the clients; storage and history: the Worker's history modules against scratch databases (PGlite, and the PostgreSQL server when reachable).`,
     '',
     '| figure | value | baseline (same run) | ratio | bar | |',
     '| --- | --- | --- | --- | --- | --- |',

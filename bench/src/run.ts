@@ -3,8 +3,10 @@
  * baseline from the same run and the ratio between them. Writes bench/results/<time>.json and
  * bench/results/latest.md, and prints the summary.
  *
- *   pnpm bench [--only latency,fanout,alerting] [--sockets 10000] [--batches 10] [--pushes 200]
+ *   pnpm bench [--only latency,fanout,alerting,storage,history] [--sockets 10000] [--batches 10] [--pushes 200]
  *              [--crossings 50] [--alert-hosts 1000] [--alert-rules 500]
+ *              [--databases postgres,pglite] [--hosts 4] [--days 3] [--landing-hours 4]
+ *              [--history-days 30] [--baseline-days 7] [--runs 30]
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,14 +15,20 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runEngineCost } from './alert-engine.ts';
 import { MAX_CROSSINGS, runAlertDelivery } from './alerting.ts';
+import { DATABASE_KINDS, type DatabaseKind, databaseTargets } from './databases.ts';
 import { runFanout } from './fanout.ts';
+import { BYTES_READ_BAR, MAX_POINTS, runHistory } from './history.ts';
 import { runLatency } from './latency.ts';
 import { type BenchResult, renderSummary } from './report.ts';
-import { startBenchStack } from './stack.ts';
+import { type BenchStack, startBenchStack } from './stack.ts';
 import { round } from './stats.ts';
+import { runStorage } from './storage.ts';
+import { STORAGE_BAR_BYTES } from './storage-figures.ts';
 import { BenchTenant } from './tenant.ts';
 
-const BENCHES = ['latency', 'fanout', 'alerting'] as const;
+const BENCHES = ['latency', 'fanout', 'alerting', 'storage', 'history'] as const;
+/** The benchmarks that drive the local stack; storage and history measure databases directly. */
+const STACK_BENCHES: readonly BenchName[] = ['latency', 'fanout', 'alerting'];
 const FDS_PER_SOCKET = 4;
 /** Descriptors workerd, Postgres and the relay need besides the sockets. */
 const RESERVED_FDS = 1000;
@@ -35,6 +43,13 @@ const { values } = parseArgs({
     crossings: { type: 'string', default: '50' },
     'alert-hosts': { type: 'string', default: '1000' },
     'alert-rules': { type: 'string', default: '500' },
+    databases: { type: 'string', default: DATABASE_KINDS.join(',') },
+    hosts: { type: 'string', default: '4' },
+    days: { type: 'string', default: '3' },
+    'landing-hours': { type: 'string', default: '4' },
+    'history-days': { type: 'string', default: '30' },
+    'baseline-days': { type: 'string', default: '7' },
+    runs: { type: 'string', default: '30' },
   },
 });
 const positive = (name: string, text: string): number => {
@@ -71,6 +86,19 @@ if (crossings > MAX_CROSSINGS) {
 }
 const alertHosts = positive('alert-hosts', values['alert-hosts']);
 const alertRules = Math.max(5, positive('alert-rules', values['alert-rules']));
+const databases = values.databases.split(',') as DatabaseKind[];
+for (const kind of databases) {
+  if (!DATABASE_KINDS.includes(kind)) {
+    console.error(`--databases: choose from ${DATABASE_KINDS.join(', ')}, got "${kind}"`);
+    process.exit(2);
+  }
+}
+const storageHosts = positive('hosts', values.hosts);
+const storageDays = positive('days', values.days);
+const landingHours = positive('landing-hours', values['landing-hours']);
+const historyDays = positive('history-days', values['history-days']);
+const baselineDays = positive('baseline-days', values['baseline-days']);
+const runs = positive('runs', values.runs);
 
 /**
  * Measured: every dashboard socket costs workerd about four file descriptors under wrangler dev (the
@@ -84,8 +112,16 @@ function socketsAllowedByFileLimit(): { openFiles: number; sockets: number } {
 }
 
 const log = (line: string) => console.log(line);
-log('› starting the local stack');
-const stack = await startBenchStack();
+let stack: BenchStack | undefined;
+if (selected.some((name) => STACK_BENCHES.includes(name))) {
+  log('› starting the local stack');
+  stack = await startBenchStack();
+}
+/** The stack, for the benchmarks that drive it (started above when one of them is selected). */
+const stackUrl = (): string => {
+  if (!stack) throw new Error('the local stack is not running');
+  return stack.url;
+};
 const results: BenchResult[] = [];
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const at = new Date().toISOString();
@@ -102,7 +138,7 @@ function save(): void {
 try {
   if (selected.includes('latency')) {
     log(`› agent → dashboard latency: ${pushes} pushes to one watched host`);
-    const run = await runLatency(await BenchTenant.create(stack.url), { pushes });
+    const run = await runLatency(await BenchTenant.create(stackUrl()), { pushes });
     results.push({
       name: 'agent → dashboard latency (p99)',
       value: round(run.agentToDashboardMs.p99),
@@ -116,7 +152,7 @@ try {
     save();
   }
   if (selected.includes('fanout')) {
-    const tenant = await BenchTenant.create(stack.url);
+    const tenant = await BenchTenant.create(stackUrl());
     log('› fan-out baseline: one socket');
     const one = await runFanout(tenant, { sockets: 1, batches, log });
     log(`› fan-out: ${sockets} sockets on one tenant object`);
@@ -139,7 +175,7 @@ try {
   }
   if (selected.includes('alerting')) {
     log(`› alerting: ${crossings} threshold crossings to a webhook receiver`);
-    const delivery = await runAlertDelivery(await BenchTenant.create(stack.url), { crossings, log });
+    const delivery = await runAlertDelivery(await BenchTenant.create(stackUrl()), { crossings, log });
     results.push({
       name: 'threshold crossing → webhook (p99)',
       value: round(delivery.crossingToWebhookMs.p99),
@@ -172,8 +208,71 @@ try {
     });
     save();
   }
+  if (selected.includes('storage')) {
+    const targets = await databaseTargets(databases, log);
+    const measured = await runStorage(targets, {
+      hosts: storageHosts,
+      days: storageDays,
+      landingHours,
+      log,
+    });
+    for (const run of measured) {
+      const f = run.figures;
+      const kB = (bytes: number) => round(bytes / 1000);
+      log(
+        `  ${run.database}: raw ${kB(f.perHostDay.raw)} kB + 1 min ${kB(f.perHostDay['1m'])} kB + 1 h ${kB(f.perHostDay['1h'])} kB` +
+          ` = ${kB(f.perHostDay.total)} kB per host per day (${round(f.bytesPerValue)} B/value, ${run.series} series;` +
+          ` ${kB(f.fixedPerHostDay)} kB of it per-table fixed costs);` +
+          ` jsonb rows ${kB(f.baseline.perHostDay)} kB (${round(f.baseline.bytesPerValue)} B/value);` +
+          ` landing ${kB(f.landing.perHostHour)} kB per host-hour`,
+      );
+      const payload = run.payloadPerHostDay;
+      log(
+        `    chunk payloads per host-day: raw ${kB(payload.raw.bytes)} kB, 1 min ${kB(payload['1m'].bytes)} kB, 1 h ${kB(payload['1h'].bytes)} kB;` +
+          ` raw by family: ${Object.entries(payload.raw.byFamily)
+            .slice(0, 5)
+            .map(([family, bytes]) => `${family} ${kB(bytes)} kB`)
+            .join(', ')}, …`,
+      );
+      results.push({
+        name: `storage per host per day, all tiers (${run.database})`,
+        value: kB(f.perHostDay.total),
+        unit: 'kB',
+        baseline: { name: "a jsonb row per sample (today's layout)", value: kB(f.baseline.perHostDay) },
+        ratio: round(f.ratio),
+        bar: `≤ ${STORAGE_BAR_BYTES / 1e6} MB`,
+        met: f.met,
+        details: run,
+      });
+    }
+    save();
+  }
+  if (selected.includes('history')) {
+    const targets = await databaseTargets(databases, log);
+    const measured = await runHistory(targets, { days: historyDays, baselineDays, runs, log });
+    for (const run of measured) {
+      for (const range of run.ranges) {
+        results.push({
+          name: `history chart, ${range.range} (${range.tier}, ${range.points} points, ${round(range.bytesRead / 1000)} kB read; ${run.database}) p95`,
+          value: round(range.latencyMs.p95),
+          unit: 'ms',
+          baseline: {
+            name: range.baseline
+              ? 'jsonb rows, date_bin/GROUP BY (p95)'
+              : `jsonb rows: none beyond ${run.baselineDays} d`,
+            value: range.baseline ? round(range.baseline.latencyMs.p95) : Number.NaN,
+          },
+          ratio: range.baseline ? round(range.latencyMs.p95 / range.baseline.latencyMs.p95) : Number.NaN,
+          bar: `p95 < 50 ms, ≤ ${MAX_POINTS} points, ≤ ${BYTES_READ_BAR / 1e6} MB read`,
+          met: range.met,
+          details: { ...run, ranges: undefined, range },
+        });
+      }
+    }
+    save();
+  }
 } finally {
-  await stack.stop();
+  await stack?.stop();
 }
 
 console.log(`\n${renderSummary(at, machine, results)}`);

@@ -12,6 +12,14 @@ export {
 export { MIGRATIONS_FOLDER, migrateDatabase } from './migrate.ts';
 export { assertPortFree, freePort, PortInUseError } from './ports.ts';
 export { type Relay, startRelay } from './relay.ts';
+export {
+  openSqlSession,
+  reachable,
+  type ScratchDatabase,
+  type SqlSession,
+  startPgliteScratch,
+  startServerScratch,
+} from './scratch-database.ts';
 export * from './synthetic/index.ts';
 export { startTestDatabaseService, type TestDatabaseService } from './test-databases.ts';
 export { REPO_ROOT, runProcess, stopChild } from './worker-process.ts';

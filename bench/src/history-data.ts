@@ -1,0 +1,259 @@
+/**
+ * History for the storage and history benchmarks: the synthetic reference host (@pulsewire/stack/synthetic)
+ * at 10 s, written with the Worker's own modules (worker/src/history) into a scratch database, as ingest,
+ * compaction and roll-ups would have written it.
+ */
+import { randomUUID } from 'node:crypto';
+import { customPoints, samplePoints, seriesKey } from '@pulsewire/protocol';
+import type { SqlSession } from '@pulsewire/stack';
+import { syntheticCustomMetrics, syntheticSample } from '@pulsewire/stack/synthetic';
+import type { Queryable } from '../../worker/src/db/queryable.ts';
+import { customMetricPoints, hostSamples } from '../../worker/src/db/schema.ts';
+import { decodeChunk, encodeChunk } from '../../worker/src/history/chunk-codec.ts';
+import { type FamilyPoints, put, writeRawChunks } from '../../worker/src/history/compaction.ts';
+import { CHUNK_TABLES, ensurePartitions, LANDING_TABLES } from '../../worker/src/history/partitions.ts';
+import { DAY_MS, rollUpHostDay } from '../../worker/src/history/rollups.ts';
+
+export const HOUR_MS = 3_600_000;
+/** The agent's default cadence. */
+export const STEP_MS = 10_000;
+
+/** The Worker's history modules take a drizzle handle typed for Neon's driver; node-postgres' runs the same SQL. */
+export const queryable = (session: SqlSession): Queryable => session.db as unknown as Queryable;
+
+export interface BenchHost {
+  id: string;
+  /** The synthetic host's seed: each host its own values. */
+  seed: number;
+}
+
+export interface BenchTenant {
+  tenantId: string;
+  hosts: BenchHost[];
+}
+
+/** A tenant and `count` hosts with fixed ids, so the same rows can be written into several databases. */
+export function benchTenant(count: number): BenchTenant {
+  return {
+    tenantId: randomUUID(),
+    hosts: Array.from({ length: count }, (_, i) => ({ id: randomUUID(), seed: i + 1 })),
+  };
+}
+
+export async function insertTenant(session: SqlSession, tenant: BenchTenant): Promise<void> {
+  await session.client.query('INSERT INTO tenants (id, name, slug) VALUES ($1, $2, $3)', [
+    tenant.tenantId,
+    'bench',
+    `bench-${tenant.tenantId.slice(0, 8)}`,
+  ]);
+  for (const host of tenant.hosts) {
+    await session.client.query(
+      `INSERT INTO hosts (id, tenant_id, name, machine_id, public_key, last_seen_at) VALUES ($1, $2, $3, $4, $5, now())`,
+      [host.id, tenant.tenantId, `synthetic-${host.seed}`, `machine-${host.seed}`, `key-${host.id}`],
+    );
+  }
+}
+
+/** The 10 s timestamps of [from, to). */
+export function* tenSecondTimes(from: number, to: number): Generator<number> {
+  for (let ts = Math.ceil(from / STEP_MS) * STEP_MS; ts < to; ts += STEP_MS) yield ts;
+}
+
+/**
+ * One host's hour as compaction would have collected it: every series of the 10 s samples and of the
+ * application's custom metrics (counters as rates per second, as compaction keeps them), by family.
+ */
+export function syntheticHourPoints(seed: number, hour: number): { points: FamilyPoints; values: number } {
+  const points: FamilyPoints = new Map();
+  let values = 0;
+  for (const ts of tenSecondTimes(hour, hour + HOUR_MS)) {
+    for (const p of samplePoints(syntheticSample(seed, ts))) {
+      put(points, seriesKey(p.metric, p.labels), ts, p.value);
+      values++;
+    }
+    for (const metric of syntheticCustomMetrics(seed, ts)) {
+      for (const p of customPoints(metric)) {
+        const value = metric.kind === 'counter' ? p.value / (STEP_MS / 1000) : p.value;
+        put(points, seriesKey(p.metric, p.labels), ts, value);
+        values++;
+      }
+    }
+  }
+  return { points, values };
+}
+
+/** The series keys of a set of family points. */
+export function seriesOf(points: FamilyPoints): string[] {
+  const keys = new Set<string>();
+  for (const byTs of points.values())
+    for (const values of byTs.values()) for (const key of values.keys()) keys.add(key);
+  return [...keys];
+}
+
+/** The landing rows of one host over [from, to), written as ingest writes them (worker/src/ingest/store.ts). */
+export async function insertLanding(
+  session: SqlSession,
+  tenantId: string,
+  host: BenchHost,
+  from: number,
+  to: number,
+): Promise<void> {
+  const database = queryable(session);
+  for (const table of LANDING_TABLES) await ensurePartitions(database, table, from, to);
+  // An hour at a time: the rows of one statement stay well under Postgres' 65,535 parameters.
+  for (let start = from; start < to; start = Math.floor(start / HOUR_MS) * HOUR_MS + HOUR_MS) {
+    const end = Math.min(to, Math.floor(start / HOUR_MS) * HOUR_MS + HOUR_MS);
+    const times = [...tenSecondTimes(start, end)];
+    if (times.length === 0) continue;
+    await database.insert(hostSamples).values(
+      times.map((ts) => {
+        const { ts: _ts, ...sample } = syntheticSample(host.seed, ts);
+        return { tenantId, hostId: host.id, ts: new Date(ts), sample: sample as Record<string, unknown> };
+      }),
+    );
+    await database.insert(customMetricPoints).values(
+      times.flatMap((ts) =>
+        syntheticCustomMetrics(host.seed, ts).map((m) => ({
+          tenantId,
+          hostId: host.id,
+          name: m.name,
+          ts: new Date(m.ts),
+          kind: m.kind,
+          value: m.kind === 'histogram' ? m.hist.sum / m.hist.count : m.value,
+          summary: m.kind === 'histogram' ? m.hist : null,
+          labels: m.labels ?? {},
+        })),
+      ),
+    );
+  }
+}
+
+/** What was generated: values (one series at one time) and the distinct series keys. */
+export interface Generated {
+  values: number;
+  series: Set<string>;
+}
+
+/** Raw chunks for each hour of [from, to) of one host, through the Worker's writeRawChunks. */
+export async function writeRawHours(
+  session: SqlSession,
+  tenantId: string,
+  host: BenchHost,
+  from: number,
+  to: number,
+  generated: Generated = { values: 0, series: new Set() },
+): Promise<Generated> {
+  const database = queryable(session);
+  await ensurePartitions(database, CHUNK_TABLES.raw, from, to);
+  for (let hour = from; hour < to; hour += HOUR_MS) {
+    const { points, values } = syntheticHourPoints(host.seed, hour);
+    for (const key of seriesOf(points)) generated.series.add(key);
+    generated.values += values;
+    await writeRawChunks(database, { tenantId, hostId: host.id, hour }, points);
+  }
+  return generated;
+}
+
+/** The Worker's roll-up of each day of [from, to) of one host into its 1-minute and 1-hour chunks. */
+export async function rollUpDays(
+  session: SqlSession,
+  tenantId: string,
+  host: BenchHost,
+  from: number,
+  to: number,
+): Promise<void> {
+  const database = queryable(session);
+  await ensurePartitions(database, CHUNK_TABLES['1m'], from, to);
+  await ensurePartitions(database, CHUNK_TABLES['1h'], from, to);
+  for (let day = from; day < to; day += DAY_MS) {
+    await rollUpHostDay(database, { tenantId, hostId: host.id, day });
+  }
+}
+
+interface ChunkRow {
+  tenant_id: string;
+  host_id: string;
+  family: string;
+  period_start: Date;
+  point_count: number;
+  payload: Buffer;
+}
+
+async function insertChunkRows(session: SqlSession, table: string, rows: readonly ChunkRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 200) {
+    const batch = rows.slice(i, i + 200);
+    await session.client.query(
+      `INSERT INTO ${table} (tenant_id, host_id, family, period_start, point_count, payload)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::int[], $6::bytea[])`,
+      [
+        batch.map((row) => row.tenant_id),
+        batch.map((row) => row.host_id),
+        batch.map((row) => row.family),
+        batch.map((row) => row.period_start.toISOString()),
+        batch.map((row) => row.point_count),
+        // Hex text, as the Worker's schema writes bytea, so every driver and the PGlite socket agree.
+        batch.map((row) => `\\x${Buffer.from(row.payload).toString('hex')}`),
+      ],
+    );
+  }
+}
+
+async function selectChunkRows(session: SqlSession, table: string, from: number, to: number): Promise<ChunkRow[]> {
+  const { rows } = await session.client.query<ChunkRow>(
+    `SELECT tenant_id, host_id, family, period_start, point_count, payload FROM ${table}
+     WHERE period_start >= $1 AND period_start < $2 ORDER BY period_start, host_id, family`,
+    [new Date(from).toISOString(), new Date(to).toISOString()],
+  );
+  return rows;
+}
+
+/**
+ * Fills the 1-hour tier over the days [from, to) with the 1-hour chunks of the whole days [sourceFrom,
+ * sourceTo) over and over, each decoded, moved to its new day and encoded again by the Worker's codec: a year
+ * of 1-hour chunks of realistic size without generating a year of samples.
+ */
+export async function repeatHourTier(
+  session: SqlSession,
+  sourceFrom: number,
+  sourceTo: number,
+  from: number,
+  to: number,
+): Promise<number> {
+  const source = await selectChunkRows(session, CHUNK_TABLES['1h'].name, sourceFrom, sourceTo);
+  const sourceDays = Math.round((sourceTo - sourceFrom) / DAY_MS);
+  await ensurePartitions(queryable(session), CHUNK_TABLES['1h'], from, to);
+  let written = 0;
+  for (let day = from; day < to; day += DAY_MS) {
+    const sourceDay = sourceFrom + (Math.round((day - from) / DAY_MS) % sourceDays) * DAY_MS;
+    const shift = day - sourceDay;
+    const rows: ChunkRow[] = [];
+    for (const row of source.filter((r) => r.period_start.getTime() === sourceDay)) {
+      const chunk = await decodeChunk(new Uint8Array(row.payload));
+      const moved = await encodeChunk({ ...chunk, timestamps: chunk.timestamps.map((ts) => ts + shift) });
+      rows.push({ ...row, period_start: new Date(day), payload: Buffer.from(moved) });
+    }
+    await insertChunkRows(session, CHUNK_TABLES['1h'].name, rows);
+    written += rows.length;
+  }
+  return written;
+}
+
+/**
+ * Copies the chunks of `tier` with a period start in [from, to) from one database to another, byte for byte:
+ * what the Worker's code wrote into the first is what the second measures, without generating it twice.
+ */
+export async function copyChunks(
+  source: SqlSession,
+  target: SqlSession,
+  tier: keyof typeof CHUNK_TABLES,
+  from: number,
+  to: number,
+): Promise<number> {
+  const table = CHUNK_TABLES[tier];
+  const rows = await selectChunkRows(source, table.name, from, to);
+  if (rows.length === 0) return 0;
+  const starts = rows.map((row) => row.period_start.getTime());
+  await ensurePartitions(queryable(target), table, Math.min(...starts), Math.max(...starts) + 1);
+  await insertChunkRows(target, table.name, rows);
+  return rows.length;
+}
