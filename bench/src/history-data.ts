@@ -4,13 +4,13 @@
  * compaction and roll-ups would have written it.
  */
 import { randomUUID } from 'node:crypto';
-import { customPoints, samplePoints, seriesKey } from '@pulsewire/protocol';
 import type { SqlSession } from '@pulsewire/stack';
+import { syntheticHourPoints } from '@pulsewire/stack/history-seed';
 import { syntheticCustomMetrics, syntheticSample } from '@pulsewire/stack/synthetic';
 import type { Queryable } from '../../worker/src/db/queryable.ts';
 import { customMetricPoints, hostSamples } from '../../worker/src/db/schema.ts';
 import { decodeChunk, encodeChunk } from '../../worker/src/history/chunk-codec.ts';
-import { type FamilyPoints, put, writeRawChunks } from '../../worker/src/history/compaction.ts';
+import { type FamilyPoints, writeRawChunks } from '../../worker/src/history/compaction.ts';
 import { CHUNK_TABLES, ensurePartitions, LANDING_TABLES } from '../../worker/src/history/partitions.ts';
 import { DAY_MS, rollUpHostDay } from '../../worker/src/history/rollups.ts';
 
@@ -59,28 +59,7 @@ export function* tenSecondTimes(from: number, to: number): Generator<number> {
   for (let ts = Math.ceil(from / STEP_MS) * STEP_MS; ts < to; ts += STEP_MS) yield ts;
 }
 
-/**
- * One host's hour as compaction would have collected it: every series of the 10 s samples and of the
- * application's custom metrics (counters as rates per second, as compaction keeps them), by family.
- */
-export function syntheticHourPoints(seed: number, hour: number): { points: FamilyPoints; values: number } {
-  const points: FamilyPoints = new Map();
-  let values = 0;
-  for (const ts of tenSecondTimes(hour, hour + HOUR_MS)) {
-    for (const p of samplePoints(syntheticSample(seed, ts))) {
-      put(points, seriesKey(p.metric, p.labels), ts, p.value);
-      values++;
-    }
-    for (const metric of syntheticCustomMetrics(seed, ts)) {
-      for (const p of customPoints(metric)) {
-        const value = metric.kind === 'counter' ? p.value / (STEP_MS / 1000) : p.value;
-        put(points, seriesKey(p.metric, p.labels), ts, value);
-        values++;
-      }
-    }
-  }
-  return { points, values };
-}
+export { syntheticHourPoints };
 
 /** The series keys of a set of family points. */
 export function seriesOf(points: FamilyPoints): string[] {

@@ -3,11 +3,11 @@
  * and 1-hour chunks per day — with the Worker's own code, straight into the database. `pnpm seed:history`
  * runs it against the local stack; browser tests seed a host with it.
  */
-import { customPoints, samplePoints, seriesKey } from '@pulsewire/protocol';
+import { type CustomMetric, samplePoints, seriesKey } from '@pulsewire/protocol';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import type { Queryable } from '../../worker/src/db/queryable.ts';
-import { type FamilyPoints, put, writeRawChunks } from '../../worker/src/history/compaction.ts';
+import { type FamilyPoints, put, storedCustomPoints, writeRawChunks } from '../../worker/src/history/compaction.ts';
 import { CHUNK_TABLES, ensurePartitions } from '../../worker/src/history/partitions.ts';
 import { DAY_MS, rollUpHostDay } from '../../worker/src/history/rollups.ts';
 import { syntheticCustomMetrics, syntheticSample } from './synthetic/index.ts';
@@ -34,6 +34,29 @@ export interface SeedHistoryOptions {
   onDay?: (day: number) => void;
 }
 
+/**
+ * One synthetic host's hour at 10 s as compaction would have collected it: every series of its samples and of
+ * its custom metrics (counters as rates, histogram averages to their precision, as compaction stores them),
+ * by family, and how many values that is.
+ */
+export function syntheticHourPoints(seed: number, hour: number): { points: FamilyPoints; values: number } {
+  const points: FamilyPoints = new Map();
+  const metrics: CustomMetric[] = [];
+  let values = 0;
+  for (let ts = hour; ts < hour + HOUR_MS; ts += STEP_MS) {
+    for (const p of samplePoints(syntheticSample(seed, ts))) {
+      put(points, seriesKey(p.metric, p.labels), ts, p.value);
+      values++;
+    }
+    metrics.push(...syntheticCustomMetrics(seed, ts));
+  }
+  for (const p of storedCustomPoints(metrics)) {
+    put(points, p.key, p.ts, p.value);
+    values++;
+  }
+  return { points, values };
+}
+
 /** Seeds [start, end) for one host; returns the days rolled up. */
 export async function seedHistory(database: Queryable, options: SeedHistoryOptions): Promise<number> {
   const { tenantId, hostId, start, end, rolledFrom, seed = 1 } = options;
@@ -41,17 +64,7 @@ export async function seedHistory(database: Queryable, options: SeedHistoryOptio
   let days = 0;
   for (let hour = start; hour < end; hour += HOUR_MS) {
     if (hour % DAY_MS === 0) await ensurePartitions(database, CHUNK_TABLES.raw, hour, hour + DAY_MS);
-    const points: FamilyPoints = new Map();
-    for (let ts = hour; ts < hour + HOUR_MS; ts += STEP_MS) {
-      for (const p of samplePoints(syntheticSample(seed, ts))) put(points, seriesKey(p.metric, p.labels), ts, p.value);
-      for (const metric of syntheticCustomMetrics(seed, ts)) {
-        for (const p of customPoints(metric)) {
-          // Counters are kept as rates per second, as compaction does.
-          const value = metric.kind === 'counter' ? p.value / (STEP_MS / 1000) : p.value;
-          put(points, seriesKey(p.metric, p.labels), ts, value);
-        }
-      }
-    }
+    const { points } = syntheticHourPoints(seed, hour);
     await ensurePartitions(database, CHUNK_TABLES.raw, hour, hour + HOUR_MS);
     await writeRawChunks(database, { ...target, hour }, points);
     const day = Math.floor(hour / DAY_MS) * DAY_MS;

@@ -4,7 +4,7 @@ import type { Queryable } from '../db/queryable.ts';
 import { customMetricPoints, historyRaw, hostSamples } from '../db/schema.ts';
 import { type Chunk, decodeChunk, encodeChunk } from './chunk-codec.ts';
 import { familyOf } from './families.ts';
-import { quantumOf } from './precision.ts';
+import { AVERAGE_SIGNIFICANT_DIGITS, quantumOf } from './precision.ts';
 
 export const HOUR_MS = 3_600_000;
 
@@ -51,38 +51,51 @@ interface CustomRow {
   labels: Record<string, string>;
 }
 
+/** A custom metric as the landing table holds it, back in the ingest shape. */
+function metricOfRow(row: CustomRow): CustomMetric {
+  const ts = row.ts.getTime();
+  return (
+    row.kind === 'histogram'
+      ? { kind: 'histogram', name: row.name, labels: row.labels, ts, hist: row.summary }
+      : { kind: row.kind, name: row.name, labels: row.labels, ts, value: row.value }
+  ) as CustomMetric;
+}
+
 /** When a counter's interval cannot be told from its neighbours: the agent's default flush interval. */
 const DEFAULT_COUNTER_INTERVAL_MS = 10_000;
 
 /**
  * Custom metrics as stored series. Counters arrive as increments per flush and are kept as rates per second
  * (increment over the time since the series' previous point), so rollups and charts read the same whatever
- * the flush interval; histograms keep their summary (count, avg, min, max, percentiles) as one series each.
+ * the flush interval; histograms keep their summary (count, avg, min, max, percentiles) as one series each,
+ * the average (sum / count, a full double) to AVERAGE_SIGNIFICANT_DIGITS, as rollup averages are.
  */
-export function customRowPoints(rows: readonly CustomRow[]): { key: string; ts: number; value: number }[] {
+export function storedCustomPoints(metrics: readonly CustomMetric[]): { key: string; ts: number; value: number }[] {
   const out: { key: string; ts: number; value: number }[] = [];
   const previousCounterTs = new Map<string, number>();
-  const sorted = [...rows].sort((a, b) => a.ts.getTime() - b.ts.getTime());
-  for (const row of sorted) {
-    const ts = row.ts.getTime();
-    const metric = (
-      row.kind === 'histogram'
-        ? { kind: 'histogram', name: row.name, labels: row.labels, ts, hist: row.summary }
-        : { kind: row.kind, name: row.name, labels: row.labels, ts, value: row.value }
-    ) as CustomMetric;
+  const sorted = [...metrics].sort((a, b) => a.ts - b.ts);
+  for (const metric of sorted) {
+    const { ts } = metric;
     for (const point of customPoints(metric)) {
       const key = seriesKey(point.metric, point.labels);
       let value = point.value;
-      if (row.kind === 'counter') {
+      if (metric.kind === 'counter') {
         const previous = previousCounterTs.get(key);
         const interval = previous !== undefined && ts > previous ? ts - previous : DEFAULT_COUNTER_INTERVAL_MS;
         previousCounterTs.set(key, ts);
         value = value / (interval / 1000);
+      } else if (metric.kind === 'histogram' && point.metric.endsWith('.avg')) {
+        value = Number(value.toPrecision(AVERAGE_SIGNIFICANT_DIGITS));
       }
       out.push({ key, ts, value });
     }
   }
   return out;
+}
+
+/** The landing table's custom metric rows as stored series ({@link storedCustomPoints}). */
+export function customRowPoints(rows: readonly CustomRow[]): { key: string; ts: number; value: number }[] {
+  return storedCustomPoints(rows.map(metricOfRow));
 }
 
 export interface CompactionResult {

@@ -33,8 +33,11 @@ export const DEFAULT_RETENTION_DAYS = {
   dedup: 8,
 } as const;
 
-/** Landing partitions outlive their compaction by this much, so a late batch still finds its hour's rows. */
-export const LANDING_KEEP_MS = 3 * 3_600_000;
+/**
+ * Landing partitions outlive their compaction by this much: the live view's fill and a host's latest figures
+ * read recent landing rows. (A late batch needs none of them: compaction merges it into the hour's chunks.)
+ */
+export const LANDING_KEEP_MS = 3_600_000;
 
 /** Rows one bounded delete removes, and such deletes one run issues per table at most. */
 const DELETE_CHUNK = 5_000;
