@@ -76,7 +76,7 @@ export async function encodeChunk(chunk: Chunk): Promise<Uint8Array> {
 
 export interface DecodeOptions {
   /** Decode only these columns (the others are skipped, not decoded); all when absent. */
-  columns?: ReadonlySet<string>;
+  columns?: ReadonlySet<string> | ((name: string) => boolean);
 }
 
 export async function decodeChunk(bytes: Uint8Array, options: DecodeOptions = {}): Promise<Chunk> {
@@ -94,6 +94,8 @@ export async function decodeChunk(bytes: Uint8Array, options: DecodeOptions = {}
   const columnCount = reader.count('column count', 3);
   const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   const columns: ChunkColumn[] = [];
+  const { columns: only } = options;
+  const wanted = only === undefined ? () => true : typeof only === 'function' ? only : (name: string) => only.has(name);
   for (let i = 0; i < columnCount; i++) {
     let name: string;
     try {
@@ -103,7 +105,7 @@ export async function decodeChunk(bytes: Uint8Array, options: DecodeOptions = {}
       throw new ChunkFormatError('column name is not UTF-8');
     }
     const body = reader.block(`column ${name}`);
-    if (options.columns && !options.columns.has(name)) continue;
+    if (!wanted(name)) continue;
     const bodyReader = new ByteReader(body);
     const { quantum, values } = readColumnValues(bodyReader, count);
     bodyReader.end(`column ${name}`);

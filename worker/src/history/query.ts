@@ -77,7 +77,10 @@ async function readChunks(
       ),
     )
     .orderBy(asc(table.periodStart));
-  const chunks = await Promise.all(rows.map((row) => decodeChunk(row.payload)));
+  // Only the columns of the asked series are decoded (a family chunk holds many): names are series keys in
+  // raw chunks, `key|stat` in rollups.
+  const columns = (name: string) => matches(request.series, parseRollupColumnName(name)?.key ?? name);
+  const chunks = await Promise.all(rows.map((row) => decodeChunk(row.payload, { columns })));
   return { chunks, bytes: rows.reduce((sum, row) => sum + row.payload.byteLength, 0) };
 }
 
