@@ -7,6 +7,8 @@ import type { TenantObject } from './tenant/tenant-object.ts';
 export interface Env {
   TENANT: DurableObjectNamespace<TenantObject>;
   RATE_LIMITER: DurableObjectNamespace<RateLimiterObject>;
+  /** Pushes per host (wrangler.toml `[[ratelimits]]`); absent in tests that build an env by hand. */
+  INGEST_LIMITER?: RateLimit;
   ASSETS?: Fetcher;
   /** The agent executables, too large for static assets (src/downloads.ts). */
   DOWNLOADS?: R2Bucket;

@@ -361,6 +361,31 @@ describe('POST /api/v1/ingest', () => {
     expect((await agent.push(agent.batch([sample(Date.now() - 10)]))).status).toBe(200);
   });
 
+  it('limits pushes per host with the Rate Limiting binding, never with an object', async () => {
+    expect(env.INGEST_LIMITER, 'wrangler.toml declares INGEST_LIMITER').toBeDefined();
+    const { ingestKey } = await ownerWithIngestKey(env, 'runaway');
+    const runaway = await TestAgent.enroll(env, ingestKey);
+    const other = await TestAgent.enroll(env, ingestKey);
+    // The binding counts per host in fixed windows: whichever window the loop starts in, the first refusal comes
+    // after at least `limit` pushes and within two windows' worth.
+    const t0 = Date.now() - 60_000;
+    let accepted = 0;
+    let refused: Response | undefined;
+    for (let i = 0; i <= 2 * RATE_LIMITS.ingest.limit && !refused; i++) {
+      const res = await runaway.push(runaway.batch([sample(t0 + i * 10)]));
+      if (res.status === 429) refused = res;
+      else {
+        expect(res.status).toBe(200);
+        accepted++;
+      }
+    }
+    expect(accepted).toBeGreaterThanOrEqual(RATE_LIMITS.ingest.limit);
+    expect(refused?.status).toBe(429);
+    expect((await errorOf(refused as Response)).code).toBe('rate_limited');
+    expect(Number(refused?.headers.get('Retry-After'))).toBeGreaterThan(0);
+    expect((await other.push(other.batch([sample(Date.now())]))).status).toBe(200);
+  }, 120_000);
+
   it('403 once the host is revoked', async () => {
     const { ingestKey } = await ownerWithIngestKey(env, 'revoker');
     const doomed = await TestAgent.enroll(env, ingestKey);

@@ -27,6 +27,7 @@ import { storeBatch } from '../ingest/store.ts';
 import { deliverToTenant } from '../ingest/tenant-delivery.ts';
 import { withoutFutureItems } from '../ingest/timestamps.ts';
 import { authFailureKey, countingAuthFailures, refuseWhileBlocked } from '../limits/auth-failures.ts';
+import { limitIngest } from '../limits/ingest-limit.ts';
 import { clientIp, enforceRateLimit, RATE_LIMITS } from '../limits/rate-limit.ts';
 import { publicOrigin } from './auth.ts';
 
@@ -121,7 +122,7 @@ export const agentRoutes = router()
     const { host, signedAt } = await countingAuthFailures(c.env, failures, () =>
       authenticateHost(database, c.req.raw.headers, raw),
     );
-    await enforceRateLimit(c.env, RATE_LIMITS.ingest, [`ingest:${host.id}`]);
+    await limitIngest(c.env, host.id);
     const decoded = await decodeBody(raw, c.req.header('Content-Encoding') ?? null, MAX_INGEST_DECODED_BYTES);
     const parsed = IngestBatch.safeParse(parseJson(decoded));
     if (!parsed.success) {
