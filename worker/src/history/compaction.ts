@@ -93,6 +93,28 @@ export function storedCustomPoints(metrics: readonly CustomMetric[]): { key: str
   return out;
 }
 
+/** One host's custom metric landing rows in [from, to). */
+export function customRows(database: Queryable, host: { tenantId: string; hostId: string }, from: Date, to: Date) {
+  return database
+    .select({
+      ts: customMetricPoints.ts,
+      name: customMetricPoints.name,
+      kind: customMetricPoints.kind,
+      value: customMetricPoints.value,
+      summary: customMetricPoints.summary,
+      labels: customMetricPoints.labels,
+    })
+    .from(customMetricPoints)
+    .where(
+      and(
+        eq(customMetricPoints.hostId, host.hostId),
+        eq(customMetricPoints.tenantId, host.tenantId),
+        gte(customMetricPoints.ts, from),
+        lt(customMetricPoints.ts, to),
+      ),
+    );
+}
+
 /** The landing table's custom metric rows as stored series ({@link storedCustomPoints}). */
 export function customRowPoints(rows: readonly CustomRow[]): { key: string; ts: number; value: number }[] {
   return storedCustomPoints(rows.map(metricOfRow));
@@ -125,24 +147,7 @@ export async function compactHostHour(database: Queryable, target: HostHour): Pr
         lt(hostSamples.ts, to),
       ),
     );
-  const customs = await database
-    .select({
-      ts: customMetricPoints.ts,
-      name: customMetricPoints.name,
-      kind: customMetricPoints.kind,
-      value: customMetricPoints.value,
-      summary: customMetricPoints.summary,
-      labels: customMetricPoints.labels,
-    })
-    .from(customMetricPoints)
-    .where(
-      and(
-        eq(customMetricPoints.hostId, hostId),
-        eq(customMetricPoints.tenantId, tenantId),
-        gte(customMetricPoints.ts, from),
-        lt(customMetricPoints.ts, to),
-      ),
-    );
+  const customs = await customRows(database, { tenantId, hostId }, from, to);
   const existing = await database
     .select({ family: historyRaw.family, payload: historyRaw.payload })
     .from(historyRaw)

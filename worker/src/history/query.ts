@@ -1,10 +1,10 @@
 import { metricDefinition, type Sample, type SeriesPoint, samplePoints, seriesKey } from '@pulsewire/protocol';
 import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/queryable.ts';
-import { customMetricPoints, history1h, history1m, historyJobs, historyRaw, hostSamples } from '../db/schema.ts';
+import { history1h, history1m, historyJobs, historyRaw, hostSamples } from '../db/schema.ts';
 import { type Buckets, bucketize } from './bucketize.ts';
 import { type Chunk, decodeChunk } from './chunk-codec.ts';
-import { chunkOf, customRowPoints } from './compaction.ts';
+import { chunkOf, customRowPoints, customRows } from './compaction.ts';
 import { FAMILY_SECTIONS, familyOf } from './families.ts';
 import { parseRollupColumnName } from './rollup.ts';
 import { parseSeriesKey, seriesPath } from './series-key.ts';
@@ -133,24 +133,7 @@ async function readLanding(
     }
   }
   if (families.includes('custom')) {
-    const rows = await database
-      .select({
-        ts: customMetricPoints.ts,
-        name: customMetricPoints.name,
-        kind: customMetricPoints.kind,
-        value: customMetricPoints.value,
-        summary: customMetricPoints.summary,
-        labels: customMetricPoints.labels,
-      })
-      .from(customMetricPoints)
-      .where(
-        and(
-          eq(customMetricPoints.hostId, request.hostId),
-          eq(customMetricPoints.tenantId, request.tenantId),
-          gte(customMetricPoints.ts, new Date(from)),
-          lt(customMetricPoints.ts, new Date(to)),
-        ),
-      );
+    const rows = await customRows(database, request, new Date(from), new Date(to));
     bytes += rows.length * 64;
     for (const p of customRowPoints(rows)) put(p.key, p.ts, p.value);
   }
