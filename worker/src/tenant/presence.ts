@@ -37,3 +37,21 @@ export function nextTransitionAt(p: Pick<Presence, 'lastSeen' | 'pushIntervalMs'
   // Unreachable with today's rule; check again in a minute rather than never.
   return now + 60_000;
 }
+
+/**
+ * How stale the stored `lastSeen` of a host may get while its status holds: presence lives in memory and is
+ * written on status and cadence changes, and otherwise at most this often, so an idle host's pushes cost no
+ * storage write (issue #13). After an eviction the alarm checks a host it would call stale or offline against
+ * Postgres' `hosts.last_seen_at` first (`last-seen.ts`), so a lagging stored time never announces a change.
+ */
+export const PRESENCE_PERSIST_MS = 5 * 60_000;
+
+/** Whether `next` must be written over what storage holds (`stored`). */
+export function presenceNeedsWrite(stored: Presence | undefined, next: Presence): boolean {
+  return (
+    stored === undefined ||
+    stored.status !== next.status ||
+    stored.pushIntervalMs !== next.pushIntervalMs ||
+    next.lastSeen - stored.lastSeen >= PRESENCE_PERSIST_MS
+  );
+}

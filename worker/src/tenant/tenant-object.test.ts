@@ -387,6 +387,25 @@ describe('host status decided by alarms', () => {
     await socket.expectQuiet();
   });
 
+  it('writes presence on status and cadence changes, not on every batch', async () => {
+    const stub = stubFor(newTenant());
+    const first = Date.now() - 20_000;
+    const stored = () => runInDurableObject(stub, (_, state) => state.storage.get<{ lastSeen: number }>('presence:h1'));
+    for (let i = 0; i < 5; i++) {
+      await stub.recordBatch({ hostId: 'h1', samples: [live(first + i * 1000)], events: [], idle: IDLE });
+    }
+    // Online since the first batch: the four after it cost no storage write.
+    expect(await stored()).toMatchObject({ lastSeen: first, status: 'online', pushIntervalMs: IDLE.pushIntervalMs });
+    // A new cadence is written at once (the status rule depends on it).
+    await stub.recordBatch({
+      hostId: 'h1',
+      samples: [live(first + 6000)],
+      events: [],
+      idle: { ...IDLE, pushIntervalMs: 60_000 },
+    });
+    expect(await stored()).toMatchObject({ lastSeen: first + 6000, pushIntervalMs: 60_000 });
+  });
+
   it('sends host_status only to subscribers of that host, with a snapshot on subscribe', async () => {
     const tenantId = newTenant();
     const a = await connect(tenantId, 'user:a');

@@ -26,8 +26,9 @@ import { decodeClientMessage } from './client-messages.ts';
 import { chargeMessage, freshFloodState } from './flood.ts';
 import { type DataFrame, type DataMessage, dataFrame, FlowControl } from './flow-control.ts';
 import { HostDirectory } from './host-directory.ts';
+import { lastSeenInDatabase } from './last-seen.ts';
 import { PerKeyQueue } from './per-key-queue.ts';
-import { nextTransitionAt, type Presence, statusOf } from './presence.ts';
+import { nextTransitionAt, type Presence, presenceNeedsWrite, statusOf } from './presence.ts';
 import {
   attachmentSize,
   MAX_ATTACHMENT_BYTES,
@@ -133,6 +134,8 @@ export class TenantObject extends DurableObject<Env> {
   private wildcard = new Set<string>();
   /** Presence per host, loaded from storage once per wake-up. */
   private presence: Map<string, Presence> | null = null;
+  /** What storage holds of each host's presence (written on changes, not on every batch). */
+  private readonly storedPresence = new Map<string, Presence>();
   /**
    * The last `seq` given to a data frame. Memory is wiped by hibernation, so each wake-up starts
    * from the clock, in microsecond units: it stays above every seq of the previous instance as long
@@ -319,7 +322,10 @@ export class TenantObject extends DurableObject<Env> {
       const next: Presence = { lastSeen, pushIntervalMs: cadence.pushIntervalMs, status: 'offline' };
       next.status = statusOf(next, now);
       presence.set(hostId, next);
-      await this.ctx.storage.put(`${PRESENCE_PREFIX}${hostId}`, next);
+      if (presenceNeedsWrite(this.storedPresence.get(hostId), next)) {
+        await this.ctx.storage.put(`${PRESENCE_PREFIX}${hostId}`, next);
+        this.storedPresence.set(hostId, next);
+      }
       if (next.status !== before?.status) this.announceStatus(hostId, next, before?.status ?? null, now);
       // O(1) per batch: only ever bring the alarm forward. An alarm left too early (this host just pushed)
       // finds nothing to announce and reschedules over every host.
@@ -405,6 +411,7 @@ export class TenantObject extends DurableObject<Env> {
    */
   async forgetHost(tenantId: string, hostId: string): Promise<void> {
     const presence = await this.loadPresence();
+    this.storedPresence.delete(hostId);
     if (presence.delete(hostId)) await this.ctx.storage.delete(`${PRESENCE_PREFIX}${hostId}`);
     this.hostDirectory.forget(hostId);
     await this.alerting.forgetHost({ tenantId }, hostId);
@@ -437,6 +444,7 @@ export class TenantObject extends DurableObject<Env> {
     const stored = await this.ctx.storage.list<Presence>({ prefix: PRESENCE_PREFIX });
     const map = new Map<string, Presence>();
     for (const [key, value] of stored) map.set(key.slice(PRESENCE_PREFIX.length), value);
+    if (!this.presence) for (const [hostId, p] of map) this.storedPresence.set(hostId, p);
     this.presence ??= map;
     return this.presence;
   }
@@ -513,6 +521,17 @@ export class TenantObject extends DurableObject<Env> {
     const presence = await this.loadPresence();
     const changed: StatusEntry[] = [];
     const writes: Record<string, Presence> = {};
+    // Presence is stored now and then, not per batch: before calling a host stale or offline, take its last
+    // report from Postgres in case this object was evicted since it last wrote it.
+    const fading = [...presence].filter(([, p]) => statusOf(p, now) !== p.status && p.status !== 'offline');
+    const inDatabase = await lastSeenInDatabase(
+      parseConfig(this.env),
+      fading.map(([hostId]) => hostId),
+    );
+    for (const [hostId, lastSeen] of inDatabase) {
+      const p = presence.get(hostId);
+      if (p && lastSeen > p.lastSeen) presence.set(hostId, { ...p, lastSeen: Math.min(lastSeen, now) });
+    }
     for (const [hostId, p] of presence) {
       const status = statusOf(p, now);
       if (status === p.status) continue;
@@ -522,7 +541,13 @@ export class TenantObject extends DurableObject<Env> {
       changed.push(statusEntry(hostId, next, p.status));
     }
     // One storage call and, per socket, one frame per page for every host this alarm moved.
-    if (changed.length > 0) await this.ctx.storage.put(writes);
+    if (changed.length > 0) {
+      await this.ctx.storage.put(writes);
+      for (const entry of changed) {
+        const p = presence.get(entry.hostId);
+        if (p) this.storedPresence.set(entry.hostId, p);
+      }
+    }
     this.announceStatuses(changed, now);
     let alertingDue: number | null = null;
     try {
