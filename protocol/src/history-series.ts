@@ -40,11 +40,17 @@ export const StepParam = z
   });
 
 /** A series entry: an exact key (`disk.used_pct{mount="/"}`) or a metric path (`disk.used_pct`: every mount). */
+const seriesLabel = String.raw`[A-Za-z_][A-Za-z0-9_]*="(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"`;
+const seriesNamePattern = new RegExp(
+  String.raw`^[A-Za-z_][A-Za-z0-9_.:-]*(?:\{(?:${seriesLabel}(?:,${seriesLabel})*)?\})?$`,
+);
+
+/** A series entry: an exact key (`disk.used_pct{mount="/"}`, labels as `seriesKey` writes them) or a metric path. */
 export const SeriesName = z
   .string()
   .min(1)
   .max(400)
-  .regex(/^[A-Za-z_][A-Za-z0-9_.:-]*(\{.*\})?$/, 'a series is a metric path, optionally with {labels}');
+  .regex(seriesNamePattern, 'a series is a metric path, optionally with {name="value",…} labels');
 
 /** `series` may repeat (`?series=cpu.total&series=memory.used_pct`) or list names separated by `;`. */
 const SeriesList = z

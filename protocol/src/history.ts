@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppEvent } from './ingest.ts';
+import { storableText } from './storable.ts';
 import { LiveSample } from './stream.ts';
 
 /**
@@ -29,7 +30,7 @@ export const HostEventsQuery = z.object({
   from: isoInstant.optional(),
   to: isoInstant.optional(),
   /** Only the events of this subject (e.g. one job's id): its timeline. */
-  subject: z.string().min(1).max(200).optional(),
+  subject: storableText.min(1).max(200).optional(),
   /** Only events of this kind, e.g. `job.failed`. */
   kind: z
     .string()

@@ -195,7 +195,10 @@ export const historyRoutes = router()
     checkSeries(query.series);
     const host = await ownHost(c, id);
     const retention = await tierRetention(db(c), host.tenantId);
-    const plan = planHistory({ ...query, step: undefined }, retention, Date.now());
+    const now = Date.now();
+    // Nothing is stored after now (ingest refuses the future): the export stops there, whatever `to` says.
+    const to = query.to && Date.parse(query.to) > now ? new Date(now).toISOString() : query.to;
+    const plan = planHistory({ from: query.from, to }, retention, now);
     // The stream outlives this handler, so it owns a connection of its own and closes it when done.
     const handle = openDatabase(parseConfig(c.env));
     const body = exportRows(handle, {
@@ -204,7 +207,7 @@ export const historyRoutes = router()
       series: query.series,
       from: plan.from,
       to: plan.to,
-      rawKeptFrom: Date.now() - retention.raw * 24 * 3_600_000,
+      rawKeptFrom: now - retention.raw * 24 * 3_600_000,
       format: query.format,
     });
     const stamp = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace(/[:T]/g, '');

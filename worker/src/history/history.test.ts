@@ -232,6 +232,19 @@ describe('history tiers', () => {
       [`${base}?series=cpu.total&from=2026-02-30T00:00:00Z`, 422, 'validation_failed'],
       [`${base}?series=cpu.total&from=99999-01-01T00:00:00Z`, 422, ''],
     ];
+    // Hostile values: NUL and a lone surrogate in a label or an event subject, a year far ahead.
+    const events = `/api/v1/hosts/${agent.hostId}/events`;
+    cases.push(
+      [`${events}?subject=job%00x`, 422, 'validation_failed'],
+      // A surrogate's UTF-8 bytes decode to U+FFFD: a subject like any other (no event has it).
+      [`${events}?subject=%ED%A0%80`, 200, ''],
+      [`${base}?series=cpu.total&from=9999-12-30T00:00:00Z&to=9999-12-31T00:00:00Z`, 200, ''],
+    );
+    // A NUL, an unbalanced quote, and a lone surrogate as the bytes a client would send (not encodable by JS).
+    for (const label of [encodeURIComponent('/\u0000'), encodeURIComponent('"unbalanced'), '%ED%A0%80']) {
+      const res = await owner.get(`${base}?series=disk.used_pct%7Bmount%3D%22${label}%22%7D&${range()}`);
+      expect([200, 422], label).toContain(res.status);
+    }
     for (const [path, status, code] of cases) {
       const { status: got, body } = await get(path);
       expect(got, path).toBe(status);
@@ -254,6 +267,12 @@ describe('history tiers', () => {
     expect(lines[0]).toBe('time,series,value,min,max,count');
     expect(lines).toHaveLength(1 + cpuPoints.length + 1);
     expect(lines[1]).toBe(`${new Date(start).toISOString()},"cpu.total",${cpuPoints[0]?.value},,,`);
+    // A range reaching far into the future stops at now rather than walking empty days.
+    const far = await owner.get(
+      `/api/v1/hosts/${agent.hostId}/series/export?series=cpu.total&from=${new Date(start).toISOString()}&to=9999-12-31T00:00:00Z`,
+    );
+    expect(far.status).toBe(200);
+    expect((await far.text()).trim().split('\n').length).toBeGreaterThan(cpuPoints.length);
     const ndjson = await owner.get(
       `/api/v1/hosts/${agent.hostId}/series/export?series=cpu.total&${range()}&format=ndjson`,
     );

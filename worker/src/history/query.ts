@@ -134,7 +134,7 @@ async function readLanding(
   }
   if (families.includes('custom')) {
     const rows = await customRows(database, request, new Date(from), new Date(to));
-    bytes += rows.length * 64;
+    bytes += JSON.stringify(rows).length;
     for (const p of customRowPoints(rows)) put(p.key, p.ts, p.value);
   }
   return { chunks: byTs.size > 0 ? [chunkOf(byTs)] : [], bytes };
