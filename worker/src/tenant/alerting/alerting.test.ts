@@ -1,4 +1,4 @@
-import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import {
   AlertList,
   ChannelCreated,
@@ -381,6 +381,65 @@ describe('alerting through ingest, the tenant object and a signed webhook', () =
     const r = await received(path);
     expect(r.attempts.map((a) => a.status)).toEqual([204, 204]);
     expect(new Set(r.attempts.map((a) => a.webhookId)).size).toBe(2);
+  });
+
+  it('reminds while an alert keeps firing, through an eviction, and stops once a member acknowledges it', async () => {
+    const ingest = await owner.post('/api/v1/keys', { name: 'reminded', scope: 'ingest' });
+    const { secret } = (await ingest.json()) as { secret: string };
+    const host = await TestAgent.enroll(env, secret, crypto.randomUUID(), 'reminded');
+    const path = `/hooks/${crypto.randomUUID()}`;
+    const channel = await webhookChannel(owner, path);
+    const rule = await cpuRule(owner, channel.id, {
+      scope: { type: 'hosts', hostIds: [host.hostId] },
+      notify: { channelIds: [channel.id], groupWaitSeconds: 0, renotifyMinutes: 1, notifyResolved: true },
+    });
+    expect((await host.push(host.batch([sample(Date.now(), 99)]))).status).toBe(200);
+    await until('the firing webhook', async () => ((await received(path)).deliveries.length > 0 ? true : undefined));
+    const [alert] = await until('the recorded alert', async () => {
+      const list = AlertList.parse(await (await owner.get(`/api/v1/alerts?ruleId=${rule.id}`)).json());
+      return list.alerts.length > 0 ? list.alerts : undefined;
+    });
+
+    // A minute is a long wait in a test: the object's own record of the reminder is moved to the past,
+    // and the object evicted so that it reads its storage again, as it would after a redeploy.
+    const stub = env.TENANT.get(env.TENANT.idFromName(host.tenantId));
+    const reminderDue = async () => {
+      const record = await runInDurableObject(stub, async (_instance, state) => {
+        const key = `notify:alert:${alert?.id}`;
+        const stored = await state.storage.get<{ nextAt: number | null; acknowledged: boolean }>(key);
+        if (stored) await state.storage.put(key, { ...stored, nextAt: Date.now() - 1 });
+        return stored;
+      });
+      await evictDurableObject(stub);
+      await objectUsesDatabase(env, host.tenantId);
+      expect(await runDurableObjectAlarm(stub)).toBe(true);
+      return record;
+    };
+
+    const first = await reminderDue();
+    // The planner had scheduled the reminder renotifyMinutes after the firing notice.
+    expect(first?.nextAt).toBeGreaterThan(Date.now());
+    const reminded = await until('the reminder', async () => {
+      const r = await received(path);
+      return r.deliveries.length > 1 ? payloads(r) : undefined;
+    });
+    expect(reminded.map((p) => p.data.kind)).toEqual(['firing', 'renotify']);
+    expect(reminded[1]?.data.alerts[0]).toMatchObject({ id: alert?.id, state: 'firing', level: 'critical' });
+
+    const ack = await owner.post(`/api/v1/alerts/${alert?.id}/ack`);
+    expect(ack.status, await ack.clone().text()).toBe(200);
+    const second = await reminderDue();
+    expect(second).toMatchObject({ acknowledged: true });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(payloads(await received(path)).map((p) => p.data.kind)).toEqual(['firing', 'renotify']);
+
+    // Acknowledged is not forgotten: the resolution still goes out.
+    expect((await host.push(host.batch([sample(Date.now(), 10)]))).status).toBe(200);
+    const resolved = await until('the resolution', async () => {
+      const kinds = payloads(await received(path)).map((p) => p.data.kind);
+      return kinds.length > 2 ? kinds : undefined;
+    });
+    expect(resolved).toEqual(['firing', 'renotify', 'resolved']);
   });
 
   it('"Send test" goes through the outbox and reports what the target answered', async () => {
