@@ -13,7 +13,7 @@ import { descendants, listProcesses, type ProcStat, TICKS_PER_SECOND } from './p
 import { type Distribution, distribution } from './stats.ts';
 import type { BenchHost, BenchTenant } from './tenant.ts';
 
-/** The agent's idle push: three samples collected 10 s apart, sent every 30 s. */
+/** The agent's idle push: three samples collected 10 s apart, sent every 30 s (the default of `samplesPerBatch`). */
 export const SAMPLES_PER_BATCH = 3;
 const ENROLL_CONCURRENCY = 4;
 const WARMUP_MS = 5_000;
@@ -25,6 +25,8 @@ export interface IngestOptions {
   hosts: number;
   seconds: number;
   concurrency: number;
+  /** Samples per batch (each with its custom metrics); more than 3 is a spool's backfill shape. */
+  samplesPerBatch?: number;
   log: (line: string) => void;
   /** Paced at this many batches per second instead of as fast as `concurrency` allows (the cost bench's light load). */
   ratePerSecond?: number;
@@ -43,6 +45,7 @@ export interface CpuShare {
 
 export interface IngestRun {
   hosts: number;
+  samplesPerBatch: number;
   concurrency: number;
   seconds: number;
   batches: number;
@@ -94,12 +97,13 @@ export async function runIngest(
   const hosts = await enrollMany(tenant, options.hosts, options.log);
   const tenantId = await tenantIdOf(stack.databaseUrl, hosts[0]?.id as string);
   const lastTs = hosts.map(() => 0);
+  const perBatch = options.samplesPerBatch ?? SAMPLES_PER_BATCH;
   const batchOf = (index: number): { samples: Sample[]; metrics: CustomMetric[]; ts: number[] } => {
     const host = hosts[index] as BenchHost;
     const ts: number[] = [];
-    for (let i = 0; i < SAMPLES_PER_BATCH; i++) {
+    for (let i = 0; i < perBatch; i++) {
       // Unique per host, close to now (an old hour would be marked late for compaction, a future one refused).
-      const next = Math.max((lastTs[index] as number) + 1, Date.now() - (SAMPLES_PER_BATCH - i));
+      const next = Math.max((lastTs[index] as number) + 1, Date.now() - (perBatch - i));
       lastTs[index] = next;
       ts.push(next);
     }
@@ -203,6 +207,7 @@ export async function runIngest(
   const baseline = await bareInsert(stack.databaseUrl, tenantId, hosts, sent);
   return {
     hosts: hosts.length,
+    samplesPerBatch: perBatch,
     concurrency: options.concurrency,
     seconds: elapsedMs / 1000,
     batches,

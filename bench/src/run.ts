@@ -7,7 +7,7 @@
  *              [--crossings 50] [--alert-hosts 1000] [--alert-rules 500]
  *              [--databases postgres,pglite] [--hosts 4] [--days 3] [--landing-hours 4]
  *              [--history-days 30] [--baseline-days 7] [--runs 30]
- *              [--ingest-hosts 50] [--ingest-seconds 60] [--ingest-concurrency 16]
+ *              [--ingest-hosts 50] [--ingest-seconds 60] [--ingest-concurrency 16] [--ingest-samples 3]
  *              [--agent-idle-seconds 120] [--agent-live-seconds 120]
  *              [--cost-hosts 20] [--cost-rate 10] [--cost-seconds 30] [--fleet-hosts 1000]
  */
@@ -60,6 +60,7 @@ const { values } = parseArgs({
     'ingest-hosts': { type: 'string', default: '50' },
     'ingest-seconds': { type: 'string', default: '60' },
     'ingest-concurrency': { type: 'string', default: '16' },
+    'ingest-samples': { type: 'string', default: '3' },
     'agent-idle-seconds': { type: 'string', default: '120' },
     'agent-live-seconds': { type: 'string', default: '120' },
     'cost-hosts': { type: 'string', default: '20' },
@@ -292,6 +293,7 @@ try {
       hosts: positive('ingest-hosts', values['ingest-hosts']),
       seconds: positive('ingest-seconds', values['ingest-seconds']),
       concurrency: positive('ingest-concurrency', values['ingest-concurrency']),
+      samplesPerBatch: positive('ingest-samples', values['ingest-samples']),
       databases,
       log,
     });
