@@ -53,6 +53,13 @@ export interface CostBenchOptions {
 
 export interface CostRun {
   database: string;
+  /**
+   * Issue 13 item 1's question, from the same measurements: stored batches sent over the agent's control
+   * socket instead of HTTP. No Worker request per push; an incoming WebSocket message is 1/20 of an object
+   * request; the object does the Worker's work and waits on Postgres, so it is active (and billed duration)
+   * for the push's whole round trip; one log event (its message handler's invocation). A model, not a measurement.
+   */
+  overSocket: { inputs: CostInputs; breakdown: CostBreakdown };
   measured: IngestRun;
   /**
    * The server's CPU for one connection opened, used for `SELECT 1` and closed (the Worker opens one per
@@ -116,6 +123,14 @@ export async function runCostBench(options: CostBenchOptions): Promise<CostRun> 
       neon: 'Launch plan, 0.25 CU minimum; the fleet pushes every 30 ms on average, so the 5-minute autosuspend never fires',
     };
     const connectionCpuMs = scratch ? await connectionCost(scratch.url) : undefined;
+    const socketInputs: CostInputs = {
+      ...inputs,
+      workerRequestsPerPush: 0,
+      workerCpuMsPerPush: 0,
+      doRequestsPerPush: 1 / 20,
+      doActiveMsPerPush: measured.postMs.p50,
+      logEventsPerPush: 1,
+    };
     return {
       database,
       measured,
@@ -123,6 +138,7 @@ export async function runCostBench(options: CostBenchOptions): Promise<CostRun> 
       inputs,
       sources,
       breakdown: costPerHostMonth(inputs),
+      overSocket: { inputs: socketInputs, breakdown: costPerHostMonth(socketInputs) },
       pricesAsOf: PRICES_AS_OF,
     };
   } finally {
@@ -163,11 +179,21 @@ export function logCost(run: CostRun, log: (line: string) => void): void {
   );
 }
 
-export function costResult(run: CostRun): BenchResult {
-  const b = run.breakdown;
+export function costResults(run: CostRun): BenchResult[] {
+  return [
+    costResult(run, run.breakdown, 'signed HTTP pushes, as today'),
+    costResult(
+      run,
+      run.overSocket.breakdown,
+      "scenario: stored batches over the control socket (modelled from this run's figures)",
+    ),
+  ];
+}
+
+function costResult(run: CostRun, b: CostBreakdown, what: string): BenchResult {
   const dominant = b.lines.find((l) => l.name === b.dominant);
   return {
-    name: `cost per host-month, ${run.inputs.hosts.toLocaleString('en')} hosts at the default cadence (prices ${run.pricesAsOf}; marginal $${round(b.marginalPerHostMonthUsd)})`,
+    name: `cost per host-month, ${run.inputs.hosts.toLocaleString('en')} hosts at the default cadence, ${what} (prices ${run.pricesAsOf}; marginal $${round(b.marginalPerHostMonthUsd)})`,
     value: Number(b.perHostMonthUsd.toFixed(4)),
     unit: '$',
     baseline: { name: `its largest line, ${b.dominant}`, value: Number((dominant?.perHostUsd ?? 0).toFixed(4)) },

@@ -38,6 +38,7 @@ export async function runIngestBench(
     hosts: options.hosts,
     seconds: options.seconds,
     concurrency: options.concurrency,
+    samplesPerBatch: options.samplesPerBatch,
     log: options.log,
   };
   if (options.databases.includes('pglite') && pgliteStack) {

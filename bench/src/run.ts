@@ -20,7 +20,7 @@ import { agentResults } from './agent-bench.ts';
 import { runAgentBench } from './agent-footprint.ts';
 import { runEngineCost } from './alert-engine.ts';
 import { MAX_CROSSINGS, runAlertDelivery } from './alerting.ts';
-import { costResult, logCost, runCostBench } from './cost-bench.ts';
+import { costResults, logCost, runCostBench } from './cost-bench.ts';
 import { DATABASE_KINDS, type DatabaseKind, databaseTargets } from './databases.ts';
 import { runFanout } from './fanout.ts';
 import { BYTES_READ_BAR, MAX_POINTS, runHistory } from './history.ts';
@@ -331,7 +331,7 @@ try {
       log,
     });
     logCost(run, log);
-    results.push(costResult(run));
+    results.push(...costResults(run));
     save();
   }
 } finally {
