@@ -130,7 +130,8 @@ function socketsAllowedByFileLimit(): { openFiles: number; sockets: number } {
 
 const log = (line: string) => console.log(line);
 let stack: BenchStack | undefined;
-if (selected.some((name) => STACK_BENCHES.includes(name))) {
+// `ingest` needs the PGlite stack only when PGlite is measured (it starts its own over the server).
+if (selected.some((name) => STACK_BENCHES.includes(name) && (name !== 'ingest' || databases.includes('pglite')))) {
   log('› starting the local stack');
   stack = await startBenchStack();
 }
