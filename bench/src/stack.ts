@@ -35,7 +35,11 @@ export async function startBenchStack(options: { databaseUrl?: string } = {}): P
       if (line.startsWith('{"url":')) resolve(Ready.parse(JSON.parse(line)));
       else if (process.env.BENCH_STACK_LOGS === '1') console.error(line);
     });
-    child.once('exit', (code) => reject(new Error(`the local stack exited (${code}) before it was ready`)));
+    child.once('exit', (code) => {
+      // A stack that never got ready leaves its data folder (the embedded Postgres starts before wrangler).
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      reject(new Error(`the local stack exited (${code}) before it was ready`));
+    });
   });
   return {
     url: ready.url,
