@@ -7,17 +7,24 @@
  *              [--crossings 50] [--alert-hosts 1000] [--alert-rules 500]
  *              [--databases postgres,pglite] [--hosts 4] [--days 3] [--landing-hours 4]
  *              [--history-days 30] [--baseline-days 7] [--runs 30]
+ *              [--ingest-hosts 50] [--ingest-seconds 60] [--ingest-concurrency 16] [--ingest-samples 3]
+ *              [--agent-idle-seconds 120] [--agent-live-seconds 120]
+ *              [--cost-hosts 20] [--cost-rate 10] [--cost-seconds 30] [--fleet-hosts 1000]
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { agentResults } from './agent-bench.ts';
+import { runAgentBench } from './agent-footprint.ts';
 import { runEngineCost } from './alert-engine.ts';
 import { MAX_CROSSINGS, runAlertDelivery } from './alerting.ts';
+import { costResults, logCost, runCostBench } from './cost-bench.ts';
 import { DATABASE_KINDS, type DatabaseKind, databaseTargets } from './databases.ts';
 import { runFanout } from './fanout.ts';
 import { BYTES_READ_BAR, MAX_POINTS, runHistory } from './history.ts';
+import { ingestResults, runIngestBench } from './ingest-bench.ts';
 import { runLatency } from './latency.ts';
 import { type BenchResult, renderSummary } from './report.ts';
 import { type BenchStack, startBenchStack } from './stack.ts';
@@ -26,9 +33,9 @@ import { runStorage } from './storage.ts';
 import { STORAGE_BAR_BYTES } from './storage-figures.ts';
 import { BenchTenant } from './tenant.ts';
 
-const BENCHES = ['latency', 'fanout', 'alerting', 'storage', 'history'] as const;
+const BENCHES = ['latency', 'fanout', 'alerting', 'storage', 'history', 'ingest', 'agent', 'cost'] as const;
 /** The benchmarks that drive the local stack; storage and history measure databases directly. */
-const STACK_BENCHES: readonly BenchName[] = ['latency', 'fanout', 'alerting'];
+const STACK_BENCHES: readonly BenchName[] = ['latency', 'fanout', 'alerting', 'ingest'];
 const FDS_PER_SOCKET = 4;
 /** Descriptors workerd, Postgres and the relay need besides the sockets. */
 const RESERVED_FDS = 1000;
@@ -50,6 +57,16 @@ const { values } = parseArgs({
     'history-days': { type: 'string', default: '30' },
     'baseline-days': { type: 'string', default: '7' },
     runs: { type: 'string', default: '30' },
+    'ingest-hosts': { type: 'string', default: '50' },
+    'ingest-seconds': { type: 'string', default: '60' },
+    'ingest-concurrency': { type: 'string', default: '16' },
+    'ingest-samples': { type: 'string', default: '3' },
+    'agent-idle-seconds': { type: 'string', default: '120' },
+    'agent-live-seconds': { type: 'string', default: '120' },
+    'cost-hosts': { type: 'string', default: '20' },
+    'cost-rate': { type: 'string', default: '10' },
+    'cost-seconds': { type: 'string', default: '30' },
+    'fleet-hosts': { type: 'string', default: '1000' },
   },
 });
 const positive = (name: string, text: string): number => {
@@ -113,7 +130,8 @@ function socketsAllowedByFileLimit(): { openFiles: number; sockets: number } {
 
 const log = (line: string) => console.log(line);
 let stack: BenchStack | undefined;
-if (selected.some((name) => STACK_BENCHES.includes(name))) {
+// `ingest` needs the PGlite stack only when PGlite is measured (it starts its own over the server).
+if (selected.some((name) => STACK_BENCHES.includes(name) && (name !== 'ingest' || databases.includes('pglite')))) {
   log('› starting the local stack');
   stack = await startBenchStack();
 }
@@ -269,6 +287,52 @@ try {
         });
       }
     }
+    save();
+  }
+  if (selected.includes('ingest')) {
+    const measured = await runIngestBench(stack, {
+      hosts: positive('ingest-hosts', values['ingest-hosts']),
+      seconds: positive('ingest-seconds', values['ingest-seconds']),
+      concurrency: positive('ingest-concurrency', values['ingest-concurrency']),
+      samplesPerBatch: positive('ingest-samples', values['ingest-samples']),
+      databases,
+      log,
+    });
+    results.push(...ingestResults(measured));
+    save();
+  }
+  if (selected.includes('agent')) {
+    const idleSeconds = positive('agent-idle-seconds', values['agent-idle-seconds']);
+    const liveSeconds = positive('agent-live-seconds', values['agent-live-seconds']);
+    log(`› agent footprint beside node_exporter and Netdata: ${idleSeconds} s idle, then ${liveSeconds} s at 1 s`);
+    results.push(...agentResults(await runAgentBench({ idleSeconds, liveSeconds, log })));
+    save();
+  }
+  if (selected.includes('cost')) {
+    log('› cost per host-month: per-push CPU under a light load, then the price table');
+    // The storage bench's figures when it ran in this invocation (the server's first).
+    const storage = results.find((r) => r.name.startsWith('storage per host per day'))?.details as
+      | { database: string; figures: { steadyStatePerHost: number; landing: { perHostHour: number } } }
+      | undefined;
+    const run = await runCostBench({
+      hosts: positive('cost-hosts', values['cost-hosts']),
+      seconds: positive('cost-seconds', values['cost-seconds']),
+      ratePerSecond: positive('cost-rate', values['cost-rate']),
+      fleetHosts: positive('fleet-hosts', values['fleet-hosts']),
+      databases,
+      ...(storage
+        ? {
+            storage: {
+              perHost: storage.figures.steadyStatePerHost,
+              landingPerHostHour: storage.figures.landing.perHostHour,
+              source: `the storage bench in this run (${storage.database})`,
+            },
+          }
+        : {}),
+      log,
+    });
+    logCost(run, log);
+    results.push(...costResults(run));
     save();
   }
 } finally {

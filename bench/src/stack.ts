@@ -4,29 +4,47 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { stopChild } from '@pulsewire/stack';
+import { z } from 'zod';
 
 export interface BenchStack {
   url: string;
+  /** The Postgres the Worker writes to (the embedded PGlite's, or the one given). */
+  databaseUrl: string;
+  /** The stack's process: wrangler, workerd and the embedded Postgres run in its tree. */
+  pid: number;
   stop(): Promise<void>;
 }
 
-/** Starts `serve-stack.ts` in a child process on a fresh data folder and waits for its URL. */
-export async function startBenchStack(): Promise<BenchStack> {
+const Ready = z.object({ url: z.string(), databaseUrl: z.string() });
+
+/**
+ * Starts `serve-stack.ts` in a child process on a fresh data folder and waits for its URL; on the embedded
+ * PGlite unless `databaseUrl` names a (migrated or empty) Postgres database.
+ */
+export async function startBenchStack(options: { databaseUrl?: string } = {}): Promise<BenchStack> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulsewire-bench-'));
-  const child = spawn(process.execPath, [path.join(import.meta.dirname, 'serve-stack.ts'), dataDir], {
+  const args = [path.join(import.meta.dirname, 'serve-stack.ts'), dataDir];
+  if (options.databaseUrl) args.push(options.databaseUrl);
+  const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const url = await new Promise<string>((resolve, reject) => {
+  const ready = await new Promise<z.infer<typeof Ready>>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     // With BENCH_STACK_LOGS=1 the stack's own output shares stdout: pick the ready line out of it.
     lines.on('line', (line) => {
-      if (line.startsWith('{"url":')) resolve((JSON.parse(line) as { url: string }).url);
+      if (line.startsWith('{"url":')) resolve(Ready.parse(JSON.parse(line)));
       else if (process.env.BENCH_STACK_LOGS === '1') console.error(line);
     });
-    child.once('exit', (code) => reject(new Error(`the local stack exited (${code}) before it was ready`)));
+    child.once('exit', (code) => {
+      // A stack that never got ready leaves its data folder (the embedded Postgres starts before wrangler).
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      reject(new Error(`the local stack exited (${code}) before it was ready`));
+    });
   });
   return {
-    url,
+    url: ready.url,
+    databaseUrl: ready.databaseUrl,
+    pid: child.pid as number,
     async stop() {
       // The stack stops wrangler and Postgres in turn: give it longer than a single process.
       await stopChild(child, 15_000);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
   CreatedApiKey,
+  type CustomMetric,
   type HostKey,
   IngestResponse,
   importPrivateKey,
@@ -64,6 +65,13 @@ export class BenchTenant {
   }
 }
 
+export interface PreparedBatch {
+  body: ReturnType<typeof gzipSync>;
+  headers: Record<string, string>;
+  /** The batch's JSON before gzip. */
+  jsonBytes: number;
+}
+
 /** Pushes signed batches for one enrolled host, as the agent does (gzip'd JSON, Ed25519 headers). */
 export class BenchHost {
   /**
@@ -88,12 +96,25 @@ export class BenchHost {
   }
 
   /** One batch; resolves with the server's answer (throws on a non-200). */
-  async push(samples: Sample[]): Promise<IngestResponse> {
+  async push(samples: Sample[], metrics?: CustomMetric[]): Promise<IngestResponse> {
+    const answer = await this.send(await this.prepare(samples, metrics));
+    if (answer.status !== 200) throw new Error(`ingest answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+    return IngestResponse.parse(JSON.parse(answer.text));
+  }
+
+  /** A batch gzip'd and signed as the agent does it, ready to send (the ingest bench times the POST alone). */
+  async prepare(samples: Sample[], metrics?: CustomMetric[]): Promise<PreparedBatch> {
     this.seq += 1;
     const batchId = crypto.randomUUID();
-    const body = gzipSync(
-      JSON.stringify({ batch_id: batchId, seq: this.seq, host_id: this.id, sent_at: Date.now(), samples }),
-    );
+    const json = JSON.stringify({
+      batch_id: batchId,
+      seq: this.seq,
+      host_id: this.id,
+      sent_at: Date.now(),
+      samples,
+      ...(metrics?.length ? { metrics } : {}),
+    });
+    const body = gzipSync(json);
     const headers = await signIngestRequest({
       privateKey: this.key,
       hostId: this.id,
@@ -102,13 +123,15 @@ export class BenchHost {
       body: new Uint8Array(body),
       timestamp: Date.now(),
     });
+    return { body, headers, jsonBytes: Buffer.byteLength(json) };
+  }
+
+  async send(batch: PreparedBatch): Promise<{ status: number; text: string }> {
     const res = await fetch(this.ingestUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', ...headers },
-      body,
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', ...batch.headers },
+      body: batch.body,
     });
-    const text = await res.text();
-    if (res.status !== 200) throw new Error(`ingest answered ${res.status}: ${text.slice(0, 300)}`);
-    return IngestResponse.parse(JSON.parse(text));
+    return { status: res.status, text: await res.text() };
   }
 }

@@ -1,0 +1,205 @@
+/**
+ * The `cost` benchmark: a light, paced ingest load (the default cadence's batch shape) on a stack of its own,
+ * over the PostgreSQL server when one answers (Neon runs Postgres; the embedded PGlite's process also carries
+ * the relay), to measure what one push costs in Worker and database CPU; then cost-model.ts turns those and the
+ * per-push counts read from the code into dollars per host-month for a fleet sharing one account and database.
+ */
+import { DEFAULT_CADENCE } from '@pulsewire/protocol';
+import { openSqlSession, reachable, startServerScratch } from '@pulsewire/stack';
+import { COST_BAR_USD, type CostBreakdown, type CostInputs, costPerHostMonth } from './cost-model.ts';
+import { type DatabaseKind, DEFAULT_SERVER_URL } from './databases.ts';
+import { type IngestRun, runIngest } from './ingest.ts';
+import { PRICES, PRICES_AS_OF } from './prices.ts';
+import { readTree } from './proc-tree.ts';
+import type { BenchResult } from './report.ts';
+import { type BenchStack, startBenchStack } from './stack.ts';
+import { round } from './stats.ts';
+import { BenchTenant } from './tenant.ts';
+
+/**
+ * From bench/README.md's storage run (29 Nov 2026, PostgreSQL 15): one reference host at default retention
+ * (30 d raw, 90 d 1 min, 2 y 1 h, with its landing window), and its landing rows per hour. Used when the
+ * storage bench did not run in the same invocation.
+ */
+export const README_STORAGE_PER_HOST = 67e6;
+export const README_LANDING_PER_HOST_HOUR = 1_138_000;
+/** Neon keeps a day of change history by default on paid plans (assumed; the restore window is configurable). */
+const RESTORE_WINDOW_HOURS = 24;
+
+/**
+ * Per push, read from the code (worker/src/api/agents.ts, http/logger.ts, wrangler.toml):
+ * - one Worker request, and one tenant-object RPC (`recordBatch`);
+ * - no Durable Object row written (presence in memory, the ingest limit on the Rate Limiting binding);
+ * - log events: the Worker's invocation log, the request logger's line, and the tenant object's invocation log
+ *   (observability is on at a head sampling rate of 1).
+ */
+export const PER_PUSH_FROM_CODE = {
+  workerRequests: 1,
+  doRequests: 1,
+  doRowsWritten: 0,
+  logEvents: 3,
+} as const;
+
+export interface CostBenchOptions {
+  hosts: number;
+  seconds: number;
+  ratePerSecond: number;
+  fleetHosts: number;
+  databases: readonly DatabaseKind[];
+  /** From the storage bench in the same invocation, when it ran. */
+  storage?: { perHost: number; landingPerHostHour: number; source: string };
+  log: (line: string) => void;
+}
+
+export interface CostRun {
+  database: string;
+  /**
+   * Issue 13 item 1's question, from the same measurements: stored batches sent over the agent's control
+   * socket instead of HTTP. No Worker request per push; an incoming WebSocket message is 1/20 of an object
+   * request; the object does the Worker's work and waits on Postgres, so it is active (and billed duration)
+   * for the push's whole round trip; one log event (its message handler's invocation). A model, not a measurement.
+   */
+  overSocket: { inputs: CostInputs; breakdown: CostBreakdown };
+  measured: IngestRun;
+  /**
+   * The server's CPU for one connection opened, used for `SELECT 1` and closed (the Worker opens one per
+   * request): how much of the database's CPU per push is the connection itself. Absent on PGlite.
+   */
+  connectionCpuMs?: number;
+  inputs: CostInputs;
+  sources: Record<string, string>;
+  breakdown: CostBreakdown;
+  pricesAsOf: string;
+}
+
+export async function runCostBench(options: CostBenchOptions): Promise<CostRun> {
+  const serverUrl = process.env.DATABASE_URL || DEFAULT_SERVER_URL;
+  const onServer = options.databases.includes('postgres') && (await reachable(serverUrl));
+  const scratch = onServer ? await startServerScratch(serverUrl, 'pw_bench_cost') : undefined;
+  let stack: BenchStack | undefined;
+  try {
+    stack = await startBenchStack(scratch ? { databaseUrl: scratch.url } : {});
+    const database = scratch?.label ?? 'PGlite';
+    options.log(
+      `  ${database}: ${options.hosts} hosts pushing ${options.ratePerSecond} batches/s in all for ${options.seconds} s (a light load: per-push CPU without queueing)`,
+    );
+    const measured = await runIngest(await BenchTenant.create(stack.url), stack, {
+      hosts: options.hosts,
+      seconds: options.seconds,
+      concurrency: Math.min(options.hosts, 8),
+      ratePerSecond: options.ratePerSecond,
+      log: options.log,
+      ...(scratch ? { databaseProcesses: (p) => p.comm === 'postgres' } : {}),
+    });
+    const storage = options.storage ?? {
+      perHost: README_STORAGE_PER_HOST,
+      landingPerHostHour: README_LANDING_PER_HOST_HOUR,
+      source: 'bench/README.md storage run, 29 Nov 2026 (the storage bench did not run in this invocation)',
+    };
+    const workerdMs = measured.cpu.workerd.msPerBatch;
+    const inputs: CostInputs = {
+      hosts: options.fleetHosts,
+      pushIntervalS: DEFAULT_CADENCE.pushIntervalMs / 1000,
+      workerRequestsPerPush: PER_PUSH_FROM_CODE.workerRequests,
+      workerCpuMsPerPush: workerdMs,
+      doRequestsPerPush: PER_PUSH_FROM_CODE.doRequests,
+      doActiveMsPerPush: workerdMs,
+      doRowsWrittenPerPush: PER_PUSH_FROM_CODE.doRowsWritten,
+      logEventsPerPush: PER_PUSH_FROM_CODE.logEvents,
+      dbCpuMsPerPush: measured.cpu.database.msPerBatch,
+      storageBytesPerHost: storage.perHost,
+      historyBytesPerHost: storage.landingPerHostHour * RESTORE_WINDOW_HOURS,
+    };
+    const sources = {
+      workerCpuMsPerPush: `measured: workerd's CPU per push under wrangler dev (${database}) — an upper bound: it holds the Worker, the tenant object and the local runtime's own work`,
+      doActiveMsPerPush:
+        "estimated: the whole of workerd's CPU per push (the object does no I/O per push, so its active wall time is about its CPU; hibernation-eligible otherwise, so idle time is not billed)",
+      dbCpuMsPerPush: scratch
+        ? "measured: the PostgreSQL server processes' CPU per push (other sessions on the server count too)"
+        : "measured: the stack process's CPU per push (PGlite and the Postgres relay)",
+      perPushCounts: 'read from the code: 1 Worker request, 1 tenant-object RPC, 0 object rows, 3 log events',
+      storageBytesPerHost: storage.source,
+      historyBytesPerHost: `${RESTORE_WINDOW_HOURS} h of change history assumed ≈ the landing rows written per host in that time (${round(storage.landingPerHostHour / 1000)} kB per host-hour)`,
+      neon: 'Launch plan, 0.25 CU minimum; the fleet pushes every 30 ms on average, so the 5-minute autosuspend never fires',
+    };
+    const connectionCpuMs = scratch ? await connectionCost(scratch.url) : undefined;
+    const socketInputs: CostInputs = {
+      ...inputs,
+      workerRequestsPerPush: 0,
+      workerCpuMsPerPush: 0,
+      doRequestsPerPush: 1 / 20,
+      doActiveMsPerPush: measured.postMs.p50,
+      logEventsPerPush: 1,
+    };
+    return {
+      database,
+      measured,
+      ...(connectionCpuMs === undefined ? {} : { connectionCpuMs }),
+      inputs,
+      sources,
+      breakdown: costPerHostMonth(inputs),
+      overSocket: { inputs: socketInputs, breakdown: costPerHostMonth(socketInputs) },
+      pricesAsOf: PRICES_AS_OF,
+    };
+  } finally {
+    await stack?.stop();
+    await scratch?.stop();
+  }
+}
+
+const CONNECTIONS = 100;
+
+/** Server CPU per connect + `SELECT 1` + close, over `CONNECTIONS` in a row (other sessions' work counts too). */
+async function connectionCost(url: string): Promise<number> {
+  const before = readTree((p) => p.comm === 'postgres').cpuMs;
+  for (let i = 0; i < CONNECTIONS; i++) {
+    const session = await openSqlSession(url);
+    await session.client.query('SELECT 1');
+    await session.end();
+  }
+  return (readTree((p) => p.comm === 'postgres').cpuMs - before) / CONNECTIONS;
+}
+
+export function logCost(run: CostRun, log: (line: string) => void): void {
+  const b = run.breakdown;
+  log(
+    `  per push: workerd ${round(run.inputs.workerCpuMsPerPush)} ms CPU, database ${round(run.inputs.dbCpuMsPerPush)} ms CPU; ` +
+      `${round(b.pushesPerHostMonth)} pushes per host-month; Neon ${b.neon.cu} CU (${round(b.neon.requiredVcpu)} vCPU needed)` +
+      (run.connectionCpuMs === undefined
+        ? ''
+        : `; a bare connection costs the server ${round(run.connectionCpuMs)} ms CPU`),
+  );
+  for (const l of b.lines) {
+    log(
+      `    ${l.name}: ${round(l.perHost)} ${l.unit} per host → $${l.perHostUsd.toFixed(5)} per host-month (marginal $${l.marginalPerHostUsd.toFixed(5)})`,
+    );
+  }
+  log(
+    `  total $${b.perHostMonthUsd.toFixed(4)} per host-month (marginal $${b.marginalPerHostMonthUsd.toFixed(4)}); dominant: ${b.dominant}`,
+  );
+}
+
+export function costResults(run: CostRun): BenchResult[] {
+  return [
+    costResult(run, run.breakdown, 'signed HTTP pushes, as today'),
+    costResult(
+      run,
+      run.overSocket.breakdown,
+      "scenario: stored batches over the control socket (modelled from this run's figures)",
+    ),
+  ];
+}
+
+function costResult(run: CostRun, b: CostBreakdown, what: string): BenchResult {
+  const dominant = b.lines.find((l) => l.name === b.dominant);
+  return {
+    name: `cost per host-month, ${run.inputs.hosts.toLocaleString('en')} hosts at the default cadence, ${what} (prices ${run.pricesAsOf}; marginal $${round(b.marginalPerHostMonthUsd)})`,
+    value: Number(b.perHostMonthUsd.toFixed(4)),
+    unit: '$',
+    baseline: { name: `its largest line, ${b.dominant}`, value: Number((dominant?.perHostUsd ?? 0).toFixed(4)) },
+    ratio: round(b.perHostMonthUsd / (dominant?.perHostUsd ?? Number.NaN)),
+    bar: `≤ $${COST_BAR_USD}`,
+    met: b.met,
+    details: { ...run, prices: PRICES },
+  };
+}
