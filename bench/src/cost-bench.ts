@@ -30,14 +30,14 @@ const RESTORE_WINDOW_HOURS = 24;
  * Per push, read from the code (worker/src/api/agents.ts, http/logger.ts, wrangler.toml):
  * - one Worker request, and one tenant-object RPC (`recordBatch`);
  * - no Durable Object row written (presence in memory, the ingest limit on the Rate Limiting binding);
- * - log events: the Worker's invocation log, the request logger's line, and the tenant object's invocation log
- *   (observability is on at a head sampling rate of 1).
+ * - no log event: invocation logs are off (wrangler.toml `[observability.logs]`) and the request logger skips a
+ *   healthy push (worker/src/http/logger.node.test.ts checks it); a refused, failed or slow push is logged.
  */
 export const PER_PUSH_FROM_CODE = {
   workerRequests: 1,
   doRequests: 1,
   doRowsWritten: 0,
-  logEvents: 3,
+  logEvents: 0,
 } as const;
 
 export interface CostBenchOptions {
@@ -57,7 +57,7 @@ export interface CostRun {
    * Issue 13 item 1's question, from the same measurements: stored batches sent over the agent's control
    * socket instead of HTTP. No Worker request per push; an incoming WebSocket message is 1/20 of an object
    * request; the object does the Worker's work and waits on Postgres, so it is active (and billed duration)
-   * for the push's whole round trip; one log event (its message handler's invocation). A model, not a measurement.
+   * for the push's whole round trip; no log event (invocation logs are off). A model, not a measurement.
    */
   overSocket: { inputs: CostInputs; breakdown: CostBreakdown };
   measured: IngestRun;
@@ -117,7 +117,8 @@ export async function runCostBench(options: CostBenchOptions): Promise<CostRun> 
       dbCpuMsPerPush: scratch
         ? "measured: the PostgreSQL server processes' CPU per push (other sessions on the server count too)"
         : "measured: the stack process's CPU per push (PGlite and the Postgres relay)",
-      perPushCounts: 'read from the code: 1 Worker request, 1 tenant-object RPC, 0 object rows, 3 log events',
+      perPushCounts:
+        'read from the code: 1 Worker request, 1 tenant-object RPC, 0 object rows, 0 log events (invocation logs off, a healthy push not logged)',
       storageBytesPerHost: storage.source,
       historyBytesPerHost: `${RESTORE_WINDOW_HOURS} h of change history assumed ≈ the landing rows written per host in that time (${round(storage.landingPerHostHour / 1000)} kB per host-hour)`,
       neon: 'Launch plan, 0.25 CU minimum; the fleet pushes every 30 ms on average, so the 5-minute autosuspend never fires',
@@ -129,7 +130,7 @@ export async function runCostBench(options: CostBenchOptions): Promise<CostRun> 
       workerCpuMsPerPush: 0,
       doRequestsPerPush: 1 / 20,
       doActiveMsPerPush: measured.postMs.p50,
-      logEventsPerPush: 1,
+      logEventsPerPush: 0,
     };
     return {
       database,
