@@ -47,6 +47,8 @@ export async function runAgent(config: ResolvedConfig): Promise<ExitReason> {
     intake,
     facts: () => collectFacts(),
     log,
+    // The tenant object tells the agent to go live the moment someone opens this host's page.
+    control: true,
   });
   const running = agent;
   let signals = 0;
