@@ -7,6 +7,7 @@ import { Agent, type AgentOptions } from './agent.ts';
 import type { Clock } from './clock.ts';
 import { SampleCollector } from './collectors/index.ts';
 import { memoryLogger } from './log.ts';
+import { readStatus } from './state-file.ts';
 import { type IngestServer, startIngestServer, until } from './test/ingest-server.ts';
 import { Backoff } from './transport/backoff.ts';
 
@@ -73,6 +74,8 @@ describe('agent with a control socket', () => {
     await until(() => server.received.length >= 3, 'pushes at the live cadence');
     expect(agent.cadence).toEqual(LIVE_CADENCE);
     expect(log.lines.some((line) => line.includes('live view open') && line.includes('via=control'))).toBe(true);
+    // `pulsewire-agent status` reads it from the status file, written after each push.
+    expect((await readStatus(stateDir))?.control).toBe('open');
 
     server.setCadence(HOURLY, { tell: true });
     await until(() => JSON.stringify(agent.cadence) === JSON.stringify(HOURLY), 'the relaxed cadence');

@@ -492,6 +492,7 @@ export class Agent {
       spoolDepth: queue?.spoolDepth ?? 0,
       droppedBatches: queue?.dropped ?? 0,
       cadence: this.cadence,
+      ...(this.#control ? { control: this.#control.state } : {}),
       collectorsFailing: Object.fromEntries(this.#o.collector.failures()),
     }).catch((error) => this.#log.debug(`status file: ${errorMessage(error)}`));
   }

@@ -234,6 +234,22 @@ describe(`GET ${CONTROL_PATH}`, () => {
     });
   });
 
+  it('never lets a dashboard client pass for an agent: the stream route drops the agent header', async () => {
+    const agent = await enroll('impersonated');
+    const socket = acceptSocket(
+      await owner.request('GET', '/api/v1/stream', undefined, {
+        ...UPGRADE,
+        'X-Pulsewire-Agent-Host': agent.hostId,
+        'X-Pulsewire-Tenant': agent.tenantId,
+      }),
+      open,
+    );
+    expect(await socket.next()).toMatchObject({ type: 'hello' });
+    await runInDurableObject(tenantOf(env, agent), (_instance, state) => {
+      expect(state.getWebSockets(agentTag(agent.hostId))).toHaveLength(0);
+    });
+  });
+
   it('answers keep-alives, closes a socket that sends anything else, and closes it when the host is revoked', async () => {
     const agent = await enroll('talkative');
     const chatty = await connect(env, agent);
