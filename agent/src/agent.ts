@@ -130,8 +130,14 @@ export class Agent {
       now: () => this.#clock.now(),
     });
     if (this.#o.control) {
+      const options = typeof this.#o.control === 'object' ? this.#o.control : {};
       this.#control = new ControlChannel({
-        ...(typeof this.#o.control === 'object' ? this.#o.control : {}),
+        ...options,
+        // `status` shows the socket's state: written on each change, not only after the next push.
+        onState: (state) => {
+          options.onState?.(state);
+          if (state === 'open' || state === 'backoff') void this.#writeStatus();
+        },
         ingestUrl: this.#o.ingestUrl,
         hostId: this.#o.hostId,
         privateKey: key,
