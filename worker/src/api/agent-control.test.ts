@@ -14,7 +14,7 @@ import {
 } from '@pulsewire/protocol';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sample, TestAgent } from '../../test/agent.ts';
-import { signedUpClient, type TestClient } from '../../test/client.ts';
+import { signedUpClient, TestClient } from '../../test/client.ts';
 import { callWorker, isolatedEnv } from '../../test/support.ts';
 import { createApp } from '../app.ts';
 import type { Env } from '../env.ts';
@@ -202,6 +202,31 @@ describe(`GET ${CONTROL_PATH}`, () => {
     const pushed = await agent.push(agent.batch([sample(Date.now())]));
     expect(pushed.status).toBe(200);
     expect(((await pushed.json()) as { cadence: unknown }).cadence).toEqual(LIVE_CADENCE);
+  });
+
+  it('relaxes the agent when access ends for its last watcher (a revoked read key), even on a woken object', async () => {
+    const agent = await enroll('key-watched');
+    const control = await connect(env, agent);
+    await control.next();
+    const read = CreatedApiKey.parse(
+      await (await owner.post('/api/v1/keys', { name: 'wall screen', scope: 'read' })).json(),
+    );
+    const screen = acceptSocket(
+      await new TestClient(env).request('GET', '/api/v1/stream', undefined, {
+        ...UPGRADE,
+        Authorization: `Bearer ${read.secret}`,
+      }),
+      open,
+    );
+    expect(await screen.next()).toMatchObject({ type: 'hello' });
+    await send(screen, { type: 'subscribe', hosts: [agent.hostId], streams: ['metrics'] }, 'subscribed');
+    expect(await control.next()).toMatchObject({ cadence: { live: true } });
+    await runInDurableObject(tenantOf(env, agent), (instance) => {
+      Object.assign(instance, { socketIndex: null, hostIndex: new Map(), wildcard: new Set() });
+    });
+    expect((await owner.delete(`/api/v1/keys/${read.key.id}`)).status).toBe(200);
+    expect((await screen.closed).code).toBe(4001);
+    expect(await control.next()).toEqual({ type: 'cadence', cadence: IDLE });
   });
 
   it('keeps what the agent was told in the socket attachment, so a woken object sends only changes', async () => {

@@ -455,6 +455,9 @@ export class TenantObject extends DurableObject<Env> {
    */
   async disconnect(principal: { kind: 'user' | 'key'; id: string }, reason = 'signed out'): Promise<number> {
     const sockets = this.ctx.getWebSockets(principalTag(principal));
+    // The index first (the object may have just woken up): the agents these sockets were the last watchers of
+    // are told to relax, which needs a count without them.
+    if (sockets.length > 0) this.sockets();
     for (const ws of sockets) {
       const state = readAttachment(ws);
       if (state) this.drop(state.connectionId, state.subscriptions);
