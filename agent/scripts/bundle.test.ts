@@ -70,8 +70,12 @@ describe('the single-file agent bundle', () => {
     server.setCadence(LIVE_CADENCE);
     const running = agent(['run'], env);
     await until(() => server.received.length >= 2, 'two batches from the bundled agent');
+    // The control socket over node:http's upgrade (the live view's "go live" channel).
+    await until(() => server.control.attempts.some((a) => a.status === 101), 'the control socket');
     running.child.kill('SIGTERM');
     expect((await running.done).code).toBe(0);
+    await until(() => server.control.closedByAgent.length > 0, 'the control socket closed on shutdown');
+    expect(server.control.closedByAgent).toEqual([1000]);
     expect(server.violations).toEqual([]);
     const samples = server.received.flatMap((batch) => batch.samples);
     expect(samples.every((sample) => sample.memory !== undefined)).toBe(true);

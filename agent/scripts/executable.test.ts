@@ -101,8 +101,12 @@ describe.runIf(target)('the self-contained executable', () => {
     udp.close();
     const metricNames = () => server.received.flatMap((batch) => (batch.metrics ?? []).map((m) => m.name));
     await until(() => ['queue.size', 'jobs.done'].every((name) => metricNames().includes(name)), 'intake metrics');
+    // The control socket over the runtime's own node:http upgrade (the live view's "go live" channel).
+    await until(() => server.control.attempts.some((a) => a.status === 101), 'the control socket');
     running.child.kill('SIGTERM');
     expect((await running.done).code).toBe(0);
+    await until(() => server.control.closedByAgent.length > 0, 'the control socket closed on shutdown');
+    expect(server.control.closedByAgent).toEqual([1000]);
     expect(server.violations).toEqual([]);
     const samples = server.received.flatMap((batch) => batch.samples);
     expect(samples.every((sample) => sample.memory !== undefined)).toBe(true);

@@ -19,6 +19,7 @@ import { Spool } from './spool/spool.ts';
 import { type AgentStatus, writeStatus } from './state-file.ts';
 import { Backoff } from './transport/backoff.ts';
 import { IngestClient, type OutgoingBatch, type SendOutcome } from './transport/client.ts';
+import { ControlChannel, type ControlChannelOptions } from './transport/control.ts';
 
 /**
  * The connection state machine (in the spirit of Beszel's agent):
@@ -31,6 +32,11 @@ import { IngestClient, type OutgoingBatch, type SendOutcome } from './transport/
  *
  * Collection never waits for the network: while in backoff, samples keep being collected and cut into
  * batches, which wait in the queue (spilling to the spool) and go out newest first once the server answers.
+ *
+ * Beside it, with `control`, the control socket (transport/control.ts, its own state machine) tells the agent
+ * to go live or relax the moment a dashboard starts or stops watching: the loop is woken and the new cadence
+ * applies at once. While that socket is open its cadence wins over push answers (a push answered just before
+ * a watcher arrived must not undo the "live" that followed it); while it is down, push answers set the cadence.
  */
 export type AgentState = 'idle' | 'collecting' | 'pushing' | 'backoff' | 'stopping' | 'stopped';
 
@@ -53,6 +59,8 @@ export interface AgentOptions {
   sendsPerRound?: number;
   /** How long SIGTERM may spend pushing before the rest goes to the spool. */
   shutdownBudgetMs?: number;
+  /** Keep a control socket to the server (`run` does); options for tests. Off: push answers alone set the cadence. */
+  control?: boolean | Pick<ControlChannelOptions, 'backoff' | 'keepaliveMs' | 'stableMs' | 'onState'>;
 }
 
 /** Cap on samples waiting for the next cut, so that a stuck push cannot grow memory (about an hour at 1 s). */
@@ -77,6 +85,7 @@ export class Agent {
   #journal?: SampleJournal;
   #seq?: SeqCounter;
   #client?: IngestClient;
+  #control?: ControlChannel;
   #pending: Sample[] = [];
   #factsToSend?: HostFacts;
   #backoffUntil = 0;
@@ -120,6 +129,23 @@ export class Agent {
       privateKey: key,
       now: () => this.#clock.now(),
     });
+    if (this.#o.control) {
+      const options = typeof this.#o.control === 'object' ? this.#o.control : {};
+      this.#control = new ControlChannel({
+        ...options,
+        // `status` shows the socket's state: written on each change, not only after the next push.
+        onState: (state) => {
+          options.onState?.(state);
+          if (state === 'open' || state === 'backoff') void this.#writeStatus();
+        },
+        ingestUrl: this.#o.ingestUrl,
+        hostId: this.#o.hostId,
+        privateKey: key,
+        log: this.#log,
+        now: () => this.#clock.now(),
+        onCadence: (cadence) => this.#applyCadence(cadence, 'control'),
+      });
+    }
     if (spool.depth > 0) this.#log.info(`spool holds ${spool.depth} batches from before; sending newest first`);
     const { journal, recovered } = await SampleJournal.open(`${this.#o.stateDir}/journal`);
     this.#journal = journal;
@@ -140,20 +166,25 @@ export class Agent {
     this.#startedAt = this.#clock.now();
     await this.#open();
     const queue = this.#queue as BatchQueue;
+    this.#control?.start();
     let nextCollect = this.#clock.now();
     // The first push follows the first sample, so a freshly started agent shows up live at once.
     let nextPush = nextCollect;
+    let lastCollect = Number.NEGATIVE_INFINITY;
+    let lastCut = Number.NEGATIVE_INFINITY;
     let lastCadence = this.cadence;
     while (!this.#stopping) {
       let now = this.#clock.now();
       if (now >= nextCollect) {
         this.state = 'collecting';
         await this.#collect(now);
+        lastCollect = now;
         nextCollect = now + this.cadence.collectIntervalMs;
       }
       now = this.#clock.now();
       if (now >= nextPush) {
         await this.#cut(now);
+        lastCut = now;
         nextPush = now + this.cadence.pushIntervalMs;
       }
       if (queue.depth > 0 && this.#clock.now() >= this.#backoffUntil && !this.#stopping) {
@@ -161,11 +192,12 @@ export class Agent {
         await this.#deliver(this.#o.sendsPerRound ?? 10);
       }
       if (this.cadence !== lastCadence) {
-        // A new hint (someone opened the live view) takes effect now, not after the old, longer interval.
-        now = this.#clock.now();
-        nextCollect = Math.min(nextCollect, now + this.cadence.collectIntervalMs);
-        nextPush = Math.min(nextPush, now + this.cadence.pushIntervalMs);
+        // A new cadence (someone opened the live view) takes effect now, not after the old, longer interval: the
+        // next collection and push are due one new interval after the last ones, at once when that has passed.
+        nextCollect = Math.min(nextCollect, lastCollect + this.cadence.collectIntervalMs);
+        nextPush = Math.min(nextPush, lastCut + this.cadence.pushIntervalMs);
         lastCadence = this.cadence;
+        continue;
       }
       if (this.#stopping) break;
       now = this.#clock.now();
@@ -176,6 +208,23 @@ export class Agent {
     }
     await this.#shutdown();
     return this.#exit;
+  }
+
+  /** State of the control socket (undefined without one). */
+  get control(): ControlChannel['state'] | undefined {
+    return this.#control?.state;
+  }
+
+  /** A cadence from the control socket (wakes the loop: it applies now) or from a push answer. */
+  #applyCadence(hint: Cadence, source: 'control' | 'push'): void {
+    if (this.#stopping || JSON.stringify(hint) === JSON.stringify(this.cadence)) return;
+    this.#log.info(hint.live ? 'live view open: collecting every second' : 'cadence from server', {
+      collectMs: hint.collectIntervalMs,
+      pushMs: hint.pushIntervalMs,
+      via: source,
+    });
+    this.cadence = hint;
+    this.#wake?.();
   }
 
   /** Ends `run()`: what is pending is pushed if the server answers quickly, the rest goes to the spool. */
@@ -334,13 +383,8 @@ export class Agent {
         this.#lastPushAt = now;
         this.#sendLatencyMs = outcome.latencyMs;
         const hint = outcome.response?.cadence;
-        if (hint && JSON.stringify(hint) !== JSON.stringify(this.cadence)) {
-          this.#log.info(hint.live ? 'live view open: collecting every second' : 'cadence from server', {
-            collectMs: hint.collectIntervalMs,
-            pushMs: hint.pushIntervalMs,
-          });
-          this.cadence = hint;
-        }
+        // The push answer is the fallback: while the control socket is open, its messages are the newer word.
+        if (hint && !this.#control?.open) this.#applyCadence(hint, 'push');
         return true;
       }
       case 'retry': {
@@ -417,6 +461,7 @@ export class Agent {
   }
 
   async #shutdown(): Promise<void> {
+    this.#control?.close();
     const queue = this.#queue;
     if (queue) {
       if (this.#exit.kind === 'stopped') {
@@ -453,6 +498,7 @@ export class Agent {
       spoolDepth: queue?.spoolDepth ?? 0,
       droppedBatches: queue?.dropped ?? 0,
       cadence: this.cadence,
+      ...(this.#control ? { control: this.#control.state } : {}),
       collectorsFailing: Object.fromEntries(this.#o.collector.failures()),
     }).catch((error) => this.#log.debug(`status file: ${errorMessage(error)}`));
   }

@@ -19,6 +19,8 @@ export const AgentStatus = z.object({
   spoolDepth: z.number().int(),
   droppedBatches: z.number().int(),
   cadence: Cadence,
+  /** The control socket's state (transport/control.ts); absent when it is off. */
+  control: z.enum(['connecting', 'open', 'backoff', 'closed']).optional(),
   collectorsFailing: z.record(z.string(), z.string()).default({}),
 });
 export type AgentStatus = z.infer<typeof AgentStatus>;

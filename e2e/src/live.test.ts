@@ -44,7 +44,7 @@ describe('live host page', () => {
   });
 
   /** The cadence the server last told the running agent, from its status file. */
-  function agentStatus(): { cadence?: Cadence; lastPushAt?: number } {
+  function agentStatus(): { cadence?: Cadence; lastPushAt?: number; control?: string } {
     try {
       return JSON.parse(fs.readFileSync(path.join(agentHome, 'state', 'status.json'), 'utf8'));
     } catch {
@@ -76,6 +76,11 @@ describe('live host page', () => {
 
   it('gains a point every second while the host page is open, and relaxes the agent when it closes', async () => {
     expect(hostId).not.toBe('');
+    // The agent's control socket is open, so the subscription reaches it at once (without it: with the agent's
+    // next push, every 30 s at the idle cadence).
+    await until('the control socket', () => agentStatus().control === 'open', 30_000, 250).catch((error) => {
+      throw new Error(`${error.message}\n${log()}`);
+    });
     const page = await browser.context.newPage();
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(`${stack.url}/hosts/${hostId}`);
@@ -83,7 +88,6 @@ describe('live host page', () => {
     await page.locator('[data-testid="live-state"][data-state="open"]').waitFor({ timeout: 30_000 });
     expect((await state.textContent())?.trim()).toBe('Live');
 
-    // The subscription takes effect with the agent's next push (every 30 s at the idle cadence).
     const openedAt = Date.now();
     await until('the agent to go live', () => agentStatus().cadence?.live === true, 45_000, 250).catch((error) => {
       throw new Error(`${error.message}\n${log()}`);
@@ -117,7 +121,7 @@ describe('live host page', () => {
       `live figures: ${JSON.stringify({ flipMs, windowMs, advances: seen.size - 1, gained: last.points - start.points, points: last.points })}`,
     );
 
-    // Nobody watches any more: the next answer (the agent pushes every second) is the idle cadence.
+    // Nobody watches any more: the control socket says so at once (and the next push answer would).
     await page.close();
     const closedAt = Date.now();
     await until(

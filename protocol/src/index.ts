@@ -1,5 +1,6 @@
 export * from './accounts.ts';
 export * from './alerts.ts';
+export * from './control.ts';
 export * from './errors.ts';
 export * from './health.ts';
 export * from './history.ts';

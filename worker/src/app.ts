@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { requestId } from 'hono/request-id';
+import { agentControlRoutes } from './api/agent-control.ts';
 import { agentRoutes } from './api/agents.ts';
 import { alertRoutes } from './api/alerts.ts';
 import { authRoutes } from './api/auth.ts';
@@ -48,6 +49,7 @@ export function createApp() {
   api.route('/', invitationRoutes);
   api.route('/', keyRoutes);
   api.route('/', agentRoutes);
+  api.route('/', agentControlRoutes);
   api.route('/', hostRoutes);
   api.route('/', historyRoutes);
   api.route('/', streamRoutes);

@@ -47,6 +47,8 @@ export async function runAgent(config: ResolvedConfig): Promise<ExitReason> {
     intake,
     facts: () => collectFacts(),
     log,
+    // The tenant object tells the agent to go live the moment someone opens this host's page.
+    control: config.controlSocket,
   });
   const running = agent;
   let signals = 0;
@@ -66,6 +68,7 @@ export async function runAgent(config: ResolvedConfig): Promise<ExitReason> {
     ingest: identity.ingestUrl,
     statsd: config.statsd.enabled ? `${config.statsd.host}:${config.statsd.port}` : 'off',
     http: config.http.enabled ? `${config.http.host}:${config.http.port}` : 'off',
+    control: config.controlSocket ? 'on' : 'off',
     state: config.stateDir,
   });
   try {

@@ -63,6 +63,11 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
       `cadence:     collect ${a.cadence.collectIntervalMs / 1000} s, push ${a.cadence.pushIntervalMs / 1000} s${a.cadence.live ? ' (live)' : ''}`,
     );
   }
+  if (a?.control) {
+    const meaning =
+      a.control === 'open' ? 'live view requests arrive at once' : 'push answers set the cadence meanwhile';
+    lines.push(`control:     ${a.control} (${meaning})`);
+  }
   if (a?.lastError) {
     lines.push(
       `last error:  ${a.lastError.code}${a.lastError.status ? ` (${a.lastError.status})` : ''}: ${a.lastError.message} — ${ago(a.lastError.at, now)}`,

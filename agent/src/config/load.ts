@@ -36,6 +36,8 @@ export interface ResolvedConfig {
   nvidiaSmi?: string;
   disabledCollectors: string[];
   logLevel: LogLevel;
+  /** Keep the control socket (schema.ts, `controlSocket`). */
+  controlSocket: boolean;
 }
 
 export const DEFAULT_STATSD: Listener = { enabled: true, host: '127.0.0.1', port: 8125 };
@@ -124,6 +126,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<ResolvedCon
     nvidiaSmi: e.PULSEWIRE_NVIDIA_SMI ?? file.nvidiaSmi,
     disabledCollectors: e.PULSEWIRE_DISABLE ?? file.disabledCollectors ?? [],
     logLevel: f.logLevel ?? e.PULSEWIRE_LOG_LEVEL ?? file.logLevel ?? 'info',
+    controlSocket: e.PULSEWIRE_CONTROL_SOCKET ? e.PULSEWIRE_CONTROL_SOCKET === 'on' : (file.controlSocket ?? true),
   };
 }
 

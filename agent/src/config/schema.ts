@@ -54,6 +54,11 @@ export const ConfigFile = z.strictObject({
   /** Collector names to switch off: cpu, load, memory, disks, diskIo, net, processes, temps, gpu, docker, agent. */
   disabledCollectors: z.array(z.string()).optional(),
   logLevel: z.enum(logLevels).optional(),
+  /**
+   * Keep the control socket through which the service says "go live" at once (default on). Off: the cadence
+   * changes in the answer to the next push only (up to 30 s later), e.g. behind a proxy that refuses WebSockets.
+   */
+  controlSocket: z.boolean().optional(),
 });
 export type ConfigFile = z.infer<typeof ConfigFile>;
 
@@ -81,6 +86,7 @@ export const EnvConfig = z.object({
   PULSEWIRE_DOCKER_SOCKET: z.string().min(1).optional(),
   PULSEWIRE_NVIDIA_SMI: z.string().min(1).optional(),
   PULSEWIRE_LOG_LEVEL: z.enum(logLevels).optional(),
+  PULSEWIRE_CONTROL_SOCKET: z.enum(['on', 'off']).optional(),
   PULSEWIRE_SPOOL_MAX_BYTES: z.coerce
     .number()
     .int()

@@ -1,14 +1,21 @@
 import http from 'node:http';
+import type { Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import {
+  CONTROL_BATCH_PREFIX,
+  CONTROL_PATH,
+  type ControlServerMessage,
   ENROLL_PATH,
   EnrollRequest,
   generateHostKeyPair,
   INGEST_PATH,
   IngestBatch,
   type IngestResponse,
+  KEEPALIVE_PING,
+  KEEPALIVE_PONG,
   verifyIngestSignature,
 } from '@pulsewire/protocol';
+import { acceptKey, closePayload, encodeFrame, FrameReader, OPCODE, readClose } from '../transport/websocket.ts';
 
 export interface ScriptedReply {
   status: number;
@@ -98,6 +105,75 @@ export async function startIngestServer() {
       : batch.data.samples.length + (batch.data.metrics?.length ?? 0) + (batch.data.events?.length ?? 0);
     send(200, { accepted, duplicate, cadence } satisfies IngestResponse);
   });
+  // The control socket, as the Worker and the tenant object serve it: signed upgrade, cadence on accept and
+  // on every change, keep-alives answered, anything else closes it.
+  const control = {
+    /** Upgrade attempts, in order, with the status answered (101: accepted). */
+    attempts: [] as { status: number; at: number }[],
+    /** Statuses to answer the next upgrades with instead of accepting them (e.g. 503). */
+    refuse: [] as number[],
+    /** Close codes the agent sent, in order. */
+    closedByAgent: [] as number[],
+    /** Keep-alives received. */
+    pings: 0,
+    sockets: new Set<Socket>(),
+  };
+  const sendControl = (socket: Socket, message: ControlServerMessage) =>
+    socket.write(encodeFrame(OPCODE.text, Buffer.from(JSON.stringify(message)), false));
+  const answerRaw = (socket: Socket, status: number, body: unknown) => {
+    const text = JSON.stringify(body);
+    socket.end(
+      `HTTP/1.1 ${status} Refused\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\n` +
+        `connection: close\r\n\r\n${text}`,
+    );
+  };
+  server.on('upgrade', async (req: http.IncomingMessage, socket: Socket) => {
+    socket.on('error', () => undefined);
+    const refuse = (status: number, code: string, message: string) => {
+      control.attempts.push({ status, at: Date.now() });
+      answerRaw(socket, status, { error: { code, message } });
+    };
+    if (req.url !== CONTROL_PATH) {
+      violations.push(`upgrade to ${req.url}`);
+      return refuse(404, 'not_found', `${req.url}`);
+    }
+    const verified = await verifyIngestSignature({
+      headers: req.headers,
+      body: new Uint8Array(0),
+      publicKey: keys.publicKey,
+      now: clock(),
+    });
+    if (!verified.ok || !verified.batchId.startsWith(CONTROL_BATCH_PREFIX)) {
+      violations.push(`control: ${JSON.stringify(verified)}`);
+      return refuse(401, 'bad_signature', 'Signature does not match');
+    }
+    const scripted = control.refuse.shift();
+    if (scripted) return refuse(scripted, 'service_unavailable', 'scripted refusal');
+    control.attempts.push({ status: 101, at: Date.now() });
+    socket.write(
+      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        `Sec-WebSocket-Accept: ${await acceptKey(String(req.headers['sec-websocket-key']))}\r\n\r\n`,
+    );
+    control.sockets.add(socket);
+    socket.once('close', () => control.sockets.delete(socket));
+    sendControl(socket, { type: 'cadence', cadence });
+    const reader = new FrameReader({ maxBytes: 64 * 1024, masked: true });
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of reader.push(chunk)) {
+        const text = frame.payload.toString('utf8');
+        if (frame.opcode === OPCODE.close) {
+          control.closedByAgent.push(readClose(frame.payload).code);
+          socket.end(encodeFrame(OPCODE.close, closePayload(1000, ''), false));
+        } else if (frame.opcode === OPCODE.text && text === KEEPALIVE_PING) {
+          control.pings++;
+          socket.write(encodeFrame(OPCODE.text, Buffer.from(KEEPALIVE_PONG), false));
+        } else {
+          violations.push(`control: unexpected frame ${frame.opcode} ${text.slice(0, 100)}`);
+          socket.end(encodeFrame(OPCODE.close, closePayload(1003, 'unexpected'), false));
+        }
+      }
+    });
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -116,8 +192,15 @@ export async function startIngestServer() {
     setClock(now: () => number) {
       clock = now;
     },
-    setCadence(next: IngestResponse['cadence']) {
+    /** The cadence push answers carry from now on; `tell`: also sent at once on open control sockets. */
+    setCadence(next: IngestResponse['cadence'], options: { tell?: boolean } = {}) {
       cadence = next;
+      if (options.tell) for (const socket of control.sockets) sendControl(socket, { type: 'cadence', cadence: next });
+    },
+    control,
+    /** Cuts every open control socket without a close frame (a network drop). */
+    dropControl() {
+      for (const socket of control.sockets) socket.destroy();
     },
     /** Decides the reply to each verified batch not covered by `script` (undefined: answer as the Worker would). */
     answer(decide: (batch: IngestBatch) => ScriptedReply | undefined) {
@@ -132,6 +215,7 @@ export async function startIngestServer() {
     },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const socket of control.sockets) socket.destroy();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

@@ -52,6 +52,7 @@ const PUBLIC = new Set([
   // Agents: authenticated by an ingest key / the host's signature (tested in agents.test.ts).
   'POST /api/v1/agents/enroll',
   'POST /api/v1/ingest',
+  'GET /api/v1/agents/control',
 ]);
 /** What a viewer may do: read the organisation's monitoring data, and manage their own account. */
 const VIEWER_ALLOWED = new Set([

@@ -21,6 +21,7 @@ import { log } from '../http/logger.ts';
 import { jsonRoute, router } from '../http/route.ts';
 import { batchObservation } from '../ingest/alert-observation.ts';
 import { decodeBody, parseJson, readBody } from '../ingest/body.ts';
+import { idleCadence as idleCadenceOf } from '../ingest/cadence.ts';
 import { enrollHost } from '../ingest/enroll.ts';
 import { authenticateHost, authenticateIngestKey } from '../ingest/host-auth.ts';
 import { storeBatch } from '../ingest/store.ts';
@@ -35,8 +36,7 @@ const tags = ['agents'];
 const errorContent = { 'application/json': { schema: ApiErrorBody } };
 
 function idleCadence(c: Context<AppEnv>): Cadence {
-  const config = parseConfig(c.env);
-  return { collectIntervalMs: config.INGEST_IDLE_COLLECT_MS, pushIntervalMs: config.INGEST_IDLE_PUSH_MS, live: false };
+  return idleCadenceOf(parseConfig(c.env));
 }
 
 function tenantObject(c: Context<AppEnv>, tenantId: string) {

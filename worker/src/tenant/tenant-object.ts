@@ -20,7 +20,15 @@ import {
 import { type Env, parseConfig } from '../env.ts';
 import { log } from '../http/logger.ts';
 import type { BatchObservation } from '../ingest/alert-observation.ts';
+import { idleCadence } from '../ingest/cadence.ts';
 import type { DeliveryRecord } from '../notify/types.ts';
+import {
+  AGENT_HOST_HEADER,
+  AgentControl,
+  changedHosts,
+  hostsWatchedLive,
+  readAgentAttachment,
+} from './agent-control.ts';
 import { AlertCoordinator, type AlertingIdentity } from './alerting/coordinator.ts';
 import { decodeClientMessage } from './client-messages.ts';
 import { chargeMessage, freshFloodState } from './flood.ts';
@@ -64,6 +72,7 @@ export const TRUSTED_HEADERS = [
   ROLE_HEADER,
   MAX_TENANT_CONNECTIONS_HEADER,
   MAX_PRINCIPAL_CONNECTIONS_HEADER,
+  AGENT_HOST_HEADER,
 ];
 
 /**
@@ -159,6 +168,11 @@ export class TenantObject extends DurableObject<Env> {
     publish: (alert) => void this.publishAlert(alert),
     wakeAt: (at) => this.wakeAt(at),
   });
+  /** The agents' control sockets: told to go live or relax as watchers come and go (tenant/agent-control.ts). */
+  private readonly agentControl = new AgentControl(this.ctx, {
+    watchedLive: (hostId) => this.liveWatchers(hostId) > 0,
+    idle: () => idleCadence(parseConfig(this.env)),
+  });
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -177,6 +191,7 @@ export class TenantObject extends DurableObject<Env> {
       if (ws.readyState !== OPEN) continue;
       const state = readAttachment(ws);
       if (!state) {
+        if (readAgentAttachment(ws)) continue; // an agent's control socket: not a dashboard's
         closeQuietly(ws, 1011, 'connection state lost; reconnect');
         continue;
       }
@@ -212,15 +227,25 @@ export class TenantObject extends DurableObject<Env> {
     }
   }
 
-  /** Stops everything for a socket that is closing or closed. */
-  private drop(connectionId: string): void {
+  /**
+   * Stops everything for a socket that is closing or closed. `subscriptions`: its last known ones, for when the
+   * index does not hold it (the object woke up for its close), so the agents of hosts it watched are told.
+   */
+  private drop(connectionId: string, subscriptions?: Subscription[]): void {
+    const watched = hostsWatchedLive(this.socketIndex?.get(connectionId)?.state.subscriptions ?? subscriptions ?? []);
     this.unindex(connectionId);
     this.flow.forget(connectionId);
+    if (watched.size > 0) this.agentControl.refresh(watched);
   }
 
   private save(ws: WebSocket, state: SocketAttachment): void {
+    const before = this.socketIndex?.get(state.connectionId)?.state.subscriptions;
     ws.serializeAttachment(state);
     this.index(ws, state);
+    // Most saves only move flood counters; a subscription change may start or end a host's live view.
+    if (before && before !== state.subscriptions) {
+      this.agentControl.refresh(changedHosts(hostsWatchedLive(before), hostsWatchedLive(state.subscriptions)));
+    }
   }
 
   /** Sockets with a subscription to `stream` that covers `hostId` (null: any host), with those subscriptions. */
@@ -414,6 +439,7 @@ export class TenantObject extends DurableObject<Env> {
     this.storedPresence.delete(hostId);
     if (presence.delete(hostId)) await this.ctx.storage.delete(`${PRESENCE_PREFIX}${hostId}`);
     this.hostDirectory.forget(hostId);
+    this.agentControl.forget(hostId);
     await this.alerting.forgetHost({ tenantId }, hostId);
   }
 
@@ -429,9 +455,12 @@ export class TenantObject extends DurableObject<Env> {
    */
   async disconnect(principal: { kind: 'user' | 'key'; id: string }, reason = 'signed out'): Promise<number> {
     const sockets = this.ctx.getWebSockets(principalTag(principal));
+    // The index first (the object may have just woken up): the agents these sockets were the last watchers of
+    // are told to relax, which needs a count without them.
+    if (sockets.length > 0) this.sockets();
     for (const ws of sockets) {
       const state = readAttachment(ws);
-      if (state) this.drop(state.connectionId);
+      if (state) this.drop(state.connectionId, state.subscriptions);
       closeQuietly(ws, STREAM_CLOSE.unauthorized, reason);
     }
     return sockets.length;
@@ -568,6 +597,8 @@ export class TenantObject extends DurableObject<Env> {
       return jsonError(426, 'upgrade_required', 'Expected a WebSocket upgrade');
     }
     const tenantId = request.headers.get(TENANT_HEADER);
+    const agentHost = request.headers.get(AGENT_HOST_HEADER);
+    if (tenantId && agentHost) return this.agentControl.accept(tenantId, agentHost);
     const [kind, ...rest] = (request.headers.get(PRINCIPAL_HEADER) ?? '').split(':');
     const principal = Principal.safeParse({ kind, id: rest.join(':'), role: request.headers.get(ROLE_HEADER) });
     if (!tenantId || !principal.success) {
@@ -586,7 +617,8 @@ export class TenantObject extends DurableObject<Env> {
       request.headers.get(MAX_PRINCIPAL_CONNECTIONS_HEADER),
       config.STREAM_MAX_CONNECTIONS_PER_USER,
     );
-    if (this.ctx.getWebSockets().length >= maxTenant) {
+    // Dashboard sockets only (tagged by tenant): the agents' control sockets are one per host, not a client's.
+    if (this.ctx.getWebSockets(`tenant:${tenantId}`).length >= maxTenant) {
       return jsonError(429, 'too_many_connections', `This organisation has ${maxTenant} live connections open`);
     }
     if (this.ctx.getWebSockets(principalTag(principal.data)).length >= maxPrincipal) {
@@ -622,6 +654,7 @@ export class TenantObject extends DurableObject<Env> {
     this.sockets(); // rebuild the indexes first if the object just woke up
     const attachment = readAttachment(ws);
     if (!attachment) {
+      if (readAgentAttachment(ws)) return this.agentControl.message(ws);
       closeQuietly(ws, 1011, 'connection state lost; reconnect');
       return;
     }
@@ -661,7 +694,7 @@ export class TenantObject extends DurableObject<Env> {
       case 'get_status':
         send(ws, {
           type: 'status',
-          connections: this.ctx.getWebSockets().length,
+          connections: this.ctx.getWebSockets(`tenant:${state.tenantId}`).length,
           uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
           subscriptions: state.subscriptions,
         });
@@ -732,16 +765,25 @@ export class TenantObject extends DurableObject<Env> {
     this.sendStatusPages(socket, entries, Date.now(), true);
   }
 
+  /**
+   * A dashboard socket closed or failed. When it watched hosts live, the index is built first (the object may
+   * have just woken up), so the agents of hosts it was the last watcher of are told to relax.
+   */
+  private leave(state: SocketAttachment): void {
+    if (hostsWatchedLive(state.subscriptions).size > 0) this.sockets();
+    this.drop(state.connectionId, state.subscriptions);
+  }
+
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     const state = readAttachment(ws);
-    if (state) this.drop(state.connectionId);
+    if (state) this.leave(state);
     // Complete the closing handshake; 1005/1006 are reserved and may not be sent back.
     closeQuietly(ws, code === 1005 || code === 1006 ? 1000 : code, reason);
   }
 
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
     const state = readAttachment(ws);
-    if (state) this.drop(state.connectionId);
+    if (state) this.leave(state);
     log('warn', 'tenant socket error', {
       connectionId: state?.connectionId,
       error: error instanceof Error ? error.message : String(error),
