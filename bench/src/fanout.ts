@@ -1,5 +1,6 @@
 import type { ServerMessage } from '@pulsewire/protocol';
 import { LiveClient } from './live-client.ts';
+import { cpuBetween, type ProcessCpu, treeCpu } from './process-cpu.ts';
 import { type Distribution, distribution } from './stats.ts';
 import type { BenchTenant } from './tenant.ts';
 
@@ -22,6 +23,13 @@ export interface FanoutRun {
   openSeconds: number;
   openRetries: number;
   latencyMs: Distribution;
+  /**
+   * CPU spent while the batches were pushed and delivered (from the first push to the last receipt or the
+   * end of the wait): each process of the stack (`workerd` ×2 under wrangler dev: the Worker with its objects,
+   * and the dev proxy; `node`: wrangler, and the embedded Postgres with its relay), and this bench's own
+   * client (`bench client`). Linux only.
+   */
+  cpuMs?: ProcessCpu[];
 }
 
 /**
@@ -31,7 +39,7 @@ export interface FanoutRun {
  */
 export async function runFanout(
   tenant: BenchTenant,
-  options: { sockets: number; batches: number; log: (line: string) => void },
+  options: { sockets: number; batches: number; log: (line: string) => void; stackPid?: number | undefined },
 ): Promise<FanoutRun> {
   const host = await tenant.enrollHost(`fanout-${options.sockets}`);
   const keys: string[] = [];
@@ -99,6 +107,8 @@ export async function runFanout(
   );
   const openSeconds = (performance.now() - openStarted) / 1000;
 
+  const cpuBefore = options.stackPid ? treeCpu(options.stackPid) : [];
+  const ownBefore = process.cpuUsage();
   for (let b = 0; b < options.batches; b++) {
     const started = performance.timeOrigin + performance.now();
     const ts = Math.round(started) + b; // unique per batch even within one millisecond
@@ -109,6 +119,13 @@ export async function runFanout(
   // Bounded wait for stragglers: at most 10 s after the last push.
   const expected = clients.length * options.batches;
   for (let i = 0; i < 100 && latencies.length < expected; i++) await sleep(100);
+  const own = process.cpuUsage(ownBefore);
+  const cpuMs = options.stackPid
+    ? [
+        ...cpuBetween(cpuBefore, treeCpu(options.stackPid)),
+        { pid: process.pid, name: 'bench client', cpuMs: Math.round((own.user + own.system) / 1000) },
+      ]
+    : undefined;
   const closedEarly = clients.filter((c) => c.closed !== null).length;
   for (const client of clients) client.close();
   return {
@@ -122,6 +139,7 @@ export async function runFanout(
     openSeconds,
     openRetries,
     latencyMs: distribution(latencies),
+    ...(cpuMs ? { cpuMs } : {}),
   };
 }
 

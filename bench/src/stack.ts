@@ -7,6 +7,8 @@ import { stopChild } from '@pulsewire/stack';
 
 export interface BenchStack {
   url: string;
+  /** The stack's process (serve-stack.ts): wrangler, workerd and the embedded Postgres run under it. */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -27,6 +29,7 @@ export async function startBenchStack(): Promise<BenchStack> {
   });
   return {
     url,
+    pid: child.pid,
     async stop() {
       // The stack stops wrangler and Postgres in turn: give it longer than a single process.
       await stopChild(child, 15_000);

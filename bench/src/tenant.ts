@@ -76,6 +76,8 @@ export class BenchHost {
   private readonly key: HostKey;
   /** One real sample of this machine, re-stamped for every push. */
   readonly template: Sample;
+  /** The last answer's `Server-Timing` header (the Worker's ingest phases; local mode sends it). */
+  lastServerTiming: string | null = null;
   constructor(id: string, ingestUrl: string, key: HostKey, template: Sample) {
     this.id = id;
     this.ingestUrl = ingestUrl;
@@ -108,6 +110,7 @@ export class BenchHost {
       body,
     });
     const text = await res.text();
+    this.lastServerTiming = res.headers.get('server-timing');
     if (res.status !== 200) throw new Error(`ingest answered ${res.status}: ${text.slice(0, 300)}`);
     return IngestResponse.parse(JSON.parse(text));
   }
