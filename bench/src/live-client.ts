@@ -23,8 +23,9 @@ export class LiveClient {
     });
     ws.addEventListener('message', (event) => {
       const receivedAt = performance.timeOrigin + performance.now();
-      const message = JSON.parse(String(event.data)) as ServerMessage;
-      if ('seq' in message) this.acks.received(message.seq);
+      const text = String(event.data);
+      const message = JSON.parse(text) as ServerMessage;
+      if ('seq' in message) this.acks.received(message.seq, text.length);
       onFrame(message, receivedAt);
     });
     ws.addEventListener('close', (event) => {
