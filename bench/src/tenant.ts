@@ -59,9 +59,19 @@ export class BenchTenant {
       file.hostId,
       file.ingestUrl,
       await importPrivateKey(file.privateKey),
-      JSON.parse(sample.stdout),
+      calm(JSON.parse(sample.stdout)),
     );
   }
+}
+
+/**
+ * The sample with its CPU total capped at 50 %: collected on a busy bench machine it can read 100 %, which sets
+ * off the default "High CPU" rule, and the alerting that follows (Postgres writes, mail) would be measured with
+ * every batch of a latency or fan-out run.
+ */
+function calm(sample: Sample): Sample {
+  if (!sample.cpu || sample.cpu.total <= 50) return sample;
+  return { ...sample, cpu: { ...sample.cpu, total: 50 } };
 }
 
 /** Pushes signed batches for one enrolled host, as the agent does (gzip'd JSON, Ed25519 headers). */
