@@ -180,6 +180,7 @@ export const agentRoutes = router()
               events: batch.events ?? [],
               idle,
               liveShown,
+              batchId: batch.batch_id,
               alerts: {
                 identity: { tenantId: host.tenantId, origin: publicOrigin(c) },
                 observation: batchObservation(host, { ...batch, samples: result.samples }),

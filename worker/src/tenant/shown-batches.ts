@@ -1,5 +1,6 @@
 /**
- * The batches whose samples `showLive` sent before their commit, per host (the newest few): an agent retrying a
+ * The batches whose samples were sent live (by `showLive` before their commit, or by `recordBatch`), per host (the
+ * newest few): an agent retrying a
  * batch (its answer was lost, or the insert failed) sends the same batch id again, and the dashboard must not get
  * it twice. Memory only: after a wake-up a retried batch may be shown again, which the dashboard merges by
  * timestamp. Bounded per host and in hosts.

@@ -321,6 +321,8 @@ export class TenantObject extends DurableObject<Env> {
     idle: Cadence;
     /** The Worker already had the samples shown by `showLive` while it stored them: do not send them again. */
     liveShown?: boolean;
+    /** The batch's id: once its samples are sent, a retry of it through `showLive` is not shown again. */
+    batchId?: string;
     /** What the alert engine evaluates; absent in tests of the live stream alone. */
     alerts?: { identity: AlertingIdentity; observation: BatchObservation };
   }): Promise<Cadence> {
@@ -348,7 +350,10 @@ export class TenantObject extends DurableObject<Env> {
       if (at !== null && (current === null || at < current)) await this.ctx.storage.setAlarm(at);
     }
 
-    if (batch.samples.length > 0 && !batch.liveShown) this.sendMetrics(hostId, batch.samples);
+    if (batch.samples.length > 0 && !batch.liveShown) {
+      this.sendMetrics(hostId, batch.samples);
+      if (batch.batchId) this.shownBatches.add(hostId, batch.batchId);
+    }
     if (batch.alerts) {
       try {
         await this.alerting.observe(batch.alerts.identity, batch.alerts.observation, cadence.pushIntervalMs);
