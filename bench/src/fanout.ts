@@ -30,6 +30,8 @@ export interface FanoutRun {
    * client (`bench client`). Linux only.
    */
   cpuMs?: ProcessCpu[];
+  /** Acks the clients sent while the batches were delivered (the object handles each one). */
+  acks: number;
 }
 
 /**
@@ -107,6 +109,7 @@ export async function runFanout(
   );
   const openSeconds = (performance.now() - openStarted) / 1000;
 
+  const acksBefore = clients.reduce((sum, c) => sum + c.acksSent, 0);
   const cpuBefore = options.stackPid ? treeCpu(options.stackPid) : [];
   const ownBefore = process.cpuUsage();
   for (let b = 0; b < options.batches; b++) {
@@ -114,12 +117,14 @@ export async function runFanout(
     const ts = Math.round(started) + b; // unique per batch even within one millisecond
     sentAt.set(ts, started);
     await host.push([host.sample(ts)]);
-    await sleep(1000);
+    // A second apart from start to start, as an agent at the live cadence pushes, however long the answer took.
+    await sleep(Math.max(0, 1000 - (performance.timeOrigin + performance.now() - started)));
   }
   // Bounded wait for stragglers: at most 10 s after the last push.
   const expected = clients.length * options.batches;
   for (let i = 0; i < 100 && latencies.length < expected; i++) await sleep(100);
   const own = process.cpuUsage(ownBefore);
+  const acks = clients.reduce((sum, c) => sum + c.acksSent, 0) - acksBefore;
   const cpuMs = options.stackPid
     ? [
         ...cpuBetween(cpuBefore, treeCpu(options.stackPid)),
@@ -139,6 +144,7 @@ export async function runFanout(
     openSeconds,
     openRetries,
     latencyMs: distribution(latencies),
+    acks,
     ...(cpuMs ? { cpuMs } : {}),
   };
 }
