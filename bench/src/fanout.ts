@@ -32,6 +32,8 @@ export interface FanoutRun {
   cpuMs?: ProcessCpu[];
   /** Acks the clients sent while the batches were delivered (the object handles each one). */
   acks: number;
+  /** Each batch's own delivery delays, in push order: a slow first batch reads differently from a slow stream. */
+  perBatchMs: Distribution[];
 }
 
 /**
@@ -49,6 +51,7 @@ export async function runFanout(
 
   const sentAt = new Map<number, number>();
   const latencies: number[] = [];
+  const byBatch = new Map<number, number[]>();
   const seen = new Set<string>();
   const clients: LiveClient[] = [];
   const openStarted = performance.now();
@@ -69,6 +72,9 @@ export async function runFanout(
         if (started === undefined || seen.has(key)) continue;
         seen.add(key);
         latencies.push(at - started);
+        const list = byBatch.get(sample.ts) ?? [];
+        list.push(at - started);
+        byBatch.set(sample.ts, list);
       }
     };
     const key = keys[Math.floor(index / SOCKETS_PER_KEY)] as string;
@@ -145,6 +151,7 @@ export async function runFanout(
     openRetries,
     latencyMs: distribution(latencies),
     acks,
+    perBatchMs: [...sentAt.keys()].map((ts) => distribution(byBatch.get(ts) ?? [])),
     ...(cpuMs ? { cpuMs } : {}),
   };
 }
