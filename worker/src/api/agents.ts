@@ -15,7 +15,7 @@ import {
 import type { Context, MiddlewareHandler } from 'hono';
 import { parseConfig } from '../env.ts';
 import type { AppEnv, IngestKey } from '../http/app-env.ts';
-import { db } from '../http/database.ts';
+import { connectDatabase, db } from '../http/database.ts';
 import { HttpError } from '../http/errors.ts';
 import { log } from '../http/logger.ts';
 import { jsonRoute, router } from '../http/route.ts';
@@ -126,6 +126,9 @@ export const agentRoutes = router()
     const { host, signedAt } = await countingAuthFailures(c.env, failures, () =>
       authenticateHost(database, c.req.raw.headers, raw, timer),
     );
+    // Signed by a known host: open its connection now (the host usually came from the cache), so the handshake
+    // overlaps the rate limit and parsing. Not earlier: an unsigned request must not cost a connection.
+    const connected = connectDatabase(c);
     await limitIngest(c.env, host.id);
     timer.mark('limit');
     const decoded = await decodeBody(raw, c.req.header('Content-Encoding') ?? null, MAX_INGEST_DECODED_BYTES);
@@ -152,6 +155,10 @@ export const agentRoutes = router()
     // A host someone watches live has its frames shown while the batch is stored, not after: the dashboard's
     // delay is then the object hop alone. Presence, alerts and events still wait for the commit (decisions.md,
     // "Live before the commit").
+    // Connected before the frames go out: the object's fan-out must not compete with the handshake (under wrangler
+    // dev they share one thread, and a handshake starved past its 5 s timeout failed the batch with a 500).
+    await connected;
+    timer.mark('connect');
     const early = watchedLive(host.id)
       ? timer.time(
           'live',
