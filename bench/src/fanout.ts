@@ -1,5 +1,6 @@
 import type { ServerMessage } from '@pulsewire/protocol';
 import { LiveClient } from './live-client.ts';
+import { cpuBetween, type ProcessCpu, treeCpu } from './process-cpu.ts';
 import { type Distribution, distribution } from './stats.ts';
 import type { BenchTenant } from './tenant.ts';
 
@@ -22,6 +23,17 @@ export interface FanoutRun {
   openSeconds: number;
   openRetries: number;
   latencyMs: Distribution;
+  /**
+   * CPU spent while the batches were pushed and delivered (from the first push to the last receipt or the
+   * end of the wait): each process of the stack (`workerd` ×2 under wrangler dev: the Worker with its objects,
+   * and the dev proxy; `node`: wrangler, and the embedded Postgres with its relay), and this bench's own
+   * client (`bench client`). Linux only.
+   */
+  cpuMs?: ProcessCpu[];
+  /** Acks the clients sent while the batches were delivered (the object handles each one). */
+  acks: number;
+  /** Each batch's own delivery delays, in push order: a slow first batch reads differently from a slow stream. */
+  perBatchMs: Distribution[];
 }
 
 /**
@@ -31,7 +43,7 @@ export interface FanoutRun {
  */
 export async function runFanout(
   tenant: BenchTenant,
-  options: { sockets: number; batches: number; log: (line: string) => void },
+  options: { sockets: number; batches: number; log: (line: string) => void; stackPid?: number | undefined },
 ): Promise<FanoutRun> {
   const host = await tenant.enrollHost(`fanout-${options.sockets}`);
   const keys: string[] = [];
@@ -39,6 +51,7 @@ export async function runFanout(
 
   const sentAt = new Map<number, number>();
   const latencies: number[] = [];
+  const byBatch = new Map<number, number[]>();
   const seen = new Set<string>();
   const clients: LiveClient[] = [];
   const openStarted = performance.now();
@@ -59,6 +72,9 @@ export async function runFanout(
         if (started === undefined || seen.has(key)) continue;
         seen.add(key);
         latencies.push(at - started);
+        const list = byBatch.get(sample.ts) ?? [];
+        list.push(at - started);
+        byBatch.set(sample.ts, list);
       }
     };
     const key = keys[Math.floor(index / SOCKETS_PER_KEY)] as string;
@@ -99,16 +115,28 @@ export async function runFanout(
   );
   const openSeconds = (performance.now() - openStarted) / 1000;
 
+  const acksBefore = clients.reduce((sum, c) => sum + c.acksSent, 0);
+  const cpuBefore = options.stackPid ? treeCpu(options.stackPid) : [];
+  const ownBefore = process.cpuUsage();
   for (let b = 0; b < options.batches; b++) {
     const started = performance.timeOrigin + performance.now();
     const ts = Math.round(started) + b; // unique per batch even within one millisecond
     sentAt.set(ts, started);
     await host.push([host.sample(ts)]);
-    await sleep(1000);
+    // A second apart from start to start, as an agent at the live cadence pushes, however long the answer took.
+    await sleep(Math.max(0, 1000 - (performance.timeOrigin + performance.now() - started)));
   }
   // Bounded wait for stragglers: at most 10 s after the last push.
   const expected = clients.length * options.batches;
   for (let i = 0; i < 100 && latencies.length < expected; i++) await sleep(100);
+  const own = process.cpuUsage(ownBefore);
+  const acks = clients.reduce((sum, c) => sum + c.acksSent, 0) - acksBefore;
+  const cpuMs = options.stackPid
+    ? [
+        ...cpuBetween(cpuBefore, treeCpu(options.stackPid)),
+        { pid: process.pid, name: 'bench client', cpuMs: Math.round((own.user + own.system) / 1000) },
+      ]
+    : undefined;
   const closedEarly = clients.filter((c) => c.closed !== null).length;
   for (const client of clients) client.close();
   return {
@@ -122,6 +150,9 @@ export async function runFanout(
     openSeconds,
     openRetries,
     latencyMs: distribution(latencies),
+    acks,
+    perBatchMs: [...sentAt.keys()].map((ts) => distribution(byBatch.get(ts) ?? [])),
+    ...(cpuMs ? { cpuMs } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import { LiveClient } from './live-client.ts';
+import { parseServerTiming } from './server-timing.ts';
 import { type Distribution, distribution } from './stats.ts';
 import type { BenchTenant } from './tenant.ts';
 
@@ -8,6 +9,10 @@ export interface LatencyRun {
   agentToDashboardMs: Distribution;
   /** Baseline: a `GET /api/v1/health` round trip on the same stack (Worker + one Postgres query). */
   healthRoundTripMs: Distribution;
+  /** The ingest POST's own round trip, as the agent sees it. */
+  ingestRoundTripMs: Distribution;
+  /** Where the Worker spent the ingest request, phase by phase (its `Server-Timing` header). */
+  ingestPhasesMs: Record<string, Distribution>;
 }
 
 /** Pushes before measuring: the first requests pay for workerd's and Postgres' cold paths. */
@@ -39,6 +44,8 @@ export async function runLatency(tenant: BenchTenant, options: { pushes: number 
   await ready;
 
   const health: number[] = [];
+  const ingest: number[] = [];
+  const phases = new Map<string, number[]>();
   for (let i = -WARMUP_PUSHES; i < options.pushes; i++) {
     const t0 = performance.now();
     const res = await fetch(`${tenant.url}/api/v1/health`);
@@ -52,6 +59,14 @@ export async function runLatency(tenant: BenchTenant, options: { pushes: number 
       arrived = resolve;
     });
     await host.push([host.sample(ts)]);
+    ingest.push(performance.timeOrigin + performance.now() - started);
+    if (i >= 0) {
+      for (const [name, ms] of Object.entries(parseServerTiming(host.lastServerTiming))) {
+        const list = phases.get(name) ?? [];
+        list.push(ms);
+        phases.set(name, list);
+      }
+    }
     await Promise.race([received, new Promise((resolve) => setTimeout(resolve, 5_000))]);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -59,9 +74,12 @@ export async function runLatency(tenant: BenchTenant, options: { pushes: number 
   // The warm-up's figures are the first ones recorded; drop them.
   latencies.splice(0, latencies.length - options.pushes);
   health.splice(0, WARMUP_PUSHES);
+  ingest.splice(0, WARMUP_PUSHES);
   return {
     pushes: options.pushes,
     agentToDashboardMs: distribution(latencies),
     healthRoundTripMs: distribution(health),
+    ingestRoundTripMs: distribution(ingest),
+    ingestPhasesMs: Object.fromEntries([...phases].map(([name, list]) => [name, distribution(list)])),
   };
 }

@@ -12,19 +12,24 @@ export class LiveClient {
   /** The object closes sockets that fall too far behind: ack at the browser's pace. */
   private readonly acks: AckPacer;
   closed: { code: number; reason: string } | null = null;
+  /** Acks sent: each one is a message the tenant object is woken for. */
+  acksSent = 0;
 
   private readonly ws: WebSocket;
   private constructor(ws: WebSocket, onFrame: (message: ServerMessage, receivedAt: number) => void) {
     this.ws = ws;
     this.acks = new AckPacer({
       send: (ack) => {
-        if (ws.readyState === WebSocket.OPEN) this.send(ack);
+        if (ws.readyState !== WebSocket.OPEN) return;
+        this.acksSent++;
+        this.send(ack);
       },
     });
     ws.addEventListener('message', (event) => {
       const receivedAt = performance.timeOrigin + performance.now();
-      const message = JSON.parse(String(event.data)) as ServerMessage;
-      if ('seq' in message) this.acks.received(message.seq);
+      const text = String(event.data);
+      const message = JSON.parse(text) as ServerMessage;
+      if ('seq' in message) this.acks.received(message.seq, text.length);
       onFrame(message, receivedAt);
     });
     ws.addEventListener('close', (event) => {

@@ -187,9 +187,9 @@ try {
   if (selected.includes('fanout')) {
     const tenant = await BenchTenant.create(stackUrl());
     log('› fan-out baseline: one socket');
-    const one = await runFanout(tenant, { sockets: 1, batches, log });
+    const one = await runFanout(tenant, { sockets: 1, batches, log, stackPid: stack?.pid });
     log(`› fan-out: ${sockets} sockets on one tenant object`);
-    const many = await runFanout(tenant, { sockets, batches, log });
+    const many = await runFanout(tenant, { sockets, batches, log, stackPid: stack?.pid });
     results.push({
       name: `fan-out to ${many.opened === requestedSockets ? many.opened : `${many.opened} of ${requestedSockets}`} sockets (p99 delivery)`,
       value: round(many.latencyMs.p99),

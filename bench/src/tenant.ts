@@ -60,9 +60,19 @@ export class BenchTenant {
       file.hostId,
       file.ingestUrl,
       await importPrivateKey(file.privateKey),
-      JSON.parse(sample.stdout),
+      calm(JSON.parse(sample.stdout)),
     );
   }
+}
+
+/**
+ * The sample with its CPU total capped at 50 %: collected on a busy bench machine it can read 100 %, which sets
+ * off the default "High CPU" rule, and the alerting that follows (Postgres writes, mail) would be measured with
+ * every batch of a latency or fan-out run.
+ */
+function calm(sample: Sample): Sample {
+  if (!sample.cpu || sample.cpu.total <= 50) return sample;
+  return { ...sample, cpu: { ...sample.cpu, total: 50 } };
 }
 
 export interface PreparedBatch {
@@ -84,6 +94,8 @@ export class BenchHost {
   private readonly key: HostKey;
   /** One real sample of this machine, re-stamped for every push. */
   readonly template: Sample;
+  /** The last answer's `Server-Timing` header (the Worker's ingest phases; local mode sends it). */
+  lastServerTiming: string | null = null;
   constructor(id: string, ingestUrl: string, key: HostKey, template: Sample) {
     this.id = id;
     this.ingestUrl = ingestUrl;
@@ -132,6 +144,8 @@ export class BenchHost {
       headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', ...batch.headers },
       body: batch.body,
     });
-    return { status: res.status, text: await res.text() };
+    const text = await res.text();
+    this.lastServerTiming = res.headers.get('server-timing');
+    return { status: res.status, text };
   }
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ACK_INTERVAL_MS, AckPacer } from './stream-ack.ts';
+import { ACK_AFTER_BYTES, ACK_AFTER_FRAMES, ACK_DELAY_MS, ACK_INTERVAL_MS, AckPacer } from './stream-ack.ts';
 
 describe('AckPacer', () => {
   beforeEach(() => vi.useFakeTimers({ now: 1_000_000 }));
@@ -10,26 +10,48 @@ describe('AckPacer', () => {
     return { sent, acks: new AckPacer({ send: (ack) => sent.push(ack.seq), now: () => Date.now() }) };
   }
 
-  it('acks the first frame at once, then at most once per interval, with a trailing ack of the newest', () => {
+  it('acks the first frame at once, then within the ack delay, with a trailing ack of the newest', () => {
     const { sent, acks } = pacer();
     acks.received(1);
     expect(sent).toEqual([1]);
     vi.advanceTimersByTime(10);
     acks.received(2);
     acks.received(3);
+    vi.advanceTimersByTime(ACK_DELAY_MS - 11);
     expect(sent).toEqual([1]);
-    vi.advanceTimersByTime(ACK_INTERVAL_MS);
+    vi.advanceTimersByTime(1);
     expect(sent).toEqual([1, 3]);
-    vi.advanceTimersByTime(ACK_INTERVAL_MS * 4);
+    vi.advanceTimersByTime(ACK_DELAY_MS * 4);
     expect(sent).toEqual([1, 3]); // nothing new, nothing sent
   });
 
   it('acks on a frame when the last ack is old, even if no timer ever runs (throttled background tab)', () => {
     const { sent, acks } = pacer();
     acks.received(1);
-    vi.setSystemTime(Date.now() + ACK_INTERVAL_MS);
+    vi.setSystemTime(Date.now() + ACK_DELAY_MS);
     acks.received(2);
     expect(sent).toEqual([1, 2]);
+  });
+
+  it('a 1 s live cadence is acked every other frame', () => {
+    const { sent, acks } = pacer();
+    for (let seq = 1; seq <= 10; seq++) {
+      acks.received(seq);
+      vi.advanceTimersByTime(1_000);
+    }
+    expect(sent).toEqual([1, 2, 4, 6, 8, 10]);
+  });
+
+  it('acks many frames or bytes as soon as the interval allows, never more often', () => {
+    const { sent, acks } = pacer();
+    acks.received(1);
+    for (let seq = 2; seq <= ACK_AFTER_FRAMES + 1; seq++) acks.received(seq);
+    expect(sent).toEqual([1]); // the interval holds it back…
+    vi.advanceTimersByTime(ACK_INTERVAL_MS);
+    expect(sent).toEqual([1, ACK_AFTER_FRAMES + 1]); // …not the delay
+    vi.advanceTimersByTime(ACK_INTERVAL_MS);
+    acks.received(100, ACK_AFTER_BYTES);
+    expect(sent).toEqual([1, ACK_AFTER_FRAMES + 1, 100]);
   });
 
   it('starts over after reset and sends nothing after stop', () => {
@@ -37,13 +59,13 @@ describe('AckPacer', () => {
     acks.received(5);
     acks.received(6);
     acks.reset();
-    vi.advanceTimersByTime(ACK_INTERVAL_MS);
+    vi.advanceTimersByTime(ACK_DELAY_MS);
     expect(sent).toEqual([5]);
     acks.received(1);
     expect(sent).toEqual([5, 1]);
     acks.received(2);
     acks.stop();
-    vi.advanceTimersByTime(ACK_INTERVAL_MS);
+    vi.advanceTimersByTime(ACK_DELAY_MS);
     expect(sent).toEqual([5, 1]);
   });
 });

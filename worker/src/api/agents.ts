@@ -15,15 +15,17 @@ import {
 import type { Context, MiddlewareHandler } from 'hono';
 import { parseConfig } from '../env.ts';
 import type { AppEnv, IngestKey } from '../http/app-env.ts';
-import { db } from '../http/database.ts';
+import { connectDatabase, db } from '../http/database.ts';
 import { HttpError } from '../http/errors.ts';
 import { log } from '../http/logger.ts';
 import { jsonRoute, router } from '../http/route.ts';
+import { PhaseTimer } from '../http/server-timing.ts';
 import { batchObservation } from '../ingest/alert-observation.ts';
 import { decodeBody, parseJson, readBody } from '../ingest/body.ts';
 import { idleCadence as idleCadenceOf } from '../ingest/cadence.ts';
 import { enrollHost } from '../ingest/enroll.ts';
 import { authenticateHost, authenticateIngestKey } from '../ingest/host-auth.ts';
+import { liveSamplesBeforeStore, noteCadence, showLiveEarly, watchedLive } from '../ingest/live-first.ts';
 import { storeBatch } from '../ingest/store.ts';
 import { deliverToTenant } from '../ingest/tenant-delivery.ts';
 import { withoutFutureItems } from '../ingest/timestamps.ts';
@@ -115,14 +117,20 @@ export const agentRoutes = router()
     },
   )
   .openapi(ingestRoute, async (c) => {
+    const timer = new PhaseTimer(parseConfig(c.env).PULSEWIRE_MODE === 'local');
     const database = db(c);
     const failures = authFailureKey('ingest', clientIp(c.req.raw));
     refuseWhileBlocked(failures);
     const raw = await readBody(c.req.raw, MAX_INGEST_BODY_BYTES);
+    timer.mark('body');
     const { host, signedAt } = await countingAuthFailures(c.env, failures, () =>
-      authenticateHost(database, c.req.raw.headers, raw),
+      authenticateHost(database, c.req.raw.headers, raw, timer),
     );
+    // Signed by a known host: open its connection now (the host usually came from the cache), so the handshake
+    // overlaps the rate limit and parsing. Not earlier: an unsigned request must not cost a connection.
+    const connected = connectDatabase(c);
     await limitIngest(c.env, host.id);
+    timer.mark('limit');
     const decoded = await decodeBody(raw, c.req.header('Content-Encoding') ?? null, MAX_INGEST_DECODED_BYTES);
     const parsed = IngestBatch.safeParse(parseJson(decoded));
     if (!parsed.success) {
@@ -142,10 +150,26 @@ export const agentRoutes = router()
         signedAt: new Date(signedAt).toISOString(),
       });
     }
-    const result = await storeBatch(database, host, batch);
+    timer.mark('parse');
+    const tenant = tenantObject(c, host.tenantId);
+    // A host someone watches live has its frames shown while the batch is stored, not after: the dashboard's
+    // delay is then the object hop alone. Presence, alerts and events still wait for the commit (decisions.md,
+    // "Live before the commit").
+    // Connected before the frames go out: the object's fan-out must not compete with the handshake (under wrangler
+    // dev they share one thread, and a handshake starved past its 5 s timeout failed the batch with a 500).
+    await connected;
+    timer.mark('connect');
+    const early = watchedLive(host.id)
+      ? timer.time(
+          'live',
+          showLiveEarly(() => tenant.showLive(host.id, batch.batch_id, liveSamplesBeforeStore(batch.samples))),
+        )
+      : null;
+    const result = await timer.time('store', storeBatch(database, host, batch));
+    const liveShown = early ? await early : false;
+    timer.mark('store-and-live');
     // Stored is stored: from here on, the tenant object failing costs the live view, never the answer.
     const idle = idleCadence(c);
-    const tenant = tenantObject(c, host.tenantId);
     const where = { hostId: host.id, tenantId: host.tenantId };
     // A retried batch is not delivered twice, but its answer must still say whether someone watches the host.
     const cadence = result.duplicate
@@ -162,6 +186,8 @@ export const agentRoutes = router()
               samples: result.samples.map(toLiveSample),
               events: batch.events ?? [],
               idle,
+              liveShown,
+              batchId: batch.batch_id,
               alerts: {
                 identity: { tenantId: host.tenantId, origin: publicOrigin(c) },
                 observation: batchObservation(host, { ...batch, samples: result.samples }),
@@ -169,5 +195,9 @@ export const agentRoutes = router()
             }),
           { fallback: idle, retry: true },
         );
+    noteCadence(host.id, cadence);
+    timer.mark('tenant');
+    const timing = timer.header();
+    if (timing) c.header('Server-Timing', timing);
     return c.json({ accepted: result.accepted, duplicate: result.duplicate, cadence }, 200);
   });

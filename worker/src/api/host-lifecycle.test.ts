@@ -13,6 +13,7 @@ import type { TestClient } from '../../test/client.ts';
 import { isolatedEnv, withDatabase } from '../../test/support.ts';
 import { auditLog, hostSamples, hosts } from '../db/schema.ts';
 import type { Env } from '../env.ts';
+import { HOST_CACHE_TTL_MS } from '../ingest/host-cache.ts';
 
 const errorOf = async (res: Response) => ApiErrorBody.parse(await res.json()).error;
 
@@ -47,6 +48,31 @@ describe('revoking, deleting and replacing the key of a host', () => {
     ingestKey = setup.ingestKey;
     const me = (await (await owner.get('/api/v1/me')).json()) as { user: { email: string } };
     ownerEmail = me.user.email;
+  });
+
+  it('a revocation written by another isolate (here: straight to the database) is refused once the host cache expires', async () => {
+    const agent = await TestAgent.enroll(env, ingestKey, 'rev-elsewhere', 'rev-2');
+    expect((await agent.push(agent.batch([sample(Date.now())]))).status).toBe(200); // this isolate now caches the host
+    await withDatabase(env, (db) => db.update(hosts).set({ revokedAt: new Date() }).where(eq(hosts.id, agent.hostId)));
+    // No API call, so nothing told this isolate: within seconds (HOST_CACHE_TTL_MS) its cached row expires.
+    await new Promise((resolve) => setTimeout(resolve, HOST_CACHE_TTL_MS + 250));
+    const pushed = await agent.push(agent.batch([sample(Date.now())]));
+    expect(pushed.status).toBe(403);
+    expect((await errorOf(pushed)).code).toBe('host_revoked');
+  });
+
+  it('a key replaced by another isolate signs at once: a signature that fails against the cached key is checked afresh', async () => {
+    const agent = await TestAgent.enroll(env, ingestKey, 'key-elsewhere', 'key-2');
+    expect((await agent.push(agent.batch([sample(Date.now())]))).status).toBe(200); // cached with the old key
+    const fresh = await generateHostKeyPair();
+    await withDatabase(env, (db) =>
+      db.update(hosts).set({ publicKey: fresh.publicKey }).where(eq(hosts.id, agent.hostId)),
+    );
+    const replaced = new TestAgent(env, agent.hostId, agent.tenantId, fresh.privateKey);
+    replaced.seq = agent.seq;
+    expect((await replaced.push(replaced.batch([sample(Date.now() + 1)]))).status).toBe(200);
+    // And the old key, cached a moment ago, no longer signs for the host.
+    expect((await agent.push(agent.batch([sample(Date.now() + 2)]))).status).toBe(401);
   });
 
   it('revoked: the agent learns it on its next push, its key cannot enroll again, and it stays listed as revoked', async () => {

@@ -4,6 +4,7 @@ import { type AuditActor, recordHostAudit } from '../audit/audit-log.ts';
 import type { Database, Transaction } from '../db/client.ts';
 import { hosts } from '../db/schema.ts';
 import { HttpError, notFound } from '../http/errors.ts';
+import { forgetIngestHost } from '../ingest/host-cache.ts';
 
 type HostRow = typeof hosts.$inferSelect;
 
@@ -37,7 +38,7 @@ const stillRevoked = () =>
  * its key answers the same, and no key replacement applies to it. Revoking again changes nothing.
  */
 export async function revokeHost(database: Database, action: HostAction): Promise<{ revokedAt: Date }> {
-  return database.transaction(async (tx) => {
+  const result = await database.transaction(async (tx) => {
     const host = await lockedHost(tx, action.tenantId, action.hostId);
     if (host.revokedAt) return { revokedAt: host.revokedAt };
     const revokedAt = new Date();
@@ -49,6 +50,9 @@ export async function revokeHost(database: Database, action: HostAction): Promis
     });
     return { revokedAt };
   });
+  // This isolate's next push from the host reads it afresh; other isolates' within HOST_CACHE_TTL_MS.
+  forgetIngestHost(action.hostId);
+  return result;
 }
 
 /**
@@ -69,6 +73,7 @@ export async function deleteHost(database: Database, action: HostAction): Promis
       details: { name: host.name, machineId: host.machineId, wasRevoked: host.revokedAt !== null },
     });
   });
+  forgetIngestHost(action.hostId);
 }
 
 function isUniqueViolation(error: unknown): boolean {
@@ -88,7 +93,7 @@ export async function replaceHostKey(
   action: HostAction & { publicKey?: string | undefined },
 ): Promise<{ replaced: boolean; keyReplaceUntil: Date | null }> {
   try {
-    return await database.transaction(async (tx) => {
+    const result = await database.transaction(async (tx) => {
       const host = await lockedHost(tx, action.tenantId, action.hostId);
       if (host.revokedAt) throw stillRevoked();
       const { publicKey } = action;
@@ -128,6 +133,9 @@ export async function replaceHostKey(
       });
       return { replaced: true, keyReplaceUntil: null };
     });
+    // The old key stops signing for this host in this isolate at once (in others within HOST_CACHE_TTL_MS).
+    forgetIngestHost(action.hostId);
+    return result;
   } catch (error) {
     // Another host took that key between the check and the update.
     if (isUniqueViolation(error)) throw publicKeyInUse();

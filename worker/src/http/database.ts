@@ -13,6 +13,20 @@ export function db(c: Context<AppEnv>): Database {
   return handle.db;
 }
 
+/**
+ * Opens the request's first database connection now and leaves it idle in the pool for the next query, so the
+ * handshake overlaps whatever the request does meanwhile. Never rejects: a failure shows again in the first query.
+ */
+export function connectDatabase(c: Context<AppEnv>): Promise<void> {
+  db(c);
+  const handle = c.get('database');
+  if (!handle) return Promise.resolve();
+  return handle.pool.connect().then(
+    (client) => client.release(),
+    () => {},
+  );
+}
+
 export const closeDatabase: MiddlewareHandler<AppEnv> = async (c, next) => {
   try {
     await next();

@@ -5,6 +5,7 @@ import type { Database, Transaction } from '../db/client.ts';
 import { hosts } from '../db/schema.ts';
 import type { IngestKey } from '../http/app-env.ts';
 import { HttpError } from '../http/errors.ts';
+import { forgetIngestHost } from './host-cache.ts';
 
 type HostRow = typeof hosts.$inferSelect;
 
@@ -48,7 +49,7 @@ function refreshed(input: EnrollRequest, key: IngestKey) {
  *   is written to the audit log.
  */
 export async function enrollHost(database: Database, key: IngestKey, input: EnrollRequest): Promise<string> {
-  return database.transaction(async (tx) => {
+  const hostId = await database.transaction(async (tx) => {
     const known = await hostWithKey(tx, key.tenantId, input.publicKey);
     if (known) {
       if (known.revokedAt) throw revoked();
@@ -112,4 +113,7 @@ export async function enrollHost(database: Database, key: IngestKey, input: Enro
     if (raced.revokedAt) throw revoked();
     return raced.id;
   });
+  // Its name, labels or (by a takeover) its key may have changed: pushes read the host afresh.
+  forgetIngestHost(hostId);
+  return hostId;
 }

@@ -19,7 +19,7 @@ export type StoreResult =
 export interface StoreHost {
   id: string;
   tenantId: string;
-  /** `hosts.last_seq` when the request was authenticated: named in a 409 so the agent can jump past it. */
+  /** `hosts.last_seq` when the request was authenticated (a fallback: a 409 reads the stored one). */
   lastSeq: number;
 }
 
@@ -53,11 +53,13 @@ export async function storeBatch(database: Database, host: StoreHost, batch: Ing
         .where(and(eq(ingestBatches.hostId, hostId), eq(ingestBatches.batchId, batch.batch_id)))
         .limit(1);
       if (same) return { duplicate: true, accepted: 0 };
+      // Authentication may have read the host seconds ago (host-cache.ts): name the highest seq stored now.
+      const [stored] = await tx.select({ lastSeq: hosts.lastSeq }).from(hosts).where(eq(hosts.id, hostId)).limit(1);
       throw new HttpError(
         409,
         'replayed_seq',
         `Sequence number ${batch.seq} was already used by another batch; send it again with a seq above lastSeq`,
-        { details: { lastSeq: Math.max(host.lastSeq, batch.seq) } },
+        { details: { lastSeq: Math.max(stored?.lastSeq ?? host.lastSeq, batch.seq) } },
       );
     }
 

@@ -221,6 +221,29 @@ describe('Tenant Durable Object WebSocket', () => {
     await watcher.expectQuiet();
   });
 
+  it('shows samples before the commit (showLive), and then records the batch without sending them again', async () => {
+    const socket = await connect(newTenant());
+    socket.ws.send(JSON.stringify({ type: 'subscribe', hosts: ['h1'], streams: ['metrics', 'host_status'] }));
+    await socket.next();
+    const ts = Date.now();
+    expect(await socket.stub.showLive('h1', 'batch-1', [live(ts)])).toBe(true);
+    const shown = await socket.next();
+    expect(shown).toMatchObject({ type: 'metrics', hostId: 'h1', samples: [{ ts }] });
+    // After the commit: presence and cadence as for any batch, no second metrics frame.
+    const cadence = await socket.stub.recordBatch({
+      hostId: 'h1',
+      samples: [live(ts)],
+      events: [],
+      idle: IDLE,
+      liveShown: true,
+    });
+    expect(cadence).toEqual(LIVE_CADENCE);
+    expect(await socket.next()).toMatchObject({ type: 'host_status', hostId: 'h1', status: 'online' });
+    // The agent sends the batch again (its answer was lost): shown once.
+    expect(await socket.stub.showLive('h1', 'batch-1', [live(ts)])).toBe(true);
+    await socket.expectQuiet();
+  });
+
   it('sends at most the newest samples of a long batch', async () => {
     const socket = await connect(newTenant());
     socket.ws.send(JSON.stringify({ type: 'subscribe', hosts: ['h1'], streams: ['metrics'] }));
@@ -652,7 +675,7 @@ describe('flow control: seq on data frames, acks, slow consumers', () => {
       expect(received[0]).toMatchObject({ type: 'metrics' });
       expect(received.at(-1)).toMatchObject({ type: 'event', event: { id: events.at(-1)?.id } });
       unacked = [...unacked, ...received];
-      // Every other batch, as a client acking every 250 ms would under a push a second per host.
+      // Every other batch, as a client acking within ACK_DELAY_MS (2 s) does under a push a second per host.
       if (b % 2 === 1) {
         await ack(socket, unacked);
         unacked = [];

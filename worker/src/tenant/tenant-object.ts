@@ -35,8 +35,10 @@ import { chargeMessage, freshFloodState } from './flood.ts';
 import { type DataFrame, type DataMessage, dataFrame, FlowControl } from './flow-control.ts';
 import { HostDirectory } from './host-directory.ts';
 import { lastSeenInDatabase } from './last-seen.ts';
+import { candidatesFor, fanOutMetrics } from './live-fanout.ts';
 import { PerKeyQueue } from './per-key-queue.ts';
 import { nextTransitionAt, type Presence, presenceNeedsWrite, statusOf } from './presence.ts';
+import { ShownBatches } from './shown-batches.ts';
 import {
   attachmentSize,
   MAX_ATTACHMENT_BYTES,
@@ -51,7 +53,6 @@ import {
   applySubscribe,
   applyUnsubscribe,
   matching,
-  samplesFor,
   subscriptionLimitError,
   wantsAlert,
   wantsEvent,
@@ -138,6 +139,11 @@ export class TenantObject extends DurableObject<Env> {
   private readonly startedAt = Date.now();
   /** Open sockets by connection id, with their (attachment) state. Null until first needed. */
   private socketIndex: Map<string, LiveSocket> | null = null;
+  /**
+   * The same entries by socket: a message (an ack, mostly) finds its socket's state here instead of
+   * deserialising and validating the attachment. Rebuilt with the index after each wake-up.
+   */
+  private bySocket = new WeakMap<WebSocket, LiveSocket>();
   /** Connection ids per host id named in any subscription, and those with a `"*"` subscription. */
   private hostIndex = new Map<string, Set<string>>();
   private wildcard = new Set<string>();
@@ -154,6 +160,8 @@ export class TenantObject extends DurableObject<Env> {
    */
   private seq = Date.now() * 1000;
   private readonly flow = new FlowControl();
+  /** Batches `showLive` sent before their commit: a retried one is not shown twice. */
+  private readonly shownBatches = new ShownBatches();
   private readonly hostDirectory = new HostDirectory(() => parseConfig(this.env));
   /** Subscription changes of one socket, in order (a host check may wait on Postgres). */
   private readonly subscriptionChanges = new PerKeyQueue();
@@ -204,7 +212,9 @@ export class TenantObject extends DurableObject<Env> {
     const sockets = this.socketIndex;
     if (!sockets) return; // built lazily, from the attachments, when first needed
     this.unindex(state.connectionId);
-    sockets.set(state.connectionId, { ws, state });
+    const socket = { ws, state };
+    sockets.set(state.connectionId, socket);
+    this.bySocket.set(ws, socket);
     for (const sub of state.subscriptions) {
       if (sub.hosts === '*') {
         this.wildcard.add(state.connectionId);
@@ -219,6 +229,8 @@ export class TenantObject extends DurableObject<Env> {
   }
 
   private unindex(connectionId: string): void {
+    const socket = this.socketIndex?.get(connectionId);
+    if (socket) this.bySocket.delete(socket.ws);
     this.socketIndex?.delete(connectionId);
     this.wildcard.delete(connectionId);
     for (const [hostId, set] of this.hostIndex) {
@@ -332,6 +344,10 @@ export class TenantObject extends DurableObject<Env> {
     samples: LiveSample[];
     events: AppEvent[];
     idle: Cadence;
+    /** The Worker already had the samples shown by `showLive` while it stored them: do not send them again. */
+    liveShown?: boolean;
+    /** The batch's id: once its samples are sent, a retry of it through `showLive` is not shown again. */
+    batchId?: string;
     /** What the alert engine evaluates; absent in tests of the live stream alone. */
     alerts?: { identity: AlertingIdentity; observation: BatchObservation };
   }): Promise<Cadence> {
@@ -359,21 +375,9 @@ export class TenantObject extends DurableObject<Env> {
       if (at !== null && (current === null || at < current)) await this.ctx.storage.setAlarm(at);
     }
 
-    if (batch.samples.length > 0) {
-      const samples = [...batch.samples].sort((a, b) => a.ts - b.ts).slice(-MAX_LIVE_SAMPLES_PER_MESSAGE);
-      // One seq for the batch: each socket gets one metrics frame of it, filtered or not. The common
-      // (unfiltered) frame is serialised once, not once per watcher.
-      const seq = ++this.seq;
-      let shared: DataFrame | undefined;
-      for (const { socket, subs } of this.audience('metrics', hostId)) {
-        const own = samplesFor(subs, samples);
-        if (own !== samples) {
-          this.deliver(socket, dataFrame({ type: 'metrics', seq, hostId, samples: own }));
-          continue;
-        }
-        shared ??= dataFrame({ type: 'metrics', seq, hostId, samples });
-        this.deliver(socket, shared);
-      }
+    if (batch.samples.length > 0 && !batch.liveShown) {
+      this.sendMetrics(hostId, batch.samples);
+      if (batch.batchId) this.shownBatches.add(hostId, batch.batchId);
     }
     if (batch.alerts) {
       try {
@@ -396,6 +400,33 @@ export class TenantObject extends DurableObject<Env> {
       }
     }
     return cadence;
+  }
+
+  /**
+   * A watched host's samples, sent live while the Worker stores their batch (decisions.md, "Live before the
+   * commit"): `metrics` frames only. Presence, alerts and events wait for `recordBatch` after the commit.
+   */
+  async showLive(hostId: string, batchId: string, samples: LiveSample[]): Promise<boolean> {
+    // A batch sent again (a retry) was shown the first time: true, so recordBatch does not send it either.
+    if (this.shownBatches.has(hostId, batchId)) return true;
+    this.shownBatches.add(hostId, batchId);
+    if (samples.length > 0) this.sendMetrics(hostId, samples);
+    return true;
+  }
+
+  /** One `metrics` frame per watching socket (the newest samples, one seq for the batch; live-fanout.ts). */
+  private sendMetrics(hostId: string, batchSamples: readonly LiveSample[]): void {
+    const samples = [...batchSamples].sort((a, b) => a.ts - b.ts).slice(-MAX_LIVE_SAMPLES_PER_MESSAGE);
+    const sockets = this.sockets();
+    fanOutMetrics(
+      candidatesFor(sockets, this.hostIndex.get(hostId), this.wildcard),
+      hostId,
+      samples,
+      ++this.seq,
+      (socket, frame) => {
+        this.deliver(socket, frame);
+      },
+    );
   }
 
   /** Sends an alert change to the sockets following alerts of its host (tenant-wide alerts: every alert subscriber). */
@@ -652,21 +683,24 @@ export class TenantObject extends DurableObject<Env> {
   override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
     if (ws.readyState !== OPEN) return; // closed by the object; saving its state would index it again
     this.sockets(); // rebuild the indexes first if the object just woke up
-    const attachment = readAttachment(ws);
-    if (!attachment) {
+    // The socket's state from memory: an ack per frame per socket must not cost an attachment read and write.
+    const socket = this.bySocket.get(ws);
+    if (!socket) {
       if (readAgentAttachment(ws)) return this.agentControl.message(ws);
       closeQuietly(ws, 1011, 'connection state lost; reconnect');
       return;
     }
-    let state = attachment;
-    const charged = chargeMessage(state.flood, Date.now());
-    state = { ...state, flood: charged.state };
+    const charged = chargeMessage(socket.state.flood, Date.now());
+    // Flood counters stay in memory (an attachment write per message would cost more than the message); the
+    // attachment gets them with the next subscription change. A wake-up may restore older counters: a reset
+    // in the client's favour, as for flow-control windows, and a flooding socket keeps the object awake.
+    socket.state = { ...socket.state, flood: charged.state };
+    const state = socket.state;
     if (charged.verdict === 'close') {
       this.drop(state.connectionId);
       closeQuietly(ws, STREAM_CLOSE.policyViolation, 'too many messages');
       return;
     }
-    this.save(ws, state);
     if (charged.verdict !== 'accept') {
       if (charged.verdict === 'refuse_and_warn') {
         send(ws, { type: 'error', code: 'rate_limited', message: 'Too many messages; slow down or be disconnected' });
@@ -714,7 +748,7 @@ export class TenantObject extends DurableObject<Env> {
   private async changeSubscriptions(ws: WebSocket, message: ClientSubscribe | ClientUnsubscribe): Promise<void> {
     const echo = message.id ? { id: message.id } : {};
     if (message.type === 'subscribe' && message.hosts !== '*') {
-      const tenantId = readAttachment(ws)?.tenantId;
+      const tenantId = this.bySocket.get(ws)?.state.tenantId;
       const presence = await this.loadPresence();
       const unknown = tenantId
         ? await this.hostDirectory.unknownAmong(tenantId, message.hosts, (id) => presence.has(id))
@@ -730,7 +764,7 @@ export class TenantObject extends DurableObject<Env> {
         return;
       }
     }
-    const state = readAttachment(ws);
+    const state = this.bySocket.get(ws)?.state;
     if (!state || ws.readyState !== OPEN || !this.socketIndex?.has(state.connectionId)) return;
     const subscriptions =
       message.type === 'subscribe'

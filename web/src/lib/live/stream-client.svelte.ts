@@ -31,8 +31,9 @@ import type { z } from 'zod';
  *   while. Close codes that mean "stop" (unauthorized, policy violation) end the client instead.
  * - After a reconnect, gap handlers get the time range missed per host (from its last received
  *   sample to now) so views can fill it from the history API.
- * - Flow control: every data frame carries `seq`; the client acknowledges the latest at most every
- *   250 ms ({@link AckPacer}), or the server takes it for a stalled reader and closes it (1013).
+ * - Flow control: every data frame carries `seq`; the client acknowledges the latest within 2 s, sooner
+ *   when many frames come, never more than every 250 ms ({@link AckPacer}), or the server takes it for a
+ *   stalled reader and closes it (1013).
  * - Hosts the server refuses as not the organisation's (`unknown_host`) are listed in
  *   {@link StreamClient.unknownHosts} and not asked for again, not even after a reconnect, until
  *   their subscribers leave.
@@ -411,7 +412,7 @@ export class StreamClient {
       return;
     }
     const msg = parsed.data;
-    if ('seq' in msg) this.#acks.received(msg.seq);
+    if ('seq' in msg) this.#acks.received(msg.seq, typeof data === 'string' ? data.length : 0);
     switch (msg.type) {
       case 'metrics': {
         if (msg.samples.length === 0) return;

@@ -428,7 +428,7 @@ describe('StreamClient messages', () => {
 describe('StreamClient flow control', () => {
   const metrics = (seq: number) => ({ type: 'metrics', seq, hostId: 'h1', samples: [sample(T0)] });
 
-  it('acks the first data frame at once, then at most every 250 ms, checking as frames arrive', () => {
+  it('acks the first data frame at once, then within 2 s, checking as frames arrive', () => {
     const { client, last } = setup();
     client.connect();
     const socket = last();
@@ -445,7 +445,7 @@ describe('StreamClient flow control', () => {
     expect(socket.acks()).toEqual([10]);
 
     // A background tab: the clock moves on but timers do not fire. The next frame acks by itself.
-    vi.setSystemTime(T0 + 400);
+    vi.setSystemTime(T0 + 2_100);
     socket.receive({ ...metrics(13), type: 'event', event: { ts: T0, kind: 'job.started', id: 'j' } });
     expect(socket.acks()).toEqual([10, 13]);
   });
@@ -459,7 +459,7 @@ describe('StreamClient flow control', () => {
     vi.advanceTimersByTime(50);
     socket.receive(metrics(2));
     socket.receive(metrics(3));
-    vi.advanceTimersByTime(199);
+    vi.advanceTimersByTime(1_949);
     expect(socket.acks()).toEqual([1]);
     vi.advanceTimersByTime(1);
     expect(socket.acks()).toEqual([1, 3]);
