@@ -3,7 +3,7 @@ import { syntheticCustomMetrics, syntheticSamples } from '@pulsewire/stack/synth
 import { describe, expect, it } from 'vitest';
 import { type Chunk, decodeChunk, encodeChunk } from './chunk-codec.ts';
 import { quantumOf } from './precision.ts';
-import { HOUR_MS, MINUTE_MS, rerollup, rollup } from './rollup.ts';
+import { HOUR_MS, MINUTE_MS, rerollup, rollup } from './rollup-chunk.ts';
 import { seriesFamily } from './series-key.ts';
 
 /**

@@ -189,3 +189,34 @@ export function addRollupPoints(
     stats.addSummary(bucket, min[i] as number, avg[i] as number, max[i] as number, n);
   });
 }
+
+/** `chunk` without its points in [from, to) (the chunk itself when it has none there). */
+export function withoutRange(chunk: Chunk, from: number, to: number): Chunk {
+  const keep: number[] = [];
+  chunk.timestamps.forEach((ts, i) => {
+    if (ts < from || ts >= to) keep.push(i);
+  });
+  if (keep.length === chunk.timestamps.length) return chunk;
+  return {
+    timestamps: keep.map((i) => chunk.timestamps[i] as number),
+    columns: chunk.columns.map((column) => ({
+      ...column,
+      values: Float64Array.from(keep, (i) => column.values[i] as number),
+    })),
+  };
+}
+
+/**
+ * A rollup chunk with its buckets in [from, to) replaced by `fresh` (a rollup of that span, same bucket size):
+ * how an open day's 1-minute chunk takes each closed hour, and a month's 1-hour chunk each closed day. Doing
+ * it again with the same `fresh` gives the same chunk, so a late replay simply redoes its span.
+ */
+export function replaceRange(
+  existing: Chunk | undefined,
+  fresh: Chunk,
+  span: { from: number; to: number },
+  bucketMs: RollupBucketMs,
+): Chunk {
+  if (!existing) return fresh;
+  return rerollup([withoutRange(existing, span.from, span.to), fresh], bucketMs);
+}
