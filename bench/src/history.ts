@@ -1,6 +1,6 @@
 /**
- * `history`: p50/p95 of one chart's read (`GET /hosts/:id/series`, minus auth and JSON: the watermarks, the
- * plan, the chunks read and bucketed, as worker/src/api/history.ts does it) for 1 h / 24 h / 7 d / 30 d / 1 y
+ * `history`: p50/p95 of one chart's read (`GET /hosts/:id/series`, minus auth and JSON: host, retention and
+ * watermarks, the plan, the chunks read and bucketed, as worker/src/api/history.ts does it) for 1 h / 24 h / 7 d / 30 d / 1 y
  * ending now, on `days` of the synthetic host at 10 s, against the same chart aggregated from jsonb rows (the
  * old layout) with date_bin/GROUP BY, in the same database, alternating run by run.
  *
@@ -12,9 +12,9 @@
  * a whole year of 1-hour chunks (FULL_YEAR).
  */
 import { openSqlSession, type ScratchDatabase, type SqlSession } from '@pulsewire/stack';
+import { hostHistoryContext } from '../../worker/src/history/context.ts';
 import { planHistory } from '../../worker/src/history/plan.ts';
-import { type HistoryAnswer, readHistory, readWatermarks } from '../../worker/src/history/query.ts';
-import { DEFAULT_RETENTION_DAYS } from '../../worker/src/history/retention.ts';
+import { type HistoryAnswer, readHistory } from '../../worker/src/history/query.ts';
 import { monthOf } from '../../worker/src/history/rollup-job.ts';
 import type { DatabaseTarget } from './databases.ts';
 import {
@@ -172,19 +172,21 @@ async function measureRanges(
 ): Promise<RangeRun[]> {
   const database = queryable(session);
   const hostId = tenant.hosts[0]?.id as string;
-  const retention = {
-    raw: DEFAULT_RETENTION_DAYS.raw,
-    '1m': DEFAULT_RETENTION_DAYS['1m'],
-    '1h': DEFAULT_RETENTION_DAYS['1h'],
-  };
   const results: RangeRun[] = [];
   for (const range of ranges) {
-    // What the API does per request: the watermarks, the plan (tier and step from the range), the read.
+    // What the API does per request: host, retention and watermarks (one query), the plan (tier and step from
+    // the range), the read.
     const chart = async () => {
       const started = performance.now();
       const cpu = process.cpuUsage();
-      const watermarks = await readWatermarks(database);
-      const plan = planHistory({ from: iso(NOW - range.ms), to: iso(NOW), maxPoints: MAX_POINTS }, retention, NOW);
+      const context = await hostHistoryContext(database, tenant.tenantId, hostId);
+      if (!context) throw new Error('no host');
+      const { watermarks } = context;
+      const plan = planHistory(
+        { from: iso(NOW - range.ms), to: iso(NOW), maxPoints: MAX_POINTS },
+        context.retention,
+        NOW,
+      );
       const answer = await readHistory(
         database,
         { tenantId: tenant.tenantId, hostId, series: CHART_SERIES, ...plan },
