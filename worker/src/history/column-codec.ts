@@ -25,10 +25,6 @@ interface IntegerMapping {
   ints: number[];
 }
 
-function toValue(mapping: Pick<IntegerMapping, 'kind' | 'factor'>, n: number): number {
-  return mapping.kind === Values.Divided ? n / mapping.factor : n * mapping.factor;
-}
-
 /** A divisor k when quantum is 1/k (within float error), so that decoding divides by an integer. */
 function divisorOf(quantum: number): number | null {
   if (quantum > 1) return null;
@@ -151,7 +147,7 @@ export function readColumnValues(reader: ByteReader, length: number): { quantum:
     const factor = kind === Values.Divided ? reader.varint('divisor') : reader.float64('multiplier');
     if (!(factor > 0 && Number.isFinite(factor))) throw new ChunkFormatError(`bad scale ${factor}`);
     present = readIntegerValues(reader, presentCount);
-    // toValue, inlined: this loop runs for every value a chart reads.
+    // Integer back to value: divided by the divisor, or times the multiplier (every value a chart reads).
     if (kind === Values.Divided) for (let i = 0; i < presentCount; i++) present[i] = (present[i] as number) / factor;
     else for (let i = 0; i < presentCount; i++) present[i] = (present[i] as number) * factor;
   } else {

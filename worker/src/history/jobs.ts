@@ -228,7 +228,8 @@ export async function runHistoryJobs(database: Queryable, options: HistoryJobOpt
       .select({
         hostId: historyLate.hostId,
         hour: historyLate.hour,
-        markedAt: historyLate.markedAt,
+        // As text: Postgres keeps microseconds, a Date only milliseconds, and the mark is deleted by equality.
+        markedAt: sql<string>`${historyLate.markedAt}::text`,
         tenantId: hosts.tenantId,
       })
       .from(historyLate)
@@ -255,7 +256,7 @@ export async function runHistoryJobs(database: Queryable, options: HistoryJobOpt
           and(
             eq(historyLate.hostId, mark.hostId),
             eq(historyLate.hour, mark.hour),
-            eq(historyLate.markedAt, mark.markedAt),
+            sql`${historyLate.markedAt} = ${mark.markedAt}::timestamptz`,
           ),
         );
       report.lateMerged++;
