@@ -90,6 +90,8 @@ async function mergeSpan(
   span: { from: number; to: number; period: number },
   bucketMs: RollupBucketMs,
 ): Promise<void> {
+  // A host with no data in the span (it was down) leaves the tier as it is, without reading it.
+  if (raw.size === 0) return;
   const existing = await tierChunks(database, table, host, span.period);
   for (const [family, chunks] of raw) {
     const merged = replaceRange(existing.get(family), rollup(chunks, bucketMs), span, bucketMs);
