@@ -424,7 +424,7 @@ describe('the open day is rolled up hour by hour', () => {
     }
   });
 
-  it('puts each closed hour into the day’s 1-minute chunk, and charts of the open day read it, not raw hours', async () => {
+  it('rolls each closed hour up into 1-minute chunks, and charts of the open day read them, not raw hours', async () => {
     // Two hours closed (past the grace), the third still open.
     const report = await withDatabase(env, (db) =>
       runHistoryJobs(db, { now: first + 2 * HOUR + 20 * 60_000, budget: 10_000 }),
@@ -441,7 +441,7 @@ describe('the open day is rolled up hour by hour', () => {
     const closed = cpuPoints.filter((p) => p.ts < first + 2 * HOUR);
     expectDirect(await chart(first, first + 2 * HOUR, '1m'), closed);
     expectDirect(await chart(first, first + 2 * HOUR, '1h'), closed);
-    // The next hour closes: only that hour is merged in, the earlier buckets stay as they were.
+    // The next hour closes: its own chunks join the earlier hours'.
     await withDatabase(env, (db) => runHistoryJobs(db, { now: first + 3 * HOUR + 20 * 60_000, budget: 10_000 }));
     expectDirect(await chart(first, first + 3 * HOUR, '1m'), cpuPoints);
     expectDirect(await chart(day, day + DAY, '1h'), cpuPoints);
@@ -478,6 +478,10 @@ describe('the open day is rolled up hour by hour', () => {
     const hourly = await rows('history_1h');
     expect(hourly.length).toBeGreaterThan(0);
     expect(hourly.every((r) => r.period.startsWith(month.toISOString().slice(0, 10)))).toBe(true);
+    // The day's chunk per family, in place of the hours' chunks.
+    const minute = await rows('history_1m');
+    expect(minute.every((r) => r.period.startsWith(`${new Date(day).toISOString().slice(0, 10)} 00:00:00`))).toBe(true);
+    expect(new Set(minute.map((r) => r.family)).size).toBe(minute.length);
     const snapshot = [await rows('history_1m'), hourly];
     await withDatabase(env, (db) => runHistoryJobs(db, { now: day + DAY + 25 * 60_000, budget: 10_000 }));
     expect([await rows('history_1m'), await rows('history_1h')]).toEqual(snapshot);

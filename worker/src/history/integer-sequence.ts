@@ -28,8 +28,22 @@ const MAX_WIDTH = 7;
 function gcd(a: number, b: number): number {
   let x = Math.abs(a);
   let y = Math.abs(b);
-  while (y !== 0) [x, y] = [y, x % y];
+  while (y !== 0) {
+    const rest = x % y;
+    x = y;
+    y = rest;
+  }
   return x;
+}
+
+/** The greatest common divisor of all the values (0 when all are 0), stopping as soon as it is 1. */
+function gcdOf(values: readonly number[]): number {
+  let divisor = 0;
+  for (const v of values) {
+    divisor = gcd(divisor, v);
+    if (divisor === 1) return 1;
+  }
+  return divisor;
 }
 
 interface Residuals {
@@ -64,7 +78,7 @@ export function writeIntegers(writer: ByteWriter, ints: readonly number[]): void
   let best: { residuals: Residuals; divisor: number; bits: number } | undefined;
   for (const predictor of [Predictor.Delta, Predictor.Offset, Predictor.DeltaOfDelta]) {
     const residuals = residualsOf(ints, predictor);
-    const divisor = residuals.values.reduce(gcd, 0);
+    const divisor = gcdOf(residuals.values);
     const bits = cost(residuals, divisor);
     if (!best || bits < best.bits) best = { residuals, divisor, bits };
   }

@@ -171,8 +171,8 @@ async function walkHours(
 
 /**
  * The history jobs the cron trigger runs every 5 minutes (and tests or `pnpm dev` on demand): partitions
- * ahead, compaction of closed hours, late replays merged, closed hours rolled up (into the open day's 1-minute
- * chunk; a closing day into the month's 1-hour chunk too), retention. Each step does a bounded amount of work
+ * ahead, compaction of closed hours, late replays merged, closed hours rolled up (the open day's into 1-minute
+ * chunks of their own; a closing day into a 1-minute chunk of the day and the month's 1-hour chunk), retention. Each step does a bounded amount of work
  * and remembers where it stopped, so a run after downtime catches up over the next runs; every step is
  * idempotent, so a run cut short is simply done again.
  */
@@ -263,7 +263,7 @@ export async function runHistoryJobs(database: Queryable, options: HistoryJobOpt
       budget.left--;
     }
 
-    // Roll-ups: each compacted hour into its day's 1-minute chunk; a day's last hour closes the day.
+    // Roll-ups: each compacted hour into 1-minute chunks of its own; a day's last hour closes the day.
     const rolled = await walkHours(
       database,
       {

@@ -1,4 +1,4 @@
-import { and, eq, gte, lt } from 'drizzle-orm';
+import { and, eq, gt, gte, lt } from 'drizzle-orm';
 import type { Queryable } from '../db/queryable.ts';
 import { history1h, history1m, historyRaw } from '../db/schema.ts';
 import { type Chunk, decodeChunk, encodeChunk } from './chunk-codec.ts';
@@ -69,9 +69,17 @@ export async function writeTierChunk(
   target: { tenantId: string; hostId: string; family: string; period: number },
   chunk: Chunk,
 ): Promise<void> {
+  await writeTierPayload(database, table, target, await encodeChunk(chunk), chunk.timestamps.length);
+}
+
+async function writeTierPayload(
+  database: Queryable,
+  table: TierTable,
+  target: { tenantId: string; hostId: string; family: string; period: number },
+  payload: Uint8Array,
+  pointCount: number,
+): Promise<void> {
   const { tenantId, hostId, family } = target;
-  const payload = await encodeChunk(chunk);
-  const pointCount = chunk.timestamps.length;
   await database
     .insert(table)
     .values({ tenantId, hostId, family, periodStart: new Date(target.period), pointCount, payload })
@@ -100,34 +108,56 @@ async function mergeSpan(
 }
 
 /**
- * Rolls one host's closed day up from its raw chunks: the day's 1-minute chunk per family (written whole, so
- * it is exactly a rollup of the day's raw points whatever the hours did before), and the day's 1-hour buckets
- * into the month's 1-hour chunk per family (the day's span replaced). Both tiers come from the raw points
- * (not 1 h from 1 min), so each equals a direct aggregation of the raw data. Idempotent; run again after a
- * late replay changed the day.
+ * Rolls one host's closed day up from its raw chunks: the day's 1-minute chunk per family (written whole, in
+ * place of the hours' chunks the open day had: one transaction, so a chart never reads an hour twice), and
+ * the day's 1-hour buckets into the month's 1-hour chunk per family (the day's span replaced). Both tiers come
+ * from the raw points (not 1 h from 1 min), so each equals a direct aggregation of the raw data. Idempotent;
+ * run again after a late replay changed the day.
  */
 export async function rollUpHostDay(database: Queryable, target: HostDay): Promise<number> {
   const { day } = target;
   const raw = await rawByFamily(database, target, day, day + DAY_MS);
-  for (const [family, chunks] of raw) {
-    await writeTierChunk(database, history1m, { ...target, family, period: day }, rollup(chunks, MINUTE_MS));
-  }
+  // Encoded before the transaction, so it holds its locks for the writes only.
+  const days = await Promise.all(
+    [...raw].map(async ([family, chunks]) => {
+      const chunk = rollup(chunks, MINUTE_MS);
+      return { family, payload: await encodeChunk(chunk), points: chunk.timestamps.length };
+    }),
+  );
+  await database.transaction(async (tx) => {
+    for (const { family, payload, points } of days) {
+      await writeTierPayload(tx, history1m, { ...target, family, period: day }, payload, points);
+    }
+    await tx
+      .delete(history1m)
+      .where(
+        and(
+          eq(history1m.hostId, target.hostId),
+          eq(history1m.tenantId, target.tenantId),
+          gt(history1m.periodStart, new Date(day)),
+          lt(history1m.periodStart, new Date(day + DAY_MS)),
+        ),
+      );
+  });
   await mergeSpan(database, history1h, target, raw, { from: day, to: day + DAY_MS, period: monthOf(day) }, HOUR_MS);
   return raw.size;
 }
 
 /**
- * Rolls one host's closed hour up: into its day's 1-minute chunk (the hour's span replaced), so a chart of
- * today reads one 1-minute chunk per family rather than every raw hour since midnight. The day's last hour
- * closes the day instead ({@link rollUpHostDay}). The 1-hour tier takes whole days only: a chart reading it
- * reads the open day from the 1-minute chunk (query.ts). Idempotent.
+ * Rolls one host's closed hour of the open day up into a 1-minute chunk of its own (keyed by the hour's start,
+ * in the 1-minute tier), so a chart of today reads these small chunks rather than every raw hour since
+ * midnight, and each hour costs the jobs one hour's work. The day's last hour closes the day instead
+ * ({@link rollUpHostDay}), which replaces the hours' chunks with the day's. The 1-hour tier takes whole days
+ * only: a chart reading it reads the open day from the 1-minute tier (query.ts). Idempotent.
  */
 export async function rollUpHostHour(database: Queryable, target: HostHour): Promise<number> {
   const { hour } = target;
   const day = Math.floor(hour / DAY_MS) * DAY_MS;
   if (hour + HOUR_MS === day + DAY_MS) return rollUpHostDay(database, { ...target, day });
   const raw = await rawByFamily(database, target, hour, hour + HOUR_MS);
-  await mergeSpan(database, history1m, target, raw, { from: hour, to: hour + HOUR_MS, period: day }, MINUTE_MS);
+  for (const [family, chunks] of raw) {
+    await writeTierChunk(database, history1m, { ...target, family, period: hour }, rollup(chunks, MINUTE_MS));
+  }
   return raw.size;
 }
 
