@@ -424,7 +424,7 @@ describe('the open day is rolled up hour by hour', () => {
     }
   });
 
-  it('rolls each closed hour up into 1-minute chunks, and charts of the open day read them, not raw hours', async () => {
+  it('rolls each closed hour up into a 1-minute chunk, and charts of the open day read them, not raw hours', async () => {
     // Two hours closed (past the grace), the third still open.
     const report = await withDatabase(env, (db) =>
       runHistoryJobs(db, { now: first + 2 * HOUR + 20 * 60_000, budget: 10_000 }),
@@ -466,6 +466,28 @@ describe('the open day is rolled up hour by hour', () => {
     const answer = await chart(first, first + 3 * HOUR, '1m');
     expect(answer.series[0]?.avg[20]).not.toBeNull();
     expectDirect(answer, cpuPoints);
+  });
+
+  it('folds six closed hours into one chunk, and rolls a late replay into that block again', async () => {
+    await withDatabase(env, (db) => runHistoryJobs(db, { now: day + 6 * HOUR + 20 * 60_000, budget: 10_000 }));
+    const startOfDay = `${new Date(day).toISOString().slice(0, 10)} 00:00:00`;
+    const minute = await rows('history_1m');
+    // Hours 1–3 held data: their chunks are now the block's (00:00–06:00), one per family.
+    expect(minute.every((r) => r.period.startsWith(startOfDay))).toBe(true);
+    expect(new Set(minute.map((r) => r.family)).size).toBe(minute.length);
+    expectDirect(await chart(first, first + 3 * HOUR, '1m'), cpuPoints);
+
+    const late = noisySample(lateTs + 60_000, 4);
+    expect((await agent.push(agent.batch([late]))).status).toBe(200);
+    const report = await withDatabase(env, (db) =>
+      runHistoryJobs(db, { now: day + 6 * HOUR + 25 * 60_000, budget: 10_000 }),
+    );
+    expect(report.lateMerged).toBe(1);
+    cpuPoints.push({ ts: lateTs + 60_000, value: late.cpu?.total as number });
+    cpuPoints.sort((a, b) => a.ts - b.ts);
+    expect((await rows('history_1m')).length).toBe(minute.length);
+    expectDirect(await chart(first, first + 3 * HOUR, '1m'), cpuPoints);
+    expectDirect(await chart(day, day + DAY, '1h'), cpuPoints);
   });
 
   it('closes the day from its raw hours into the 1-minute day and the month’s 1-hour chunk, read without raw', async () => {

@@ -14,7 +14,7 @@ import {
   periodStart,
 } from './partitions.ts';
 import { applyRetention, type RetentionReport } from './retention.ts';
-import { DAY_MS, rollUpHostDay, rollUpHostHour } from './rollup-job.ts';
+import { rollUpHostHour, rollUpHostHourAgain } from './rollup-job.ts';
 
 /** How long a run holds the jobs' lease; a crashed run's lease expires and the next cron run goes on. */
 const LEASE_MS = 4 * 60_000;
@@ -172,7 +172,8 @@ async function walkHours(
 /**
  * The history jobs the cron trigger runs every 5 minutes (and tests or `pnpm dev` on demand): partitions
  * ahead, compaction of closed hours, late replays merged, closed hours rolled up (the open day's into 1-minute
- * chunks of their own; a closing day into a 1-minute chunk of the day and the month's 1-hour chunk), retention. Each step does a bounded amount of work
+ * chunks per hour and per six hours; a closing day into a 1-minute chunk of the day and the month's 1-hour
+ * chunk), retention. Each step does a bounded amount of work
  * and remembers where it stopped, so a run after downtime catches up over the next runs; every step is
  * idempotent, so a run cut short is simply done again.
  */
@@ -242,13 +243,9 @@ export async function runHistoryJobs(database: Queryable, options: HistoryJobOpt
       const target = { tenantId: mark.tenantId, hostId: mark.hostId, hour };
       await ensurePartitions(database, CHUNK_TABLES.raw, hour, hour + HOUR_MS);
       await compactHostHour(database, target);
-      const day = periodStart('day', hour);
-      if (day + DAY_MS <= rolledFrom) {
+      if (hour < rolledFrom) {
         await ensureRollupPartitions(database, hour);
-        await rollUpHostDay(database, { ...target, day });
-      } else if (hour < rolledFrom) {
-        await ensureRollupPartitions(database, hour);
-        await rollUpHostHour(database, target);
+        await rollUpHostHourAgain(database, target, rolledFrom);
       }
       await database
         .delete(historyLate)
@@ -263,7 +260,7 @@ export async function runHistoryJobs(database: Queryable, options: HistoryJobOpt
       budget.left--;
     }
 
-    // Roll-ups: each compacted hour into 1-minute chunks of its own; a day's last hour closes the day.
+    // Roll-ups: each compacted hour into 1-minute chunks (its own, or its six hours'); a day's last closes the day.
     const rolled = await walkHours(
       database,
       {

@@ -108,57 +108,90 @@ async function mergeSpan(
 }
 
 /**
- * Rolls one host's closed day up from its raw chunks: the day's 1-minute chunk per family (written whole, in
- * place of the hours' chunks the open day had: one transaction, so a chart never reads an hour twice), and
- * the day's 1-hour buckets into the month's 1-hour chunk per family (the day's span replaced). Both tiers come
- * from the raw points (not 1 h from 1 min), so each equals a direct aggregation of the raw data. Idempotent;
- * run again after a late replay changed the day.
+ * The open day's 1-minute chunks: one per closed hour, and once six hours are closed, one for the six (so a
+ * chart of today reads at most ~8 per family, and each hour costs the jobs about an hour's work).
  */
-export async function rollUpHostDay(database: Queryable, target: HostDay): Promise<number> {
-  const { day } = target;
-  const raw = await rawByFamily(database, target, day, day + DAY_MS);
+export const BLOCK_MS = 6 * HOUR_MS;
+
+/**
+ * Rolls one host's [from, to) up from its raw chunks into one 1-minute chunk per family, keyed by `from`, in
+ * place of the tier's chunks that start inside the span (the hours' or blocks' it covers): one transaction, so
+ * a chart never reads a minute twice. Returns the raw chunks read, by family.
+ */
+async function rollUpSpan(
+  database: Queryable,
+  host: { tenantId: string; hostId: string },
+  from: number,
+  to: number,
+): Promise<Map<string, Chunk[]>> {
+  const raw = await rawByFamily(database, host, from, to);
+  // A host with no data in the span (it was down) has nothing to roll up, and no chunks to replace.
+  if (raw.size === 0) return raw;
   // Encoded before the transaction, so it holds its locks for the writes only.
-  const days = await Promise.all(
-    [...raw].map(async ([family, chunks]) => {
-      const chunk = rollup(chunks, MINUTE_MS);
+  const chunks = await Promise.all(
+    [...raw].map(async ([family, hours]) => {
+      const chunk = rollup(hours, MINUTE_MS);
       return { family, payload: await encodeChunk(chunk), points: chunk.timestamps.length };
     }),
   );
   await database.transaction(async (tx) => {
-    for (const { family, payload, points } of days) {
-      await writeTierPayload(tx, history1m, { ...target, family, period: day }, payload, points);
+    for (const { family, payload, points } of chunks) {
+      await writeTierPayload(tx, history1m, { ...host, family, period: from }, payload, points);
     }
     await tx
       .delete(history1m)
       .where(
         and(
-          eq(history1m.hostId, target.hostId),
-          eq(history1m.tenantId, target.tenantId),
-          gt(history1m.periodStart, new Date(day)),
-          lt(history1m.periodStart, new Date(day + DAY_MS)),
+          eq(history1m.hostId, host.hostId),
+          eq(history1m.tenantId, host.tenantId),
+          gt(history1m.periodStart, new Date(from)),
+          lt(history1m.periodStart, new Date(to)),
         ),
       );
   });
+  return raw;
+}
+
+/**
+ * Rolls one host's closed day up from its raw chunks: the day's 1-minute chunk per family (in place of the
+ * open day's hour and block chunks), and the day's 1-hour buckets into the month's 1-hour chunk per family
+ * (the day's span replaced). Both tiers come from the raw points (not 1 h from 1 min), so each equals a direct
+ * aggregation of the raw data. Idempotent; run again after a late replay changed the day.
+ */
+export async function rollUpHostDay(database: Queryable, target: HostDay): Promise<number> {
+  const { day } = target;
+  const raw = await rollUpSpan(database, target, day, day + DAY_MS);
   await mergeSpan(database, history1h, target, raw, { from: day, to: day + DAY_MS, period: monthOf(day) }, HOUR_MS);
   return raw.size;
 }
 
 /**
- * Rolls one host's closed hour of the open day up into a 1-minute chunk of its own (keyed by the hour's start,
- * in the 1-minute tier), so a chart of today reads these small chunks rather than every raw hour since
- * midnight, and each hour costs the jobs one hour's work. The day's last hour closes the day instead
- * ({@link rollUpHostDay}), which replaces the hours' chunks with the day's. The 1-hour tier takes whole days
- * only: a chart reading it reads the open day from the 1-minute tier (query.ts). Idempotent.
+ * Rolls one host's closed hour up (the jobs call it for every hour, in order): into a 1-minute chunk of its
+ * own, or, for the sixth hour of a block, into one chunk for the block ({@link BLOCK_MS}), so a chart of today
+ * reads these rather than every raw hour since midnight. The day's last hour closes the day instead
+ * ({@link rollUpHostDay}). The 1-hour tier takes whole days only: a chart reading it reads the open day from
+ * the 1-minute tier (query.ts). Idempotent.
  */
 export async function rollUpHostHour(database: Queryable, target: HostHour): Promise<number> {
   const { hour } = target;
   const day = Math.floor(hour / DAY_MS) * DAY_MS;
   if (hour + HOUR_MS === day + DAY_MS) return rollUpHostDay(database, { ...target, day });
-  const raw = await rawByFamily(database, target, hour, hour + HOUR_MS);
-  for (const [family, chunks] of raw) {
-    await writeTierChunk(database, history1m, { ...target, family, period: hour }, rollup(chunks, MINUTE_MS));
-  }
-  return raw.size;
+  const block = Math.floor(hour / BLOCK_MS) * BLOCK_MS;
+  const from = hour + HOUR_MS === block + BLOCK_MS ? block : hour;
+  return (await rollUpSpan(database, target, from, hour + HOUR_MS)).size;
+}
+
+/**
+ * Rolls an hour up again after a late replay changed it, once the roll-ups have passed it (`rolledUntil`):
+ * its whole day if the day is closed, its block if the block is, else the hour.
+ */
+export async function rollUpHostHourAgain(database: Queryable, target: HostHour, rolledUntil: number): Promise<number> {
+  const { hour } = target;
+  const day = Math.floor(hour / DAY_MS) * DAY_MS;
+  if (day + DAY_MS <= rolledUntil) return rollUpHostDay(database, { ...target, day });
+  const block = Math.floor(hour / BLOCK_MS) * BLOCK_MS;
+  if (block + BLOCK_MS <= rolledUntil) return (await rollUpSpan(database, target, block, block + BLOCK_MS)).size;
+  return (await rollUpSpan(database, target, hour, hour + HOUR_MS)).size;
 }
 
 /** The 1-hour tier's period: a month (UTC), so a year's chart reads twelve chunks per family. */
