@@ -160,10 +160,10 @@ export interface HistorySources {
 
 /**
  * The chunks one request reads. The range splits at the jobs' watermarks: hours already rolled up come from
- * the tier's chunks (1 min: a chunk per closed day, and one per closed hour of the open day; 1 h: a chunk per
- * month holding whole days, and the open day from the 1-minute tier), hours compacted since from raw chunks, and
- * the open hours from the landing rows. So a long range never reads raw data, and the newest minutes are there
- * before compaction.
+ * the tier's chunks (1 min: a chunk per closed day, and per closed hour or six hours of the open day; 1 h: a
+ * chunk per month holding whole days, and the open day from the 1-minute tier), hours compacted since from raw
+ * chunks, and the open hours from the landing rows. So a long range never reads raw data, and the newest
+ * minutes are there before compaction.
  */
 export async function readSources(
   database: Queryable,
