@@ -8,11 +8,12 @@ import type { SqlSession } from '@pulsewire/stack';
 import { syntheticHourPoints } from '@pulsewire/stack/history-seed';
 import { syntheticCustomMetrics, syntheticSample } from '@pulsewire/stack/synthetic';
 import type { Queryable } from '../../worker/src/db/queryable.ts';
-import { customMetricPoints, hostSamples } from '../../worker/src/db/schema.ts';
-import { decodeChunk, encodeChunk } from '../../worker/src/history/chunk-codec.ts';
+import { customMetricPoints, history1h, hostSamples } from '../../worker/src/db/schema.ts';
+import { type Chunk, decodeChunk } from '../../worker/src/history/chunk-codec.ts';
 import { type FamilyPoints, writeRawChunks } from '../../worker/src/history/compaction.ts';
 import { CHUNK_TABLES, ensurePartitions, LANDING_TABLES } from '../../worker/src/history/partitions.ts';
-import { DAY_MS, rollUpHostDay } from '../../worker/src/history/rollups.ts';
+import { rerollup, withoutRange } from '../../worker/src/history/rollup-chunk.ts';
+import { DAY_MS, monthOf, rollUpHostHour, writeTierChunk } from '../../worker/src/history/rollup-job.ts';
 
 export const HOUR_MS = 3_600_000;
 /** The agent's default cadence. */
@@ -133,8 +134,12 @@ export async function writeRawHours(
   return generated;
 }
 
-/** The Worker's roll-up of each day of [from, to) of one host into its 1-minute and 1-hour chunks. */
-export async function rollUpDays(
+/**
+ * The Worker's roll-ups of one host's hours [from, to), as the jobs leave them: each day closed before `to`
+ * rolled up whole (1-minute day chunks, the day into its month's 1-hour chunk), the open day's hours one by one
+ * into its 1-minute chunk.
+ */
+export async function rollUpHours(
   session: SqlSession,
   tenantId: string,
   host: BenchHost,
@@ -144,8 +149,11 @@ export async function rollUpDays(
   const database = queryable(session);
   await ensurePartitions(database, CHUNK_TABLES['1m'], from, to);
   await ensurePartitions(database, CHUNK_TABLES['1h'], from, to);
-  for (let day = from; day < to; day += DAY_MS) {
-    await rollUpHostDay(database, { tenantId, hostId: host.id, day });
+  for (let hour = from; hour < to; hour += HOUR_MS) {
+    const day = Math.floor(hour / DAY_MS) * DAY_MS;
+    if (hour + HOUR_MS === day + DAY_MS || day + DAY_MS > to) {
+      await rollUpHostHour(database, { tenantId, hostId: host.id, hour });
+    }
   }
 }
 
@@ -163,7 +171,8 @@ async function insertChunkRows(session: SqlSession, table: string, rows: readonl
     const batch = rows.slice(i, i + 200);
     await session.client.query(
       `INSERT INTO ${table} (tenant_id, host_id, family, period_start, point_count, payload)
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::int[], $6::bytea[])`,
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::int[], $6::bytea[])
+       ON CONFLICT (host_id, family, period_start) DO UPDATE SET point_count = excluded.point_count, payload = excluded.payload`,
       [
         batch.map((row) => row.tenant_id),
         batch.map((row) => row.host_id),
@@ -177,42 +186,64 @@ async function insertChunkRows(session: SqlSession, table: string, rows: readonl
   }
 }
 
-async function selectChunkRows(session: SqlSession, table: string, from: number, to: number): Promise<ChunkRow[]> {
+async function selectChunkRows(
+  session: SqlSession,
+  table: string,
+  from: number,
+  to: number,
+  family?: string,
+): Promise<ChunkRow[]> {
   const { rows } = await session.client.query<ChunkRow>(
     `SELECT tenant_id, host_id, family, period_start, point_count, payload FROM ${table}
-     WHERE period_start >= $1 AND period_start < $2 ORDER BY period_start, host_id, family`,
-    [new Date(from).toISOString(), new Date(to).toISOString()],
+     WHERE period_start >= $1 AND period_start < $2 AND ($3::text IS NULL OR family = $3)
+     ORDER BY period_start, host_id, family`,
+    [new Date(from).toISOString(), new Date(to).toISOString(), family ?? null],
   );
   return rows;
 }
 
 /**
- * Fills the 1-hour tier over the days [from, to) with the 1-hour chunks of the whole days [sourceFrom,
- * sourceTo) over and over, each decoded, moved to its new day and encoded again by the Worker's codec: a year
- * of 1-hour chunks of realistic size without generating a year of samples.
+ * Fills the 1-hour tier over the days [from, to) with the 1-hour buckets of the whole days [sourceFrom,
+ * sourceTo) over and over, moved to their new days, into month chunks encoded by the Worker's codec (merged
+ * with a month's chunk already there): a year of 1-hour chunks of realistic size without generating a year of
+ * samples.
  */
 export async function repeatHourTier(
   session: SqlSession,
-  sourceFrom: number,
-  sourceTo: number,
+  tenantId: string,
+  hostId: string,
+  source: { from: number; to: number },
   from: number,
   to: number,
 ): Promise<number> {
-  const source = await selectChunkRows(session, CHUNK_TABLES['1h'].name, sourceFrom, sourceTo);
-  const sourceDays = Math.round((sourceTo - sourceFrom) / DAY_MS);
-  await ensurePartitions(queryable(session), CHUNK_TABLES['1h'], from, to);
+  const database = queryable(session);
+  const rows = await selectChunkRows(session, CHUNK_TABLES['1h'].name, monthOf(source.from), source.to);
+  const byFamily = new Map<string, Chunk[]>();
+  for (const row of rows) {
+    const chunks = byFamily.get(row.family) ?? [];
+    chunks.push(await decodeChunk(new Uint8Array(row.payload)));
+    byFamily.set(row.family, chunks);
+  }
+  const sourceDays = Math.round((source.to - source.from) / DAY_MS);
+  await ensurePartitions(database, CHUNK_TABLES['1h'], from, to);
   let written = 0;
-  for (let day = from; day < to; day += DAY_MS) {
-    const sourceDay = sourceFrom + (Math.round((day - from) / DAY_MS) % sourceDays) * DAY_MS;
-    const shift = day - sourceDay;
-    const rows: ChunkRow[] = [];
-    for (const row of source.filter((r) => r.period_start.getTime() === sourceDay)) {
-      const chunk = await decodeChunk(new Uint8Array(row.payload));
-      const moved = await encodeChunk({ ...chunk, timestamps: chunk.timestamps.map((ts) => ts + shift) });
-      rows.push({ ...row, period_start: new Date(day), payload: Buffer.from(moved) });
+  for (const [family, chunks] of byFamily) {
+    const all = rerollup(chunks, HOUR_MS);
+    const months = new Map<number, Chunk[]>();
+    for (let day = from; day < to; day += DAY_MS) {
+      const sourceDay = source.from + (Math.round((day - from) / DAY_MS) % sourceDays) * DAY_MS;
+      const slice = withoutRange(withoutRange(all, Number.NEGATIVE_INFINITY, sourceDay), sourceDay + DAY_MS, Infinity);
+      const moved = { ...slice, timestamps: slice.timestamps.map((ts) => ts + day - sourceDay) };
+      const month = monthOf(day);
+      months.set(month, [...(months.get(month) ?? []), moved]);
     }
-    await insertChunkRows(session, CHUNK_TABLES['1h'].name, rows);
-    written += rows.length;
+    for (const [month, days] of months) {
+      const target = { tenantId, hostId, family, period: month };
+      const [existing] = await selectChunkRows(session, CHUNK_TABLES['1h'].name, month, month + 1, family);
+      const kept = existing ? [await decodeChunk(new Uint8Array(existing.payload))] : [];
+      await writeTierChunk(database, history1h, target, rerollup([...kept, ...days], HOUR_MS));
+      written++;
+    }
   }
   return written;
 }

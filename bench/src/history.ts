@@ -1,19 +1,21 @@
 /**
- * `history`: p50/p95 of one chart's read (`GET /hosts/:id/series`, minus auth and JSON: the watermarks, the
- * plan, the chunks read and bucketed, as worker/src/api/history.ts does it) for 1 h / 24 h / 7 d / 30 d / 1 y
+ * `history`: p50/p95 of one chart's read (`GET /hosts/:id/series`, minus auth and JSON: host, retention and
+ * watermarks, the plan, the chunks read and bucketed, as worker/src/api/history.ts does it) for 1 h / 24 h / 7 d / 30 d / 1 y
  * ending now, on `days` of the synthetic host at 10 s, against the same chart aggregated from jsonb rows (the
  * old layout) with date_bin/GROUP BY, in the same database, alternating run by run.
  *
- * The host's history is as the jobs leave it: raw chunks per closed hour (writeRawChunks), 1-minute and 1-hour
- * chunks per closed day (rollUpHostDay), the open half hour still landing rows. A second database gets the
+ * The host's history is as the jobs leave it: raw chunks per closed hour (writeRawChunks), 1-minute chunks per
+ * day and 1-hour chunks per month, today's closed hours in today's 1-minute chunk (rollUpHostHour), the open
+ * half hour still landing rows. A second database gets the
  * first one's chunks byte for byte. The baseline table holds the last `baselineDays` (seeding 30 days of jsonb
  * rows costs minutes and ~400 MB), so ranges beyond it have no baseline. Last, the 1 y chart once more over
  * a whole year of 1-hour chunks (FULL_YEAR).
  */
 import { openSqlSession, type ScratchDatabase, type SqlSession } from '@pulsewire/stack';
+import { hostHistoryContext } from '../../worker/src/history/context.ts';
 import { planHistory } from '../../worker/src/history/plan.ts';
-import { type HistoryAnswer, readHistory, readWatermarks } from '../../worker/src/history/query.ts';
-import { DEFAULT_RETENTION_DAYS } from '../../worker/src/history/retention.ts';
+import { type HistoryAnswer, readHistory } from '../../worker/src/history/query.ts';
+import { monthOf } from '../../worker/src/history/rollup-job.ts';
 import type { DatabaseTarget } from './databases.ts';
 import {
   type BenchTenant,
@@ -23,7 +25,7 @@ import {
   insertTenant,
   queryable,
   repeatHourTier,
-  rollUpDays,
+  rollUpHours,
   writeRawHours,
 } from './history-data.ts';
 import { type HistoryTimeline, historyTimeline } from './history-timeline.ts';
@@ -131,14 +133,14 @@ async function seed(
   if (source) {
     await copyChunks(source.session, session, 'raw', timeline.start, timeline.compactedUntil);
     await copyChunks(source.session, session, '1m', timeline.rollupFrom, timeline.rolledUpUntil);
-    await copyChunks(source.session, session, '1h', timeline.rollupFrom, timeline.rolledUpUntil);
+    await copyChunks(source.session, session, '1h', monthOf(timeline.rollupFrom), timeline.rolledUpUntil);
   } else {
     const week = 7 * DAY;
     for (let from = timeline.start; from < timeline.compactedUntil; from += week) {
       await writeRawHours(session, tenant.tenantId, host, from, Math.min(from + week, timeline.compactedUntil));
       log(`  raw chunks up to ${iso(Math.min(from + week, timeline.compactedUntil))}`);
     }
-    await rollUpDays(session, tenant.tenantId, host, timeline.rollupFrom, timeline.rolledUpUntil);
+    await rollUpHours(session, tenant.tenantId, host, timeline.rollupFrom, timeline.rolledUpUntil);
     log(`  rolled up to ${iso(timeline.rolledUpUntil)}`);
   }
   await insertLanding(session, tenant.tenantId, host, timeline.compactedUntil, timeline.now);
@@ -170,19 +172,21 @@ async function measureRanges(
 ): Promise<RangeRun[]> {
   const database = queryable(session);
   const hostId = tenant.hosts[0]?.id as string;
-  const retention = {
-    raw: DEFAULT_RETENTION_DAYS.raw,
-    '1m': DEFAULT_RETENTION_DAYS['1m'],
-    '1h': DEFAULT_RETENTION_DAYS['1h'],
-  };
   const results: RangeRun[] = [];
   for (const range of ranges) {
-    // What the API does per request: the watermarks, the plan (tier and step from the range), the read.
+    // What the API does per request: host, retention and watermarks (one query), the plan (tier and step from
+    // the range), the read.
     const chart = async () => {
       const started = performance.now();
       const cpu = process.cpuUsage();
-      const watermarks = await readWatermarks(database);
-      const plan = planHistory({ from: iso(NOW - range.ms), to: iso(NOW), maxPoints: MAX_POINTS }, retention, NOW);
+      const context = await hostHistoryContext(database, tenant.tenantId, hostId);
+      if (!context) throw new Error('no host');
+      const { watermarks } = context;
+      const plan = planHistory(
+        { from: iso(NOW - range.ms), to: iso(NOW), maxPoints: MAX_POINTS },
+        context.retention,
+        NOW,
+      );
       const answer = await readHistory(
         database,
         { tenantId: tenant.tenantId, hostId, series: CHART_SERIES, ...plan },
@@ -298,11 +302,11 @@ export async function runHistory(targets: readonly DatabaseTarget[], options: Hi
       });
       // Then the year a 1 y chart reads once a host has one: the 1-hour tier before the 30 days filled in.
       const yearFrom = Math.floor((NOW - YEAR) / DAY) * DAY;
-      const wholeDays = timeline.rollupFrom + DAY;
+      const wholeDays = { from: timeline.rollupFrom + DAY, to: Math.floor(timeline.rolledUpUntil / DAY) * DAY };
       started = performance.now();
       const filled1h = source
-        ? await copyChunks(source.session, session, '1h', yearFrom, timeline.rollupFrom)
-        : await repeatHourTier(session, wholeDays, timeline.rolledUpUntil, yearFrom, timeline.rollupFrom);
+        ? await copyChunks(source.session, session, '1h', monthOf(yearFrom), timeline.rolledUpUntil)
+        : await repeatHourTier(session, tenant.tenantId, host.id, wholeDays, yearFrom, timeline.rollupFrom);
       await vacuum(session, ['history_1h']);
       options.log(`  1-hour tier filled back to ${iso(yearFrom)}: ${filled1h} chunks in ${seconds(started)} s`);
       const run = runs[runs.length - 1] as HistoryRun;

@@ -6,7 +6,7 @@
  * Per database: `hosts` × `days` of history. The first `landingHours` of every host go the real way: landing
  * rows as ingest writes them (measured: the landing tables' share), compacted by the Worker's compactHostHour,
  * their partitions then dropped as retention does. The rest is raw chunks through writeRawChunks, and every
- * day is rolled up by rollUpHostDay. A second database gets the first one's chunks byte for byte (copied, not
+ * day is rolled up by rollUpHostHour. A second database gets the first one's chunks byte for byte (copied, not
  * generated again) but its own landing rows and compaction.
  */
 import { openSqlSession, type ScratchDatabase, type SqlSession } from '@pulsewire/stack';
@@ -18,7 +18,7 @@ import {
   LANDING_TABLES,
 } from '../../worker/src/history/partitions.ts';
 import { DEFAULT_RETENTION_DAYS, LANDING_KEEP_MS } from '../../worker/src/history/retention.ts';
-import { DAY_MS } from '../../worker/src/history/rollups.ts';
+import { DAY_MS, monthOf } from '../../worker/src/history/rollup-job.ts';
 import type { DatabaseTarget } from './databases.ts';
 import {
   type BenchTenant,
@@ -29,7 +29,7 @@ import {
   insertLanding,
   insertTenant,
   queryable,
-  rollUpDays,
+  rollUpHours,
   writeRawHours,
 } from './history-data.ts';
 import { BASELINE_CUSTOM, BASELINE_SAMPLES, createBaselineTables, fillBaseline } from './jsonb-baseline.ts';
@@ -138,9 +138,9 @@ async function measure(
   started = performance.now();
   if (source) {
     await copyChunks(source.session, session, '1m', DAY0, end);
-    await copyChunks(source.session, session, '1h', DAY0, end);
+    await copyChunks(source.session, session, '1h', monthOf(DAY0), end);
   } else {
-    for (const host of tenant.hosts) await rollUpDays(session, tenant.tenantId, host, DAY0, end);
+    for (const host of tenant.hosts) await rollUpHours(session, tenant.tenantId, host, DAY0, end);
   }
   const rollupSeconds = seconds(started);
   log(`  raw chunks ${chunkSeconds} s, roll-ups ${rollupSeconds} s`);

@@ -1,6 +1,6 @@
 /**
  * Synthetic history written as compaction and roll-ups would have written it — raw chunks per hour, 1-minute
- * and 1-hour chunks per day — with the Worker's own code, straight into the database. `pnpm seed:history`
+ * chunks per day, 1-hour chunks per month — with the Worker's own code, straight into the database. `pnpm seed:history`
  * runs it against the local stack; browser tests seed a host with it.
  */
 import { type CustomMetric, samplePoints, seriesKey } from '@pulsewire/protocol';
@@ -9,7 +9,7 @@ import pg from 'pg';
 import type { Queryable } from '../../worker/src/db/queryable.ts';
 import { type FamilyPoints, put, storedCustomPoints, writeRawChunks } from '../../worker/src/history/compaction.ts';
 import { CHUNK_TABLES, ensurePartitions } from '../../worker/src/history/partitions.ts';
-import { DAY_MS, rollUpHostDay } from '../../worker/src/history/rollups.ts';
+import { DAY_MS, rollUpHostHour } from '../../worker/src/history/rollup-job.ts';
 import { syntheticCustomMetrics, syntheticSample } from './synthetic/index.ts';
 
 export const HOUR_MS = 3_600_000;
@@ -24,8 +24,8 @@ export interface SeedHistoryOptions {
   start: number;
   end: number;
   /**
-   * Days before this are rolled up here once their last hour is written; later days are the jobs' (the
-   * roll-up watermark), so nothing is rolled up twice.
+   * Hours before this are rolled up here (the roll-up watermark); later hours are the jobs', so nothing is
+   * rolled up twice.
    */
   rolledFrom: number;
   /** The synthetic host's seed: the same seed gives the same values. */
@@ -68,13 +68,17 @@ export async function seedHistory(database: Queryable, options: SeedHistoryOptio
     await ensurePartitions(database, CHUNK_TABLES.raw, hour, hour + HOUR_MS);
     await writeRawChunks(database, { ...target, hour }, points);
     const day = Math.floor(hour / DAY_MS) * DAY_MS;
-    // A day before the roll-up watermark is never rolled up by the jobs: done here once its last hour is in.
-    if (hour + HOUR_MS === day + DAY_MS && day < rolledFrom) {
+    // Hours before the roll-up watermark are never rolled up by the jobs: done here, a closed day once its last
+    // hour is in (the day's tiers from its raw chunks), the open day's hours one by one as the jobs do.
+    const closesDay = hour + HOUR_MS === day + DAY_MS;
+    if (hour < rolledFrom && (closesDay || day + DAY_MS > rolledFrom)) {
       await ensurePartitions(database, CHUNK_TABLES['1m'], day, day + DAY_MS);
       await ensurePartitions(database, CHUNK_TABLES['1h'], day, day + DAY_MS);
-      await rollUpHostDay(database, { ...target, day });
-      days++;
-      options.onDay?.(day);
+      await rollUpHostHour(database, { ...target, hour });
+      if (closesDay) {
+        days++;
+        options.onDay?.(day);
+      }
     }
   }
   return days;

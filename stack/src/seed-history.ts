@@ -2,8 +2,8 @@
  * `pnpm seed:history [--days 30] [--host <name>]`: fills the local stack (`pnpm dev`, running) with N days of
  * realistic 10 s history for the demo account's host (or the host named), so that long ranges, roll-ups and
  * export can be tried at once. It writes what compaction and roll-ups would have written — raw chunks per
- * hour, 1-minute and 1-hour chunks per day — with the Worker's own code, straight into the database, for the
- * days before what the stack already holds; the real agent's data is left as it is.
+ * hour, 1-minute chunks per day and 1-hour chunks per month — with the Worker's own code, straight into the
+ * database, for the days before what the stack already holds; the real agent's data is left as it is.
  */
 import fs from 'node:fs';
 import path from 'node:path';

@@ -9,7 +9,7 @@ const JobsRun = z
     history: z.object({
       hoursCompacted: z.number(),
       lateMerged: z.number(),
-      daysRolledUp: z.number(),
+      hoursRolledUp: z.number(),
       compactedUntil: z.number().nullable(),
       rolledUpUntil: z.number().nullable(),
       behind: z.boolean(),

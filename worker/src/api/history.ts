@@ -12,35 +12,29 @@ import {
   metricDefinition,
 } from '@pulsewire/protocol';
 import { and, eq, inArray, isNull } from 'drizzle-orm';
+import type { Context } from 'hono';
 import { caller, requireCaller } from '../auth/caller.ts';
 import { openDatabase, type Queryable } from '../db/client.ts';
-import { hosts, tenants } from '../db/schema.ts';
+import { hosts } from '../db/schema.ts';
 import { parseConfig } from '../env.ts';
+import { hostHistoryContext, tenantHistoryContext } from '../history/context.ts';
 import { exportRows } from '../history/export.ts';
-import { type HistoryPlan, planHistory, type TierRetention } from '../history/plan.ts';
-import { isKnownSeries, readHistory, readWatermarks, type Watermarks } from '../history/query.ts';
-import { DEFAULT_RETENTION_DAYS } from '../history/retention.ts';
+import { type HistoryPlan, planHistory } from '../history/plan.ts';
+import { isKnownSeries, readHistory, type Watermarks } from '../history/query.ts';
 import { parseSeriesKey } from '../history/series-key.ts';
+import type { AppEnv } from '../http/app-env.ts';
 import { db } from '../http/database.ts';
-import { HttpError } from '../http/errors.ts';
+import { HttpError, notFound } from '../http/errors.ts';
 import { jsonRoute, router } from '../http/route.ts';
-import { ownHost } from './hosts.ts';
 import { IdParam } from './params.ts';
 
 const tags = ['history'];
 
-/** The organisation's retention per tier: its own where it lowered it, the defaults otherwise. */
-async function tierRetention(database: Queryable, tenantId: string): Promise<TierRetention> {
-  const [row] = await database
-    .select({ raw: tenants.retentionRawDays, m: tenants.retention1mDays, h: tenants.retention1hDays })
-    .from(tenants)
-    .where(eq(tenants.id, tenantId));
-  const lower = (own: number | null | undefined, fallback: number) => Math.min(own ?? fallback, fallback);
-  return {
-    raw: lower(row?.raw, DEFAULT_RETENTION_DAYS.raw),
-    '1m': lower(row?.m, DEFAULT_RETENTION_DAYS['1m']),
-    '1h': lower(row?.h, DEFAULT_RETENTION_DAYS['1h']),
-  };
+/** The caller's host with the organisation's retention and the jobs' watermarks (one query), or a 404. */
+async function ownHostContext(c: Context<AppEnv>, id: string) {
+  const context = await hostHistoryContext(db(c), caller(c).tenantId, id);
+  if (!context) throw notFound('No such host');
+  return context;
 }
 
 /** Unknown series and too many of them are the caller's mistakes, each with its own code. */
@@ -135,9 +129,8 @@ export const historyRoutes = router()
       const query = c.req.valid('query');
       checkSeries(query.series);
       const database = db(c);
-      const host = await ownHost(c, id);
-      const plan = planHistory(query, await tierRetention(database, host.tenantId), Date.now());
-      const watermarks = await readWatermarks(database);
+      const { host, retention, watermarks } = await ownHostContext(c, id);
+      const plan = planHistory(query, retention, Date.now());
       const { answer, data } = await chart(
         database,
         plan,
@@ -168,13 +161,13 @@ export const historyRoutes = router()
       checkSeries([query.series]);
       const tenantId = caller(c).tenantId;
       const database = db(c);
-      const plan = planHistory(query, await tierRetention(database, tenantId), Date.now());
+      const { retention, watermarks } = await tenantHistoryContext(database, tenantId);
+      const plan = planHistory(query, retention, Date.now());
       const own = await database
         .select({ id: hosts.id, name: hosts.name })
         .from(hosts)
         .where(and(eq(hosts.tenantId, tenantId), inArray(hosts.id, query.hosts), isNull(hosts.deletedAt)));
       const byId = new Map(own.map((host) => [host.id, host]));
-      const watermarks = await readWatermarks(database);
       let timestamps: number[] = [];
       let incomplete = false;
       const answers = [];
@@ -193,8 +186,7 @@ export const historyRoutes = router()
     const { id } = c.req.valid('param');
     const query = c.req.valid('query');
     checkSeries(query.series);
-    const host = await ownHost(c, id);
-    const retention = await tierRetention(db(c), host.tenantId);
+    const { host, retention } = await ownHostContext(c, id);
     const now = Date.now();
     // Nothing is stored after now (ingest refuses the future): the export stops there, whatever `to` says.
     const to = query.to && Date.parse(query.to) > now ? new Date(now).toISOString() : query.to;

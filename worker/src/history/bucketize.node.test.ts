@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type BucketedSeries, type Buckets, bucketize } from './bucketize.ts';
 import type { Chunk } from './chunk-codec.ts';
-import { HOUR_MS, MINUTE_MS, rerollup, rollup } from './rollup.ts';
+import { HOUR_MS, MINUTE_MS, rerollup, rollup } from './rollup-chunk.ts';
 import { pointsOf, randomRawChunk, randomSource } from './test-series.ts';
 
 const DAY_MS = 24 * HOUR_MS;

@@ -1,6 +1,6 @@
 import { BucketStats, bucketStart } from './bucket-stats.ts';
 import type { Chunk } from './chunk-codec.ts';
-import { addRollupPoints, rollupColumnsOf } from './rollup.ts';
+import { addRollupPoints, rollupColumnsOf } from './rollup-chunk.ts';
 
 /**
  * What a history chart draws: per series, min/avg/max in step-aligned UTC buckets over [from, to), from
@@ -16,7 +16,7 @@ import { addRollupPoints, rollupColumnsOf } from './rollup.ts';
 export interface BucketizeInput {
   /** Raw-tier chunks: one column per series key. */
   raw?: readonly Chunk[];
-  /** Rollup chunks: `K|min`, `K|avg`, `K|max`, `K|count` per series key K (rollup.ts). */
+  /** Rollup chunks: `K|min`, `K|avg`, `K|max`, `K|count` per series key K (rollup-chunk.ts). */
   rollup?: readonly Chunk[];
 }
 

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ChunkFormatError, decodeChunk, encodeChunk } from './chunk-codec.ts';
+import { deflateRaw } from './deflate.ts';
 
 /**
- * The codec's streams inside workerd itself (the thorough round trips run in Node: chunk-codec.node.test.ts):
- * the Worker must have `deflate-raw`, and report corrupt input the same way.
+ * The codec's zlib inside workerd itself (the thorough round trips run in Node: chunk-codec.node.test.ts):
+ * the Worker must have raw deflate (node:zlib), and report corrupt and oversized input the same way.
  */
 describe('chunk codec in workerd', () => {
-  it('round-trips a chunk and refuses a truncated one', async () => {
+  it('round-trips a chunk and refuses a truncated one or one with bytes after its end', async () => {
     const start = Date.UTC(2026, 2, 4);
     const timestamps = Array.from({ length: 400 }, (_, i) => start + i * 10_000);
     const chunk = {
@@ -23,5 +24,11 @@ describe('chunk codec in workerd', () => {
     const bytes = await encodeChunk(chunk);
     expect(await decodeChunk(bytes)).toEqual(chunk);
     await expect(decodeChunk(bytes.subarray(0, bytes.length - 3))).rejects.toBeInstanceOf(ChunkFormatError);
+    await expect(decodeChunk(Uint8Array.of(...bytes, 0))).rejects.toBeInstanceOf(ChunkFormatError);
+  });
+
+  it('stops inflating a crafted chunk at the bound', async () => {
+    const bomb = await deflateRaw(new Uint8Array(80 * 1024 * 1024));
+    await expect(decodeChunk(Uint8Array.of(1, ...bomb))).rejects.toThrow(/inflates past/);
   });
 });

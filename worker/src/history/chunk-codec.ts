@@ -14,7 +14,7 @@ import { MAX_CODED_INTEGER, readIntegers, writeIntegers } from './integer-sequen
  */
 
 export interface ChunkColumn {
-  /** A series key (`disk.used_pct{mount="/"}`) or a rollup column name (rollup.ts). */
+  /** A series key (`disk.used_pct{mount="/"}`) or a rollup column name (rollup-chunk.ts). */
   name: string;
   /** Values are stored within quantum/2; 0 stores them exactly. */
   quantum: number;

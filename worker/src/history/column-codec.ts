@@ -1,5 +1,5 @@
 import { type ByteReader, type ByteWriter, ChunkFormatError } from './bytes.ts';
-import { MAX_CODED_INTEGER, readIntegers, writeIntegers } from './integer-sequence.ts';
+import { MAX_CODED_INTEGER, readIntegerValues, writeIntegers } from './integer-sequence.ts';
 
 /**
  * One column's values: the stated quantum, which values are present (NaN is a gap), and the present values
@@ -23,10 +23,6 @@ interface IntegerMapping {
   /** The divisor (Divided) or the multiplier (Multiplied) that turns an integer back into a value. */
   factor: number;
   ints: number[];
-}
-
-function toValue(mapping: Pick<IntegerMapping, 'kind' | 'factor'>, n: number): number {
-  return mapping.kind === Values.Divided ? n / mapping.factor : n * mapping.factor;
 }
 
 /** A divisor k when quantum is 1/k (within float error), so that decoding divides by an integer. */
@@ -77,7 +73,7 @@ function writeFloats(writer: ByteWriter, values: readonly number[]): void {
   writer.bytes(planes);
 }
 
-function readFloats(reader: ByteReader, count: number): number[] {
+function readFloats(reader: ByteReader, count: number): Float64Array {
   const planes = reader.bytes(count * 8, 'float values');
   const raw = new Uint8Array(count * 8);
   for (let i = 0; i < count; i++) {
@@ -87,7 +83,7 @@ function readFloats(reader: ByteReader, count: number): number[] {
     }
   }
   const view = new DataView(raw.buffer);
-  return Array.from({ length: count }, (_, i) => view.getFloat64(i * 8, true));
+  return Float64Array.from({ length: count }, (_, i) => view.getFloat64(i * 8, true));
 }
 
 function writePresence(writer: ByteWriter, values: Float64Array, presentCount: number): void {
@@ -103,13 +99,16 @@ function writePresence(writer: ByteWriter, values: Float64Array, presentCount: n
   writer.bytes(bitmap);
 }
 
-function readPresence(reader: ByteReader, length: number): boolean[] {
+/** The presence bitmap (bit i set: value i present), or null when every value is present. */
+function readPresence(reader: ByteReader, length: number): { bitmap: Uint8Array | null; count: number } {
   const presence = reader.byte('presence');
-  if (presence === Presence.All) return new Array<boolean>(length).fill(true);
-  if (presence === Presence.None) return new Array<boolean>(length).fill(false);
+  if (presence === Presence.All) return { bitmap: null, count: length };
+  if (presence === Presence.None) return { bitmap: new Uint8Array(Math.ceil(length / 8)), count: 0 };
   if (presence !== Presence.Bitmap) throw new ChunkFormatError(`unknown presence ${presence}`);
   const bitmap = reader.bytes(Math.ceil(length / 8), 'presence bitmap');
-  return Array.from({ length }, (_, i) => (((bitmap[i >> 3] as number) >> (i & 7)) & 1) === 1);
+  let count = 0;
+  for (let i = 0; i < length; i++) count += ((bitmap[i >> 3] as number) >> (i & 7)) & 1;
+  return { bitmap, count };
 }
 
 export function writeColumnValues(writer: ByteWriter, values: Float64Array, quantum: number): void {
@@ -138,24 +137,27 @@ export function writeColumnValues(writer: ByteWriter, values: Float64Array, quan
 export function readColumnValues(reader: ByteReader, length: number): { quantum: number; values: Float64Array } {
   const quantum = reader.float64('quantum');
   if (!(quantum >= 0 && Number.isFinite(quantum))) throw new ChunkFormatError(`bad quantum ${quantum}`);
-  const presence = readPresence(reader, length);
-  const values = new Float64Array(length).fill(Number.NaN);
-  const presentCount = presence.filter(Boolean).length;
-  if (presentCount === 0) return { quantum, values };
+  const { bitmap, count: presentCount } = readPresence(reader, length);
+  if (presentCount === 0) return { quantum, values: new Float64Array(length).fill(Number.NaN) };
   const kind = reader.byte('value encoding');
-  let present: number[];
+  let present: Float64Array;
   if (kind === Values.Float) {
     present = readFloats(reader, presentCount);
   } else if (kind === Values.Divided || kind === Values.Multiplied) {
     const factor = kind === Values.Divided ? reader.varint('divisor') : reader.float64('multiplier');
     if (!(factor > 0 && Number.isFinite(factor))) throw new ChunkFormatError(`bad scale ${factor}`);
-    present = readIntegers(reader, presentCount).map((n) => toValue({ kind, factor }, n));
+    present = readIntegerValues(reader, presentCount);
+    // Integer back to value: divided by the divisor, or times the multiplier (every value a chart reads).
+    if (kind === Values.Divided) for (let i = 0; i < presentCount; i++) present[i] = (present[i] as number) / factor;
+    else for (let i = 0; i < presentCount; i++) present[i] = (present[i] as number) * factor;
   } else {
     throw new ChunkFormatError(`unknown value encoding ${kind}`);
   }
+  if (bitmap === null) return { quantum, values: present };
+  const values = new Float64Array(length).fill(Number.NaN);
   let next = 0;
-  presence.forEach((isPresent, i) => {
-    if (isPresent) values[i] = present[next++] as number;
-  });
+  for (let i = 0; i < length; i++) {
+    if (((bitmap[i >> 3] as number) >> (i & 7)) & 1) values[i] = present[next++] as number;
+  }
   return { quantum, values };
 }

@@ -3,8 +3,8 @@ import { and, eq, gte, lt, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/queryable.ts';
 import { customMetricPoints, historyRaw, hostSamples } from '../db/schema.ts';
 import { type Chunk, decodeChunk, encodeChunk } from './chunk-codec.ts';
-import { familyOf } from './families.ts';
 import { AVERAGE_SIGNIFICANT_DIGITS, quantumOf } from './precision.ts';
+import { seriesFamily } from './series-key.ts';
 
 export const HOUR_MS = 3_600_000;
 
@@ -19,7 +19,7 @@ export interface HostHour {
 export type FamilyPoints = Map<string, Map<number, Map<string, number>>>;
 
 export function put(points: FamilyPoints, key: string, ts: number, value: number): void {
-  const family = familyOf(key);
+  const family = seriesFamily(key);
   const byTs = points.get(family) ?? new Map<number, Map<string, number>>();
   points.set(family, byTs);
   const values = byTs.get(ts) ?? new Map<string, number>();

@@ -2,7 +2,7 @@ import type { DatabaseHandle } from '../db/client.ts';
 import { log } from '../http/logger.ts';
 import type { Chunk } from './chunk-codec.ts';
 import { answeringKeys, type HistoryRequest, readSources, readWatermarks } from './query.ts';
-import { parseRollupColumnName } from './rollup.ts';
+import { parseRollupColumnName } from './rollup-chunk.ts';
 
 const DAY_MS = 24 * 3_600_000;
 

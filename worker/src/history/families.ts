@@ -1,6 +1,3 @@
-/** History chunks hold one family of series, so a chart reads the chunks of its family only. */
-export { seriesFamily as familyOf } from './series-key.ts';
-
 /**
  * The landing rows' jsonb sections each family is computed from: reading the open hours of a long chart
  * fetches these sections only, not whole samples.

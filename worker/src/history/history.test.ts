@@ -1,13 +1,17 @@
 import { HistorySeries, type Sample } from '@pulsewire/protocol';
-import { sql } from 'drizzle-orm';
+import { and, eq, lt, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ownerWithIngestKey, TestAgent } from '../../test/agent.ts';
 import type { TestClient } from '../../test/client.ts';
 import { isolatedEnv, withDatabase } from '../../test/support.ts';
+import { history1h } from '../db/schema.ts';
 import type { Env } from '../env.ts';
+import { decodeChunk } from './chunk-codec.ts';
+import { LEGACY_HOUR_CHUNKS_JOB } from './hour-tier-months.ts';
 import { runHistoryJobs } from './jobs.ts';
 import { CHUNK_TABLES, ensurePartitions, LANDING_TABLES, listPartitions } from './partitions.ts';
 import { applyRetention } from './retention.ts';
+import { writeTierChunk } from './rollup-job.ts';
 
 /**
  * The history pipeline through the real Worker and database: samples pushed by a signed agent, read back from
@@ -150,10 +154,16 @@ describe('history tiers', () => {
       db.execute<{ n: string }>(sql`SELECT count(*) AS n FROM history_raw WHERE host_id = ${agent.hostId}`),
     );
     expect(Number(chunks.rows[0]?.n)).toBeGreaterThanOrEqual(3);
-    for (const step of ['15s', '1m', '15m']) {
+    // Raw values are kept to their quantum (0.01 for percentages): within half of it. Closed hours are rolled up
+    // as they close, so 1-minute steps and above read the 1-minute tier, whose averages are quantised again
+    // (within one quantum).
+    for (const [step, tolerance] of [
+      ['15s', 0.0051],
+      ['1m', 0.0101],
+      ['15m', 0.0101],
+    ] as const) {
       const answer = await chart(`series=cpu.total&${range()}&step=${step}`);
-      // Raw values are kept to their quantum (0.01 for percentages): within half of it.
-      expectMatches(answer, 'cpu.total', cpuPoints, 0.0051);
+      expectMatches(answer, 'cpu.total', cpuPoints, tolerance);
     }
     // Raw points at their own resolution: the 1 s live stretch is kept.
     const live = await chart(
@@ -349,5 +359,189 @@ describe('history jobs catch up after downtime', () => {
       ),
     );
     expect(chunks.rows.map((r) => Number(r.n))).toEqual([3, 3]);
+  });
+});
+
+describe('the open day is rolled up hour by hour', () => {
+  // A day two days back, so every hour of it is in the past; the jobs run "then" (their clock passed in).
+  const day = Math.floor(Date.now() / DAY) * DAY - 2 * DAY;
+  const first = day + HOUR;
+  let env: Env;
+  let owner: TestClient;
+  let agent: TestAgent;
+  const cpuPoints: { ts: number; value: number }[] = [];
+  // A hole in the first hour for a late replay to fill.
+  const lateTs = first + 20 * 60_000;
+
+  const chart = async (from: number, to: number, step: string) => {
+    const res = await owner.get(
+      `/api/v1/hosts/${agent.hostId}/series?series=cpu.total&from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&step=${step}`,
+    );
+    expect(res.status, await res.clone().text()).toBe(200);
+    return HistorySeries.parse(await res.json());
+  };
+  const expectDirect = (answer: HistorySeries, points: { ts: number; value: number }[]) => {
+    const expected = directBuckets(points, Date.parse(answer.from), Date.parse(answer.to), answer.stepMs);
+    const series = answer.series.find((s) => s.key === 'cpu.total');
+    expect(answer.timestamps).toHaveLength(expected.length);
+    expected.forEach((bucket, i) => {
+      if (bucket === null) {
+        expect(series?.avg[i], `bucket ${i} is a gap`).toBeNull();
+        return;
+      }
+      // A rollup's min and max are raw values (half a quantum); its average is quantised again (one quantum).
+      for (const stat of ['min', 'avg', 'max'] as const) {
+        expect(Math.abs((series?.[stat][i] as number) - bucket[stat]), `${stat} of bucket ${i}`).toBeLessThanOrEqual(
+          0.0101,
+        );
+      }
+    });
+  };
+  const rows = (table: string) =>
+    withDatabase(env, async (db) => {
+      const result = await db.execute<{ period: string; family: string; p: string }>(
+        sql`SELECT period_start::text AS period, family, md5(payload) AS p FROM ${sql.raw(table)}
+            WHERE host_id = ${agent.hostId} ORDER BY 1, 2`,
+      );
+      return result.rows;
+    });
+
+  beforeAll(async () => {
+    env = await isolatedEnv();
+    const setup = await ownerWithIngestKey(env);
+    owner = setup.owner;
+    agent = await TestAgent.enroll(env, setup.ingestKey, crypto.randomUUID(), 'open-day');
+    const samples: Sample[] = [];
+    let i = 0;
+    for (let ts = first; ts < first + 3 * HOUR; ts += 10_000) {
+      if (ts >= lateTs && ts < lateTs + 5 * 60_000) continue;
+      const s = noisySample(ts, i++);
+      samples.push(s);
+      cpuPoints.push({ ts, value: s.cpu?.total as number });
+    }
+    for (let k = 0; k < samples.length; k += 300) {
+      expect((await agent.push(agent.batch(samples.slice(k, k + 300)))).status).toBe(200);
+    }
+  });
+
+  it('rolls each closed hour up into a 1-minute chunk, and charts of the open day read them, not raw hours', async () => {
+    // Two hours closed (past the grace), the third still open.
+    const report = await withDatabase(env, (db) =>
+      runHistoryJobs(db, { now: first + 2 * HOUR + 20 * 60_000, budget: 10_000 }),
+    );
+    expect(report.compactedUntil).toBe(first + 2 * HOUR);
+    expect(report.rolledUpUntil).toBe(first + 2 * HOUR);
+    const minute = await rows('history_1m');
+    expect(new Set(minute.map((r) => r.period.slice(0, 10)))).toEqual(
+      new Set([new Date(day).toISOString().slice(0, 10)]),
+    );
+    expect(minute.some((r) => r.family === 'cpu')).toBe(true);
+    // No whole day yet: nothing in the 1-hour tier.
+    expect(await rows('history_1h')).toEqual([]);
+    const closed = cpuPoints.filter((p) => p.ts < first + 2 * HOUR);
+    expectDirect(await chart(first, first + 2 * HOUR, '1m'), closed);
+    expectDirect(await chart(first, first + 2 * HOUR, '1h'), closed);
+    // The next hour closes: its own chunks join the earlier hours'.
+    await withDatabase(env, (db) => runHistoryJobs(db, { now: first + 3 * HOUR + 20 * 60_000, budget: 10_000 }));
+    expectDirect(await chart(first, first + 3 * HOUR, '1m'), cpuPoints);
+    expectDirect(await chart(day, day + DAY, '1h'), cpuPoints);
+  });
+
+  it('is idempotent, and merges a late replay into its hour of the open day', async () => {
+    const before = await rows('history_1m');
+    const again = await withDatabase(env, (db) =>
+      runHistoryJobs(db, { now: first + 3 * HOUR + 20 * 60_000, budget: 10_000 }),
+    );
+    expect(again.hoursRolledUp).toBe(0);
+    expect(await rows('history_1m')).toEqual(before);
+
+    const late = noisySample(lateTs, 3);
+    expect((await agent.push(agent.batch([late]))).status).toBe(200);
+    const report = await withDatabase(env, (db) =>
+      runHistoryJobs(db, { now: first + 3 * HOUR + 25 * 60_000, budget: 10_000 }),
+    );
+    expect(report.lateMerged).toBe(1);
+    cpuPoints.push({ ts: lateTs, value: late.cpu?.total as number });
+    cpuPoints.sort((a, b) => a.ts - b.ts);
+    const answer = await chart(first, first + 3 * HOUR, '1m');
+    expect(answer.series[0]?.avg[20]).not.toBeNull();
+    expectDirect(answer, cpuPoints);
+  });
+
+  it('folds six closed hours into one chunk, and rolls a late replay into that block again', async () => {
+    await withDatabase(env, (db) => runHistoryJobs(db, { now: day + 6 * HOUR + 20 * 60_000, budget: 10_000 }));
+    const startOfDay = `${new Date(day).toISOString().slice(0, 10)} 00:00:00`;
+    const minute = await rows('history_1m');
+    // Hours 1–3 held data: their chunks are now the block's (00:00–06:00), one per family.
+    expect(minute.every((r) => r.period.startsWith(startOfDay))).toBe(true);
+    expect(new Set(minute.map((r) => r.family)).size).toBe(minute.length);
+    expectDirect(await chart(first, first + 3 * HOUR, '1m'), cpuPoints);
+
+    const late = noisySample(lateTs + 60_000, 4);
+    expect((await agent.push(agent.batch([late]))).status).toBe(200);
+    const report = await withDatabase(env, (db) =>
+      runHistoryJobs(db, { now: day + 6 * HOUR + 25 * 60_000, budget: 10_000 }),
+    );
+    expect(report.lateMerged).toBe(1);
+    cpuPoints.push({ ts: lateTs + 60_000, value: late.cpu?.total as number });
+    cpuPoints.sort((a, b) => a.ts - b.ts);
+    expect((await rows('history_1m')).length).toBe(minute.length);
+    expectDirect(await chart(first, first + 3 * HOUR, '1m'), cpuPoints);
+    expectDirect(await chart(day, day + DAY, '1h'), cpuPoints);
+  });
+
+  it('closes the day from its raw hours into the 1-minute day and the month’s 1-hour chunk, read without raw', async () => {
+    const report = await withDatabase(env, (db) =>
+      runHistoryJobs(db, { now: day + DAY + 20 * 60_000, budget: 10_000 }),
+    );
+    expect(report.rolledUpUntil).toBe(day + DAY);
+    const month = new Date(day);
+    month.setUTCDate(1);
+    const hourly = await rows('history_1h');
+    expect(hourly.length).toBeGreaterThan(0);
+    expect(hourly.every((r) => r.period.startsWith(month.toISOString().slice(0, 10)))).toBe(true);
+    // The day's chunk per family, in place of the hours' chunks.
+    const minute = await rows('history_1m');
+    expect(minute.every((r) => r.period.startsWith(`${new Date(day).toISOString().slice(0, 10)} 00:00:00`))).toBe(true);
+    expect(new Set(minute.map((r) => r.family)).size).toBe(minute.length);
+    const snapshot = [await rows('history_1m'), hourly];
+    await withDatabase(env, (db) => runHistoryJobs(db, { now: day + DAY + 25 * 60_000, budget: 10_000 }));
+    expect([await rows('history_1m'), await rows('history_1h')]).toEqual(snapshot);
+    // The tiers alone answer: with the raw chunks gone, the charts are unchanged.
+    await withDatabase(env, (db) => db.execute(sql`DELETE FROM history_raw WHERE host_id = ${agent.hostId}`));
+    expectDirect(await chart(first, first + 3 * HOUR, '1m'), cpuPoints);
+    expectDirect(await chart(day, day + DAY, '1h'), cpuPoints);
+  });
+
+  it('merges the 1-hour tier’s day chunks written before migration 0006 into month chunks', async () => {
+    await withDatabase(env, async (db) => {
+      const month = Date.UTC(2026, 0, 1);
+      await ensurePartitions(db, CHUNK_TABLES['1h'], month, month + DAY);
+      // Two legacy day chunks (the 1st and the 2nd of the month), as rollUpHostDay wrote them.
+      const dayChunk = (d: number) => ({
+        timestamps: [d, d + HOUR],
+        columns: [
+          { name: 'cpu.total|min', quantum: 0.01, values: Float64Array.from([1, 2]) },
+          { name: 'cpu.total|avg', quantum: 0.01, values: Float64Array.from([1.5, 2.5]) },
+          { name: 'cpu.total|max', quantum: 0.01, values: Float64Array.from([2, 3]) },
+          { name: 'cpu.total|count', quantum: 1, values: Float64Array.from([360, 360]) },
+        ],
+      });
+      const host = { tenantId: agent.tenantId, hostId: agent.hostId, family: 'cpu' };
+      await writeTierChunk(db, history1h, { ...host, period: month }, dayChunk(month));
+      await writeTierChunk(db, history1h, { ...host, period: month + DAY }, dayChunk(month + DAY));
+      await db.execute(sql`INSERT INTO history_jobs (name) VALUES (${LEGACY_HOUR_CHUNKS_JOB})`);
+      await runHistoryJobs(db, { now: day + DAY + 30 * 60_000, budget: 10_000 });
+      const merged = await db
+        .select({ period: history1h.periodStart, payload: history1h.payload })
+        .from(history1h)
+        .where(and(eq(history1h.hostId, agent.hostId), lt(history1h.periodStart, new Date(month + 31 * DAY))));
+      expect(merged.map((r) => r.period.getTime())).toEqual([month]);
+      const chunk = await decodeChunk(merged[0]?.payload as Uint8Array);
+      expect(chunk.timestamps).toEqual([month, month + HOUR, month + DAY, month + DAY + HOUR]);
+      expect([...(chunk.columns.find((c) => c.name === 'cpu.total|avg')?.values ?? [])]).toEqual([1.5, 2.5, 1.5, 2.5]);
+      const marker = await db.execute(sql`SELECT 1 FROM history_jobs WHERE name = ${LEGACY_HOUR_CHUNKS_JOB}`);
+      expect(marker.rows).toEqual([]);
+    });
   });
 });

@@ -28,8 +28,22 @@ const MAX_WIDTH = 7;
 function gcd(a: number, b: number): number {
   let x = Math.abs(a);
   let y = Math.abs(b);
-  while (y !== 0) [x, y] = [y, x % y];
+  while (y !== 0) {
+    const rest = x % y;
+    x = y;
+    y = rest;
+  }
   return x;
+}
+
+/** The greatest common divisor of all the values (0 when all are 0), stopping as soon as it is 1. */
+function gcdOf(values: readonly number[]): number {
+  let divisor = 0;
+  for (const v of values) {
+    divisor = gcd(divisor, v);
+    if (divisor === 1) return 1;
+  }
+  return divisor;
 }
 
 interface Residuals {
@@ -64,7 +78,7 @@ export function writeIntegers(writer: ByteWriter, ints: readonly number[]): void
   let best: { residuals: Residuals; divisor: number; bits: number } | undefined;
   for (const predictor of [Predictor.Delta, Predictor.Offset, Predictor.DeltaOfDelta]) {
     const residuals = residualsOf(ints, predictor);
-    const divisor = residuals.values.reduce(gcd, 0);
+    const divisor = gcdOf(residuals.values);
     const bits = cost(residuals, divisor);
     if (!best || bits < best.bits) best = { residuals, divisor, bits };
   }
@@ -90,32 +104,48 @@ export function writeIntegers(writer: ByteWriter, ints: readonly number[]): void
 }
 
 export function readIntegers(reader: ByteReader, count: number): number[] {
-  if (count === 0) return [];
+  return Array.from(readIntegerValues(reader, count));
+}
+
+/** The integers as float64s (exact: every one is within MAX_CODED_INTEGER), decoded without intermediate arrays. */
+export function readIntegerValues(reader: ByteReader, count: number): Float64Array {
+  const out = new Float64Array(count);
+  if (count === 0) return out;
   const predictor = reader.byte('predictor');
   if (predictor !== Predictor.Offset && predictor !== Predictor.Delta && predictor !== Predictor.DeltaOfDelta) {
     throw new ChunkFormatError(`unknown predictor ${predictor}`);
   }
   const base = reader.signed('base value');
   const divisor = reader.varint('divisor');
-  const residualCount = predictor === Predictor.Offset ? count : count - 1;
+  const offset = predictor === Predictor.Offset ? 0 : 1;
+  const residualCount = count - offset;
   // A divisor of 0 means every residual is 0 (a constant, or a perfectly steady slope): none were written.
-  const residuals = new Array<number>(residualCount).fill(0);
   if (divisor !== 0) {
     const width = reader.byte('residual width');
     if (width < 1 || width > MAX_WIDTH) throw new ChunkFormatError(`bad residual width ${width}`);
     const planes = reader.bytes(residualCount * width, 'residuals');
+    const signed = predictor !== Predictor.Offset;
     for (let i = 0; i < residualCount; i++) {
-      let coded = 0;
-      for (let b = width - 1; b >= 0; b--) coded = coded * 256 + (planes[b * residualCount + i] as number);
-      residuals[i] = (predictor === Predictor.Offset ? coded : unzigzag(coded)) * divisor;
+      // One and two bytes (most residuals) without the inner loop.
+      let coded: number;
+      if (width === 1) coded = planes[i] as number;
+      else if (width === 2) coded = (planes[i] as number) + (planes[residualCount + i] as number) * 256;
+      else {
+        coded = 0;
+        for (let b = width - 1; b >= 0; b--) coded = coded * 256 + (planes[b * residualCount + i] as number);
+      }
+      out[i + offset] = (signed ? unzigzag(coded) : coded) * divisor;
     }
   }
-  if (predictor === Predictor.Offset) return residuals.map((r) => base + r);
-  const ints = [base];
-  let delta = 0;
-  for (let i = 0; i < residualCount; i++) {
-    delta = predictor === Predictor.Delta ? (residuals[i] as number) : delta + (residuals[i] as number);
-    ints.push((ints[i] as number) + delta);
+  if (predictor === Predictor.Offset) {
+    for (let i = 0; i < count; i++) out[i] = (out[i] as number) + base;
+    return out;
   }
-  return ints;
+  out[0] = base;
+  let delta = 0;
+  for (let i = 1; i < count; i++) {
+    delta = predictor === Predictor.Delta ? (out[i] as number) : delta + (out[i] as number);
+    out[i] = (out[i - 1] as number) + delta;
+  }
+  return out;
 }

@@ -2,6 +2,7 @@ import { and, asc, eq, gt, gte, isNull, lt, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/queryable.ts';
 import { historyJobs, historyLate, hosts } from '../db/schema.ts';
 import { compactHostHour, HOUR_MS } from './compaction.ts';
+import { mergeLegacyHourChunks } from './hour-tier-months.ts';
 import { COMPACTION_GRACE_MS } from './late.ts';
 import {
   CHUNK_TABLES,
@@ -13,7 +14,7 @@ import {
   periodStart,
 } from './partitions.ts';
 import { applyRetention, type RetentionReport } from './retention.ts';
-import { DAY_MS, rollUpHostDay } from './rollups.ts';
+import { rollUpHostHour, rollUpHostHourAgain } from './rollup-job.ts';
 
 /** How long a run holds the jobs' lease; a crashed run's lease expires and the next cron run goes on. */
 const LEASE_MS = 4 * 60_000;
@@ -32,7 +33,8 @@ export interface HistoryJobReport {
   partitionsCreated: string[];
   hoursCompacted: number;
   lateMerged: number;
-  daysRolledUp: number;
+  /** Hours rolled up into the 1-minute tier (a day's last one also closes the day into the 1-hour tier). */
+  hoursRolledUp: number;
   /** Compaction has reached this hour start (epoch ms): everything before it is in chunks. */
   compactedUntil: number | null;
   rolledUpUntil: number | null;
@@ -115,21 +117,75 @@ async function maintainPartitions(database: Queryable, now: number): Promise<str
   return created;
 }
 
+/** One run's allowance of host-hours, shared by the steps. */
+interface Budget {
+  left: number;
+}
+
+interface HourWalk {
+  /** The `history_jobs` row holding how far the walk got and the host it stopped after. */
+  job: string;
+  /** Where the walk starts when it never ran. */
+  first: number;
+  /** Hours ending at or before this are ready for the walk. */
+  readyUntil: number;
+  /** Before the hosts of an hour (partitions the hour writes into). */
+  beforeHour: (hour: number) => Promise<void>;
+  step: (host: { id: string; tenantId: string }, hour: number) => Promise<unknown>;
+}
+
+/**
+ * Walks closed hours oldest first, every active host of an hour before the next hour, remembering the hour and
+ * the last host done after each, so a run cut short by its budget resumes exactly there. Returns how far it
+ * got (every hour before is done for every host) and how many hours it finished.
+ */
+async function walkHours(
+  database: Queryable,
+  walk: HourWalk,
+  budget: Budget,
+): Promise<{ doneUntil: number; hours: number }> {
+  const state = await readJob(database, walk.job);
+  let doneUntil = state.doneUntil ?? walk.first;
+  // First run: remember where the walk starts, for the runs that get there.
+  if (state.doneUntil === null) await writeJob(database, walk.job, { doneUntil, hostCursor: null });
+  let cursor = state.hostCursor;
+  let hours = 0;
+  while (budget.left > 0 && doneUntil + HOUR_MS <= walk.readyUntil) {
+    const hour: number = doneUntil;
+    await walk.beforeHour(hour);
+    const batch = await activeHostsSince(database, hour, cursor, budget.left);
+    for (const host of batch) {
+      await walk.step(host, hour);
+      cursor = host.id;
+      budget.left--;
+    }
+    if (batch.length === 0 || budget.left > 0) {
+      doneUntil = hour + HOUR_MS;
+      cursor = null;
+      hours++;
+    }
+    await writeJob(database, walk.job, { doneUntil, hostCursor: cursor });
+  }
+  return { doneUntil, hours };
+}
+
 /**
  * The history jobs the cron trigger runs every 5 minutes (and tests or `pnpm dev` on demand): partitions
- * ahead, compaction of closed hours, late replays merged, closed days rolled up, retention. Each step does a
- * bounded amount of work and remembers where it stopped, so a run after downtime catches up over the next
- * runs; every step is idempotent, so a run cut short is simply done again.
+ * ahead, compaction of closed hours, late replays merged, closed hours rolled up (the open day's into 1-minute
+ * chunks per hour and per six hours; a closing day into a 1-minute chunk of the day and the month's 1-hour
+ * chunk), retention. Each step does a bounded amount of work
+ * and remembers where it stopped, so a run after downtime catches up over the next runs; every step is
+ * idempotent, so a run cut short is simply done again.
  */
 export async function runHistoryJobs(database: Queryable, options: HistoryJobOptions = {}): Promise<HistoryJobReport> {
   const now = options.now ?? Date.now();
-  let budget = options.budget ?? DEFAULT_RUN_BUDGET;
+  const budget: Budget = { left: options.budget ?? DEFAULT_RUN_BUDGET };
   const report: HistoryJobReport = {
     skipped: false,
     partitionsCreated: [],
     hoursCompacted: 0,
     lateMerged: 0,
-    daysRolledUp: 0,
+    hoursRolledUp: 0,
     compactedUntil: null,
     rolledUpUntil: null,
     retention: null,
@@ -139,58 +195,57 @@ export async function runHistoryJobs(database: Queryable, options: HistoryJobOpt
   try {
     report.partitionsCreated = await maintainPartitions(database, now);
 
-    // Compaction: closed hours, oldest first, all active hosts of an hour before the next hour.
-    const compact = await readJob(database, 'compact');
-    let compactedUntil = compact.doneUntil ?? (await firstHour(database, now));
-    const compactedFrom = compactedUntil;
-    let cursor = compact.hostCursor;
-    while (budget > 0 && compactedUntil + HOUR_MS + COMPACTION_GRACE_MS <= now) {
-      const hour: number = compactedUntil;
-      await ensurePartitions(database, CHUNK_TABLES.raw, hour, hour + HOUR_MS);
-      const batch = await activeHostsSince(database, hour, cursor, budget);
-      for (const host of batch) {
-        await compactHostHour(database, { tenantId: host.tenantId, hostId: host.id, hour });
-        cursor = host.id;
-        budget--;
-      }
-      if (batch.length === 0 || budget > 0) {
-        compactedUntil = hour + HOUR_MS;
-        cursor = null;
-        report.hoursCompacted++;
-      }
-      await writeJob(database, 'compact', { doneUntil: compactedUntil, hostCursor: cursor });
-    }
+    // Compaction: closed hours (plus the grace for late batches), oldest first.
+    const compactFirst = (await readJob(database, 'compact')).doneUntil ?? (await firstHour(database, now));
+    const compacted = await walkHours(
+      database,
+      {
+        job: 'compact',
+        first: compactFirst,
+        readyUntil: now - COMPACTION_GRACE_MS,
+        beforeHour: (hour) => ensurePartitions(database, CHUNK_TABLES.raw, hour, hour + HOUR_MS).then(() => {}),
+        step: (host, hour) => compactHostHour(database, { tenantId: host.tenantId, hostId: host.id, hour }),
+      },
+      budget,
+    );
+    const compactedUntil = compacted.doneUntil;
+    report.hoursCompacted = compacted.hours;
     report.compactedUntil = compactedUntil;
 
-    // Roll-ups: days whose every hour is compacted.
-    const rollupJob = await readJob(database, 'rollup');
-    let rolledUntil = rollupJob.doneUntil ?? periodStart('day', compactedFrom);
-    let dayCursor = rollupJob.hostCursor;
-    // First run: remember where roll-ups start, for the runs that get there.
-    if (rollupJob.doneUntil === null) await writeJob(database, 'rollup', { doneUntil: rolledUntil, hostCursor: null });
-    const rolledFrom = rolledUntil;
+    // The 1-hour tier's chunks were a day each before migration 0006: merge them into months first.
+    const legacy = await mergeLegacyHourChunks(database, budget);
+    if (!legacy.done) {
+      report.behind = true;
+      report.retention = await applyRetention(database, now, compactedUntil);
+      return report;
+    }
 
-    // Late replays: merge them into their hour's chunks, and roll their day up again if it was.
+    // Where roll-ups stand: hours before it are in the 1-minute tier (and whole days in the 1-hour tier).
+    const rollupState = await readJob(database, 'rollup');
+    const rolledFrom = rollupState.doneUntil ?? periodStart('day', compactFirst);
+
+    // Late replays: merge them into their hour's chunks, and roll that hour (or its closed day) up again.
     const late = await database
       .select({
         hostId: historyLate.hostId,
         hour: historyLate.hour,
-        markedAt: historyLate.markedAt,
+        // As text: Postgres keeps microseconds, a Date only milliseconds, and the mark is deleted by equality.
+        markedAt: sql<string>`${historyLate.markedAt}::text`,
         tenantId: hosts.tenantId,
       })
       .from(historyLate)
       .innerJoin(hosts, eq(hosts.id, historyLate.hostId))
       .where(lt(historyLate.hour, new Date(compactedUntil)))
       .orderBy(asc(historyLate.markedAt))
-      .limit(Math.max(0, budget));
+      .limit(Math.max(0, budget.left));
     for (const mark of late) {
       const hour = mark.hour.getTime();
+      const target = { tenantId: mark.tenantId, hostId: mark.hostId, hour };
       await ensurePartitions(database, CHUNK_TABLES.raw, hour, hour + HOUR_MS);
-      await compactHostHour(database, { tenantId: mark.tenantId, hostId: mark.hostId, hour });
-      const day = periodStart('day', hour);
-      if (day < rolledFrom) {
-        await ensureRollupPartitions(database, day);
-        await rollUpHostDay(database, { tenantId: mark.tenantId, hostId: mark.hostId, day });
+      await compactHostHour(database, target);
+      if (hour < rolledFrom) {
+        await ensureRollupPartitions(database, hour);
+        await rollUpHostHourAgain(database, target, rolledFrom);
       }
       await database
         .delete(historyLate)
@@ -198,31 +253,28 @@ export async function runHistoryJobs(database: Queryable, options: HistoryJobOpt
           and(
             eq(historyLate.hostId, mark.hostId),
             eq(historyLate.hour, mark.hour),
-            eq(historyLate.markedAt, mark.markedAt),
+            sql`${historyLate.markedAt} = ${mark.markedAt}::timestamptz`,
           ),
         );
       report.lateMerged++;
-      budget--;
+      budget.left--;
     }
 
-    while (budget > 0 && rolledUntil + DAY_MS <= compactedUntil) {
-      const day: number = rolledUntil;
-      await ensureRollupPartitions(database, day);
-      const batch = await activeHostsSince(database, day, dayCursor, budget);
-      for (const host of batch) {
-        await rollUpHostDay(database, { tenantId: host.tenantId, hostId: host.id, day });
-        dayCursor = host.id;
-        budget--;
-      }
-      if (batch.length === 0 || budget > 0) {
-        rolledUntil = day + DAY_MS;
-        dayCursor = null;
-        report.daysRolledUp++;
-      }
-      await writeJob(database, 'rollup', { doneUntil: rolledUntil, hostCursor: dayCursor });
-    }
-    report.rolledUpUntil = rolledUntil;
-    report.behind = budget <= 0;
+    // Roll-ups: each compacted hour into 1-minute chunks (its own, or its six hours'); a day's last closes the day.
+    const rolled = await walkHours(
+      database,
+      {
+        job: 'rollup',
+        first: rolledFrom,
+        readyUntil: compactedUntil,
+        beforeHour: (hour) => ensureRollupPartitions(database, hour),
+        step: (host, hour) => rollUpHostHour(database, { tenantId: host.tenantId, hostId: host.id, hour }),
+      },
+      budget,
+    );
+    report.hoursRolledUp = rolled.hours;
+    report.rolledUpUntil = rolled.doneUntil;
+    report.behind = budget.left <= 0;
 
     report.retention = await applyRetention(database, now, compactedUntil);
     return report;
@@ -231,7 +283,7 @@ export async function runHistoryJobs(database: Queryable, options: HistoryJobOpt
   }
 }
 
-async function ensureRollupPartitions(database: Queryable, day: number): Promise<void> {
-  await ensurePartitions(database, CHUNK_TABLES['1m'], day, day + DAY_MS);
-  await ensurePartitions(database, CHUNK_TABLES['1h'], day, day + DAY_MS);
+async function ensureRollupPartitions(database: Queryable, hour: number): Promise<void> {
+  await ensurePartitions(database, CHUNK_TABLES['1m'], hour, hour + HOUR_MS);
+  await ensurePartitions(database, CHUNK_TABLES['1h'], hour, hour + HOUR_MS);
 }

@@ -5,9 +5,10 @@ import { history1h, history1m, historyJobs, historyRaw, hostSamples } from '../d
 import { type Buckets, bucketize } from './bucketize.ts';
 import { type Chunk, decodeChunk } from './chunk-codec.ts';
 import { chunkOf, customRowPoints, customRows } from './compaction.ts';
-import { FAMILY_SECTIONS, familyOf } from './families.ts';
-import { parseRollupColumnName } from './rollup.ts';
-import { parseSeriesKey, seriesPath } from './series-key.ts';
+import { FAMILY_SECTIONS } from './families.ts';
+import { HOUR_MS, parseRollupColumnName, withoutRange } from './rollup-chunk.ts';
+import { DAY_MS, monthOf } from './rollup-job.ts';
+import { parseSeriesKey, seriesFamily, seriesPath } from './series-key.ts';
 
 export type Tier = 'raw' | '1m' | '1h';
 
@@ -52,17 +53,19 @@ function matches(requested: readonly string[], key: string): boolean {
   return requested.includes(key) || requested.includes(path);
 }
 
-const tierTable = { '1m': history1m, '1h': history1h } as const;
-
-/** Chunks of `families` with a period start in [from, to), decoded. */
+/**
+ * Chunks of `families` with a period start in [from, to), decoded, without their points at or after `before`
+ * (a tier chunk may already hold the hour or day the jobs are working on for this host while the watermark
+ * still sends that span to the finer source).
+ */
 async function readChunks(
   database: Queryable,
   table: typeof historyRaw | typeof history1m | typeof history1h,
   request: HistoryRequest,
   families: string[],
-  from: number,
-  to: number,
+  span: { from: number; to: number; before?: number },
 ): Promise<{ chunks: Chunk[]; bytes: number }> {
+  const { from, to, before } = span;
   if (from >= to || families.length === 0) return { chunks: [], bytes: 0 };
   const rows = await database
     .select({ payload: table.payload })
@@ -80,7 +83,12 @@ async function readChunks(
   // Only the columns of the asked series are decoded (a family chunk holds many): names are series keys in
   // raw chunks, `key|stat` in rollups.
   const columns = (name: string) => matches(request.series, parseRollupColumnName(name)?.key ?? name);
-  const chunks = await Promise.all(rows.map((row) => decodeChunk(row.payload, { columns })));
+  const chunks = await Promise.all(
+    rows.map(async (row) => {
+      const chunk = await decodeChunk(row.payload, { columns });
+      return before === undefined ? chunk : withoutRange(chunk, before, Number.POSITIVE_INFINITY);
+    }),
+  );
   return { chunks, bytes: rows.reduce((sum, row) => sum + row.payload.byteLength, 0) };
 }
 
@@ -141,7 +149,7 @@ async function readLanding(
 }
 
 export interface HistorySources {
-  /** 1-minute or 1-hour rollup chunks (rollup.ts column names), for the days already rolled up. */
+  /** 1-minute or 1-hour rollup chunks (rollup-chunk.ts column names), for the days already rolled up. */
   rollups: Chunk[];
   /** Raw chunks: compacted hours, then the open hours from the landing rows. */
   raw: Chunk[];
@@ -151,33 +159,61 @@ export interface HistorySources {
 }
 
 /**
- * The chunks one request reads. The range splits at the jobs' watermarks: days already rolled up come from
- * the tier's chunks (1 min or 1 h), hours already compacted from raw chunks, and the open hours from the
- * landing rows. So a long range never reads raw data, and the newest minutes are there before compaction.
+ * The chunks one request reads. The range splits at the jobs' watermarks: hours already rolled up come from
+ * the tier's chunks (1 min: a chunk per closed day, and per closed hour or six hours of the open day; 1 h: a
+ * chunk per month holding whole days, and the open day from the 1-minute tier), hours compacted since from raw
+ * chunks, and the open hours from the landing rows. So a long range never reads raw data, and the newest
+ * minutes are there before compaction.
  */
 export async function readSources(
   database: Queryable,
   request: HistoryRequest,
   watermarks: Watermarks,
 ): Promise<HistorySources> {
-  const families = [...new Set(request.series.map(familyOf))];
+  const families = [...new Set(request.series.map(seriesFamily))];
   const { from, to } = request;
-  const DAY = 24 * 3_600_000;
-  const HOUR = 3_600_000;
   const rolled = request.tier === 'raw' ? from : Math.min(Math.max(from, watermarks.rolledUpUntil), to);
   const compacted = Math.min(Math.max(rolled, watermarks.compactedUntil), to);
 
-  const rollups =
-    request.tier === 'raw'
-      ? { chunks: [], bytes: 0 }
-      : await readChunks(database, tierTable[request.tier], request, families, Math.floor(from / DAY) * DAY, rolled);
-  const raw = await readChunks(database, historyRaw, request, families, Math.floor(rolled / HOUR) * HOUR, compacted);
+  const rollups: Chunk[] = [];
+  let bytes = 0;
+  const add = (read: { chunks: Chunk[]; bytes: number }) => {
+    rollups.push(...read.chunks);
+    bytes += read.bytes;
+    return read;
+  };
+  if (request.tier === '1h') {
+    // Whole days from the months' chunks; the rest of what is rolled up (the open day) at 1 minute.
+    const days = Math.max(from, Math.floor(rolled / DAY_MS) * DAY_MS);
+    if (days > from) {
+      add(await readChunks(database, history1h, request, families, { from: monthOf(from), to: days, before: days }));
+    }
+    add(
+      await readChunks(database, history1m, request, families, {
+        from: Math.floor(days / DAY_MS) * DAY_MS,
+        to: rolled,
+        before: rolled,
+      }),
+    );
+  } else if (request.tier === '1m') {
+    add(
+      await readChunks(database, history1m, request, families, {
+        from: Math.floor(from / DAY_MS) * DAY_MS,
+        to: rolled,
+        before: rolled,
+      }),
+    );
+  }
+  const raw = await readChunks(database, historyRaw, request, families, {
+    from: Math.floor(rolled / HOUR_MS) * HOUR_MS,
+    to: compacted,
+  });
   const landingFrom = Math.max(compacted, to - MAX_LANDING_READ_MS);
   const landing = await readLanding(database, request, families, landingFrom, to);
   return {
-    rollups: rollups.chunks,
+    rollups,
     raw: [...raw.chunks, ...landing.chunks],
-    bytesRead: rollups.bytes + raw.bytes + landing.bytes,
+    bytesRead: bytes + raw.bytes + landing.bytes,
     incomplete: landingFrom > compacted,
   };
 }

@@ -78,29 +78,31 @@ export async function applyRetention(
   for (const table of LANDING_TABLES) dropped.push(...(await dropPartitionsBefore(database, table, landingCutoff)));
 
   let rows = 0;
-  const tiers: [PartitionedTable, number, string][] = [
-    [CHUNK_TABLES.raw, DEFAULT_RETENTION_DAYS.raw, 'retention_raw_days'],
-    [CHUNK_TABLES['1m'], DEFAULT_RETENTION_DAYS['1m'], 'retention_1m_days'],
-    [CHUNK_TABLES['1h'], DEFAULT_RETENTION_DAYS['1h'], 'retention_1h_days'],
+  // Each tier with what one chunk spans: a chunk goes once all of it is past retention.
+  const tiers: [PartitionedTable, number, string, string][] = [
+    [CHUNK_TABLES.raw, DEFAULT_RETENTION_DAYS.raw, 'retention_raw_days', '1 hour'],
+    [CHUNK_TABLES['1m'], DEFAULT_RETENTION_DAYS['1m'], 'retention_1m_days', '1 day'],
+    [CHUNK_TABLES['1h'], DEFAULT_RETENTION_DAYS['1h'], 'retention_1h_days', '1 month'],
   ];
-  for (const [table, days, column] of tiers) {
+  for (const [table, days, column, span] of tiers) {
+    const chunkEnd = sql.raw(`period_start + interval '${span}'`);
     const cutoff = now - days * DAY_MS;
     dropped.push(...(await dropPartitionsBefore(database, table, cutoff)));
     rows += await boundedDelete(
       database,
       () => sql`DELETE FROM ${sql.raw(`"${table.name}_default"`)} WHERE (host_id, family, period_start) IN (
         SELECT host_id, family, period_start FROM ${sql.raw(`"${table.name}_default"`)}
-        WHERE period_start < ${isoCutoff(cutoff)} LIMIT ${DELETE_CHUNK}) RETURNING 1`,
+        WHERE ${chunkEnd} <= ${isoCutoff(cutoff)} LIMIT ${DELETE_CHUNK}) RETURNING 1`,
     );
-    // Organisations that keep less: their chunks go row by row (a chunk is an hour or a day of a family, so
-    // this is a few hundred rows per host), found through the host key.
+    // Organisations that keep less: their chunks go row by row (a chunk is an hour, a day or a month of a
+    // family, so this is a few hundred rows per host), found through the host key.
     rows += await boundedDelete(
       database,
       () => sql`DELETE FROM ${sql.raw(`"${table.name}"`)} WHERE (host_id, family, period_start) IN (
         SELECT c.host_id, c.family, c.period_start FROM tenants t
         JOIN hosts h ON h.tenant_id = t.id
         JOIN ${sql.raw(`"${table.name}"`)} c ON c.host_id = h.id
-          AND c.period_start < ${isoCutoff(now)}::timestamptz - make_interval(days => t.${sql.raw(column)})
+          AND c.${chunkEnd} <= ${isoCutoff(now)}::timestamptz - make_interval(days => t.${sql.raw(column)})
         WHERE t.${sql.raw(column)} IS NOT NULL AND t.${sql.raw(column)} < ${days}
         LIMIT ${DELETE_CHUNK}) RETURNING 1`,
     );

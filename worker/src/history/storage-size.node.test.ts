@@ -3,7 +3,7 @@ import { syntheticCustomMetrics, syntheticSamples } from '@pulsewire/stack/synth
 import { describe, expect, it } from 'vitest';
 import { type Chunk, decodeChunk, encodeChunk } from './chunk-codec.ts';
 import { quantumOf } from './precision.ts';
-import { HOUR_MS, MINUTE_MS, rerollup, rollup } from './rollup.ts';
+import { HOUR_MS, MINUTE_MS, rerollup, rollup } from './rollup-chunk.ts';
 import { seriesFamily } from './series-key.ts';
 
 /**
@@ -104,7 +104,7 @@ describe('storage size of the reference host', () => {
         `storage, one day of the synthetic host (seed ${SEED}) at 10 s: ${samples} samples, ${series} series, ${values} values`,
         `  raw (per hour × family, ${rows.raw} chunks): ${kb(tiers.raw)} = ${(tiers.raw / values).toFixed(3)} B/value`,
         `  1 min (per day × family, ${rows.minute} chunks): ${kb(tiers.minute)} = ${(tiers.minute / rollupValues.minute).toFixed(3)} B per min/avg/max value`,
-        `  1 h (per day × family, ${rows.hour} chunks): ${kb(tiers.hour)} = ${(tiers.hour / rollupValues.hour).toFixed(3)} B per min/avg/max value`,
+        `  1 h (a day of buckets × family, ${rows.hour}; stored in month chunks): ${kb(tiers.hour)} = ${(tiers.hour / rollupValues.hour).toFixed(3)} B per min/avg/max value`,
         `  all tiers: ${kb(total)} per host per day (chunk bytes only, before Postgres overhead)`,
         `  raw by family: ${JSON.stringify(rawByFamily)}`,
       ].join('\n'),

@@ -10,7 +10,7 @@ import {
   rollup,
   rollupColumnName,
   rollupColumnsOf,
-} from './rollup.ts';
+} from './rollup-chunk.ts';
 import { pointsOf, randomRawChunk, randomSource } from './test-series.ts';
 
 const START = Date.UTC(2026, 2, 4, 22, 17, 30);

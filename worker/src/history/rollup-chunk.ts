@@ -106,14 +106,24 @@ class RollupBuilder {
     const timestamps = used.map((i) => this.first + i * this.bucketMs);
     const columns: ChunkColumn[] = [];
     for (const [key, { quantum, stats }] of this.#series) {
-      const pick = (value: (i: number) => number) =>
-        Float64Array.from(used, (i) => (stats.has(i) ? value(i) : Number.NaN));
-      const avg = pick((i) => stats.avg(i));
+      // Plain loops: the open day's chunk is rebuilt every hour, so this runs for every bucket of every series.
+      const min = new Float64Array(used.length);
+      const avg = new Float64Array(used.length);
+      const max = new Float64Array(used.length);
+      const count = new Float64Array(used.length);
+      for (let j = 0; j < used.length; j++) {
+        const i = used[j] as number;
+        const has = stats.has(i);
+        min[j] = has ? (stats.min[i] as number) : Number.NaN;
+        avg[j] = has ? stats.avg(i) : Number.NaN;
+        max[j] = has ? (stats.max[i] as number) : Number.NaN;
+        count[j] = has ? (stats.count[i] as number) : Number.NaN;
+      }
       columns.push(
-        { name: rollupColumnName(key, 'min'), quantum, values: pick((i) => stats.min[i] as number) },
+        { name: rollupColumnName(key, 'min'), quantum, values: min },
         { name: rollupColumnName(key, 'avg'), quantum: averageQuantum(quantum, avg), values: avg },
-        { name: rollupColumnName(key, 'max'), quantum, values: pick((i) => stats.max[i] as number) },
-        { name: rollupColumnName(key, 'count'), quantum: COUNT_QUANTUM, values: pick((i) => stats.count[i] as number) },
+        { name: rollupColumnName(key, 'max'), quantum, values: max },
+        { name: rollupColumnName(key, 'count'), quantum: COUNT_QUANTUM, values: count },
       );
     }
     return { timestamps, columns };
@@ -188,4 +198,35 @@ export function addRollupPoints(
     if (bucket < 0 || !(n > 0) || Number.isNaN(avg[i] as number)) return;
     stats.addSummary(bucket, min[i] as number, avg[i] as number, max[i] as number, n);
   });
+}
+
+/** `chunk` without its points in [from, to) (the chunk itself when it has none there). */
+export function withoutRange(chunk: Chunk, from: number, to: number): Chunk {
+  const keep: number[] = [];
+  chunk.timestamps.forEach((ts, i) => {
+    if (ts < from || ts >= to) keep.push(i);
+  });
+  if (keep.length === chunk.timestamps.length) return chunk;
+  return {
+    timestamps: keep.map((i) => chunk.timestamps[i] as number),
+    columns: chunk.columns.map((column) => ({
+      ...column,
+      values: Float64Array.from(keep, (i) => column.values[i] as number),
+    })),
+  };
+}
+
+/**
+ * A rollup chunk with its buckets in [from, to) replaced by `fresh` (a rollup of that span, same bucket size):
+ * how a month's 1-hour chunk takes each closed day. Doing it again with the same `fresh` gives the same chunk,
+ * so a late replay simply redoes its span.
+ */
+export function replaceRange(
+  existing: Chunk | undefined,
+  fresh: Chunk,
+  span: { from: number; to: number },
+  bucketMs: RollupBucketMs,
+): Chunk {
+  if (!existing) return fresh;
+  return rerollup([withoutRange(existing, span.from, span.to), fresh], bucketMs);
 }
