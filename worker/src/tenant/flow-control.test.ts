@@ -1,6 +1,6 @@
-import { MAX_UNACKED_BYTES, MAX_UNACKED_FRAMES } from '@pulsewire/protocol';
+import { MAX_TENANT_UNACKED_BYTES, MAX_UNACKED_BYTES, MAX_UNACKED_FRAMES } from '@pulsewire/protocol';
 import { describe, expect, it } from 'vitest';
-import { dataFrame, FlowControl } from './flow-control.ts';
+import { dataFrame, FlowControl, READER_ALLOWANCE_BYTES } from './flow-control.ts';
 
 describe('FlowControl', () => {
   it('admits frames up to the frame bound, and an ack frees exactly the frames up to its seq', () => {
@@ -46,21 +46,38 @@ describe('FlowControl', () => {
     expect(flow.ack('s', Number.MAX_SAFE_INTEGER)).toBe('forged');
   });
 
-  it('bounds the bytes of all sockets together, naming the sockets furthest behind first', () => {
+  it('bounds the bytes of all sockets together beyond each reader allowance, naming the sockets furthest behind first', () => {
+    const A = READER_ALLOWANCE_BYTES;
     const flow = new FlowControl(1000);
-    flow.admit('a', 1, 300);
-    flow.admit('b', 2, 500);
+    flow.admit('a', 1, A + 300);
+    flow.admit('b', 2, A + 500);
     flow.admit('c', 3, 100);
-    expect(flow.tenantBytes).toBe(900);
+    expect(flow.tenantBytes).toBe(800);
     expect(flow.overTenantBound()).toEqual([]);
-    flow.admit('a', 4, 300); // a: 600, b: 500, c: 100 = 1200
+    flow.admit('a', 4, 300); // beyond the allowance: a 600, b 500, c 0 = 1100
     expect(flow.overTenantBound()).toEqual(['a']);
     flow.forget('a');
-    expect(flow.tenantBytes).toBe(600);
+    expect(flow.tenantBytes).toBe(500);
     flow.ack('b', 2);
+    expect(flow.tenantBytes).toBe(0);
+    flow.admit('c', 5, A); // c: A + 100 outstanding, 100 beyond
     expect(flow.tenantBytes).toBe(100);
-    flow.admit('b', 5, 2000);
+    flow.admit('b', 6, A + 2000);
     expect(flow.overTenantBound()).toEqual(['b']);
+  });
+
+  it('never counts readers that keep within their allowance, however many there are', () => {
+    const flow = new FlowControl(MAX_TENANT_UNACKED_BYTES);
+    // 10,000 dashboards each holding two seconds of 3 KB frames, as a live view acks: 60 MB outstanding.
+    for (let socket = 0; socket < 10_000; socket++) {
+      flow.admit(`s${socket}`, 1, 3000);
+      flow.admit(`s${socket}`, 2, 3000);
+    }
+    expect(flow.tenantBytes).toBe(0);
+    expect(flow.overTenantBound()).toEqual([]);
+    // One that stopped reading counts as soon as it is past its allowance.
+    for (let seq = 3; flow.tenantBytes === 0 && seq < 100; seq++) flow.admit('s0', seq, 3000);
+    expect(flow.tenantBytes).toBeGreaterThan(0);
   });
 
   it('measures a data frame in UTF-8 bytes, as sent', () => {

@@ -1,4 +1,5 @@
 import {
+  ACK_AFTER_BYTES,
   MAX_TENANT_UNACKED_BYTES,
   MAX_UNACKED_BYTES,
   MAX_UNACKED_FRAMES,
@@ -14,6 +15,16 @@ interface Window {
   lastSent: number;
 }
 
+/**
+ * What a socket may hold unacknowledged without counting against the tenant's bound: a reader acks once this
+ * much waits (`protocol/src/stream-ack.ts`), so a socket within it is keeping up, whatever it last acked. Without
+ * it, thousands of healthy sockets each holding a second or two of frames would add up past the bound and be
+ * closed as slow consumers; the bound is for the readers that stopped.
+ */
+export const READER_ALLOWANCE_BYTES = ACK_AFTER_BYTES;
+
+const beyondAllowance = (bytes: number): number => Math.max(0, bytes - READER_ALLOWANCE_BYTES);
+
 /** `forged`: the ack names a frame never sent to this socket, so its acks cannot be trusted. */
 export type AckVerdict = 'ok' | 'forged';
 
@@ -28,7 +39,10 @@ export type AckVerdict = 'ok' | 'forged';
  */
 export class FlowControl {
   readonly #windows = new Map<string, Window>();
-  /** Unacknowledged bytes of every socket together: what the object holds for its slowest readers. */
+  /**
+   * Unacknowledged bytes of every socket together beyond each one's reader allowance: what the object may be
+   * holding for readers that fell behind.
+   */
   #tenantBytes = 0;
   readonly #tenantBound: number;
 
@@ -52,11 +66,12 @@ export class FlowControl {
     if (!force && !empty && (window.seqs.length + 1 > MAX_UNACKED_FRAMES || window.bytes + bytes > MAX_UNACKED_BYTES)) {
       return false;
     }
+    const before = beyondAllowance(window.bytes);
     window.seqs.push(seq);
     window.sizes.push(bytes);
     window.bytes += bytes;
     window.lastSent = Math.max(window.lastSent, seq);
-    this.#tenantBytes += bytes;
+    this.#tenantBytes += beyondAllowance(window.bytes) - before;
     return true;
   }
 
@@ -69,12 +84,13 @@ export class FlowControl {
     const window = this.#windows.get(connectionId);
     if (!window) return 'ok';
     if (seq > window.lastSent) return 'forged';
+    const before = beyondAllowance(window.bytes);
     let count = 0;
     while (count < window.seqs.length && (window.seqs[count] ?? Number.POSITIVE_INFINITY) <= seq) {
       window.bytes -= window.sizes[count] ?? 0;
-      this.#tenantBytes -= window.sizes[count] ?? 0;
       count++;
     }
+    this.#tenantBytes += beyondAllowance(window.bytes) - before;
     window.seqs.splice(0, count);
     window.sizes.splice(0, count);
     return 'ok';
@@ -82,11 +98,11 @@ export class FlowControl {
 
   forget(connectionId: string): void {
     const window = this.#windows.get(connectionId);
-    if (window) this.#tenantBytes -= window.bytes;
+    if (window) this.#tenantBytes -= beyondAllowance(window.bytes);
     this.#windows.delete(connectionId);
   }
 
-  /** Unacknowledged bytes across every socket. */
+  /** Unacknowledged bytes across every socket, beyond each one's reader allowance. */
   get tenantBytes(): number {
     return this.#tenantBytes;
   }
@@ -101,9 +117,10 @@ export class FlowControl {
     const victims: string[] = [];
     let total = this.#tenantBytes;
     for (const [id, window] of behind) {
-      if (total <= this.#tenantBound || window.bytes === 0) break;
+      const counted = beyondAllowance(window.bytes);
+      if (total <= this.#tenantBound || counted === 0) break;
       victims.push(id);
-      total -= window.bytes;
+      total -= counted;
     }
     return victims;
   }
