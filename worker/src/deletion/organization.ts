@@ -1,6 +1,7 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { apiKeys, hosts, invitations, memberships, tenants } from '../db/schema.ts';
+import { forgetIngestHostsOf } from '../ingest/host-cache.ts';
 
 /**
  * Deletes an organisation the way a request can afford: a few statements over its small tables, never its
@@ -14,7 +15,7 @@ export async function softDeleteOrganization(
   database: Database,
   tenantId: string,
 ): Promise<{ userIds: string[]; keyIds: string[] }> {
-  return database.transaction(async (tx) => {
+  const lost = await database.transaction(async (tx) => {
     await tx
       .update(tenants)
       .set({ deletedAt: sql`now()` })
@@ -38,4 +39,8 @@ export async function softDeleteOrganization(
       .where(and(eq(hosts.tenantId, tenantId), isNull(hosts.deletedAt)));
     return { userIds: members.map((m) => m.userId), keyIds: keys.map((k) => k.id) };
   });
+  // Its hosts were marked deleted above; this isolate must not go on trusting what it read of them (other
+  // isolates stop within HOST_CACHE_TTL_MS, as for a revocation).
+  forgetIngestHostsOf(tenantId);
+  return lost;
 }

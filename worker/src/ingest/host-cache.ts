@@ -35,6 +35,11 @@ export function forgetIngestHost(hostId: string): void {
   cache.delete(hostId);
 }
 
+/** After an organisation is deleted: none of its hosts may push through this isolate's memory of them. */
+export function forgetIngestHostsOf(tenantId: string): void {
+  cache.deleteWhere((_hostId, host) => host.tenantId === tenantId);
+}
+
 /** For tests: how many hosts this isolate remembers. */
 export function ingestHostCacheSize(): number {
   return cache.size;
