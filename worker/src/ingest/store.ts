@@ -76,8 +76,18 @@ export async function storeBatch(database: Database, host: StoreHost, batch: Ing
   // run merges them into those hours' chunks; a sample's hour only when the sample was written (a journal replay
   // of stored samples marks nothing). Nothing is written for a batch on time.
   const now = Date.now();
-  const sampleLate = JSON.stringify(lateHours(samples.map((s) => s.ts), now).map(iso));
-  const metricLate = JSON.stringify(lateHours(metrics.map((m) => m.ts), now).map(iso));
+  const sampleLate = JSON.stringify(
+    lateHours(
+      samples.map((s) => s.ts),
+      now,
+    ).map(iso),
+  );
+  const metricLate = JSON.stringify(
+    lateHours(
+      metrics.map((m) => m.ts),
+      now,
+    ).map(iso),
+  );
   const newest = iso(Math.min(Math.max(batch.sent_at, ...samples.map((s) => s.ts)), now));
   const facts = batch.facts ? JSON.stringify(batch.facts) : null;
   const result = await database.execute<{ written_ms: number | null }>(sql`
@@ -132,7 +142,12 @@ export async function storeBatch(database: Database, host: StoreHost, batch: Ing
     FROM claim LEFT JOIN written ON true
   `);
   if (result.rows.length === 0) return refused(database, host, batch);
-  const writtenAt = new Set(result.rows.map((row) => row.written_ms).filter((ms) => ms !== null).map(Number));
+  const writtenAt = new Set(
+    result.rows
+      .map((row) => row.written_ms)
+      .filter((ms) => ms !== null)
+      .map(Number),
+  );
   const stored = samples.filter((sample) => writtenAt.has(sample.ts));
   const accepted = stored.length + metrics.length + (batch.events?.length ?? 0);
   return { duplicate: false, accepted, samples: stored };
