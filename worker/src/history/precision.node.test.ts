@@ -1,6 +1,6 @@
 import { METRICS, metricUnits, seriesKey } from '@pulsewire/protocol';
 import { describe, expect, it } from 'vitest';
-import { AVERAGE_SIGNIFICANT_DIGITS, averageQuantum, QUANTUM_BY_UNIT, quantumOf } from './precision.ts';
+import { AVERAGE_SIGNIFICANT_DIGITS, averageQuantum, QUANTUM_BY_UNIT, quantumOf, valueStep } from './precision.ts';
 import { seriesFamily, seriesPath } from './series-key.ts';
 
 describe('quantumOf', () => {
@@ -47,5 +47,15 @@ describe('averageQuantum', () => {
     expect(quantum).toBeCloseTo(10 ** (5 - AVERAGE_SIGNIFICANT_DIGITS), 15);
     expect(averageQuantum(0, [0.000_123_4])).toBeCloseTo(10 ** (-3 - AVERAGE_SIGNIFICANT_DIGITS), 20);
     expect(averageQuantum(0, [0, Number.NaN])).toBe(0);
+  });
+
+  it('keeps the average of whole pages to the page, and of anything else to the series quantum', () => {
+    const pages = Float64Array.of(4096 * 3, Number.NaN, 4096 * 1000);
+    expect(valueStep(1, pages, Float64Array.of(8192))).toBe(4096);
+    expect(averageQuantum(1, [4096 * 2.5], valueStep(1, pages))).toBe(4096);
+    expect(valueStep(1, pages, Float64Array.of(4097))).toBe(1);
+    expect(valueStep(0.01, pages)).toBe(0.01);
+    expect(valueStep(1, Float64Array.of(Number.NaN))).toBe(1);
+    expect(averageQuantum(0.01, [1.234], 0.001)).toBe(0.01);
   });
 });
