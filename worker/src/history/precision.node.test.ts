@@ -1,6 +1,14 @@
 import { METRICS, metricUnits, seriesKey } from '@pulsewire/protocol';
 import { describe, expect, it } from 'vitest';
-import { AVERAGE_SIGNIFICANT_DIGITS, averageQuantum, QUANTUM_BY_UNIT, quantumOf, valueStep } from './precision.ts';
+import {
+  AVERAGE_SIGNIFICANT_DIGITS,
+  averageQuantum,
+  chunkQuantum,
+  QUANTUM_BY_UNIT,
+  quantumOf,
+  RATE_RELATIVE_PRECISION,
+  valueStep,
+} from './precision.ts';
 import { seriesFamily, seriesPath } from './series-key.ts';
 
 describe('quantumOf', () => {
@@ -57,5 +65,24 @@ describe('averageQuantum', () => {
     expect(valueStep(0.01, pages)).toBe(0.01);
     expect(valueStep(1, Float64Array.of(Number.NaN))).toBe(1);
     expect(averageQuantum(0.01, [1.234], 0.001)).toBe(0.01);
+  });
+});
+
+describe('chunkQuantum', () => {
+  it('keeps byte rates within half the relative precision of the smallest non-zero rate, never below 1 B/s', () => {
+    const values = Float64Array.of(0, 36_000.25, 410_000, 80e6, Number.NaN);
+    const quantum = chunkQuantum('net.rx{iface="eth0"}', values);
+    expect(Math.log2(quantum) % 1).toBe(0);
+    expect(quantum).toBeLessThanOrEqual(36_000.25 * RATE_RELATIVE_PRECISION);
+    expect(quantum).toBeGreaterThan((36_000.25 * RATE_RELATIVE_PRECISION) / 2);
+    expect(chunkQuantum('disk_io.write', Float64Array.of(0, 12, 500))).toBe(1);
+    expect(chunkQuantum('disk_io.write', Float64Array.of(0, Number.NaN))).toBe(1);
+  });
+
+  it('leaves every other unit at its stated quantum', () => {
+    const values = Float64Array.of(1e9, 2e9);
+    expect(chunkQuantum('memory.used', values)).toBe(1);
+    expect(chunkQuantum('disk_io.read_ops', values)).toBe(0.01);
+    expect(chunkQuantum('custom.bytes_per_s', values)).toBe(0);
   });
 });

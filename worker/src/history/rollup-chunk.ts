@@ -94,6 +94,9 @@ class RollupBuilder {
       series = { quantum, stats: new BucketStats(this.length) };
       this.#series.set(key, series);
     }
+    // Chunks may store a series with different quanta (byte rates' is relative to each chunk's values): the
+    // finest keeps every source value within its own precision.
+    if (quantum < series.quantum) series.quantum = quantum;
     return series.stats;
   }
 
