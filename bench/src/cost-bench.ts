@@ -17,12 +17,12 @@ import { round } from './stats.ts';
 import { BenchTenant } from './tenant.ts';
 
 /**
- * From bench/README.md's storage run (29 Nov 2026, PostgreSQL 15): one reference host at default retention
+ * From bench/README.md's storage run (30 Nov 2026, PostgreSQL 15; the 99-value host): one reference host at default retention
  * (30 d raw, 90 d 1 min, 2 y 1 h, with its landing window), and its landing rows per hour. Used when the
  * storage bench did not run in the same invocation.
  */
-export const README_STORAGE_PER_HOST = 67e6;
-export const README_LANDING_PER_HOST_HOUR = 1_138_000;
+export const README_STORAGE_PER_HOST = 77e6;
+export const README_LANDING_PER_HOST_HOUR = 1_590_000;
 /** Neon keeps a day of change history by default on paid plans (assumed; the restore window is configurable). */
 const RESTORE_WINDOW_HOURS = 24;
 
@@ -94,7 +94,7 @@ export async function runCostBench(options: CostBenchOptions): Promise<CostRun> 
     const storage = options.storage ?? {
       perHost: README_STORAGE_PER_HOST,
       landingPerHostHour: README_LANDING_PER_HOST_HOUR,
-      source: 'bench/README.md storage run, 29 Nov 2026 (the storage bench did not run in this invocation)',
+      source: 'bench/README.md storage run, 30 Nov 2026 (the storage bench did not run in this invocation)',
     };
     const workerdMs = measured.cpu.workerd.msPerBatch;
     const inputs: CostInputs = {

@@ -1,6 +1,7 @@
 import { CustomMetric, customPoints, HostFacts, Sample, samplePoints } from '@pulsewire/protocol';
 import { describe, expect, it } from 'vitest';
 import {
+  SYNTHETIC_CORES,
   SYNTHETIC_MEM_TOTAL,
   syntheticCustomMetrics,
   syntheticCustomMetricsOver,
@@ -20,9 +21,10 @@ describe('syntheticSample', () => {
       const sample = syntheticSample(7, ts - (ts % 10_000));
       expect(Sample.parse(sample)).toEqual(sample);
       const points = samplePoints(sample);
-      expect(points.length).toBeGreaterThanOrEqual(60);
+      // With its 11 custom series at 10 s: 99 values (design.md's reference host has about 100).
+      expect(points.length).toBeGreaterThanOrEqual(85);
       expect(new Set(points.map((p) => p.metric))).toContain('container.cpu_pct');
-      expect(sample.cpu?.perCore).toHaveLength(8);
+      expect(sample.cpu?.perCore).toHaveLength(SYNTHETIC_CORES);
     }
   });
 
@@ -76,7 +78,7 @@ describe('syntheticSample', () => {
     expect(at(1000).containers).toBeUndefined();
     expect(at(1000).gpus).toBeUndefined();
     expect(at(2000).gpus).toHaveLength(1);
-    expect(at(5000).containers).toHaveLength(3);
+    expect(at(5000).containers).toHaveLength(5);
     expect(syntheticSample(1, MONDAY, { gpus: 0 }).gpus).toBeUndefined();
   });
 });
@@ -104,15 +106,15 @@ describe('syntheticTimestamps', () => {
 });
 
 describe('synthetic custom metrics', () => {
-  it('are valid: a gauge, a counter of increments and a histogram summary', () => {
+  it('are valid: gauges, counters of increments and a histogram summary', () => {
     const metrics = syntheticCustomMetrics(1, MONDAY + 14 * HOUR);
     for (const metric of metrics) expect(CustomMetric.parse(metric)).toEqual(metric);
-    expect(metrics.map((m) => m.kind)).toEqual(['gauge', 'counter', 'histogram']);
-    expect(metrics.flatMap(customPoints)).toHaveLength(9);
+    expect(metrics.map((m) => m.kind)).toEqual(['gauge', 'counter', 'gauge', 'counter', 'histogram']);
+    expect(metrics.flatMap(customPoints)).toHaveLength(11);
   });
 
   it('come every cadence over a range', () => {
     const metrics = [...syntheticCustomMetricsOver(1, { from: MONDAY, to: MONDAY + 60_000 })];
-    expect(metrics).toHaveLength(6 * 3);
+    expect(metrics).toHaveLength(6 * 5);
   });
 });

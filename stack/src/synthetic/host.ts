@@ -2,9 +2,11 @@ import type { HostFacts, Sample } from '@pulsewire/protocol';
 import { clamp, gaussian, pages, round, smooth, streamId, uniform } from './noise.ts';
 
 /**
- * A synthetic Linux server that looks like what the agent sends: 8 cores busy on a daily rhythm with noise
- * and spikes, memory wandering in whole pages, three filesystems filling slowly (pruned weekly), disk and
- * network bursts, an optional GPU running jobs, three containers, a reboot every 30 days (counters restart).
+ * A synthetic Linux server that looks like what the agent sends: 16 cores busy on a daily rhythm with noise
+ * and spikes, memory wandering in whole pages, two NVMe drives and a backup disk (four filesystems filling
+ * slowly, pruned weekly), disk and network bursts, two NICs and the Docker bridge, an optional GPU running
+ * jobs, five containers, a reboot every 30 days (counters restart). About 100 values per 10 s sample with its
+ * custom metrics: the reference host of design.md's storage budget (issue 12).
  *
  * Every value is a function of (seed, ts) alone, so any range can be generated in any order, in pieces, and
  * come out the same. Values are rounded as the agent rounds them. Sections the agent throttles are absent
@@ -25,7 +27,7 @@ const WEEK = 7 * DAY;
 const MIB = 1024 ** 2;
 const GIB = 1024 ** 3;
 
-export const SYNTHETIC_CORES = 8;
+export const SYNTHETIC_CORES = 16;
 export const SYNTHETIC_MEM_TOTAL = 32 * GIB;
 const SWAP_TOTAL = 4 * GIB;
 const BOOT_PERIOD = 30 * DAY;
@@ -115,6 +117,8 @@ const FILESYSTEMS = [
   { mount: '/', fs: '/dev/nvme0n1p2', type: 'ext4', size: 200 * GIB, base: 60 * GIB, perDay: 0.5 * GIB },
   { mount: '/var/lib/docker', fs: '/dev/nvme1n1', type: 'xfs', size: 500 * GIB, base: 210 * GIB, perDay: 2 * GIB },
   { mount: '/boot', fs: '/dev/nvme0n1p1', type: 'vfat', size: 512 * MIB, base: 180 * MIB, perDay: 0 },
+  /** Nightly backups land on a spinning disk and are rotated weekly with the rest. */
+  { mount: '/srv/backup', fs: '/dev/sda1', type: 'ext4', size: 4096 * GIB, base: 1600 * GIB, perDay: 60 * GIB },
 ];
 
 /** Filesystems grow through the week and are pruned back every Sunday at midnight UTC (epoch weeks start Thursday). */
@@ -152,6 +156,8 @@ function netSection(seed: number, ts: number): NonNullable<Sample['net']> {
   const nightlyBackup = (((ts % DAY) + DAY) % DAY) / HOUR < 0.5 ? 40 * MIB : 0;
   const interfaces = [
     { iface: 'eth0', rxMean: 400 * 1024, txShare: 0.6, backup: nightlyBackup, errorEveryS: 5.7 * 3600 },
+    /** The second NIC: database replication to a standby, and the nightly backup shipped off the host. */
+    { iface: 'eth1', rxMean: 60 * 1024, txShare: 2.5, backup: nightlyBackup, errorEveryS: 0 },
     { iface: 'docker0', rxMean: 30 * 1024, txShare: 1.4, backup: 0, errorEveryS: 0 },
   ];
   return interfaces.map(({ iface, rxMean, txShare, backup, errorEveryS }) => {
@@ -200,6 +206,8 @@ const CONTAINERS = [
   { name: 'web', image: 'nginx:1.27', cpu: 2, cpuPerActivity: 10, mem: 45 * MIB, limit: SYNTHETIC_MEM_TOTAL },
   { name: 'api', image: 'ghcr.io/acme/api:2.3.1', cpu: 5, cpuPerActivity: 60, mem: 600 * MIB, limit: 2 * GIB },
   { name: 'postgres', image: 'postgres:17', cpu: 3, cpuPerActivity: 25, mem: 2.5 * GIB, limit: 8 * GIB },
+  { name: 'redis', image: 'redis:7.4', cpu: 1, cpuPerActivity: 6, mem: 300 * MIB, limit: 1 * GIB },
+  { name: 'worker', image: 'ghcr.io/acme/worker:2.3.1', cpu: 2, cpuPerActivity: 30, mem: 450 * MIB, limit: 2 * GIB },
 ];
 
 function containerId(seed: number, name: string): string {
@@ -279,6 +287,11 @@ function tempsSection(seed: number, ts: number, cpu: NonNullable<Sample['cpu']>)
     {
       label: 'nvme Composite',
       c: Math.round(35 + 4 * smooth(seed, s('temp.nvme'), ts, HOUR) + ioBurst(seed, ts) / (10 * MIB)),
+    },
+    /** The second drive holds Docker's data: it warms with the same bursts, a little less. */
+    {
+      label: 'nvme Composite nvme1',
+      c: Math.round(33 + 4 * smooth(seed, s('temp.nvme1'), ts, HOUR) + ioBurst(seed, ts) / (14 * MIB)),
     },
   ];
 }

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { ByteWriter } from './bytes.ts';
 import { type Chunk, ChunkFormatError, decodeChunk, encodeChunk } from './chunk-codec.ts';
-import { deflateRaw } from './deflate.ts';
+import { writeColumnValues } from './column-codec.ts';
+import { deflateRaw, inflateRaw } from './deflate.ts';
+import { writeIntegers } from './integer-sequence.ts';
 import { randomRawChunk, randomSource, randomValues } from './test-series.ts';
 
 const HOUR = 3_600_000;
@@ -100,6 +103,67 @@ describe('chunk codec round trip', () => {
     expectRoundTrip({ ...chunk, columns: chunk.columns.slice(2) }, decoded);
   });
 
+  it('stores a column that is a constant minus another as a reference, and decodes it alone', async () => {
+    const timestamps = Array.from({ length: 360 }, (_, i) => START + i * 10_000);
+    const random = randomSource(21);
+    const total = 32 * 1024 ** 3;
+    const used = timestamps.map((_, i) => (i % 50 === 7 ? Number.NaN : 4096 * Math.round(2e6 + 1e5 * random())));
+    const available = used.map((v) => total - v);
+    const chunk = {
+      timestamps,
+      columns: [
+        column('memory.available', 1, available),
+        column('memory.used', 1, used),
+        // Not a complement: one point off.
+        column(
+          'memory.other',
+          1,
+          available.map((v, i) => (i === 99 ? v + 1 : v)),
+        ),
+      ],
+    };
+    const bytes = await encodeChunk(chunk);
+    await roundTrip(chunk);
+    const alone = await decodeChunk(bytes, { columns: new Set(['memory.available']) });
+    expectRoundTrip({ ...chunk, columns: chunk.columns.slice(0, 1) }, alone);
+    const withoutComplement = await encodeChunk({ ...chunk, columns: chunk.columns.slice(1) });
+    // The complement costs its name and 16 bytes, not a second copy of the values.
+    expect(bytes.length - withoutComplement.length).toBeLessThan(60);
+  });
+
+  it('groups the columns of a rollup series and inflates only the groups asked for', async () => {
+    const chunk = randomRawChunk(randomSource(8), START, HOUR, ['a|min', 'a|avg', 'b|min', 'b|avg', 'plain']);
+    const decoded = await roundTrip(chunk);
+    expect(decoded.columns.map((c) => c.name)).toEqual(['a|min', 'a|avg', 'b|min', 'b|avg', 'plain']);
+    const bytes = await encodeChunk(chunk);
+    // Corrupting a group not asked for does not matter: it is never inflated.
+    const only = await decodeChunk(bytes, { columns: new Set(['b|avg']) });
+    expect(only.columns.map((c) => c.name)).toEqual(['b|avg']);
+    const last = bytes.slice();
+    last[last.length - 1] = (last[last.length - 1] as number) ^ 0xff;
+    await expect(decodeChunk(last, { columns: new Set(['a|min']) })).resolves.toBeDefined();
+  });
+
+  it('still decodes version 1 chunks (one deflate stream)', async () => {
+    const chunk = randomRawChunk(randomSource(9), START, HOUR, ['cpu.total', 'custom.x']);
+    const writer = new ByteWriter();
+    writer.varint(chunk.timestamps.length);
+    writeIntegers(writer, chunk.timestamps);
+    writer.varint(chunk.columns.length);
+    for (const c of chunk.columns) {
+      writer.block(new TextEncoder().encode(c.name));
+      const body = new ByteWriter();
+      writeColumnValues(body, c.values, c.quantum);
+      writer.block(body.finish());
+    }
+    const v1 = Uint8Array.of(1, ...(await deflateRaw(writer.finish())));
+    expectRoundTrip(chunk, await decodeChunk(v1));
+    expect((await decodeChunk(v1, { columns: new Set(['custom.x']) })).columns.map((c) => c.name)).toEqual([
+      'custom.x',
+    ]);
+    expect((await encodeChunk(chunk))[0]).toBe(2);
+  });
+
   it('column names in any script round-trip, including a leading byte-order mark', async () => {
     await roundTrip({
       timestamps: [START],
@@ -158,6 +222,12 @@ describe('chunk codec on damaged input', () => {
       // Valid deflate around a random payload exercises the chunk parser itself.
       const payload = Uint8Array.from({ length: Math.floor(random() * 100) }, () => Math.floor(random() * 256));
       outcomes[await decodesOrRefuses(Uint8Array.of(1, ...(await deflateRaw(payload))))]++;
+      // Version 2: a valid header stream around a random payload, then random group bytes.
+      const header = await deflateRaw(payload);
+      const prefix = new ByteWriter();
+      prefix.byte(2);
+      prefix.block(header);
+      outcomes[await decodesOrRefuses(Uint8Array.of(...prefix.finish(), ...noise))]++;
     }
     expect(outcomes.refused).toBeGreaterThan(0);
   });
@@ -165,5 +235,43 @@ describe('chunk codec on damaged input', () => {
   it('stops inflating a bomb instead of running out of memory', async () => {
     const bomb = await deflateRaw(new Uint8Array(80 * 1024 * 1024));
     await expect(decodeChunk(Uint8Array.of(1, ...bomb))).rejects.toThrow(/inflates past/);
+  });
+
+  it('refuses a complement that refers to itself, past the end or to another complement', async () => {
+    const timestamps = [START, START + 10_000];
+    const header = () => {
+      const writer = new ByteWriter();
+      writer.varint(2);
+      writeIntegers(writer, timestamps);
+      writer.varint(1);
+      return writer;
+    };
+    for (const refs of [
+      [1, 0],
+      [3, 0],
+      [2, 1],
+    ]) {
+      const body = new ByteWriter();
+      for (let i = 0; i < 2; i++) {
+        const values = new ByteWriter();
+        values.float64(1);
+        values.float64(10);
+        body.block(values.finish());
+      }
+      const stream = await deflateRaw(body.finish());
+      const writer = header();
+      writer.varint(stream.length);
+      writer.varint(2);
+      refs.forEach((ref, i) => {
+        writer.block(new TextEncoder().encode(`c${i}`));
+        writer.varint(ref);
+      });
+      const out = new ByteWriter();
+      out.byte(2);
+      out.block(await deflateRaw(writer.finish()));
+      out.bytes(stream);
+      await expect(decodeChunk(out.finish())).rejects.toThrow(/cannot be its base/);
+    }
+    expect(await inflateRaw(await deflateRaw(Uint8Array.of(1)))).toEqual(Uint8Array.of(1));
   });
 });

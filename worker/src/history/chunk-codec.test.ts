@@ -14,6 +14,13 @@ describe('chunk codec in workerd', () => {
       timestamps,
       columns: [
         { name: 'cpu.total', quantum: 0.01, values: Float64Array.from(timestamps, (_, i) => (i % 7) * 3.25) },
+        // A complement (total − used): stored as a reference to memory.used and a constant.
+        { name: 'memory.used', quantum: 1, values: Float64Array.from(timestamps, (_, i) => 4096 * (1000 + (i % 13))) },
+        {
+          name: 'memory.available',
+          quantum: 1,
+          values: Float64Array.from(timestamps, (_, i) => 2 ** 35 - 4096 * (1000 + (i % 13))),
+        },
         {
           name: 'custom.x',
           quantum: 0,
@@ -23,6 +30,8 @@ describe('chunk codec in workerd', () => {
     };
     const bytes = await encodeChunk(chunk);
     expect(await decodeChunk(bytes)).toEqual(chunk);
+    const alone = await decodeChunk(bytes, { columns: new Set(['memory.available']) });
+    expect(alone.columns).toEqual([chunk.columns[2]]);
     await expect(decodeChunk(bytes.subarray(0, bytes.length - 3))).rejects.toBeInstanceOf(ChunkFormatError);
     await expect(decodeChunk(Uint8Array.of(...bytes, 0))).rejects.toBeInstanceOf(ChunkFormatError);
   });

@@ -3,7 +3,7 @@ import { and, eq, gte, lt, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/queryable.ts';
 import { customMetricPoints, historyRaw, hostSamples } from '../db/schema.ts';
 import { type Chunk, decodeChunk, encodeChunk } from './chunk-codec.ts';
-import { AVERAGE_SIGNIFICANT_DIGITS, quantumOf } from './precision.ts';
+import { AVERAGE_SIGNIFICANT_DIGITS, chunkQuantum } from './precision.ts';
 import { seriesFamily } from './series-key.ts';
 
 export const HOUR_MS = 3_600_000;
@@ -37,7 +37,7 @@ export function chunkOf(byTs: Map<number, Map<string, number>>): Chunk {
       const value = byTs.get(ts)?.get(key);
       if (value !== undefined) values[i] = value;
     });
-    return { name: key, quantum: quantumOf(key), values };
+    return { name: key, quantum: chunkQuantum(key, values), values };
   });
   return { timestamps, columns };
 }

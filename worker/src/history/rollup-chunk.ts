@@ -1,6 +1,6 @@
 import { BucketStats, bucketStart } from './bucket-stats.ts';
 import type { Chunk, ChunkColumn } from './chunk-codec.ts';
-import { averageQuantum } from './precision.ts';
+import { averageQuantum, valueStep } from './precision.ts';
 
 /**
  * Rollup tiers (issue 12): 1 min and 1 h buckets holding min/avg/max/count of each series' values.
@@ -94,6 +94,9 @@ class RollupBuilder {
       series = { quantum, stats: new BucketStats(this.length) };
       this.#series.set(key, series);
     }
+    // Chunks may store a series with different quanta (byte rates' is relative to each chunk's values): the
+    // finest keeps every source value within its own precision.
+    if (quantum < series.quantum) series.quantum = quantum;
     return series.stats;
   }
 
@@ -121,7 +124,11 @@ class RollupBuilder {
       }
       columns.push(
         { name: rollupColumnName(key, 'min'), quantum, values: min },
-        { name: rollupColumnName(key, 'avg'), quantum: averageQuantum(quantum, avg), values: avg },
+        {
+          name: rollupColumnName(key, 'avg'),
+          quantum: averageQuantum(quantum, avg, valueStep(quantum, min, max)),
+          values: avg,
+        },
         { name: rollupColumnName(key, 'max'), quantum, values: max },
         { name: rollupColumnName(key, 'count'), quantum: COUNT_QUANTUM, values: count },
       );

@@ -2,7 +2,7 @@ import { customPoints, type SeriesPoint, samplePoints, seriesKey } from '@pulsew
 import { syntheticCustomMetrics, syntheticSamples } from '@pulsewire/stack/synthetic';
 import { describe, expect, it } from 'vitest';
 import { type Chunk, decodeChunk, encodeChunk } from './chunk-codec.ts';
-import { quantumOf } from './precision.ts';
+import { chunkQuantum } from './precision.ts';
 import { HOUR_MS, MINUTE_MS, rerollup, rollup } from './rollup-chunk.ts';
 import { seriesFamily } from './series-key.ts';
 
@@ -52,11 +52,10 @@ function rawChunk(series: Map<string, Map<number, number>>): Chunk {
   const timestamps = [...new Set([...series.values()].flatMap((points) => [...points.keys()]))].sort((a, b) => a - b);
   return {
     timestamps,
-    columns: [...series].map(([key, points]) => ({
-      name: key,
-      quantum: quantumOf(key),
-      values: Float64Array.from(timestamps, (ts) => points.get(ts) ?? Number.NaN),
-    })),
+    columns: [...series].map(([key, points]) => {
+      const values = Float64Array.from(timestamps, (ts) => points.get(ts) ?? Number.NaN);
+      return { name: key, quantum: chunkQuantum(key, values), values };
+    }),
   };
 }
 
