@@ -1,4 +1,4 @@
-import type { ServerMessage } from '@pulsewire/protocol';
+import { ACK_DELAY_MS, type ServerMessage } from '@pulsewire/protocol';
 import { LiveClient } from './live-client.ts';
 import { pacedPushes, spacings } from './paced-pushes.ts';
 import { cpuBetween, type ProcessCpu, treeCpu } from './process-cpu.ts';
@@ -37,6 +37,8 @@ export interface FanoutRun {
   cpuMs?: ProcessCpu[];
   /** Acks the clients sent while the batches were delivered (the object handles each one). */
   acks: number;
+  /** The clients' ack delay (ms). */
+  ackDelayMs: number;
   /** Each batch's own delivery delays, in push order: a slow first batch reads differently from a slow stream. */
   perBatchMs: Distribution[];
   /** `fixed`: pushes start on a 1 s schedule, up to 4 in flight; `answers`: each waits for the last answer. */
@@ -68,6 +70,8 @@ export async function runFanout(
     log: (line: string) => void;
     stackPid?: number | undefined;
     waitForAnswers?: boolean;
+    /** The clients' ack delay (ms); the protocol's `ACK_DELAY_MS` unless given. */
+    ackDelayMs?: number | undefined;
   },
 ): Promise<FanoutRun> {
   const host = await tenant.enrollHost(`fanout-${options.sockets}`);
@@ -106,7 +110,7 @@ export async function runFanout(
     let client: LiveClient | undefined;
     for (let attempt = 1; !client; attempt++) {
       try {
-        client = await LiveClient.open(tenant.url, key, onFrame);
+        client = await LiveClient.open(tenant.url, key, onFrame, options.ackDelayMs);
       } catch (error) {
         if (attempt === OPEN_ATTEMPTS) throw error;
         openRetries++;
@@ -188,6 +192,7 @@ export async function runFanout(
     acks,
     perBatchMs: [...sentAt.keys()].map((ts) => distribution(byBatch.get(ts) ?? [])),
     pacing: options.waitForAnswers ? 'answers' : 'fixed',
+    ackDelayMs: options.ackDelayMs ?? ACK_DELAY_MS,
     spacingMs: distribution(spacings(paced.starts)),
     lateStarts: paced.late,
     maxInFlight: paced.maxInFlight,

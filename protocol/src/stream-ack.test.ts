@@ -33,13 +33,23 @@ describe('AckPacer', () => {
     expect(sent).toEqual([1, 2]);
   });
 
-  it('a 1 s live cadence is acked every other frame', () => {
+  it('a 1 s live cadence is acked every tenth frame', () => {
     const { sent, acks } = pacer();
-    for (let seq = 1; seq <= 10; seq++) {
+    for (let seq = 1; seq <= 30; seq++) {
       acks.received(seq);
       vi.advanceTimersByTime(1_000);
     }
-    expect(sent).toEqual([1, 2, 4, 6, 8, 10]);
+    expect(sent).toEqual([1, 10, 20, 30]);
+  });
+
+  it('takes another delay when given one', () => {
+    const sent: number[] = [];
+    const acks = new AckPacer({ send: (ack) => sent.push(ack.seq), now: () => Date.now(), delayMs: 2_000 });
+    for (let seq = 1; seq <= 6; seq++) {
+      acks.received(seq);
+      vi.advanceTimersByTime(1_000);
+    }
+    expect(sent).toEqual([1, 2, 4, 6]);
   });
 
   it('acks many frames or bytes as soon as the interval allows, never more often', () => {
