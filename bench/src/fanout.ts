@@ -147,6 +147,7 @@ export async function runFanout(
   const acksBefore = clients.reduce((sum, c) => sum + c.acksSent, 0);
   const cpuBefore = options.stackPid ? treeCpu(options.stackPid) : [];
   const ownBefore = process.cpuUsage();
+  options.log(`  pushing ${options.batches} batches to ${clients.length} sockets`);
   const windowStart = performance.now();
   const paced = await pacedPushes({
     count: options.batches,
