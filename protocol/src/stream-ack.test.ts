@@ -1,5 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ACK_AFTER_BYTES, ACK_AFTER_FRAMES, ACK_DELAY_MS, ACK_INTERVAL_MS, AckPacer } from './stream-ack.ts';
+import {
+  ACK_AFTER_BYTES,
+  ACK_AFTER_FRAMES,
+  ACK_DELAY_MS,
+  ACK_DELAY_SPREAD,
+  ACK_INTERVAL_MS,
+  AckPacer,
+  ackDelayOf,
+} from './stream-ack.ts';
 
 describe('AckPacer', () => {
   beforeEach(() => vi.useFakeTimers({ now: 1_000_000 }));
@@ -7,7 +15,8 @@ describe('AckPacer', () => {
 
   function pacer() {
     const sent: number[] = [];
-    return { sent, acks: new AckPacer({ send: (ack) => sent.push(ack.seq), now: () => Date.now() }) };
+    // random 0: the whole delay, so the steps below are exact.
+    return { sent, acks: new AckPacer({ send: (ack) => sent.push(ack.seq), now: () => Date.now(), random: () => 0 }) };
   }
 
   it('acks the first frame at once, then within the ack delay, with a trailing ack of the newest', () => {
@@ -42,9 +51,25 @@ describe('AckPacer', () => {
     expect(sent).toEqual([1, 10, 20, 30]);
   });
 
+  it('spreads the delay over sockets, so sockets fed the same frames do not ack in one burst', () => {
+    expect(ackDelayOf(ACK_DELAY_MS, () => 0)).toBe(ACK_DELAY_MS);
+    expect(ackDelayOf(ACK_DELAY_MS, () => 1)).toBe(ACK_DELAY_MS * (1 - ACK_DELAY_SPREAD));
+    const sent: number[] = [];
+    const acks = new AckPacer({ send: (ack) => sent.push(ack.seq), now: () => Date.now(), random: () => 1 });
+    acks.received(1);
+    acks.received(2);
+    vi.advanceTimersByTime(ACK_DELAY_MS * (1 - ACK_DELAY_SPREAD));
+    expect(sent).toEqual([1, 2]);
+  });
+
   it('takes another delay when given one', () => {
     const sent: number[] = [];
-    const acks = new AckPacer({ send: (ack) => sent.push(ack.seq), now: () => Date.now(), delayMs: 2_000 });
+    const acks = new AckPacer({
+      send: (ack) => sent.push(ack.seq),
+      now: () => Date.now(),
+      delayMs: 2_000,
+      random: () => 0,
+    });
     for (let seq = 1; seq <= 6; seq++) {
       acks.received(seq);
       vi.advanceTimersByTime(1_000);

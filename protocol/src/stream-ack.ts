@@ -14,6 +14,12 @@ export const ACK_INTERVAL_MS = 250;
  */
 export const ACK_DELAY_MS = 10_000;
 /**
+ * Each client waits a delay drawn once per socket between (1 − this) × {@link ACK_DELAY_MS} and the whole of
+ * it. Sockets that follow the same host get its frames at the same moment; with one fixed delay their acks
+ * would reach the object in one burst of every socket at once, queued ahead of the next batch's frames.
+ */
+export const ACK_DELAY_SPREAD = 0.5;
+/**
  * Frames or bytes unacknowledged past which the client acks as soon as {@link ACK_INTERVAL_MS} allows: far
  * inside the server's per-socket bounds (`hello.flow`: 1000 frames, 1 MiB), so a busy socket never nears them.
  */
@@ -25,6 +31,13 @@ export interface AckPacerOptions {
   now?: () => number;
   /** {@link ACK_DELAY_MS} unless given (the fan-out bench compares delays on one stack). */
   delayMs?: number;
+  /** Draws this socket's share of the delay ({@link ACK_DELAY_SPREAD}); `Math.random` unless given. */
+  random?: () => number;
+}
+
+/** The delay one socket waits: `delayMs` less a random part of {@link ACK_DELAY_SPREAD} of it. */
+export function ackDelayOf(delayMs: number, random: () => number): number {
+  return Math.round(delayMs * (1 - ACK_DELAY_SPREAD * random()));
 }
 
 /**
@@ -36,7 +49,9 @@ export interface AckPacerOptions {
 export class AckPacer {
   readonly #send: (ack: ClientAck) => void;
   readonly #now: () => number;
-  readonly #delayMs: number;
+  readonly #baseDelayMs: number;
+  readonly #random: () => number;
+  #delayMs: number;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #timerAt = Number.POSITIVE_INFINITY;
   #lastSeq: number | null = null;
@@ -48,7 +63,9 @@ export class AckPacer {
   constructor(options: AckPacerOptions) {
     this.#send = options.send;
     this.#now = options.now ?? Date.now;
-    this.#delayMs = options.delayMs ?? ACK_DELAY_MS;
+    this.#baseDelayMs = options.delayMs ?? ACK_DELAY_MS;
+    this.#random = options.random ?? Math.random;
+    this.#delayMs = ackDelayOf(this.#baseDelayMs, this.#random);
   }
 
   /** A data frame with `seq` arrived (`bytes`: its size, when the caller knows it). */
@@ -73,6 +90,7 @@ export class AckPacer {
   /** A new socket: what the old one received means nothing to the server behind the new one. */
   reset(): void {
     this.stop();
+    this.#delayMs = ackDelayOf(this.#baseDelayMs, this.#random);
     this.#lastSeq = null;
     this.#ackedSeq = null;
     this.#lastAckAt = Number.NEGATIVE_INFINITY;

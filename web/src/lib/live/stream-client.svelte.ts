@@ -177,7 +177,11 @@ export class StreamClient {
       random: options.random ?? Math.random,
       now: options.now ?? Date.now,
     };
-    this.#acks = new AckPacer({ send: (ack) => this.#send(JSON.stringify(ack)), now: this.#opts.now });
+    this.#acks = new AckPacer({
+      send: (ack) => this.#send(JSON.stringify(ack)),
+      now: this.#opts.now,
+      random: this.#opts.random,
+    });
   }
 
   /** Opens the socket (no-op when already connecting or open). */

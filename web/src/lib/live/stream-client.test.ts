@@ -1,4 +1,4 @@
-import { ACK_DELAY_MS } from '@pulsewire/protocol';
+import { ACK_DELAY_MS, ackDelayOf } from '@pulsewire/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeSockets } from './fake-socket.ts';
 import { StreamClient, type StreamClientOptions } from './stream-client.svelte.ts';
@@ -427,6 +427,8 @@ describe('StreamClient messages', () => {
 });
 
 describe('StreamClient flow control', () => {
+  /** This client's ack delay: the protocol's, less the part its `random` (0.5 here) draws. */
+  const ACK_DELAY = ackDelayOf(ACK_DELAY_MS, () => 0.5);
   const metrics = (seq: number) => ({ type: 'metrics', seq, hostId: 'h1', samples: [sample(T0)] });
 
   it('acks the first data frame at once, then within the ack delay, checking as frames arrive', () => {
@@ -446,7 +448,7 @@ describe('StreamClient flow control', () => {
     expect(socket.acks()).toEqual([10]);
 
     // A background tab: the clock moves on but timers do not fire. The next frame acks by itself.
-    vi.setSystemTime(T0 + ACK_DELAY_MS + 100);
+    vi.setSystemTime(T0 + ACK_DELAY + 100);
     socket.receive({ ...metrics(13), type: 'event', event: { ts: T0, kind: 'job.started', id: 'j' } });
     expect(socket.acks()).toEqual([10, 13]);
   });
@@ -460,11 +462,11 @@ describe('StreamClient flow control', () => {
     vi.advanceTimersByTime(50);
     socket.receive(metrics(2));
     socket.receive(metrics(3));
-    vi.advanceTimersByTime(ACK_DELAY_MS - 51);
+    vi.advanceTimersByTime(ACK_DELAY - 51);
     expect(socket.acks()).toEqual([1]);
     vi.advanceTimersByTime(1);
     expect(socket.acks()).toEqual([1, 3]);
-    vi.advanceTimersByTime(ACK_DELAY_MS * 4);
+    vi.advanceTimersByTime(ACK_DELAY * 4);
     expect(socket.acks()).toEqual([1, 3]);
   });
 
