@@ -41,10 +41,11 @@ export function ackDelayOf(delayMs: number, random: () => number): number {
 }
 
 /**
- * When a stream client sends `ack` for the data frames (`seq`) it received: at once when the last ack is
- * {@link ACK_DELAY_MS} old, or {@link ACK_INTERVAL_MS} old with many frames or bytes waiting (checked on every
- * frame, because background tabs throttle timers); otherwise from a trailing timer that acknowledges what came
- * since. Shared by the browser and by script clients so both keep the same pace.
+ * When a stream client sends `ack` for the data frames (`seq`) it received: once the oldest frame not yet
+ * acknowledged is this socket's delay old (5–10 s: {@link ACK_DELAY_MS}, {@link ACK_DELAY_SPREAD}), or sooner
+ * when many frames or bytes wait and the last ack is {@link ACK_INTERVAL_MS} old. By a timer, and checked on
+ * every frame too, because background tabs throttle timers. Shared by the browser and by script clients so both
+ * keep the same pace.
  */
 export class AckPacer {
   readonly #send: (ack: ClientAck) => void;
@@ -59,6 +60,8 @@ export class AckPacer {
   #lastAckAt = Number.NEGATIVE_INFINITY;
   #pendingFrames = 0;
   #pendingBytes = 0;
+  /** When the oldest frame not yet acknowledged arrived. */
+  #pendingSince = 0;
 
   constructor(options: AckPacerOptions) {
     this.#send = options.send;
@@ -70,17 +73,21 @@ export class AckPacer {
 
   /** A data frame with `seq` arrived (`bytes`: its size, when the caller knows it). */
   received(seq: number, bytes = 0): void {
+    const now = this.#now();
+    // The delay runs from the oldest frame not yet acknowledged, not from the last ack: sockets fed the same
+    // frames after a quiet spell (a new socket's first frame, a host that resumes) do not all ack at once.
+    if (this.#pendingFrames === 0) this.#pendingSince = now;
     this.#lastSeq = seq;
     this.#pendingFrames++;
     this.#pendingBytes += bytes;
-    const now = this.#now();
     const sinceAck = now - this.#lastAckAt;
     const busy = this.#pendingFrames >= ACK_AFTER_FRAMES || this.#pendingBytes >= ACK_AFTER_BYTES;
-    if (sinceAck >= this.#delayMs || (busy && sinceAck >= ACK_INTERVAL_MS)) {
+    // Overdue (a throttled tab's timer did not fire), or many frames wait and the interval allows.
+    if (now - this.#pendingSince >= this.#delayMs || (busy && sinceAck >= ACK_INTERVAL_MS)) {
       this.#ack();
       return;
     }
-    const due = now + (busy ? ACK_INTERVAL_MS : this.#delayMs) - sinceAck;
+    const due = busy ? this.#lastAckAt + ACK_INTERVAL_MS : this.#pendingSince + this.#delayMs;
     if (due >= this.#timerAt) return;
     this.stop();
     this.#timerAt = due;
