@@ -1,5 +1,6 @@
-import type { ServerMessage } from '@pulsewire/protocol';
+import { ACK_DELAY_MS, type ServerMessage } from '@pulsewire/protocol';
 import { LiveClient } from './live-client.ts';
+import { pacedPushes, spacings } from './paced-pushes.ts';
 import { cpuBetween, type ProcessCpu, treeCpu } from './process-cpu.ts';
 import { type Distribution, distribution } from './stats.ts';
 import type { BenchTenant } from './tenant.ts';
@@ -9,6 +10,10 @@ const SOCKETS_PER_KEY = 50;
 const OPEN_CONCURRENCY = 16;
 /** Upgrades refused on the way (e.g. the embedded Postgres answering slowly under the connection storm) are retried. */
 const OPEN_ATTEMPTS = 5;
+/** Pushes outstanding at once on the fixed schedule: an agent's next push does not wait for the last answer. */
+const MAX_IN_FLIGHT = 4;
+/** How long after the last push started the run waits for stragglers. */
+const STRAGGLER_WAIT_MS = 30_000;
 
 export interface FanoutRun {
   sockets: number;
@@ -32,18 +37,42 @@ export interface FanoutRun {
   cpuMs?: ProcessCpu[];
   /** Acks the clients sent while the batches were delivered (the object handles each one). */
   acks: number;
+  /** The clients' ack delay (ms). */
+  ackDelayMs: number;
   /** Each batch's own delivery delays, in push order: a slow first batch reads differently from a slow stream. */
   perBatchMs: Distribution[];
+  /** `fixed`: pushes start on a 1 s schedule, up to 4 in flight; `answers`: each waits for the last answer. */
+  pacing: 'fixed' | 'answers';
+  /** Start-to-start spacing of the pushes (ms): 1,000 when the schedule held. */
+  spacingMs: Distribution;
+  /** Pushes that started more than 100 ms after their slot (held back by the in-flight bound or the answers). */
+  lateStarts: number;
+  maxInFlight: number;
+  /** Ingest answers, start to answer (ms); failed pushes are counted apart. */
+  answerMs: Distribution;
+  failedPushes: number;
+  /** From the first push's start to the last receipt (or the end of the wait): what `cpuMs` was spent over. */
+  windowSeconds: number;
 }
 
 /**
- * `sockets` dashboards watch one host; the host pushes `batches` batches a second apart. Each batch's
- * samples carry a unique timestamp, so every socket's receipt of every batch is accounted for, with its
- * delay from the moment the push started.
+ * `sockets` dashboards watch one host; the host pushes `batches` batches on a fixed 1 s schedule (start to
+ * start, whether or not the last answer came: an agent at the live cadence does not wait either), or, with
+ * `waitForAnswers`, each after the last answer, as this bench did before. Each batch's samples carry a unique
+ * timestamp, so every socket's receipt of every batch is accounted for, with its delay from the moment the
+ * push started.
  */
 export async function runFanout(
   tenant: BenchTenant,
-  options: { sockets: number; batches: number; log: (line: string) => void; stackPid?: number | undefined },
+  options: {
+    sockets: number;
+    batches: number;
+    log: (line: string) => void;
+    stackPid?: number | undefined;
+    waitForAnswers?: boolean;
+    /** The clients' ack delay (ms); the protocol's `ACK_DELAY_MS` unless given. */
+    ackDelayMs?: number | undefined;
+  },
 ): Promise<FanoutRun> {
   const host = await tenant.enrollHost(`fanout-${options.sockets}`);
   const keys: string[] = [];
@@ -81,7 +110,7 @@ export async function runFanout(
     let client: LiveClient | undefined;
     for (let attempt = 1; !client; attempt++) {
       try {
-        client = await LiveClient.open(tenant.url, key, onFrame);
+        client = await LiveClient.open(tenant.url, key, onFrame, options.ackDelayMs);
       } catch (error) {
         if (attempt === OPEN_ATTEMPTS) throw error;
         openRetries++;
@@ -118,17 +147,28 @@ export async function runFanout(
   const acksBefore = clients.reduce((sum, c) => sum + c.acksSent, 0);
   const cpuBefore = options.stackPid ? treeCpu(options.stackPid) : [];
   const ownBefore = process.cpuUsage();
-  for (let b = 0; b < options.batches; b++) {
-    const started = performance.timeOrigin + performance.now();
-    const ts = Math.round(started) + b; // unique per batch even within one millisecond
-    sentAt.set(ts, started);
-    await host.push([host.sample(ts)]);
-    // A second apart from start to start, as an agent at the live cadence pushes, however long the answer took.
-    await sleep(Math.max(0, 1000 - (performance.timeOrigin + performance.now() - started)));
-  }
-  // Bounded wait for stragglers: at most 10 s after the last push.
+  options.log(`  pushing ${options.batches} batches to ${clients.length} sockets`);
+  const windowStart = performance.now();
+  const paced = await pacedPushes({
+    count: options.batches,
+    intervalMs: 1000,
+    maxInFlight: MAX_IN_FLIGHT,
+    waitForAnswers: options.waitForAnswers ?? false,
+    push: (b, started) => {
+      const ts = Math.round(started) + b; // unique per batch even within one millisecond
+      sentAt.set(ts, started);
+      return host.push([host.sample(ts)]);
+    },
+  });
+  const failed = paced.starts.find((s) => s.error !== undefined);
+  if (failed) options.log(`  a push failed: ${failed.error}`);
+  // Bounded wait for stragglers: at most STRAGGLER_WAIT_MS after the last push started.
   const expected = clients.length * options.batches;
-  for (let i = 0; i < 100 && latencies.length < expected; i++) await sleep(100);
+  const lastStart = paced.starts.at(-1)?.startedAt ?? 0;
+  while (latencies.length < expected && performance.timeOrigin + performance.now() - lastStart < STRAGGLER_WAIT_MS) {
+    await sleep(100);
+  }
+  const windowSeconds = (performance.now() - windowStart) / 1000;
   const own = process.cpuUsage(ownBefore);
   const acks = clients.reduce((sum, c) => sum + c.acksSent, 0) - acksBefore;
   const cpuMs = options.stackPid
@@ -152,6 +192,14 @@ export async function runFanout(
     latencyMs: distribution(latencies),
     acks,
     perBatchMs: [...sentAt.keys()].map((ts) => distribution(byBatch.get(ts) ?? [])),
+    pacing: options.waitForAnswers ? 'answers' : 'fixed',
+    ackDelayMs: options.ackDelayMs ?? ACK_DELAY_MS,
+    spacingMs: distribution(spacings(paced.starts)),
+    lateStarts: paced.late,
+    maxInFlight: paced.maxInFlight,
+    answerMs: distribution(paced.starts.flatMap((s) => (s.answeredAt === null ? [] : [s.answeredAt - s.startedAt]))),
+    failedPushes: paced.starts.filter((s) => s.error !== undefined).length,
+    windowSeconds,
     ...(cpuMs ? { cpuMs } : {}),
   };
 }

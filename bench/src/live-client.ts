@@ -16,9 +16,14 @@ export class LiveClient {
   acksSent = 0;
 
   private readonly ws: WebSocket;
-  private constructor(ws: WebSocket, onFrame: (message: ServerMessage, receivedAt: number) => void) {
+  private constructor(
+    ws: WebSocket,
+    onFrame: (message: ServerMessage, receivedAt: number) => void,
+    ackDelayMs: number | undefined,
+  ) {
     this.ws = ws;
     this.acks = new AckPacer({
+      ...(ackDelayMs === undefined ? {} : { delayMs: ackDelayMs }),
       send: (ack) => {
         if (ws.readyState !== WebSocket.OPEN) return;
         this.acksSent++;
@@ -42,11 +47,13 @@ export class LiveClient {
     baseUrl: string,
     readKey: string,
     onFrame: (message: ServerMessage, receivedAt: number) => void,
+    /** The ack delay; the protocol's `ACK_DELAY_MS` unless given. */
+    ackDelayMs?: number,
   ): Promise<LiveClient> {
     const url = new URL(STREAM_PATH, baseUrl);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const ws = new WebSocket(url, { headers: { Authorization: `Bearer ${readKey}` } });
-    const client = new LiveClient(ws, onFrame);
+    const client = new LiveClient(ws, onFrame, ackDelayMs);
     return new Promise((resolve, reject) => {
       // A handshake that never completes must not hang the run: give up (and close) after OPEN_TIMEOUT_MS.
       const timer = setTimeout(() => {

@@ -3,7 +3,7 @@
  * baseline from the same run and the ratio between them. Writes bench/results/<time>.json and
  * bench/results/latest.md, and prints the summary.
  *
- *   pnpm bench [--only latency,fanout,alerting,storage,history,going-live,ingest,agent,cost] [--sockets 10000] [--batches 10] [--pushes 200]
+ *   pnpm bench [--only latency,fanout,alerting,storage,history,going-live,ingest,agent,cost] [--sockets 10000] [--batches 10] [--fanout-wait-answers] [--fanout-ack-delay ms] [--pushes 200]
  *              [--crossings 50] [--alert-hosts 1000] [--alert-rules 500]
  *              [--databases postgres,pglite] [--hosts 4] [--days 3] [--landing-hours 4]
  *              [--history-days 30] [--baseline-days 7] [--runs 30] [--subscribes 20] [--baseline-subscribes 5]
@@ -22,7 +22,7 @@ import { runEngineCost } from './alert-engine.ts';
 import { MAX_CROSSINGS, runAlertDelivery } from './alerting.ts';
 import { costResults, logCost, runCostBench } from './cost-bench.ts';
 import { DATABASE_KINDS, type DatabaseKind, databaseTargets } from './databases.ts';
-import { runFanout } from './fanout.ts';
+import { type FanoutRun, runFanout } from './fanout.ts';
 import { runGoingLive } from './going-live.ts';
 import { BYTES_READ_BAR, MAX_POINTS, runHistory } from './history.ts';
 import { ingestResults, runIngestBench } from './ingest-bench.ts';
@@ -57,6 +57,8 @@ const { values } = parseArgs({
     only: { type: 'string' },
     sockets: { type: 'string', default: '10000' },
     batches: { type: 'string', default: '10' },
+    'fanout-wait-answers': { type: 'boolean', default: false },
+    'fanout-ack-delay': { type: 'string' },
     pushes: { type: 'string', default: '200' },
     crossings: { type: 'string', default: '50' },
     'alert-hosts': { type: 'string', default: '1000' },
@@ -144,6 +146,17 @@ function socketsAllowedByFileLimit(): { openFiles: number; sockets: number } {
 }
 
 const log = (line: string) => console.log(line);
+function logFanout(run: FanoutRun): void {
+  const cpu = (run.cpuMs ?? []).map((p) => `${p.name} ${p.cpuMs} ms`).join(', ');
+  log(
+    `  ${run.opened} sockets × ${run.batches} batches (${run.pacing} pacing): ${run.delivered} of ${run.expected} delivered,` +
+      ` ${run.closedEarly} closed; p50 ${round(run.latencyMs.p50)} ms, p99 ${round(run.latencyMs.p99)} ms;` +
+      ` start-to-start p50 ${round(run.spacingMs.p50)} / max ${round(run.spacingMs.max)} ms, ${run.lateStarts} late,` +
+      ` ${run.maxInFlight} in flight at most, ${run.failedPushes} failed; answers p50 ${round(run.answerMs.p50)} / p99 ${round(run.answerMs.p99)} ms;` +
+      ` ${run.acks} acks (delay ${run.ackDelayMs} ms); over ${round(run.windowSeconds)} s: ${cpu}`,
+  );
+  log(`  per batch p50/p99: ${run.perBatchMs.map((d) => `${round(d.p50)}/${round(d.p99)}`).join(' ')}`);
+}
 let stack: BenchStack | undefined;
 // `ingest` needs the PGlite stack only when PGlite is measured (it starts its own over the server).
 if (selected.some((name) => STACK_BENCHES.includes(name) && (name !== 'ingest' || databases.includes('pglite')))) {
@@ -187,9 +200,17 @@ try {
   if (selected.includes('fanout')) {
     const tenant = await BenchTenant.create(stackUrl());
     log('› fan-out baseline: one socket');
-    const one = await runFanout(tenant, { sockets: 1, batches, log, stackPid: stack?.pid });
+    // Pushes on a fixed 1 s schedule (as an agent at the live cadence), or each after the last answer (before).
+    const waitForAnswers = values['fanout-wait-answers'];
+    // The clients' ack delay, to compare delays on one machine (default: the protocol's).
+    const ackDelay = values['fanout-ack-delay'];
+    const ackDelayMs = ackDelay === undefined ? undefined : positive('fanout-ack-delay', ackDelay);
+    const fanout = { batches, log, stackPid: stack?.pid, waitForAnswers, ackDelayMs };
+    const one = await runFanout(tenant, { ...fanout, sockets: 1 });
+    logFanout(one);
     log(`› fan-out: ${sockets} sockets on one tenant object`);
-    const many = await runFanout(tenant, { sockets, batches, log, stackPid: stack?.pid });
+    const many = await runFanout(tenant, { ...fanout, sockets });
+    logFanout(many);
     results.push({
       name: `fan-out to ${many.opened === requestedSockets ? many.opened : `${many.opened} of ${requestedSockets}`} sockets (p99 delivery)`,
       value: round(many.latencyMs.p99),
@@ -201,6 +222,7 @@ try {
         sockets === requestedSockets &&
         many.opened === sockets &&
         many.delivered === many.expected &&
+        many.pacing === 'fixed' &&
         many.latencyMs.p99 < 1000,
       details: { baseline: one, run: many, openFileLimit: socketLimit.openFiles },
     });

@@ -13,5 +13,11 @@ describe('percentiles', () => {
 
   it('summarises a distribution', () => {
     expect(distribution([3, 1, 2])).toEqual({ count: 3, p50: 2, p95: 3, p99: 3, max: 3 });
+    expect(distribution([]).max).toBeNaN();
+  });
+
+  it('takes the fan-out’s hundreds of thousands of receipts', () => {
+    const values = Array.from({ length: 300_000 }, (_, i) => i % 1000);
+    expect(distribution(values).max).toBe(999);
   });
 });

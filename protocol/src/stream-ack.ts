@@ -8,9 +8,17 @@ export const ACK_INTERVAL_MS = 250;
 /**
  * …and at the latest this long after an unacknowledged frame arrived. Every ack is a message the tenant object
  * is woken for (measured under wrangler dev: ~280 µs of workerd CPU per ack against ~75 µs per frame sent), so
- * a dashboard following a host at the 1 s live cadence acks every other frame rather than every frame.
+ * a dashboard following a host at the 1 s live cadence acks every tenth frame. The server's bounds do not depend
+ * on it: a socket is closed past 1000 frames or 1 MiB unacknowledged, and the tenant-wide bound counts only what
+ * a socket holds beyond {@link ACK_AFTER_BYTES}, by which a reader acks whatever the delay.
  */
-export const ACK_DELAY_MS = 2_000;
+export const ACK_DELAY_MS = 10_000;
+/**
+ * Each client waits a delay drawn once per socket between (1 − this) × {@link ACK_DELAY_MS} and the whole of
+ * it. Sockets that follow the same host get its frames at the same moment; with one fixed delay their acks
+ * would reach the object in one burst of every socket at once, queued ahead of the next batch's frames.
+ */
+export const ACK_DELAY_SPREAD = 0.5;
 /**
  * Frames or bytes unacknowledged past which the client acks as soon as {@link ACK_INTERVAL_MS} allows: far
  * inside the server's per-socket bounds (`hello.flow`: 1000 frames, 1 MiB), so a busy socket never nears them.
@@ -21,17 +29,30 @@ export const ACK_AFTER_BYTES = 64 * 1024;
 export interface AckPacerOptions {
   send: (ack: ClientAck) => void;
   now?: () => number;
+  /** {@link ACK_DELAY_MS} unless given (the fan-out bench compares delays on one stack). */
+  delayMs?: number;
+  /** Draws this socket's share of the delay ({@link ACK_DELAY_SPREAD}); `Math.random` unless given. */
+  random?: () => number;
+}
+
+/** The delay one socket waits: `delayMs` less a random part of {@link ACK_DELAY_SPREAD} of it. */
+export function ackDelayOf(delayMs: number, random: () => number): number {
+  return Math.round(delayMs * (1 - ACK_DELAY_SPREAD * random()));
 }
 
 /**
- * When a stream client sends `ack` for the data frames (`seq`) it received: at once when the last ack is
- * {@link ACK_DELAY_MS} old, or {@link ACK_INTERVAL_MS} old with many frames or bytes waiting (checked on every
- * frame, because background tabs throttle timers); otherwise from a trailing timer that acknowledges what came
- * since. Shared by the browser and by script clients so both keep the same pace.
+ * When a stream client sends `ack` for the data frames (`seq`) it received: once the oldest frame not yet
+ * acknowledged is this socket's delay old (5–10 s: {@link ACK_DELAY_MS}, {@link ACK_DELAY_SPREAD}), or sooner
+ * when many frames or bytes wait and the last ack is {@link ACK_INTERVAL_MS} old. By a timer, and checked on
+ * every frame too, because background tabs throttle timers. Shared by the browser and by script clients so both
+ * keep the same pace.
  */
 export class AckPacer {
   readonly #send: (ack: ClientAck) => void;
   readonly #now: () => number;
+  readonly #baseDelayMs: number;
+  readonly #random: () => number;
+  #delayMs: number;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #timerAt = Number.POSITIVE_INFINITY;
   #lastSeq: number | null = null;
@@ -39,25 +60,34 @@ export class AckPacer {
   #lastAckAt = Number.NEGATIVE_INFINITY;
   #pendingFrames = 0;
   #pendingBytes = 0;
+  /** When the oldest frame not yet acknowledged arrived. */
+  #pendingSince = 0;
 
   constructor(options: AckPacerOptions) {
     this.#send = options.send;
     this.#now = options.now ?? Date.now;
+    this.#baseDelayMs = options.delayMs ?? ACK_DELAY_MS;
+    this.#random = options.random ?? Math.random;
+    this.#delayMs = ackDelayOf(this.#baseDelayMs, this.#random);
   }
 
   /** A data frame with `seq` arrived (`bytes`: its size, when the caller knows it). */
   received(seq: number, bytes = 0): void {
+    const now = this.#now();
+    // The delay runs from the oldest frame not yet acknowledged, not from the last ack: sockets fed the same
+    // frames after a quiet spell (a new socket's first frame, a host that resumes) do not all ack at once.
+    if (this.#pendingFrames === 0) this.#pendingSince = now;
     this.#lastSeq = seq;
     this.#pendingFrames++;
     this.#pendingBytes += bytes;
-    const now = this.#now();
     const sinceAck = now - this.#lastAckAt;
     const busy = this.#pendingFrames >= ACK_AFTER_FRAMES || this.#pendingBytes >= ACK_AFTER_BYTES;
-    if (sinceAck >= ACK_DELAY_MS || (busy && sinceAck >= ACK_INTERVAL_MS)) {
+    // Overdue (a throttled tab's timer did not fire), or many frames wait and the interval allows.
+    if (now - this.#pendingSince >= this.#delayMs || (busy && sinceAck >= ACK_INTERVAL_MS)) {
       this.#ack();
       return;
     }
-    const due = now + (busy ? ACK_INTERVAL_MS : ACK_DELAY_MS) - sinceAck;
+    const due = busy ? this.#lastAckAt + ACK_INTERVAL_MS : this.#pendingSince + this.#delayMs;
     if (due >= this.#timerAt) return;
     this.stop();
     this.#timerAt = due;
@@ -67,6 +97,7 @@ export class AckPacer {
   /** A new socket: what the old one received means nothing to the server behind the new one. */
   reset(): void {
     this.stop();
+    this.#delayMs = ackDelayOf(this.#baseDelayMs, this.#random);
     this.#lastSeq = null;
     this.#ackedSeq = null;
     this.#lastAckAt = Number.NEGATIVE_INFINITY;

@@ -1,4 +1,13 @@
-import type { FloodState } from './socket-attachment.ts';
+import { z } from 'zod';
+
+/** Token bucket and violation debt of one socket, kept in its attachment (`socket-attachment.ts`). */
+export const FloodState = z.object({
+  tokens: z.number(),
+  at: z.number(),
+  debt: z.number(),
+  lastWarnedAt: z.number(),
+});
+export type FloodState = z.infer<typeof FloodState>;
 
 /**
  * Client message rate limits of one socket. A token bucket lets bursts of {@link BURST} messages

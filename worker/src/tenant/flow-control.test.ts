@@ -68,7 +68,7 @@ describe('FlowControl', () => {
 
   it('never counts readers that keep within their allowance, however many there are', () => {
     const flow = new FlowControl(MAX_TENANT_UNACKED_BYTES);
-    // 10,000 dashboards each holding two seconds of 3 KB frames, as a live view acks: 60 MB outstanding.
+    // 10,000 dashboards each holding a few seconds of 3 KB frames, as a live view acks: 60 MB outstanding.
     for (let socket = 0; socket < 10_000; socket++) {
       flow.admit(`s${socket}`, 1, 3000);
       flow.admit(`s${socket}`, 2, 3000);

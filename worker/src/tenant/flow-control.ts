@@ -18,7 +18,7 @@ interface Window {
 /**
  * What a socket may hold unacknowledged without counting against the tenant's bound: a reader acks once this
  * much waits (`protocol/src/stream-ack.ts`), so a socket within it is keeping up, whatever it last acked. Without
- * it, thousands of healthy sockets each holding a second or two of frames would add up past the bound and be
+ * it, thousands of healthy sockets each holding several seconds of frames would add up past the bound and be
  * closed as slow consumers; the bound is for the readers that stopped.
  */
 export const READER_ALLOWANCE_BYTES = ACK_AFTER_BYTES;

@@ -1,5 +1,6 @@
 import { Subscription } from '@pulsewire/protocol';
 import { z } from 'zod';
+import { FloodState } from './flood.ts';
 
 /** Who holds a socket: a signed-in user, or a `read` API key (both act with their role). */
 export const Principal = z.object({
@@ -8,15 +9,6 @@ export const Principal = z.object({
   role: z.enum(['owner', 'admin', 'viewer']),
 });
 export type Principal = z.infer<typeof Principal>;
-
-/** Token bucket and violation debt of one socket (see `flood.ts`). */
-export const FloodState = z.object({
-  tokens: z.number(),
-  at: z.number(),
-  debt: z.number(),
-  lastWarnedAt: z.number(),
-});
-export type FloodState = z.infer<typeof FloodState>;
 
 /**
  * Per-socket state kept with the socket itself (`serializeAttachment`), so it survives the object

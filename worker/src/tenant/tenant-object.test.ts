@@ -675,7 +675,7 @@ describe('flow control: seq on data frames, acks, slow consumers', () => {
       expect(received[0]).toMatchObject({ type: 'metrics' });
       expect(received.at(-1)).toMatchObject({ type: 'event', event: { id: events.at(-1)?.id } });
       unacked = [...unacked, ...received];
-      // Every other batch, as a client acking within ACK_DELAY_MS (2 s) does under a push a second per host.
+      // Every other batch (202 frames): a client acks sooner, once 32 frames or 64 KiB wait (protocol/src/stream-ack.ts).
       if (b % 2 === 1) {
         await ack(socket, unacked);
         unacked = [];

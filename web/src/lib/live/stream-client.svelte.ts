@@ -31,7 +31,7 @@ import type { z } from 'zod';
  *   while. Close codes that mean "stop" (unauthorized, policy violation) end the client instead.
  * - After a reconnect, gap handlers get the time range missed per host (from its last received
  *   sample to now) so views can fill it from the history API.
- * - Flow control: every data frame carries `seq`; the client acknowledges the latest within 2 s, sooner
+ * - Flow control: every data frame carries `seq`; the client acknowledges the latest within 5–10 s, sooner
  *   when many frames come, never more than every 250 ms ({@link AckPacer}), or the server takes it for a
  *   stalled reader and closes it (1013).
  * - Hosts the server refuses as not the organisation's (`unknown_host`) are listed in
@@ -177,7 +177,11 @@ export class StreamClient {
       random: options.random ?? Math.random,
       now: options.now ?? Date.now,
     };
-    this.#acks = new AckPacer({ send: (ack) => this.#send(JSON.stringify(ack)), now: this.#opts.now });
+    this.#acks = new AckPacer({
+      send: (ack) => this.#send(JSON.stringify(ack)),
+      now: this.#opts.now,
+      random: this.#opts.random,
+    });
   }
 
   /** Opens the socket (no-op when already connecting or open). */
