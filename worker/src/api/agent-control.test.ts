@@ -19,7 +19,7 @@ import { callWorker, isolatedEnv } from '../../test/support.ts';
 import { createApp } from '../app.ts';
 import type { Env } from '../env.ts';
 import { agentTag, readAgentAttachment } from '../tenant/agent-control.ts';
-import { acceptSocket, closeAll, type SocketQueue } from '../tenant/test-sockets.ts';
+import { acceptSocket, closeAll, type SocketQueue, textQueue } from '../tenant/test-sockets.ts';
 
 const UPGRADE = { Upgrade: 'websocket' };
 const IDLE = { collectIntervalMs: 10_000, pushIntervalMs: 30_000, live: false };
@@ -39,34 +39,9 @@ function controlQueue(res: Response): ControlQueue {
   expect(res.status).toBe(101);
   const ws = res.webSocket;
   if (!ws) throw new Error('no webSocket on the upgrade response');
-  const received: string[] = [];
-  const waiters: ((text: string) => void)[] = [];
-  ws.addEventListener('message', (event) => {
-    const text = event.data as string;
-    const waiter = waiters.shift();
-    if (waiter) waiter(text);
-    else received.push(text);
-  });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => {
-    ws.addEventListener('close', (event) => resolve({ code: event.code, reason: event.reason }));
-  });
+  const { nextText, closed } = textQueue(ws);
   ws.accept();
   open.push(ws);
-  const nextText = (timeoutMs = 5_000): Promise<string> => {
-    const ready = received.shift();
-    if (ready !== undefined) return Promise.resolve(ready);
-    return new Promise((resolve, reject) => {
-      const waiter = (text: string) => {
-        clearTimeout(timer);
-        resolve(text);
-      };
-      const timer = setTimeout(() => {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        reject(new Error(`no message within ${timeoutMs} ms`));
-      }, timeoutMs);
-      waiters.push(waiter);
-    });
-  };
   return {
     ws,
     closed,

@@ -14,25 +14,33 @@ export interface SocketQueue {
   expectQuiet(): Promise<void>;
 }
 
-export function socketQueue(ws: WebSocket): SocketQueue {
-  const received: ServerMessage[] = [];
-  const waiters: ((m: ServerMessage) => void)[] = [];
+/**
+ * Every text message of one socket in arrival order, and its close: `next` takes the oldest waiting
+ * message or waits for the next one (rejecting after `timeoutMs`). Shared by the dashboard's and the
+ * agent's socket tests, which differ only in how they read a message.
+ */
+export function textQueue(ws: WebSocket): {
+  nextText(timeoutMs?: number): Promise<string>;
+  closed: Promise<{ code: number; reason: string }>;
+} {
+  const received: string[] = [];
+  const waiters: ((text: string) => void)[] = [];
   ws.addEventListener('message', (event) => {
-    const message = ServerMessage.parse(JSON.parse(event.data as string));
+    const text = event.data as string;
     const waiter = waiters.shift();
-    if (waiter) waiter(message);
-    else received.push(message);
+    if (waiter) waiter(text);
+    else received.push(text);
   });
   const closed = new Promise<{ code: number; reason: string }>((resolve) => {
     ws.addEventListener('close', (event) => resolve({ code: event.code, reason: event.reason }));
   });
-  const next = (timeoutMs = 5_000): Promise<ServerMessage> => {
+  const nextText = (timeoutMs = 5_000): Promise<string> => {
     const ready = received.shift();
-    if (ready) return Promise.resolve(ready);
+    if (ready !== undefined) return Promise.resolve(ready);
     return new Promise((resolve, reject) => {
-      const waiter = (m: ServerMessage) => {
+      const waiter = (text: string) => {
         clearTimeout(timer);
-        resolve(m);
+        resolve(text);
       };
       const timer = setTimeout(() => {
         waiters.splice(waiters.indexOf(waiter), 1);
@@ -41,6 +49,13 @@ export function socketQueue(ws: WebSocket): SocketQueue {
       waiters.push(waiter);
     });
   };
+  return { nextText, closed };
+}
+
+export function socketQueue(ws: WebSocket): SocketQueue {
+  const { nextText, closed } = textQueue(ws);
+  const next = async (timeoutMs?: number): Promise<ServerMessage> =>
+    ServerMessage.parse(JSON.parse(await nextText(timeoutMs)));
   return {
     ws,
     next,
