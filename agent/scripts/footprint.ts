@@ -11,11 +11,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_CADENCE, LIVE_CADENCE } from '@pulsewire/protocol';
 import { startIngestServer, until } from '../src/test/ingest-server.ts';
-import { tmp } from '../src/test/run-cli.ts';
+import { isolatedAgentEnv, tmp } from '../src/test/run-cli.ts';
 
 const TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
@@ -91,17 +90,8 @@ async function main() {
   const server = await startIngestServer();
   server.setCadence(cadence);
   const dir = tmp('pw-footprint-');
-  const config = path.join(dir, 'agent.json');
-  const env = {
-    ...process.env,
-    HOME: dir,
-    PULSEWIRE_CONFIG: config,
-    PULSEWIRE_STATE_DIR: path.join(dir, 'state'),
-    // The local intake listens as it does by default, on ports of its own.
-    PULSEWIRE_STATSD: `127.0.0.1:${await freePort()}`,
-    PULSEWIRE_HTTP: `127.0.0.1:${await freePort()}`,
-    PULSEWIRE_LOG_LEVEL: 'warn',
-  };
+  // The local intake listens as it does by default, on ports of its own.
+  const { env, config } = isolatedAgentEnv(dir, { statsd: await freePort(), http: await freePort() });
   // Not spawnSync: the ingest stand-in answering the enrollment runs in this process.
   const enrolling = spawn(
     agent[0] as string,

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { DEFAULT_CADENCE, LIVE_CADENCE } from '@pulsewire/protocol';
 import { freePort, REPO_ROOT, runProcess, stopChild } from '@pulsewire/stack';
 import { type IngestServer, startIngestServer } from '../../agent/src/test/ingest-server.ts';
+import { isolatedAgentEnv } from '../../agent/src/test/run-cli.ts';
 import { type Peer, startNetdata, startNodeExporter } from './peers.ts';
 import { type Footprint, footprint, readTree } from './proc-tree.ts';
 
@@ -156,17 +157,8 @@ async function startAgent(variant: Variant): Promise<RunningAgent> {
   const server = await startIngestServer();
   server.setCadence(DEFAULT_CADENCE);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulsewire-bench-agent-run-'));
-  const config = path.join(dir, 'agent.json');
-  const env = {
-    ...process.env,
-    HOME: dir,
-    PULSEWIRE_CONFIG: config,
-    PULSEWIRE_STATE_DIR: path.join(dir, 'state'),
-    // The local intake listens as it does by default, on ports of its own.
-    PULSEWIRE_STATSD: `127.0.0.1:${await freePort()}`,
-    PULSEWIRE_HTTP: `127.0.0.1:${await freePort()}`,
-    PULSEWIRE_LOG_LEVEL: 'warn',
-  };
+  // The local intake listens as it does by default, on ports of its own.
+  const { env, config } = isolatedAgentEnv(dir, { statsd: await freePort(), http: await freePort() });
   const [command, ...args] = variant.command as [string, ...string[]];
   const enrolled = await runProcess(command, [...args, 'enroll', '--key', 'pk_test_key', '--url', server.url], env);
   if (enrolled.code !== 0) throw new Error(`${variant.label}: enroll failed: ${enrolled.output.slice(-300)}`);

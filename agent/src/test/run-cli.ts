@@ -64,3 +64,24 @@ export function runProgram(
   );
   return { child, done, output: () => stdout + stderr };
 }
+
+/**
+ * The environment of an agent measured or exercised in a throw-away folder: its home, config and state there,
+ * its local intake (StatsD, HTTP) on the given ports, warnings only. `config` is where enroll writes.
+ */
+export function isolatedAgentEnv(
+  dir: string,
+  ports: { statsd: number; http: number },
+): { env: NodeJS.ProcessEnv; config: string } {
+  const config = path.join(dir, 'agent.json');
+  const env = {
+    ...process.env,
+    HOME: dir,
+    PULSEWIRE_CONFIG: config,
+    PULSEWIRE_STATE_DIR: path.join(dir, 'state'),
+    PULSEWIRE_STATSD: `127.0.0.1:${ports.statsd}`,
+    PULSEWIRE_HTTP: `127.0.0.1:${ports.http}`,
+    PULSEWIRE_LOG_LEVEL: 'warn',
+  };
+  return { env, config };
+}
