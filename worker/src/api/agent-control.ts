@@ -3,6 +3,7 @@ import { ApiErrorBody, CONTROL_BATCH_PREFIX, HEADER_BATCH } from '@pulsewire/pro
 import { db } from '../http/database.ts';
 import { HttpError } from '../http/errors.ts';
 import { router } from '../http/route.ts';
+import { forwardUpgradeToTenant, requireWebSocketUpgrade } from '../http/websocket-upgrade.ts';
 import { authenticateHost } from '../ingest/host-auth.ts';
 import { authFailureKey, countingAuthFailures, refuseWhileBlocked } from '../limits/auth-failures.ts';
 import { limitIngest } from '../limits/ingest-limit.ts';
@@ -52,11 +53,7 @@ export const agentControlRoutes = router().openapi(controlRoute, async (c) => {
     }
     return authenticateHost(db(c), c.req.raw.headers, EMPTY_BODY);
   });
-  if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
-    throw new HttpError(426, 'upgrade_required', 'This route only accepts a WebSocket upgrade', {
-      headers: { Upgrade: 'websocket' },
-    });
-  }
+  requireWebSocketUpgrade(c);
   // Reconnects count against the host's push limit, so a reconnect loop cannot hammer the object.
   await limitIngest(c.env, host.id);
   // Only what the upgrade needs, and who it is: the agent's own headers are not the object's business.
@@ -67,8 +64,5 @@ export const agentControlRoutes = router().openapi(controlRoute, async (c) => {
   }
   headers.set(TENANT_HEADER, host.tenantId);
   headers.set(AGENT_HOST_HEADER, host.id);
-  const stub = c.env.TENANT.get(c.env.TENANT.idFromName(host.tenantId));
-  const res = await stub.fetch(new Request(c.req.url, { method: 'GET', headers }));
-  if (res.status === 101 && res.webSocket) return new Response(null, { status: 101, webSocket: res.webSocket });
-  return new Response(res.body, { status: res.status, headers: res.headers });
+  return forwardUpgradeToTenant(c, host.tenantId, headers);
 });

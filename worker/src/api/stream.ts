@@ -4,6 +4,7 @@ import { resolveCaller } from '../auth/caller.ts';
 import { parseConfig } from '../env.ts';
 import { HttpError } from '../http/errors.ts';
 import { router } from '../http/route.ts';
+import { forwardUpgradeToTenant, requireWebSocketUpgrade } from '../http/websocket-upgrade.ts';
 import {
   MAX_PRINCIPAL_CONNECTIONS_HEADER,
   MAX_TENANT_CONNECTIONS_HEADER,
@@ -46,11 +47,7 @@ export const streamRoutes = router().openapi(streamRoute, async (c) => {
     if (!allowed.has(origin)) throw new HttpError(403, 'origin_rejected', 'WebSocket from a foreign origin refused');
   }
   const caller = await resolveCaller(c, { allowApiKey: true });
-  if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
-    throw new HttpError(426, 'upgrade_required', 'This route only accepts a WebSocket upgrade', {
-      headers: { Upgrade: 'websocket' },
-    });
-  }
+  requireWebSocketUpgrade(c);
   const config = parseConfig(c.env);
   const headers = new Headers(c.req.raw.headers);
   // Never forward a client's copy of a header the object trusts, nor its credentials.
@@ -62,9 +59,5 @@ export const streamRoutes = router().openapi(streamRoute, async (c) => {
   headers.set(ROLE_HEADER, caller.role);
   headers.set(MAX_TENANT_CONNECTIONS_HEADER, String(config.STREAM_MAX_CONNECTIONS_PER_TENANT));
   headers.set(MAX_PRINCIPAL_CONNECTIONS_HEADER, String(config.STREAM_MAX_CONNECTIONS_PER_USER));
-  const stub = c.env.TENANT.get(c.env.TENANT.idFromName(caller.tenantId));
-  const res = await stub.fetch(new Request(c.req.url, { method: 'GET', headers }));
-  if (res.status === 101 && res.webSocket) return new Response(null, { status: 101, webSocket: res.webSocket });
-  // The object's refusals (429 too_many_connections, …) are JSON errors already; copy so headers stay mutable.
-  return new Response(res.body, { status: res.status, headers: res.headers });
+  return forwardUpgradeToTenant(c, caller.tenantId, headers);
 });
