@@ -8,6 +8,7 @@ import { runAgent } from './commands/run.ts';
 import { formatStatus, statusReport } from './commands/status.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_REVOKED } from './exit-codes.ts';
+import { tuneNodeForRun } from './node-tuning.ts';
 import { EnrollError } from './transport/enroll.ts';
 import { AGENT_VERSION } from './version.ts';
 
@@ -75,6 +76,8 @@ export async function main(argv: string[], out = (text: string) => console.log(t
     );
     return EXIT_CONFIG;
   }
+  // Under Node, a long-running agent replaces itself with a tuned one (same pid) before it holds anything.
+  if (command === 'run') tuneNodeForRun();
   try {
     const config = await loadConfig({
       ...(values.config ? { configPath: values.config } : {}),
