@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
+import { nodeUtil } from './builtins.ts';
 import { collectOnce } from './commands/collect.ts';
 import { enroll } from './commands/enroll.ts';
 import { readIngestKey } from './commands/ingest-key.ts';
@@ -139,7 +139,7 @@ export async function main(argv: string[], out = (text: string) => console.log(t
 }
 
 function parse(argv: string[]) {
-  return parseArgs({
+  return nodeUtil().parseArgs({
     args: argv,
     allowPositionals: true,
     strict: true,

@@ -26,7 +26,7 @@ describe("the Node agent's tuning", () => {
       argv: ['/usr/bin/node', '/opt/pulsewire-agent.mjs', 'run', '--config', '/etc/pw.json'],
       env: { PATH: '/usr/bin' },
       versions: process.versions,
-      execve: ((file, args, env) => {
+      execve: ((file: string, args: string[], env: Record<string, string | undefined>) => {
         calls.push([file, args, env]);
       }) as never,
     };
