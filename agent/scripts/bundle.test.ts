@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LIVE_CADENCE, Sample } from '@pulsewire/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NODE_RUN_FLAGS } from '../src/node-tuning.ts';
 import { type IngestServer, startIngestServer, until } from '../src/test/ingest-server.ts';
 import { runCli, tmp } from '../src/test/run-cli.ts';
 import { type BundleResult, bundleAgent } from './bundle.ts';
@@ -63,13 +64,20 @@ describe('the single-file agent bundle', () => {
     const unitPath = path.join(dir, 'pulsewire-agent.service');
     const installed = await agent(['install-service', '--unit-path', unitPath], env).done;
     expect(installed.code).toBe(0);
-    expect(readFileSync(unitPath, 'utf8')).toContain(
-      `ExecStart=${process.execPath} --max-semi-space-size=1 ${bundle.outfile} run --config`,
-    );
+    const unit = readFileSync(unitPath, 'utf8');
+    expect(unit).toContain(`ExecStart=${process.execPath} ${NODE_RUN_FLAGS.join(' ')} ${bundle.outfile} run --config`);
+    expect(unit).toContain('\nEnvironment=MALLOC_MMAP_THRESHOLD_=32768\n');
 
     server.setCadence(LIVE_CADENCE);
     const running = agent(['run'], env);
     await until(() => server.received.length >= 2, 'two batches from the bundled agent');
+    if (process.platform === 'linux' && typeof (process as { execve?: unknown }).execve === 'function') {
+      // Started plainly, it replaced itself with the tuned agent under the same pid (node-tuning.ts).
+      const pid = running.child.pid as number;
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      expect(cmdline.slice(0, 6)).toEqual([process.execPath, ...NODE_RUN_FLAGS, bundle.outfile, 'run']);
+      expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toContain('MALLOC_MMAP_THRESHOLD_=32768');
+    }
     // The control socket over node:http's upgrade (the live view's "go live" channel).
     await until(() => server.control.attempts.some((a) => a.status === 101), 'the control socket');
     running.child.kill('SIGTERM');

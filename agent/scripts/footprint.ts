@@ -125,7 +125,8 @@ async function main() {
   await until(
     () => samples() >= warmupCycles,
     'warm-up samples',
-    Math.ceil(((warmupCycles + 2) * cadence.collectIntervalMs) / 25),
+    // At least 30 s: on a loaded machine a start (and the Node build's re-execution) can take seconds.
+    Math.max(1200, Math.ceil(((warmupCycles + 2) * cadence.collectIntervalMs) / 25)),
   );
 
   const agentRss: number[] = [];

@@ -2,6 +2,7 @@ import type ChildProcess from 'node:child_process';
 import type Http from 'node:http';
 import type Https from 'node:https';
 import { createRequire } from 'node:module';
+import type Util from 'node:util';
 
 function load<T>(id: string): T {
   // process.getBuiltinModule: Node ≥ 22.3 and the compiled executable; createRequire for Node 22.0–22.2.
@@ -21,3 +22,9 @@ export const nodeHttps = (): typeof Https => load('node:https');
 
 /** Loaded when nvidia-smi is first run. */
 export const nodeChildProcess = (): typeof ChildProcess => load('node:child_process');
+
+/**
+ * node:util without an ES import, for the same reason: its ES wrapper reads every lazy export, loading
+ * worker_threads, the diff and colour helpers and more (~1.7 MB resident) where the agent needs parseArgs.
+ */
+export const nodeUtil = (): typeof Util => load('node:util');

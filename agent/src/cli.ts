@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
+import { nodeUtil } from './builtins.ts';
 import { collectOnce } from './commands/collect.ts';
 import { enroll } from './commands/enroll.ts';
 import { readIngestKey } from './commands/ingest-key.ts';
@@ -8,6 +8,7 @@ import { runAgent } from './commands/run.ts';
 import { formatStatus, statusReport } from './commands/status.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_REVOKED } from './exit-codes.ts';
+import { tuneNodeForRun } from './node-tuning.ts';
 import { EnrollError } from './transport/enroll.ts';
 import { AGENT_VERSION } from './version.ts';
 
@@ -75,6 +76,8 @@ export async function main(argv: string[], out = (text: string) => console.log(t
     );
     return EXIT_CONFIG;
   }
+  // Under Node, a long-running agent replaces itself with a tuned one (same pid) before it holds anything.
+  if (command === 'run') tuneNodeForRun();
   try {
     const config = await loadConfig({
       ...(values.config ? { configPath: values.config } : {}),
@@ -136,7 +139,7 @@ export async function main(argv: string[], out = (text: string) => console.log(t
 }
 
 function parse(argv: string[]) {
-  return parseArgs({
+  return nodeUtil().parseArgs({
     args: argv,
     allowPositionals: true,
     strict: true,

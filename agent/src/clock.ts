@@ -11,3 +11,9 @@ export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms, signal) => delay(Math.max(0, ms), undefined, { signal }).catch(() => undefined),
 };
+
+/**
+ * A monotonic clock in milliseconds, for durations. Not `performance.now()`: under Node the `performance` global
+ * loads perf_hooks and ten more modules on first use (~0.3 MB resident) for two readings per cycle.
+ */
+export const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;

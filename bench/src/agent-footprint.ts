@@ -91,9 +91,10 @@ export async function runAgentBench(options: AgentBenchOptions): Promise<AgentBe
       `  idle cadence (collect every ${DEFAULT_CADENCE.collectIntervalMs / 1000} s, push every ${DEFAULT_CADENCE.pushIntervalMs / 1000} s): ${options.idleSeconds} s`,
     );
     const idle = await measure(agents, peers, options.idleSeconds * 1000, DEFAULT_CADENCE.collectIntervalMs, 'idle');
-    for (const agent of agents) agent.server.setCadence(LIVE_CADENCE);
-    // The agent hears the live cadence in the answer to its next push (up to 30 s): wait until each pushes every second.
-    options.log('  live cadence told in the next push answer; waiting for 1 s pushes');
+    // As the Worker does: told at once over the control socket and in push answers. (Told in push answers only,
+    // an agent whose control socket is open keeps the socket's idle cadence, and the live window measured idle.)
+    for (const agent of agents) agent.server.setCadence(LIVE_CADENCE, { tell: true });
+    options.log('  live cadence told over the control socket; waiting for 1 s pushes');
     for (let i = 0; i < (DEFAULT_CADENCE.pushIntervalMs + 15_000) / 250 && !agents.every(isLive); i++) await sleep(250);
     await sleep(3_000);
     options.log(`  live cadence (1 s): ${options.liveSeconds} s`);
@@ -126,10 +127,10 @@ async function buildVariants(dir: string, missing: string[], log: (line: string)
     process.env,
   );
   if (bundled.code === 0) {
-    // As the systemd unit runs it (docs/decisions.md: a smaller young generation, 3–4 MB less).
+    // As a user starts it: `run` re-executes itself with the tuning the systemd unit gives it (node-tuning.ts).
     variants.push({
       label: 'Node (.mjs)',
-      command: [process.execPath, '--max-semi-space-size=1', mjs],
+      command: [process.execPath, mjs],
       fileBytes: fs.statSync(mjs).size,
     });
   } else missing.push(`the .mjs bundle did not build: ${bundled.output.slice(-300)}`);

@@ -1,3 +1,4 @@
+import { monotonicMs } from '../clock.ts';
 import type { Collector } from './types.ts';
 import { round } from './types.ts';
 
@@ -9,11 +10,11 @@ export interface AgentGauges {
 
 /** The agent's own footprint: CPU since the previous sample (percent of one core), RSS and its queues. */
 export function selfCollector(gauges: () => AgentGauges): Collector {
-  let previous = { at: performance.now(), cpu: process.cpuUsage() };
+  let previous = { at: monotonicMs(), cpu: process.cpuUsage() };
   return {
     name: 'agent',
     async collect() {
-      const at = performance.now();
+      const at = monotonicMs();
       const cpu = process.cpuUsage();
       const usedMicros = cpu.user + cpu.system - (previous.cpu.user + previous.cpu.system);
       const elapsedMs = at - previous.at;

@@ -1,25 +1,29 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, type ResolvedConfig } from '../config/load.ts';
-import { agentCommand } from '../entry.ts';
+import { agentCommand, IS_EXECUTABLE } from '../entry.ts';
 import { EXIT_CONFIG, EXIT_REVOKED } from '../exit-codes.ts';
+import { NODE_RUN_ENV, NODE_RUN_FLAGS } from '../node-tuning.ts';
 
 export const DEFAULT_UNIT_PATH = '/etc/systemd/system/pulsewire-agent.service';
 
 /**
- * V8's young generation grows to 16 MiB semi-spaces under the allocation bursts of start-up and keeps them;
- * the agent allocates little once running, and 1 MiB keeps ~3-4 MB less resident at the same CPU per cycle
- * (measured with scripts/footprint.ts, docs/decisions.md). The executable has its own settings built in.
+ * The unit for the Node variant runs node with the agent's tuning (node-tuning.ts) on its command line and in
+ * its environment, so the agent starts tuned instead of re-executing itself, on any Node ≥ 22. The executable
+ * has its own settings built in.
  */
-export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=1'];
-
 export function systemdUnit(
   config: ResolvedConfig,
   options: { user?: string; command?: readonly string[] } = {},
 ): string {
   // The same program that was asked to install the service: the executable, or node and the script.
-  const exec = [...(options.command ?? agentCommand(undefined, SERVICE_NODE_FLAGS)), 'run', '--config', config.path];
+  const exec = [...(options.command ?? agentCommand(undefined, NODE_RUN_FLAGS)), 'run', '--config', config.path];
   const quoted = exec.map((part) => (/[\s"\\]/.test(part) ? JSON.stringify(part) : part)).join(' ');
+  const environment = !IS_EXECUTABLE
+    ? Object.entries(NODE_RUN_ENV)
+        .map(([name, value]) => `Environment=${name}=${value}\n`)
+        .join('')
+    : '';
   return `[Unit]
 Description=Pulsewire monitoring agent
 After=network-online.target
@@ -28,7 +32,7 @@ Wants=network-online.target
 [Service]
 Type=simple
 ExecStart=${quoted}
-${options.user ? `User=${options.user}\n` : ''}# SIGTERM pushes what it can and spools the rest; give it time to do so.
+${environment}${options.user ? `User=${options.user}\n` : ''}# SIGTERM pushes what it can and spools the rest; give it time to do so.
 KillSignal=SIGTERM
 TimeoutStopSec=30
 Restart=on-failure

@@ -7,6 +7,7 @@ import {
   signIngestRequest,
 } from '@pulsewire/protocol';
 import { nodeHttp, nodeHttps } from '../builtins.ts';
+import { monotonicMs } from '../clock.ts';
 import { AGENT_VERSION } from '../version.ts';
 import { parseRetryAfter } from './backoff.ts';
 import { httpExchange } from './http.ts';
@@ -96,7 +97,7 @@ export class IngestClient {
       body: batch.body,
       timestamp: now(),
     });
-    const started = performance.now();
+    const started = monotonicMs();
     let status: number;
     let text: string;
     let retryAfter: string | string[] | undefined;
@@ -120,7 +121,7 @@ export class IngestClient {
       const code = (error as { code?: string }).code ?? 'network_error';
       return { kind: 'retry', code, message: (error as Error).message };
     }
-    const latencyMs = performance.now() - started;
+    const latencyMs = monotonicMs() - started;
     if (status >= 200 && status < 300) {
       let response: IngestResponse | undefined;
       try {
