@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { type CustomMetric, customPoints, IngestResponse, type Sample, samplePoints } from '@pulsewire/protocol';
 import { openSqlSession } from '@pulsewire/stack';
 import { syntheticCustomMetrics } from '@pulsewire/stack/synthetic';
-import { descendants, listProcesses, type ProcStat, TICKS_PER_SECOND } from './proc-tree.ts';
+import { backendDatabase, descendants, listProcesses, type ProcStat, TICKS_PER_SECOND } from './proc-tree.ts';
 import { type Distribution, distribution } from './stats.ts';
 import type { BenchHost, BenchTenant } from './tenant.ts';
 
@@ -30,8 +30,11 @@ export interface IngestOptions {
   log: (line: string) => void;
   /** Paced at this many batches per second instead of as fast as `concurrency` allows (the cost bench's light load). */
   ratePerSecond?: number;
-  /** Processes whose CPU is the database's when it is not in the stack's tree (the PostgreSQL server). */
-  databaseProcesses?: (p: ProcStat) => boolean;
+  /**
+   * The PostgreSQL server's database the stack writes to, when it is not the embedded PGlite: the server's
+   * processes are not in the stack's tree, and this database's backends are told apart by their command line.
+   */
+  serverDatabase?: string;
 }
 
 export interface CpuShare {
@@ -66,8 +69,21 @@ export interface IngestRun {
   cpu: {
     workerd: CpuShare;
     wrangler: CpuShare;
-    /** The stack's own process: the embedded PGlite and the Postgres relay (the PostgreSQL server's backends when that is the database). */
+    /**
+     * On PGlite, the stack's own process (PGlite and the relay, inseparable); on the PostgreSQL server, every
+     * `postgres` process (postmaster, auxiliaries, backends, reaped ones; other sessions' work counts too).
+     */
     database: CpuShare;
+    /**
+     * On the server only: the live backends of the stack's database, what Neon's compute would run for us. A
+     * backend that exits inside the window moves into the postmaster's reaped time, so this counts only
+     * backends that outlive it: the pooler's, not a connection per request's.
+     */
+    databaseBackends?: CpuShare;
+    /** The stack's process on the server: the WebSocket relay that stands in for Neon's proxy (0 on PGlite). */
+    relay: CpuShare;
+    /** PgBouncer, when the stack runs one. */
+    pooler: CpuShare;
     loadGenerator: CpuShare;
     /** The machine's busy time (all processes, from /proc/stat), other helpers included. */
     machine: CpuShare;
@@ -91,7 +107,7 @@ interface Sent {
 
 export async function runIngest(
   tenant: BenchTenant,
-  stack: { pid: number; databaseUrl: string },
+  stack: { pid: number; databaseUrl: string; pooler?: string },
   options: IngestOptions,
 ): Promise<IngestRun> {
   const hosts = await enrollMany(tenant, options.hosts, options.log);
@@ -166,7 +182,7 @@ export async function runIngest(
   let before: CpuReading | undefined;
   let windowStarted = 0;
   const startWindow = () => {
-    before = readCpu(stack.pid, options.databaseProcesses);
+    before = readCpu(stack.pid, options.serverDatabase);
     windowStarted = performance.now();
     windowEnds = windowStarted + options.seconds * 1000;
     measuring = true;
@@ -190,7 +206,7 @@ export async function runIngest(
       }
     }),
   );
-  const after = readCpu(stack.pid, options.databaseProcesses);
+  const after = readCpu(stack.pid, options.serverDatabase);
   measuring = false;
   const elapsedMs = performance.now() - windowStarted;
   const batches = posts.length;
@@ -225,6 +241,9 @@ export async function runIngest(
       workerd: share(after.workerd - start.workerd),
       wrangler: share(after.wrangler - start.wrangler),
       database: share(after.database - start.database),
+      ...(options.serverDatabase ? { databaseBackends: share(after.databaseBackends - start.databaseBackends) } : {}),
+      relay: share(after.relay - start.relay),
+      pooler: share(after.pooler - start.pooler),
       loadGenerator: share(after.loadGenerator - start.loadGenerator),
       machine: share(after.machine - start.machine),
     },
@@ -265,28 +284,54 @@ interface CpuReading {
   workerd: number;
   wrangler: number;
   database: number;
+  databaseBackends: number;
+  relay: number;
+  pooler: number;
   loadGenerator: number;
   machine: number;
 }
 
-/** The stack's tree split into workerd, wrangler's Node processes, and the stack's own process (PGlite, relay). */
-function readCpu(stackPid: number, databaseProcesses?: (p: ProcStat) => boolean): CpuReading {
+/**
+ * The stack's tree split into workerd, PgBouncer, wrangler's Node processes and the stack's own process (PGlite
+ * and the relay, or the relay alone beside a server); on a server, its processes and its database's backends.
+ */
+function readCpu(stackPid: number, serverDatabase?: string): CpuReading {
   const all = listProcesses();
   const ms = (ticks: number) => (ticks * 1000) / TICKS_PER_SECOND;
   const own = (p: ProcStat) => ms(p.ticks + p.childTicks);
-  let workerd = 0;
-  let wrangler = 0;
-  let database = 0;
+  const reading: CpuReading = {
+    workerd: 0,
+    wrangler: 0,
+    database: 0,
+    databaseBackends: 0,
+    relay: 0,
+    pooler: 0,
+    loadGenerator: 0,
+    machine: machineBusyMs(),
+  };
   for (const p of descendants(stackPid, all)) {
-    if (p.pid === stackPid) database += own(p);
-    else if (p.comm.startsWith('workerd')) workerd += own(p);
-    else wrangler += own(p);
+    if (p.pid === stackPid) reading[serverDatabase ? 'relay' : 'database'] += own(p);
+    else if (p.comm.startsWith('workerd')) reading.workerd += own(p);
+    else if (p.comm === 'pgbouncer') reading.pooler += own(p);
+    else reading.wrangler += own(p);
   }
-  if (databaseProcesses) {
-    for (const p of all.filter(databaseProcesses)) database += own(p);
+  if (serverDatabase) {
+    for (const p of all.filter((p) => p.comm === 'postgres')) {
+      reading.database += own(p);
+      if (isBackendOf(p.pid, serverDatabase)) reading.databaseBackends += own(p);
+    }
   }
   const usage = process.cpuUsage();
-  return { workerd, wrangler, database, loadGenerator: (usage.user + usage.system) / 1000, machine: machineBusyMs() };
+  reading.loadGenerator = (usage.user + usage.system) / 1000;
+  return reading;
+}
+
+function isBackendOf(pid: number, database: string): boolean {
+  try {
+    return backendDatabase(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8')) === database;
+  } catch {
+    return false; // exited meanwhile
+  }
 }
 
 /** Busy time of all CPUs since boot (user + nice + system + irq + softirq + steal), from /proc/stat. */

@@ -41,6 +41,14 @@ export function parseVmRss(text: string): number {
   return match ? Number(match[1]) * 1024 : 0;
 }
 
+/**
+ * A PostgreSQL backend's database, from its command line (`postgres: [<cluster>: ]<user> <database>
+ * <client>(<port>) <state>`); undefined for the server's other processes.
+ */
+export function backendDatabase(cmdline: string): string | undefined {
+  return /^postgres: (?:\S+: )?\S+ (\S+) \S+\(\d+\)/.exec(cmdline.replaceAll('\0', ' '))?.[1];
+}
+
 /** `root` and every process below it in `all`, by parent links. */
 export function descendants(root: number, all: readonly ProcStat[]): ProcStat[] {
   const children = new Map<number, ProcStat[]>();
