@@ -35,6 +35,8 @@ export interface IngestOptions {
    * processes are not in the stack's tree, and this database's backends are told apart by their command line.
    */
   serverDatabase?: string;
+  /** Called once the hosts are enrolled, before the first push (warm-up included), and after the last answer. */
+  load?: { started(): Promise<void>; ended(): Promise<void> };
 }
 
 export interface CpuShare {
@@ -195,6 +197,7 @@ export async function runIngest(
     const wait = slot - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   };
+  await options.load?.started();
   await Promise.all(
     Array.from({ length: Math.min(options.concurrency, hosts.length) }, async () => {
       for (;;) {
@@ -207,6 +210,7 @@ export async function runIngest(
     }),
   );
   const after = readCpu(stack.pid, options.serverDatabase);
+  await options.load?.ended();
   measuring = false;
   const elapsedMs = performance.now() - windowStarted;
   const batches = posts.length;

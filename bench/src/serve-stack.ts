@@ -18,7 +18,12 @@ const stack = await startDevStack({
 // The database itself, never the pooler: the ingest bench's baseline writes into the same Postgres.
 const pooler = stack.database.pooler;
 process.stdout.write(
-  `${JSON.stringify({ url: stack.url, databaseUrl: stack.database.directUrl, ...(pooler ? { pooler: pooler.version } : {}) })}\n`,
+  `${JSON.stringify({
+    url: stack.url,
+    databaseUrl: stack.database.directUrl,
+    inspectorPort: stack.worker.inspectorPort,
+    ...(pooler ? { pooler: pooler.version } : {}),
+  })}\n`,
 );
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

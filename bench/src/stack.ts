@@ -12,12 +12,19 @@ export interface BenchStack {
   databaseUrl: string;
   /** The stack's process: wrangler, workerd and the embedded Postgres (or PgBouncer) run in its tree. */
   pid: number;
+  /** wrangler's inspector proxy, for a CPU profile of the Worker's isolate (ingest-profile.ts). */
+  inspectorPort: number;
   /** `PgBouncer 1.18.0` when the Worker reaches the database through the local pooler. */
   pooler?: string;
   stop(): Promise<void>;
 }
 
-const Ready = z.object({ url: z.string(), databaseUrl: z.string(), pooler: z.string().optional() });
+const Ready = z.object({
+  url: z.string(),
+  databaseUrl: z.string(),
+  inspectorPort: z.number(),
+  pooler: z.string().optional(),
+});
 
 /**
  * Starts `serve-stack.ts` in a child process on a fresh data folder and waits for its URL; on the embedded
@@ -50,6 +57,7 @@ export async function startBenchStack(options: { databaseUrl?: string; pooled?: 
     url: ready.url,
     databaseUrl: ready.databaseUrl,
     pid: child.pid as number,
+    inspectorPort: ready.inspectorPort,
     ...(ready.pooler ? { pooler: ready.pooler } : {}),
     async stop() {
       // The stack stops wrangler and Postgres in turn: give it longer than a single process.

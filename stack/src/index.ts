@@ -24,3 +24,4 @@ export {
 export * from './synthetic/index.ts';
 export { startTestDatabaseService, type TestDatabaseService } from './test-databases.ts';
 export { REPO_ROOT, runProcess, stopChild } from './worker-process.ts';
+export { type CpuProfile, startWorkerProfile } from './worker-profile.ts';
