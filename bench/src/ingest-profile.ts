@@ -10,7 +10,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type CpuProfile, findPgbouncer, reachable, startServerScratch, startWorkerProfile } from '@pulsewire/stack';
+import {
+  type CpuProfile,
+  findPgbouncer,
+  REPO_ROOT,
+  reachable,
+  startServerScratch,
+  startWorkerProfile,
+} from '@pulsewire/stack';
 import { bundleModules, summarizeProfile } from './cpu-profile.ts';
 import { DEFAULT_SERVER_URL } from './databases.ts';
 import { runIngest } from './ingest.ts';
@@ -27,6 +34,16 @@ const { values } = parseArgs({
   },
 });
 const log = (line: string) => console.log(line);
+
+/** The newest bundle under the repository's `.wrangler/tmp/` (wrangler dev writes one per session, removed on exit). */
+function wranglerBundle(): string | undefined {
+  const tmp = path.join(REPO_ROOT, '.wrangler/tmp');
+  const bundles = (fs.existsSync(tmp) ? fs.readdirSync(tmp) : [])
+    .map((dir) => path.join(tmp, dir, 'index.js'))
+    .filter((file) => fs.existsSync(file))
+    .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
+  return bundles[0] ? fs.readFileSync(bundles[0], 'utf8') : undefined;
+}
 const serverUrl = process.env.DATABASE_URL || DEFAULT_SERVER_URL;
 const onServer = await reachable(serverUrl);
 const pooled = onServer && findPgbouncer() !== undefined;
@@ -38,6 +55,7 @@ try {
   log(`› ingest profile on ${where}`);
   let profiling: { stop(): Promise<CpuProfile> } | undefined;
   let profile: CpuProfile | undefined;
+  let bundle: string | undefined;
   const inspectorPort = stack.inspectorPort;
   const run = await runIngest(await BenchTenant.create(stack.url), stack, {
     hosts: Number(values.hosts),
@@ -51,6 +69,7 @@ try {
       },
       async ended() {
         profile = await profiling?.stop();
+        bundle = wranglerBundle();
       },
     },
   });
@@ -59,14 +78,9 @@ try {
   fs.mkdirSync(out, { recursive: true });
   const file = path.join(out, `ingest-${new Date().toISOString().replaceAll(':', '-')}.cpuprofile`);
   fs.writeFileSync(file, JSON.stringify(profile));
-  const bundles = new Map<string, ((line: number) => string | undefined) | undefined>();
-  const moduleOf = (url: string, line: number) => {
-    if (!bundles.has(url)) {
-      const file = url.startsWith('file://') ? fileURLToPath(url) : url;
-      bundles.set(url, fs.existsSync(file) ? bundleModules(fs.readFileSync(file, 'utf8')) : undefined);
-    }
-    return bundles.get(url)?.(line);
-  };
+  // The profile names the bundle `index.js` alone: the one wrangler built for this stack, read while it ran.
+  const lines = bundle ? bundleModules(bundle) : undefined;
+  const moduleOf = (url: string, line: number) => (url === 'index.js' ? lines?.(line) : undefined);
   const summary = summarizeProfile(profile, moduleOf);
   const batches = run.batches;
   log(
