@@ -81,7 +81,7 @@ export interface CostRun {
 interface CostMeasurement {
   database: string;
   measured: IngestRun;
-  /** Neon's compute runs Postgres and its pooler: the server's processes, and PgBouncer's when it was there. */
+  /** Neon's compute runs Postgres and its pooler: our database's backends, and PgBouncer's when it was there. */
   dbCpuMsPerPush: number;
   /** The server's URL of the database measured, while it exists (for the bare-connection figure). */
   serverDatabaseUrl?: string;
@@ -120,7 +120,9 @@ async function measurePushes(
       const m: CostMeasurement = {
         database,
         measured,
-        dbCpuMsPerPush: measured.cpu.database.msPerBatch + measured.cpu.pooler.msPerBatch,
+        // Our database's backends when they can be told apart: the shared server's total carries other sessions.
+        dbCpuMsPerPush:
+          (measured.cpu.databaseBackends ?? measured.cpu.database).msPerBatch + measured.cpu.pooler.msPerBatch,
         ...(scratch ? { serverDatabaseUrl: scratch.url } : {}),
       };
       await onMeasured(m);
@@ -168,7 +170,7 @@ export async function runCostBench(options: CostBenchOptions): Promise<CostRun> 
     dbCpuMsPerPush:
       database === 'PGlite'
         ? "measured: the stack process's CPU per push (PGlite and the Postgres relay)"
-        : `measured: the PostgreSQL server processes' CPU per push${pooled ? " and PgBouncer's (Neon runs its pooler beside Postgres; assumed on the compute)" : ''}, other sessions on the server included; not the relay (Neon's proxy is not the compute)`,
+        : `measured: the CPU per push of the scratch database's backends (sampled from /proc every 100 ms; the server's other processes and other sessions left out: the whole server gave ${round(measured.cpu.database.msPerBatch)} ms)${pooled ? " and PgBouncer's (Neon runs its pooler beside Postgres; assumed on the compute)" : ''}; not the relay (Neon's proxy is not the compute)`,
     perPushCounts:
       'read from the code: 1 Worker request, 1 tenant-object RPC, 0 object rows, 0 log events (invocation logs off, a healthy push not logged)',
     storageBytesPerHost: storage.source,

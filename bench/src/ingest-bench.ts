@@ -133,7 +133,7 @@ function logRun(database: string, run: IngestRun, log: (line: string) => void): 
   );
   log(
     `    CPU per batch: workerd ${round(c.workerd.msPerBatch)} ms, database ${round(c.database.msPerBatch)} ms` +
-      (c.databaseBackends ? ` (its live backends of this database ${round(c.databaseBackends.msPerBatch)} ms)` : '') +
+      (c.databaseBackends ? ` (of which this database's backends ${round(c.databaseBackends.msPerBatch)} ms)` : '') +
       `, relay ${round(c.relay.msPerBatch)} ms, pooler ${round(c.pooler.msPerBatch)} ms, ` +
       `wrangler ${round(c.wrangler.msPerBatch)} ms, load generator ${round(c.loadGenerator.msPerBatch)} ms; ` +
       `machine busy ${round(c.machine.pct)} % of one core (${round(c.machine.msPerBatch)} ms per batch)`,

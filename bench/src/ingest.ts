@@ -77,9 +77,9 @@ export interface IngestRun {
      */
     database: CpuShare;
     /**
-     * On the server only: the live backends of the stack's database, what Neon's compute would run for us. A
-     * backend that exits inside the window moves into the postmaster's reaped time, so this counts only
-     * backends that outlive it: the pooler's, not a connection per request's.
+     * On the server only: the backends of the stack's database, other sessions' work left out, sampled from
+     * /proc every 100 ms (a backend that exits has its CPU up to its last sample counted: a connection per
+     * request's backends are short-lived, so this is a slight underestimate for them).
      */
     databaseBackends?: CpuShare;
     /** The stack's process on the server: the WebSocket relay that stands in for Neon's proxy (0 on PGlite). */
@@ -183,7 +183,9 @@ export async function runIngest(
   let windowEnds = Number.POSITIVE_INFINITY;
   let before: CpuReading | undefined;
   let windowStarted = 0;
+  let backends: BackendSampler | undefined;
   const startWindow = () => {
+    if (options.serverDatabase) backends = new BackendSampler(options.serverDatabase);
     before = readCpu(stack.pid, options.serverDatabase);
     windowStarted = performance.now();
     windowEnds = windowStarted + options.seconds * 1000;
@@ -210,6 +212,7 @@ export async function runIngest(
     }),
   );
   const after = readCpu(stack.pid, options.serverDatabase);
+  const backendsMs = backends?.stop();
   await options.load?.ended();
   measuring = false;
   const elapsedMs = performance.now() - windowStarted;
@@ -245,7 +248,7 @@ export async function runIngest(
       workerd: share(after.workerd - start.workerd),
       wrangler: share(after.wrangler - start.wrangler),
       database: share(after.database - start.database),
-      ...(options.serverDatabase ? { databaseBackends: share(after.databaseBackends - start.databaseBackends) } : {}),
+      ...(backendsMs === undefined ? {} : { databaseBackends: share(backendsMs) }),
       relay: share(after.relay - start.relay),
       pooler: share(after.pooler - start.pooler),
       loadGenerator: share(after.loadGenerator - start.loadGenerator),
@@ -288,7 +291,6 @@ interface CpuReading {
   workerd: number;
   wrangler: number;
   database: number;
-  databaseBackends: number;
   relay: number;
   pooler: number;
   loadGenerator: number;
@@ -307,7 +309,6 @@ function readCpu(stackPid: number, serverDatabase?: string): CpuReading {
     workerd: 0,
     wrangler: 0,
     database: 0,
-    databaseBackends: 0,
     relay: 0,
     pooler: 0,
     loadGenerator: 0,
@@ -322,12 +323,54 @@ function readCpu(stackPid: number, serverDatabase?: string): CpuReading {
   if (serverDatabase) {
     for (const p of all.filter((p) => p.comm === 'postgres')) {
       reading.database += own(p);
-      if (isBackendOf(p.pid, serverDatabase)) reading.databaseBackends += own(p);
     }
   }
   const usage = process.cpuUsage();
   reading.loadGenerator = (usage.user + usage.system) / 1000;
   return reading;
+}
+
+/**
+ * CPU of one database's backends, sampled every 100 ms from /proc: short-lived backends (a connection per
+ * request) exit into the postmaster's reaped time, shared with every other session's, so they are followed
+ * while they live. Those present at the start count from there, later ones from zero.
+ */
+class BackendSampler {
+  readonly #database: string;
+  readonly #backends = new Map<number, { ours: boolean; first: number; last: number }>();
+  readonly #timer: NodeJS.Timeout;
+  #initial = true;
+
+  constructor(database: string) {
+    this.#database = database;
+    this.#sample();
+    this.#timer = setInterval(() => this.#sample(), 100);
+  }
+
+  #sample(): void {
+    for (const p of listProcesses()) {
+      if (p.comm !== 'postgres') continue;
+      const ticks = p.ticks + p.childTicks;
+      const known = this.#backends.get(p.pid);
+      if (known) known.last = ticks;
+      else
+        this.#backends.set(p.pid, {
+          ours: isBackendOf(p.pid, this.#database),
+          first: this.#initial ? ticks : 0,
+          last: ticks,
+        });
+    }
+    this.#initial = false;
+  }
+
+  /** CPU ms since the start. */
+  stop(): number {
+    this.#sample();
+    clearInterval(this.#timer);
+    let ticks = 0;
+    for (const b of this.#backends.values()) if (b.ours) ticks += b.last - b.first;
+    return (ticks * 1000) / TICKS_PER_SECOND;
+  }
 }
 
 function isBackendOf(pid: number, database: string): boolean {
