@@ -120,9 +120,12 @@ async function measurePushes(
       const m: CostMeasurement = {
         database,
         measured,
-        // Our database's backends when they can be told apart: the shared server's total carries other sessions.
-        dbCpuMsPerPush:
-          (measured.cpu.databaseBackends ?? measured.cpu.database).msPerBatch + measured.cpu.pooler.msPerBatch,
+        // Through the pooler, our database's backends live through the window and are counted whole (the shared
+        // server's total carries other sessions). Without it each lives for one request, mostly between two
+        // samples: there only the server's total (an upper bound) is whole.
+        dbCpuMsPerPush: stack.pooler
+          ? (measured.cpu.databaseBackends ?? measured.cpu.database).msPerBatch + measured.cpu.pooler.msPerBatch
+          : measured.cpu.database.msPerBatch,
         ...(scratch ? { serverDatabaseUrl: scratch.url } : {}),
       };
       await onMeasured(m);
@@ -170,7 +173,9 @@ export async function runCostBench(options: CostBenchOptions): Promise<CostRun> 
     dbCpuMsPerPush:
       database === 'PGlite'
         ? "measured: the stack process's CPU per push (PGlite and the Postgres relay)"
-        : `measured: the CPU per push of the scratch database's backends (sampled from /proc every 100 ms; the server's other processes and other sessions left out: the whole server gave ${round(measured.cpu.database.msPerBatch)} ms)${pooled ? " and PgBouncer's (Neon runs its pooler beside Postgres; assumed on the compute)" : ''}; not the relay (Neon's proxy is not the compute)`,
+        : pooled
+          ? `measured: the CPU per push of the scratch database's backends (sampled from /proc every 100 ms; the server's other processes and other sessions left out: the whole server gave ${round(measured.cpu.database.msPerBatch)} ms) and PgBouncer's (Neon runs its pooler beside Postgres; assumed on the compute); not the relay (Neon's proxy is not the compute)`
+          : "measured: the PostgreSQL server processes' CPU per push, other sessions on the shared server included (an upper bound); not the relay",
     perPushCounts:
       'read from the code: 1 Worker request, 1 tenant-object RPC, 0 object rows, 0 log events (invocation logs off, a healthy push not logged)',
     storageBytesPerHost: storage.source,

@@ -78,8 +78,9 @@ export interface IngestRun {
     database: CpuShare;
     /**
      * On the server only: the backends of the stack's database, other sessions' work left out, sampled from
-     * /proc every 100 ms (a backend that exits has its CPU up to its last sample counted: a connection per
-     * request's backends are short-lived, so this is a slight underestimate for them).
+     * /proc every 100 ms. Whole for the pooler's backends, which live through the window; without a pooler each
+     * backend lives for one request, often between two samples, so this is then a lower bound (and `database`,
+     * other sessions included, an upper one).
      */
     databaseBackends?: CpuShare;
     /** The stack's process on the server: the WebSocket relay that stands in for Neon's proxy (0 on PGlite). */
