@@ -5,13 +5,13 @@
  * per-push counts read from the code into dollars per host-month for a fleet sharing one account and database.
  */
 import { DEFAULT_CADENCE } from '@pulsewire/protocol';
-import { openSqlSession, reachable, startServerScratch } from '@pulsewire/stack';
+import { findPgbouncer, openSqlSession, reachable, startPooler, startServerScratch } from '@pulsewire/stack';
 import { COST_BAR_USD, type CostBreakdown, type CostInputs, costPerHostMonth } from './cost-model.ts';
 import { type DatabaseKind, DEFAULT_SERVER_URL } from './databases.ts';
 import { type IngestRun, runIngest } from './ingest.ts';
 import { poolingModes, serverLabel } from './ingest-bench.ts';
 import { PRICES, PRICES_AS_OF } from './prices.ts';
-import { readTree } from './proc-tree.ts';
+import { cpuMsOf } from './proc-tree.ts';
 import type { BenchResult } from './report.ts';
 import { type BenchStack, startBenchStack } from './stack.ts';
 import { round } from './stats.ts';
@@ -68,10 +68,10 @@ export interface CostRun {
    */
   direct?: { database: string; measured: IngestRun; dbCpuMsPerPush: number; breakdown: CostBreakdown };
   /**
-   * The server's CPU for one connection opened, used for `SELECT 1` and closed (the Worker opens one per
-   * request): how much of the database's CPU per push is the connection itself. Absent on PGlite.
+   * The server's CPU for one connection opened, used for a host lookup and closed (the Worker opens one per
+   * request), directly and through the pooler: what the connection itself costs. Absent on PGlite.
    */
-  connectionCpuMs?: number;
+  connectionCpuMs?: ConnectionCost;
   inputs: CostInputs;
   sources: Record<string, string>;
   breakdown: CostBreakdown;
@@ -139,7 +139,7 @@ async function measurePushes(
 }
 
 export async function runCostBench(options: CostBenchOptions): Promise<CostRun> {
-  let connectionCpuMs: number | undefined;
+  let connectionCpuMs: ConnectionCost | undefined;
   const [priced, direct] = await measurePushes(options, async (m) => {
     // Once, on the server, while its scratch database exists.
     if (m.serverDatabaseUrl && connectionCpuMs === undefined)
@@ -215,15 +215,60 @@ export async function runCostBench(options: CostBenchOptions): Promise<CostRun> 
 
 const CONNECTIONS = 100;
 
-/** Server CPU per connect + `SELECT 1` + close, over `CONNECTIONS` in a row (other sessions' work counts too). */
-async function connectionCost(url: string): Promise<number> {
-  const before = readTree((p) => p.comm === 'postgres').cpuMs;
+export interface ConnectionCost {
+  /** The backend's CPU, from its start to the end of the lookup. */
+  direct: number;
+  /** Through PgBouncer: its kept backends' CPU and its own, per connection. */
+  pooled?: { backends: number; pooler: number };
+}
+
+/**
+ * Server CPU per connect + a host lookup + close, `CONNECTIONS` in a row, directly and through a PgBouncer of its
+ * own; each process's CPU read exactly (`cpuMsOf`), so other sessions on the server do not count.
+ */
+async function connectionCost(url: string): Promise<ConnectionCost> {
+  const lookup = 'SELECT id, tenant_id, public_key FROM hosts WHERE id = $1';
+  const nobody = '00000000-0000-0000-0000-000000000000';
+  const connectAndLook = async (target: string) => {
+    const session = await openSqlSession(target);
+    try {
+      const { rows } = await session.client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      await session.client.query(lookup, [nobody]);
+      return rows[0]?.pid as number;
+    } finally {
+      await session.end();
+    }
+  };
+  let direct = 0;
   for (let i = 0; i < CONNECTIONS; i++) {
     const session = await openSqlSession(url);
-    await session.client.query('SELECT 1');
-    await session.end();
+    try {
+      const { rows } = await session.client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      await session.client.query(lookup, [nobody]);
+      // Read before closing: the backend exits with the session.
+      direct += cpuMsOf(rows[0]?.pid as number) ?? 0;
+    } finally {
+      await session.end();
+    }
   }
-  return (readTree((p) => p.comm === 'postgres').cpuMs - before) / CONNECTIONS;
+  if (!findPgbouncer()) return { direct: direct / CONNECTIONS };
+  const pooler = await startPooler(url);
+  try {
+    const backends = new Set<number>();
+    for (let i = 0; i < 10; i++) backends.add(await connectAndLook(pooler.url)); // warm
+    const cpu = () => [...backends].reduce((sum, pid) => sum + (cpuMsOf(pid) ?? 0), 0);
+    const before = { backends: cpu(), pooler: cpuMsOf(pooler.pid) ?? 0 };
+    for (let i = 0; i < CONNECTIONS; i++) backends.add(await connectAndLook(pooler.url));
+    return {
+      direct: direct / CONNECTIONS,
+      pooled: {
+        backends: (cpu() - before.backends) / CONNECTIONS,
+        pooler: ((cpuMsOf(pooler.pid) ?? 0) - before.pooler) / CONNECTIONS,
+      },
+    };
+  } finally {
+    await pooler.stop();
+  }
 }
 
 export function logCost(run: CostRun, log: (line: string) => void): void {
@@ -233,7 +278,10 @@ export function logCost(run: CostRun, log: (line: string) => void): void {
       `${round(b.pushesPerHostMonth)} pushes per host-month; Neon ${b.neon.cu} CU (${round(b.neon.requiredVcpu)} vCPU needed)` +
       (run.connectionCpuMs === undefined
         ? ''
-        : `; a bare connection costs the server ${round(run.connectionCpuMs)} ms CPU`),
+        : `; a connection and a host lookup cost the server ${round(run.connectionCpuMs.direct)} ms CPU directly` +
+          (run.connectionCpuMs.pooled
+            ? `, ${round(run.connectionCpuMs.pooled.backends)} ms + PgBouncer ${round(run.connectionCpuMs.pooled.pooler)} ms through it`
+            : '')),
   );
   for (const l of b.lines) {
     log(

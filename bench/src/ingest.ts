@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { type CustomMetric, customPoints, IngestResponse, type Sample, samplePoints } from '@pulsewire/protocol';
 import { openSqlSession } from '@pulsewire/stack';
 import { syntheticCustomMetrics } from '@pulsewire/stack/synthetic';
-import { backendDatabase, descendants, listProcesses, type ProcStat, TICKS_PER_SECOND } from './proc-tree.ts';
+import { backendDatabase, cpuMsOf, descendants, listProcesses, type ProcStat, TICKS_PER_SECOND } from './proc-tree.ts';
 import { type Distribution, distribution } from './stats.ts';
 import type { BenchHost, BenchTenant } from './tenant.ts';
 
@@ -351,14 +351,17 @@ class BackendSampler {
   #sample(): void {
     for (const p of listProcesses()) {
       if (p.comm !== 'postgres') continue;
-      const ticks = p.ticks + p.childTicks;
       const known = this.#backends.get(p.pid);
-      if (known) known.last = ticks;
+      if (known && !known.ours) continue;
+      // Exact time (schedstat): stat's whole ticks would round a short backend's few ms down to nothing.
+      const ms = cpuMsOf(p.pid);
+      if (ms === undefined) continue;
+      if (known) known.last = ms;
       else
         this.#backends.set(p.pid, {
           ours: isBackendOf(p.pid, this.#database),
-          first: this.#initial ? ticks : 0,
-          last: ticks,
+          first: this.#initial ? ms : 0,
+          last: ms,
         });
     }
     this.#initial = false;
@@ -368,9 +371,9 @@ class BackendSampler {
   stop(): number {
     this.#sample();
     clearInterval(this.#timer);
-    let ticks = 0;
-    for (const b of this.#backends.values()) if (b.ours) ticks += b.last - b.first;
-    return (ticks * 1000) / TICKS_PER_SECOND;
+    let ms = 0;
+    for (const b of this.#backends.values()) if (b.ours) ms += b.last - b.first;
+    return ms;
   }
 }
 
