@@ -115,7 +115,8 @@ export function cpuBound(
   const msPerBatch =
     c.workerd.msPerBatch +
     c.wrangler.msPerBatch +
-    c.database.msPerBatch +
+    // On the shared server, its own database's backends: the server's total carries other sessions' work.
+    (c.databaseBackends ?? c.database).msPerBatch +
     c.relay.msPerBatch +
     c.pooler.msPerBatch +
     c.loadGenerator.msPerBatch;
