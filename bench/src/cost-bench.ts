@@ -229,36 +229,28 @@ export interface ConnectionCost {
 async function connectionCost(url: string): Promise<ConnectionCost> {
   const lookup = 'SELECT id, tenant_id, public_key FROM hosts WHERE id = $1';
   const nobody = '00000000-0000-0000-0000-000000000000';
+  /** Connects, looks a host up and closes; answers the backend's pid and, read before it exits, its CPU. */
   const connectAndLook = async (target: string) => {
     const session = await openSqlSession(target);
     try {
       const { rows } = await session.client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       await session.client.query(lookup, [nobody]);
-      return rows[0]?.pid as number;
+      const pid = rows[0]?.pid as number;
+      return { pid, cpuMs: cpuMsOf(pid) ?? 0 };
     } finally {
       await session.end();
     }
   };
   let direct = 0;
-  for (let i = 0; i < CONNECTIONS; i++) {
-    const session = await openSqlSession(url);
-    try {
-      const { rows } = await session.client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-      await session.client.query(lookup, [nobody]);
-      // Read before closing: the backend exits with the session.
-      direct += cpuMsOf(rows[0]?.pid as number) ?? 0;
-    } finally {
-      await session.end();
-    }
-  }
+  for (let i = 0; i < CONNECTIONS; i++) direct += (await connectAndLook(url)).cpuMs;
   if (!findPgbouncer()) return { direct: direct / CONNECTIONS };
   const pooler = await startPooler(url);
   try {
     const backends = new Set<number>();
-    for (let i = 0; i < 10; i++) backends.add(await connectAndLook(pooler.url)); // warm
+    for (let i = 0; i < 10; i++) backends.add((await connectAndLook(pooler.url)).pid); // warm
     const cpu = () => [...backends].reduce((sum, pid) => sum + (cpuMsOf(pid) ?? 0), 0);
     const before = { backends: cpu(), pooler: cpuMsOf(pooler.pid) ?? 0 };
-    for (let i = 0; i < CONNECTIONS; i++) backends.add(await connectAndLook(pooler.url));
+    for (let i = 0; i < CONNECTIONS; i++) backends.add((await connectAndLook(pooler.url)).pid);
     return {
       direct: direct / CONNECTIONS,
       pooled: {
