@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { startLocalDatabase } from './database.ts';
 import { findPgbouncer, pgbouncerConfig, startPooler } from './pooler.ts';
-import { openSqlSession, reachable } from './scratch-database.ts';
+import { openSqlSession, reachable, startServerScratch } from './scratch-database.ts';
 
 describe('the local pooler (PgBouncer in transaction mode)', () => {
   it('logs every database in as the URL user, in transaction mode, on loopback only', () => {
@@ -39,6 +40,36 @@ describe('the local pooler (PgBouncer in transaction mode)', () => {
         await pooler.stop();
       }
       expect(await reachable(pooler.url)).toBe(false);
+    },
+  );
+
+  it.skipIf(!process.env.DATABASE_URL || !findPgbouncer())(
+    "puts the pooler between the Worker's URL and the server when asked, and stops it with the database",
+    async () => {
+      // A scratch database: startLocalDatabase migrates what it is given.
+      const scratch = await startServerScratch(process.env.DATABASE_URL as string, 'pw_pooler_test');
+      const serverUrl = scratch.url;
+      const database = await startLocalDatabase({ databaseUrl: serverUrl, pooled: true }).catch(async (error) => {
+        await scratch.stop();
+        throw error;
+      });
+      const workerUrl = database.databaseUrl;
+      try {
+        expect(database.directUrl).toBe(serverUrl);
+        expect(new URL(workerUrl).port).toBe(new URL(database.pooler?.url ?? '').port);
+        expect(new URL(workerUrl).pathname).toBe(new URL(serverUrl).pathname);
+        const session = await openSqlSession(workerUrl);
+        try {
+          const { rows } = await session.client.query<{ db: string }>('SELECT current_database() AS db');
+          expect(rows[0]?.db).toBe(new URL(serverUrl).pathname.slice(1));
+        } finally {
+          await session.end();
+        }
+      } finally {
+        await database.stop();
+        await scratch.stop();
+      }
+      expect(await reachable(workerUrl)).toBe(false);
     },
   );
 });
