@@ -54,6 +54,8 @@ export interface CostBenchOptions {
 
 export interface CostRun {
   database: string;
+  /** The pooler the priced run went through, when it did. */
+  pooler?: string;
   /**
    * Issue 13 item 1's question, from the same measurements: stored batches sent over the agent's control
    * socket instead of HTTP. No Worker request per push; an incoming WebSocket message is 1/20 of an object
@@ -80,6 +82,8 @@ export interface CostRun {
 
 interface CostMeasurement {
   database: string;
+  /** `PgBouncer 1.18.0` when the Worker reached the server through the local pooler. */
+  pooler?: string;
   measured: IngestRun;
   /** Neon's compute runs Postgres and its pooler: our database's backends, and PgBouncer's when it was there. */
   dbCpuMsPerPush: number;
@@ -119,6 +123,7 @@ async function measurePushes(
       });
       const m: CostMeasurement = {
         database,
+        ...(stack.pooler ? { pooler: stack.pooler } : {}),
         measured,
         // Through the pooler, our database's backends live through the window and are counted whole (the shared
         // server's total carries other sessions). Without it each lives for one request, mostly between two
@@ -145,7 +150,7 @@ export async function runCostBench(options: CostBenchOptions): Promise<CostRun> 
     if (m.serverDatabaseUrl && connectionCpuMs === undefined)
       connectionCpuMs = await connectionCost(m.serverDatabaseUrl);
   });
-  const { database, measured } = priced as CostMeasurement;
+  const { database, measured, pooler } = priced as CostMeasurement;
   const storage = options.storage ?? {
     perHost: README_STORAGE_PER_HOST,
     landingPerHostHour: README_LANDING_PER_HOST_HOUR,
@@ -165,7 +170,7 @@ export async function runCostBench(options: CostBenchOptions): Promise<CostRun> 
     storageBytesPerHost: storage.perHost,
     historyBytesPerHost: storage.landingPerHostHour * RESTORE_WINDOW_HOURS,
   };
-  const pooled = measured.cpu.pooler.ms > 0;
+  const pooled = pooler !== undefined;
   const sources = {
     workerCpuMsPerPush: `measured: workerd's CPU per push under wrangler dev (${database}) — an upper bound: it holds the Worker, the tenant object and the local runtime's own work`,
     doActiveMsPerPush:
@@ -193,6 +198,7 @@ export async function runCostBench(options: CostBenchOptions): Promise<CostRun> 
   const directInputs = direct ? { ...inputs, dbCpuMsPerPush: direct.dbCpuMsPerPush } : undefined;
   return {
     database,
+    ...(pooler ? { pooler } : {}),
     measured,
     ...(direct && directInputs
       ? {
@@ -294,7 +300,7 @@ export function logCost(run: CostRun, log: (line: string) => void): void {
 }
 
 export function costResults(run: CostRun): BenchResult[] {
-  const pooled = run.measured.cpu.pooler.ms > 0;
+  const pooled = run.pooler !== undefined;
   return [
     costResult(
       run,

@@ -77,8 +77,8 @@ export interface IngestRun {
      */
     database: CpuShare;
     /**
-     * On the server only: the backends of the stack's database, other sessions' work left out, sampled from
-     * /proc every 100 ms. Whole for the pooler's backends, which live through the window; without a pooler each
+     * On the server only: the backends of the stack's database, other sessions' work left out, their exact CPU
+     * time sampled from /proc every 100 ms. Whole for the pooler's backends, which live through the window; without a pooler each
      * backend lives for one request, often between two samples, so this is then a lower bound (and `database`,
      * other sessions included, an upper one).
      */
@@ -110,7 +110,7 @@ interface Sent {
 
 export async function runIngest(
   tenant: BenchTenant,
-  stack: { pid: number; databaseUrl: string; pooler?: string },
+  stack: { pid: number; databaseUrl: string },
   options: IngestOptions,
 ): Promise<IngestRun> {
   const hosts = await enrollMany(tenant, options.hosts, options.log);
