@@ -293,7 +293,7 @@ export function logCost(run: CostRun, log: (line: string) => void): void {
     const d = run.direct;
     const neon = (x: CostBreakdown) => x.lines.find((l) => l.name === 'Neon compute')?.perHostUsd ?? Number.NaN;
     log(
-      `  without the pooler (${d.database}): database ${round(d.dbCpuMsPerPush)} ms CPU per push, workerd ${round(d.measured.cpu.workerd.msPerBatch)} ms; ` +
+      `  without the pooler (${d.database}): database ${round(d.dbCpuMsPerPush)} ms CPU per push (the whole shared server: an upper bound), workerd ${round(d.measured.cpu.workerd.msPerBatch)} ms; ` +
         `Neon ${d.breakdown.neon.cu} CU, compute $${neon(d.breakdown).toFixed(4)} against $${neon(b).toFixed(4)} pooled; total $${d.breakdown.perHostMonthUsd.toFixed(4)}`,
     );
   }
