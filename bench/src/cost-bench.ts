@@ -125,12 +125,11 @@ async function measurePushes(
         database,
         ...(stack.pooler ? { pooler: stack.pooler } : {}),
         measured,
-        // Through the pooler, our database's backends live through the window and are counted whole (the shared
-        // server's total carries other sessions). Without it each lives for one request, mostly between two
-        // samples: there only the server's total (an upper bound) is whole.
-        dbCpuMsPerPush: stack.pooler
-          ? (measured.cpu.databaseBackends ?? measured.cpu.database).msPerBatch + measured.cpu.pooler.msPerBatch
-          : measured.cpu.database.msPerBatch,
+        // Our database's backends, sampled: the shared server's total carries other sessions' work. Whole through
+        // the pooler (its backends live through the window); without it a lower bound (a backend born and gone
+        // between two samples is missed), next to the server's total, an upper one.
+        dbCpuMsPerPush:
+          (measured.cpu.databaseBackends ?? measured.cpu.database).msPerBatch + measured.cpu.pooler.msPerBatch,
         ...(scratch ? { serverDatabaseUrl: scratch.url } : {}),
       };
       await onMeasured(m);
@@ -180,7 +179,7 @@ export async function runCostBench(options: CostBenchOptions): Promise<CostRun> 
         ? "measured: the stack process's CPU per push (PGlite and the Postgres relay)"
         : pooled
           ? `measured: the CPU per push of the scratch database's backends (sampled from /proc every 100 ms; the server's other processes and other sessions left out: the whole server gave ${round(measured.cpu.database.msPerBatch)} ms) and PgBouncer's (Neon runs its pooler beside Postgres; assumed on the compute); not the relay (Neon's proxy is not the compute)`
-          : "measured: the PostgreSQL server processes' CPU per push, other sessions on the shared server included (an upper bound); not the relay",
+          : `measured: the CPU per push of the scratch database's backends (sampled from /proc every 100 ms, a lower bound: a backend born and gone between two samples is missed; the whole server, other sessions included, gave ${round(measured.cpu.database.msPerBatch)} ms); not the relay`,
     perPushCounts:
       'read from the code: 1 Worker request, 1 tenant-object RPC, 0 object rows, 0 log events (invocation logs off, a healthy push not logged)',
     storageBytesPerHost: storage.source,
@@ -293,7 +292,7 @@ export function logCost(run: CostRun, log: (line: string) => void): void {
     const d = run.direct;
     const neon = (x: CostBreakdown) => x.lines.find((l) => l.name === 'Neon compute')?.perHostUsd ?? Number.NaN;
     log(
-      `  without the pooler (${d.database}): database ${round(d.dbCpuMsPerPush)} ms CPU per push (the whole shared server: an upper bound), workerd ${round(d.measured.cpu.workerd.msPerBatch)} ms; ` +
+      `  without the pooler (${d.database}): database ${round(d.dbCpuMsPerPush)} ms CPU per push (its backends, a lower bound; the whole shared server ${round(d.measured.cpu.database.msPerBatch)} ms), workerd ${round(d.measured.cpu.workerd.msPerBatch)} ms; ` +
         `Neon ${d.breakdown.neon.cu} CU, compute $${neon(d.breakdown).toFixed(4)} against $${neon(b).toFixed(4)} pooled; total $${d.breakdown.perHostMonthUsd.toFixed(4)}`,
     );
   }
