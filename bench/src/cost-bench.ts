@@ -5,12 +5,13 @@
  * per-push counts read from the code into dollars per host-month for a fleet sharing one account and database.
  */
 import { DEFAULT_CADENCE } from '@pulsewire/protocol';
-import { openSqlSession, reachable, startServerScratch } from '@pulsewire/stack';
+import { findPgbouncer, openSqlSession, reachable, startPooler, startServerScratch } from '@pulsewire/stack';
 import { COST_BAR_USD, type CostBreakdown, type CostInputs, costPerHostMonth } from './cost-model.ts';
 import { type DatabaseKind, DEFAULT_SERVER_URL } from './databases.ts';
 import { type IngestRun, runIngest } from './ingest.ts';
+import { poolingModes, serverLabel } from './ingest-bench.ts';
 import { PRICES, PRICES_AS_OF } from './prices.ts';
-import { readTree } from './proc-tree.ts';
+import { cpuMsOf } from './proc-tree.ts';
 import type { BenchResult } from './report.ts';
 import { type BenchStack, startBenchStack } from './stack.ts';
 import { round } from './stats.ts';
@@ -53,6 +54,8 @@ export interface CostBenchOptions {
 
 export interface CostRun {
   database: string;
+  /** The pooler the priced run went through, when it did. */
+  pooler?: string;
   /**
    * Issue 13 item 1's question, from the same measurements: stored batches sent over the agent's control
    * socket instead of HTTP. No Worker request per push; an incoming WebSocket message is 1/20 of an object
@@ -62,103 +65,207 @@ export interface CostRun {
   overSocket: { inputs: CostInputs; breakdown: CostBreakdown };
   measured: IngestRun;
   /**
-   * The server's CPU for one connection opened, used for `SELECT 1` and closed (the Worker opens one per
-   * request): how much of the database's CPU per push is the connection itself. Absent on PGlite.
+   * The same load on the server without the pooler (a new backend per Worker request), when the priced run went
+   * through it: what the pooled endpoint saves.
    */
-  connectionCpuMs?: number;
+  direct?: { database: string; measured: IngestRun; dbCpuMsPerPush: number; breakdown: CostBreakdown };
+  /**
+   * The server's CPU for one connection opened, used for a host lookup and closed (the Worker opens one per
+   * request), directly and through the pooler: what the connection itself costs. Absent on PGlite.
+   */
+  connectionCpuMs?: ConnectionCost;
   inputs: CostInputs;
   sources: Record<string, string>;
   breakdown: CostBreakdown;
   pricesAsOf: string;
 }
 
-export async function runCostBench(options: CostBenchOptions): Promise<CostRun> {
+interface CostMeasurement {
+  database: string;
+  /** `PgBouncer 1.18.0` when the Worker reached the server through the local pooler. */
+  pooler?: string;
+  measured: IngestRun;
+  /** Neon's compute runs Postgres and its pooler: our database's backends, and PgBouncer's when it was there. */
+  dbCpuMsPerPush: number;
+  /** The server's URL of the database measured, while it exists (for the bare-connection figure). */
+  serverDatabaseUrl?: string;
+}
+
+/**
+ * The light load on a stack of its own: over the PostgreSQL server when it answers, through the local PgBouncer
+ * (Neon's pooled endpoint, which production uses) and directly, else on PGlite. The first measurement is the one
+ * priced: the pooled one when pgbouncer is installed.
+ */
+async function measurePushes(
+  options: CostBenchOptions,
+  onMeasured: (m: CostMeasurement) => Promise<void>,
+): Promise<CostMeasurement[]> {
   const serverUrl = process.env.DATABASE_URL || DEFAULT_SERVER_URL;
   const onServer = options.databases.includes('postgres') && (await reachable(serverUrl));
-  const scratch = onServer ? await startServerScratch(serverUrl, 'pw_bench_cost') : undefined;
-  let stack: BenchStack | undefined;
-  try {
-    stack = await startBenchStack(scratch ? { databaseUrl: scratch.url } : {});
-    const database = scratch?.label ?? 'PGlite';
-    options.log(
-      `  ${database}: ${options.hosts} hosts pushing ${options.ratePerSecond} batches/s in all for ${options.seconds} s (a light load: per-push CPU without queueing)`,
-    );
-    const measured = await runIngest(await BenchTenant.create(stack.url), stack, {
-      hosts: options.hosts,
-      seconds: options.seconds,
-      concurrency: Math.min(options.hosts, 8),
-      ratePerSecond: options.ratePerSecond,
-      log: options.log,
-      ...(scratch ? { databaseProcesses: (p) => p.comm === 'postgres' } : {}),
-    });
-    const storage = options.storage ?? {
-      perHost: README_STORAGE_PER_HOST,
-      landingPerHostHour: README_LANDING_PER_HOST_HOUR,
-      source: 'bench/README.md storage run, 30 Nov 2026 (the storage bench did not run in this invocation)',
-    };
-    const workerdMs = measured.cpu.workerd.msPerBatch;
-    const inputs: CostInputs = {
-      hosts: options.fleetHosts,
-      pushIntervalS: DEFAULT_CADENCE.pushIntervalMs / 1000,
-      workerRequestsPerPush: PER_PUSH_FROM_CODE.workerRequests,
-      workerCpuMsPerPush: workerdMs,
-      doRequestsPerPush: PER_PUSH_FROM_CODE.doRequests,
-      doActiveMsPerPush: workerdMs,
-      doRowsWrittenPerPush: PER_PUSH_FROM_CODE.doRowsWritten,
-      logEventsPerPush: PER_PUSH_FROM_CODE.logEvents,
-      dbCpuMsPerPush: measured.cpu.database.msPerBatch,
-      storageBytesPerHost: storage.perHost,
-      historyBytesPerHost: storage.landingPerHostHour * RESTORE_WINDOW_HOURS,
-    };
-    const sources = {
-      workerCpuMsPerPush: `measured: workerd's CPU per push under wrangler dev (${database}) — an upper bound: it holds the Worker, the tenant object and the local runtime's own work`,
-      doActiveMsPerPush:
-        "estimated: the whole of workerd's CPU per push (the object does no I/O per push, so its active wall time is about its CPU; hibernation-eligible otherwise, so idle time is not billed)",
-      dbCpuMsPerPush: scratch
-        ? "measured: the PostgreSQL server processes' CPU per push (other sessions on the server count too)"
-        : "measured: the stack process's CPU per push (PGlite and the Postgres relay)",
-      perPushCounts:
-        'read from the code: 1 Worker request, 1 tenant-object RPC, 0 object rows, 0 log events (invocation logs off, a healthy push not logged)',
-      storageBytesPerHost: storage.source,
-      historyBytesPerHost: `${RESTORE_WINDOW_HOURS} h of change history assumed ≈ the landing rows written per host in that time (${round(storage.landingPerHostHour / 1000)} kB per host-hour)`,
-      neon: 'Launch plan, 0.25 CU minimum; the fleet pushes every 30 ms on average, so the 5-minute autosuspend never fires',
-    };
-    const connectionCpuMs = scratch ? await connectionCost(scratch.url) : undefined;
-    const socketInputs: CostInputs = {
-      ...inputs,
-      workerRequestsPerPush: 0,
-      workerCpuMsPerPush: 0,
-      doRequestsPerPush: 1 / 20,
-      doActiveMsPerPush: measured.postMs.p50,
-      logEventsPerPush: 0,
-    };
-    return {
-      database,
-      measured,
-      ...(connectionCpuMs === undefined ? {} : { connectionCpuMs }),
-      inputs,
-      sources,
-      breakdown: costPerHostMonth(inputs),
-      overSocket: { inputs: socketInputs, breakdown: costPerHostMonth(socketInputs) },
-      pricesAsOf: PRICES_AS_OF,
-    };
-  } finally {
-    await stack?.stop();
-    await scratch?.stop();
+  const modes = onServer ? [...poolingModes(options.log)].reverse() : [undefined];
+  const out: CostMeasurement[] = [];
+  for (const pooled of modes) {
+    const scratch = pooled === undefined ? undefined : await startServerScratch(serverUrl, 'pw_bench_cost');
+    let stack: BenchStack | undefined;
+    try {
+      stack = await startBenchStack(scratch ? { databaseUrl: scratch.url, pooled: pooled === true } : {});
+      const database = scratch ? serverLabel(scratch.label, stack.pooler) : 'PGlite';
+      options.log(
+        `  ${database}: ${options.hosts} hosts pushing ${options.ratePerSecond} batches/s in all for ${options.seconds} s (a light load: per-push CPU without queueing)`,
+      );
+      const measured = await runIngest(await BenchTenant.create(stack.url), stack, {
+        hosts: options.hosts,
+        seconds: options.seconds,
+        concurrency: Math.min(options.hosts, 8),
+        ratePerSecond: options.ratePerSecond,
+        log: options.log,
+        ...(scratch ? { serverDatabase: new URL(scratch.url).pathname.slice(1) } : {}),
+      });
+      const m: CostMeasurement = {
+        database,
+        ...(stack.pooler ? { pooler: stack.pooler } : {}),
+        measured,
+        // Our database's backends, sampled: the shared server's total carries other sessions' work. Whole through
+        // the pooler (its backends live through the window); without it a lower bound (a backend born and gone
+        // between two samples is missed), next to the server's total, an upper one.
+        dbCpuMsPerPush:
+          (measured.cpu.databaseBackends ?? measured.cpu.database).msPerBatch + measured.cpu.pooler.msPerBatch,
+        ...(scratch ? { serverDatabaseUrl: scratch.url } : {}),
+      };
+      await onMeasured(m);
+      out.push(m);
+    } finally {
+      await stack?.stop();
+      await scratch?.stop();
+    }
   }
+  return out;
+}
+
+export async function runCostBench(options: CostBenchOptions): Promise<CostRun> {
+  let connectionCpuMs: ConnectionCost | undefined;
+  const [priced, direct] = await measurePushes(options, async (m) => {
+    // Once, on the server, while its scratch database exists.
+    if (m.serverDatabaseUrl && connectionCpuMs === undefined)
+      connectionCpuMs = await connectionCost(m.serverDatabaseUrl);
+  });
+  const { database, measured, pooler } = priced as CostMeasurement;
+  const storage = options.storage ?? {
+    perHost: README_STORAGE_PER_HOST,
+    landingPerHostHour: README_LANDING_PER_HOST_HOUR,
+    source: 'bench/README.md storage run, 30 Nov 2026 (the storage bench did not run in this invocation)',
+  };
+  const workerdMs = measured.cpu.workerd.msPerBatch;
+  const inputs: CostInputs = {
+    hosts: options.fleetHosts,
+    pushIntervalS: DEFAULT_CADENCE.pushIntervalMs / 1000,
+    workerRequestsPerPush: PER_PUSH_FROM_CODE.workerRequests,
+    workerCpuMsPerPush: workerdMs,
+    doRequestsPerPush: PER_PUSH_FROM_CODE.doRequests,
+    doActiveMsPerPush: workerdMs,
+    doRowsWrittenPerPush: PER_PUSH_FROM_CODE.doRowsWritten,
+    logEventsPerPush: PER_PUSH_FROM_CODE.logEvents,
+    dbCpuMsPerPush: (priced as CostMeasurement).dbCpuMsPerPush,
+    storageBytesPerHost: storage.perHost,
+    historyBytesPerHost: storage.landingPerHostHour * RESTORE_WINDOW_HOURS,
+  };
+  const pooled = pooler !== undefined;
+  const sources = {
+    workerCpuMsPerPush: `measured: workerd's CPU per push under wrangler dev (${database}) — an upper bound: it holds the Worker, the tenant object and the local runtime's own work`,
+    doActiveMsPerPush:
+      "estimated: the whole of workerd's CPU per push (the object does no I/O per push, so its active wall time is about its CPU; hibernation-eligible otherwise, so idle time is not billed)",
+    dbCpuMsPerPush:
+      database === 'PGlite'
+        ? "measured: the stack process's CPU per push (PGlite and the Postgres relay)"
+        : pooled
+          ? `measured: the CPU per push of the scratch database's backends (sampled from /proc every 100 ms; the server's other processes and other sessions left out: the whole server gave ${round(measured.cpu.database.msPerBatch)} ms) and PgBouncer's (Neon runs its pooler beside Postgres; assumed on the compute); not the relay (Neon's proxy is not the compute)`
+          : `measured: the CPU per push of the scratch database's backends (sampled from /proc every 100 ms, a lower bound: a backend born and gone between two samples is missed; the whole server, other sessions included, gave ${round(measured.cpu.database.msPerBatch)} ms); not the relay`,
+    perPushCounts:
+      'read from the code: 1 Worker request, 1 tenant-object RPC, 0 object rows, 0 log events (invocation logs off, a healthy push not logged)',
+    storageBytesPerHost: storage.source,
+    historyBytesPerHost: `${RESTORE_WINDOW_HOURS} h of change history assumed ≈ the landing rows written per host in that time (${round(storage.landingPerHostHour / 1000)} kB per host-hour)`,
+    neon: `Launch plan, 0.25 CU minimum; the fleet pushes every 30 ms on average, so the 5-minute autosuspend never fires; ${pooled ? "through the pooled endpoint (production's DATABASE_URL)" : 'measured without a pooler (pgbouncer not installed, or PGlite)'}`,
+  };
+  const socketInputs: CostInputs = {
+    ...inputs,
+    workerRequestsPerPush: 0,
+    workerCpuMsPerPush: 0,
+    doRequestsPerPush: 1 / 20,
+    doActiveMsPerPush: measured.postMs.p50,
+    logEventsPerPush: 0,
+  };
+  const directInputs = direct ? { ...inputs, dbCpuMsPerPush: direct.dbCpuMsPerPush } : undefined;
+  return {
+    database,
+    ...(pooler ? { pooler } : {}),
+    measured,
+    ...(direct && directInputs
+      ? {
+          direct: {
+            database: direct.database,
+            measured: direct.measured,
+            dbCpuMsPerPush: direct.dbCpuMsPerPush,
+            breakdown: costPerHostMonth(directInputs),
+          },
+        }
+      : {}),
+    ...(connectionCpuMs === undefined ? {} : { connectionCpuMs }),
+    inputs,
+    sources,
+    breakdown: costPerHostMonth(inputs),
+    overSocket: { inputs: socketInputs, breakdown: costPerHostMonth(socketInputs) },
+    pricesAsOf: PRICES_AS_OF,
+  };
 }
 
 const CONNECTIONS = 100;
 
-/** Server CPU per connect + `SELECT 1` + close, over `CONNECTIONS` in a row (other sessions' work counts too). */
-async function connectionCost(url: string): Promise<number> {
-  const before = readTree((p) => p.comm === 'postgres').cpuMs;
-  for (let i = 0; i < CONNECTIONS; i++) {
-    const session = await openSqlSession(url);
-    await session.client.query('SELECT 1');
-    await session.end();
+export interface ConnectionCost {
+  /** The backend's CPU, from its start to the end of the lookup. */
+  direct: number;
+  /** Through PgBouncer: its kept backends' CPU and its own, per connection. */
+  pooled?: { backends: number; pooler: number };
+}
+
+/**
+ * Server CPU per connect + a host lookup + close, `CONNECTIONS` in a row, directly and through a PgBouncer of its
+ * own; each process's CPU read exactly (`cpuMsOf`), so other sessions on the server do not count.
+ */
+async function connectionCost(url: string): Promise<ConnectionCost> {
+  const lookup = 'SELECT id, tenant_id, public_key FROM hosts WHERE id = $1';
+  const nobody = '00000000-0000-0000-0000-000000000000';
+  /** Connects, looks a host up and closes; answers the backend's pid and, read before it exits, its CPU. */
+  const connectAndLook = async (target: string) => {
+    const session = await openSqlSession(target);
+    try {
+      const { rows } = await session.client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      await session.client.query(lookup, [nobody]);
+      const pid = rows[0]?.pid as number;
+      return { pid, cpuMs: cpuMsOf(pid) ?? 0 };
+    } finally {
+      await session.end();
+    }
+  };
+  let direct = 0;
+  for (let i = 0; i < CONNECTIONS; i++) direct += (await connectAndLook(url)).cpuMs;
+  if (!findPgbouncer()) return { direct: direct / CONNECTIONS };
+  const pooler = await startPooler(url);
+  try {
+    const backends = new Set<number>();
+    for (let i = 0; i < 10; i++) backends.add((await connectAndLook(pooler.url)).pid); // warm
+    const cpu = () => [...backends].reduce((sum, pid) => sum + (cpuMsOf(pid) ?? 0), 0);
+    const before = { backends: cpu(), pooler: cpuMsOf(pooler.pid) ?? 0 };
+    for (let i = 0; i < CONNECTIONS; i++) backends.add((await connectAndLook(pooler.url)).pid);
+    return {
+      direct: direct / CONNECTIONS,
+      pooled: {
+        backends: (cpu() - before.backends) / CONNECTIONS,
+        pooler: ((cpuMsOf(pooler.pid) ?? 0) - before.pooler) / CONNECTIONS,
+      },
+    };
+  } finally {
+    await pooler.stop();
   }
-  return (readTree((p) => p.comm === 'postgres').cpuMs - before) / CONNECTIONS;
 }
 
 export function logCost(run: CostRun, log: (line: string) => void): void {
@@ -168,7 +275,10 @@ export function logCost(run: CostRun, log: (line: string) => void): void {
       `${round(b.pushesPerHostMonth)} pushes per host-month; Neon ${b.neon.cu} CU (${round(b.neon.requiredVcpu)} vCPU needed)` +
       (run.connectionCpuMs === undefined
         ? ''
-        : `; a bare connection costs the server ${round(run.connectionCpuMs)} ms CPU`),
+        : `; a connection and a host lookup cost the server ${round(run.connectionCpuMs.direct)} ms CPU directly` +
+          (run.connectionCpuMs.pooled
+            ? `, ${round(run.connectionCpuMs.pooled.backends)} ms + PgBouncer ${round(run.connectionCpuMs.pooled.pooler)} ms through it`
+            : '')),
   );
   for (const l of b.lines) {
     log(
@@ -178,11 +288,27 @@ export function logCost(run: CostRun, log: (line: string) => void): void {
   log(
     `  total $${b.perHostMonthUsd.toFixed(4)} per host-month (marginal $${b.marginalPerHostMonthUsd.toFixed(4)}); dominant: ${b.dominant}`,
   );
+  if (run.direct) {
+    const d = run.direct;
+    const neon = (x: CostBreakdown) => x.lines.find((l) => l.name === 'Neon compute')?.perHostUsd ?? Number.NaN;
+    log(
+      `  without the pooler (${d.database}): database ${round(d.dbCpuMsPerPush)} ms CPU per push (its backends, a lower bound; the whole shared server ${round(d.measured.cpu.database.msPerBatch)} ms), workerd ${round(d.measured.cpu.workerd.msPerBatch)} ms; ` +
+        `Neon ${d.breakdown.neon.cu} CU, compute $${neon(d.breakdown).toFixed(4)} against $${neon(b).toFixed(4)} pooled; total $${d.breakdown.perHostMonthUsd.toFixed(4)}`,
+    );
+  }
 }
 
 export function costResults(run: CostRun): BenchResult[] {
+  const pooled = run.pooler !== undefined;
   return [
-    costResult(run, run.breakdown, 'signed HTTP pushes, as today'),
+    costResult(
+      run,
+      run.breakdown,
+      `signed HTTP pushes, as today${pooled ? ", through the pooled endpoint (production's)" : ''}`,
+    ),
+    ...(run.direct
+      ? [costResult(run, run.direct.breakdown, 'the same without the pooler (a new Postgres backend per push)')]
+      : []),
     costResult(
       run,
       run.overSocket.breakdown,

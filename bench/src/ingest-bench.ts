@@ -3,7 +3,7 @@
  * over a scratch database of the PostgreSQL server when one answers; each with its bare-insert baseline.
  */
 import os from 'node:os';
-import { reachable, startServerScratch } from '@pulsewire/stack';
+import { findPgbouncer, reachable, startServerScratch } from '@pulsewire/stack';
 import { type DatabaseKind, DEFAULT_SERVER_URL } from './databases.ts';
 import { type IngestRun, runIngest } from './ingest.ts';
 import type { BenchResult } from './report.ts';
@@ -54,25 +54,52 @@ export async function runIngestBench(
     if (!(await reachable(serverUrl))) {
       options.log(`  no PostgreSQL server at ${new URL(serverUrl).host}: ingest measured on PGlite only`);
     } else {
-      const scratch = await startServerScratch(serverUrl, 'pw_bench_ingest');
-      let stack: BenchStack | undefined;
-      try {
-        options.log(`› ingest throughput on ${scratch.label}: a second stack on a scratch database`);
-        stack = await startBenchStack({ databaseUrl: scratch.url });
-        const run = await runIngest(await BenchTenant.create(stack.url), stack, {
-          ...settings,
-          // The server's backends are not in the stack's tree; other sessions' queries count too (said in the README).
-          databaseProcesses: (p) => p.comm === 'postgres',
-        });
-        measured.push({ database: scratch.label, run });
-        logRun(scratch.label, run, options.log);
-      } finally {
-        await stack?.stop();
-        await scratch.stop();
+      for (const pooled of poolingModes(options.log)) {
+        measured.push(await runOnServer(serverUrl, pooled, settings, options.log));
       }
     }
   }
   return measured;
+}
+
+/**
+ * The server directly (a new backend per Worker request), then through a local PgBouncer in transaction mode,
+ * the stand-in for Neon's pooled endpoint that production's DATABASE_URL names; the second only where pgbouncer
+ * is installed.
+ */
+export function poolingModes(log: (line: string) => void): boolean[] {
+  if (findPgbouncer()) return [false, true];
+  log('  pgbouncer is not installed (apt-get install pgbouncer): the server measured without a pooler only');
+  return [false];
+}
+
+/** The label of a server run: `PostgreSQL 15.20, direct` or `PostgreSQL 15.20 via PgBouncer 1.18.0`. */
+export function serverLabel(server: string, pooler: string | undefined): string {
+  return pooler ? `${server} via ${pooler} (transaction mode)` : `${server}, direct`;
+}
+
+async function runOnServer(
+  serverUrl: string,
+  pooled: boolean,
+  settings: Omit<IngestBenchOptions, 'databases'>,
+  log: (line: string) => void,
+): Promise<IngestMeasured> {
+  const scratch = await startServerScratch(serverUrl, pooled ? 'pw_bench_ingest_pooled' : 'pw_bench_ingest');
+  let stack: BenchStack | undefined;
+  try {
+    stack = await startBenchStack({ databaseUrl: scratch.url, pooled });
+    const label = serverLabel(scratch.label, stack.pooler);
+    log(`› ingest throughput on ${label}: a stack of its own on a scratch database`);
+    const run = await runIngest(await BenchTenant.create(stack.url), stack, {
+      ...settings,
+      serverDatabase: new URL(scratch.url).pathname.slice(1),
+    });
+    logRun(label, run, log);
+    return { database: label, run };
+  } finally {
+    await stack?.stop();
+    await scratch.stop();
+  }
 }
 
 /**
@@ -85,7 +112,14 @@ export function cpuBound(
   cores = os.cpus().length,
 ): { msPerBatch: number; batchesPerSecond: number; valuesPerSecond: number } {
   const c = run.cpu;
-  const msPerBatch = c.workerd.msPerBatch + c.wrangler.msPerBatch + c.database.msPerBatch + c.loadGenerator.msPerBatch;
+  const msPerBatch =
+    c.workerd.msPerBatch +
+    c.wrangler.msPerBatch +
+    // On the shared server, its own database's backends: the server's total carries other sessions' work.
+    (c.databaseBackends ?? c.database).msPerBatch +
+    c.relay.msPerBatch +
+    c.pooler.msPerBatch +
+    c.loadGenerator.msPerBatch;
   const batchesPerSecond = (cores * 1000) / msPerBatch;
   return { msPerBatch, batchesPerSecond, valuesPerSecond: batchesPerSecond * run.valuesPerBatch };
 }
@@ -99,7 +133,9 @@ function logRun(database: string, run: IngestRun, log: (line: string) => void): 
       `bare insert ${round(run.baseline.valuesPerSecond)} values/s; refused ${JSON.stringify(run.refused)}`,
   );
   log(
-    `    CPU per batch: workerd ${round(c.workerd.msPerBatch)} ms, database ${round(c.database.msPerBatch)} ms, ` +
+    `    CPU per batch: workerd ${round(c.workerd.msPerBatch)} ms, database ${round(c.database.msPerBatch)} ms` +
+      (c.databaseBackends ? ` (of which this database's backends ${round(c.databaseBackends.msPerBatch)} ms)` : '') +
+      `, relay ${round(c.relay.msPerBatch)} ms, pooler ${round(c.pooler.msPerBatch)} ms, ` +
       `wrangler ${round(c.wrangler.msPerBatch)} ms, load generator ${round(c.loadGenerator.msPerBatch)} ms; ` +
       `machine busy ${round(c.machine.pct)} % of one core (${round(c.machine.msPerBatch)} ms per batch)`,
   );

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { type CustomMetric, customPoints, IngestResponse, type Sample, samplePoints } from '@pulsewire/protocol';
 import { openSqlSession } from '@pulsewire/stack';
 import { syntheticCustomMetrics } from '@pulsewire/stack/synthetic';
-import { descendants, listProcesses, type ProcStat, TICKS_PER_SECOND } from './proc-tree.ts';
+import { backendDatabase, cpuMsOf, descendants, listProcesses, type ProcStat, TICKS_PER_SECOND } from './proc-tree.ts';
 import { type Distribution, distribution } from './stats.ts';
 import type { BenchHost, BenchTenant } from './tenant.ts';
 
@@ -30,8 +30,13 @@ export interface IngestOptions {
   log: (line: string) => void;
   /** Paced at this many batches per second instead of as fast as `concurrency` allows (the cost bench's light load). */
   ratePerSecond?: number;
-  /** Processes whose CPU is the database's when it is not in the stack's tree (the PostgreSQL server). */
-  databaseProcesses?: (p: ProcStat) => boolean;
+  /**
+   * The PostgreSQL server's database the stack writes to, when it is not the embedded PGlite: the server's
+   * processes are not in the stack's tree, and this database's backends are told apart by their command line.
+   */
+  serverDatabase?: string;
+  /** Called once the hosts are enrolled, before the first push (warm-up included), and after the last answer. */
+  load?: { started(): Promise<void>; ended(): Promise<void> };
 }
 
 export interface CpuShare {
@@ -66,8 +71,22 @@ export interface IngestRun {
   cpu: {
     workerd: CpuShare;
     wrangler: CpuShare;
-    /** The stack's own process: the embedded PGlite and the Postgres relay (the PostgreSQL server's backends when that is the database). */
+    /**
+     * On PGlite, the stack's own process (PGlite and the relay, inseparable); on the PostgreSQL server, every
+     * `postgres` process (postmaster, auxiliaries, backends, reaped ones; other sessions' work counts too).
+     */
     database: CpuShare;
+    /**
+     * On the server only: the backends of the stack's database, other sessions' work left out, their exact CPU
+     * time sampled from /proc every 100 ms. Whole for the pooler's backends, which live through the window; without a pooler each
+     * backend lives for one request, often between two samples, so this is then a lower bound (and `database`,
+     * other sessions included, an upper one).
+     */
+    databaseBackends?: CpuShare;
+    /** The stack's process on the server: the WebSocket relay that stands in for Neon's proxy (0 on PGlite). */
+    relay: CpuShare;
+    /** PgBouncer, when the stack runs one. */
+    pooler: CpuShare;
     loadGenerator: CpuShare;
     /** The machine's busy time (all processes, from /proc/stat), other helpers included. */
     machine: CpuShare;
@@ -165,8 +184,10 @@ export async function runIngest(
   let windowEnds = Number.POSITIVE_INFINITY;
   let before: CpuReading | undefined;
   let windowStarted = 0;
+  let backends: BackendSampler | undefined;
   const startWindow = () => {
-    before = readCpu(stack.pid, options.databaseProcesses);
+    if (options.serverDatabase) backends = new BackendSampler(options.serverDatabase);
+    before = readCpu(stack.pid, options.serverDatabase);
     windowStarted = performance.now();
     windowEnds = windowStarted + options.seconds * 1000;
     measuring = true;
@@ -179,6 +200,7 @@ export async function runIngest(
     const wait = slot - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   };
+  await options.load?.started();
   await Promise.all(
     Array.from({ length: Math.min(options.concurrency, hosts.length) }, async () => {
       for (;;) {
@@ -190,7 +212,9 @@ export async function runIngest(
       }
     }),
   );
-  const after = readCpu(stack.pid, options.databaseProcesses);
+  const after = readCpu(stack.pid, options.serverDatabase);
+  const backendsMs = backends?.stop();
+  await options.load?.ended();
   measuring = false;
   const elapsedMs = performance.now() - windowStarted;
   const batches = posts.length;
@@ -225,6 +249,9 @@ export async function runIngest(
       workerd: share(after.workerd - start.workerd),
       wrangler: share(after.wrangler - start.wrangler),
       database: share(after.database - start.database),
+      ...(backendsMs === undefined ? {} : { databaseBackends: share(backendsMs) }),
+      relay: share(after.relay - start.relay),
+      pooler: share(after.pooler - start.pooler),
       loadGenerator: share(after.loadGenerator - start.loadGenerator),
       machine: share(after.machine - start.machine),
     },
@@ -265,28 +292,97 @@ interface CpuReading {
   workerd: number;
   wrangler: number;
   database: number;
+  relay: number;
+  pooler: number;
   loadGenerator: number;
   machine: number;
 }
 
-/** The stack's tree split into workerd, wrangler's Node processes, and the stack's own process (PGlite, relay). */
-function readCpu(stackPid: number, databaseProcesses?: (p: ProcStat) => boolean): CpuReading {
+/**
+ * The stack's tree split into workerd, PgBouncer, wrangler's Node processes and the stack's own process (PGlite
+ * and the relay, or the relay alone beside a server); on a server, its processes and its database's backends.
+ */
+function readCpu(stackPid: number, serverDatabase?: string): CpuReading {
   const all = listProcesses();
   const ms = (ticks: number) => (ticks * 1000) / TICKS_PER_SECOND;
   const own = (p: ProcStat) => ms(p.ticks + p.childTicks);
-  let workerd = 0;
-  let wrangler = 0;
-  let database = 0;
+  const reading: CpuReading = {
+    workerd: 0,
+    wrangler: 0,
+    database: 0,
+    relay: 0,
+    pooler: 0,
+    loadGenerator: 0,
+    machine: machineBusyMs(),
+  };
   for (const p of descendants(stackPid, all)) {
-    if (p.pid === stackPid) database += own(p);
-    else if (p.comm.startsWith('workerd')) workerd += own(p);
-    else wrangler += own(p);
+    if (p.pid === stackPid) reading[serverDatabase ? 'relay' : 'database'] += own(p);
+    else if (p.comm.startsWith('workerd')) reading.workerd += own(p);
+    else if (p.comm === 'pgbouncer') reading.pooler += own(p);
+    else reading.wrangler += own(p);
   }
-  if (databaseProcesses) {
-    for (const p of all.filter(databaseProcesses)) database += own(p);
+  if (serverDatabase) {
+    for (const p of all.filter((p) => p.comm === 'postgres')) {
+      reading.database += own(p);
+    }
   }
   const usage = process.cpuUsage();
-  return { workerd, wrangler, database, loadGenerator: (usage.user + usage.system) / 1000, machine: machineBusyMs() };
+  reading.loadGenerator = (usage.user + usage.system) / 1000;
+  return reading;
+}
+
+/**
+ * CPU of one database's backends, sampled every 100 ms from /proc: short-lived backends (a connection per
+ * request) exit into the postmaster's reaped time, shared with every other session's, so they are followed
+ * while they live. Those present at the start count from there, later ones from zero.
+ */
+class BackendSampler {
+  readonly #database: string;
+  readonly #backends = new Map<number, { ours: boolean; first: number; last: number }>();
+  readonly #timer: NodeJS.Timeout;
+  #initial = true;
+
+  constructor(database: string) {
+    this.#database = database;
+    this.#sample();
+    this.#timer = setInterval(() => this.#sample(), 100);
+  }
+
+  #sample(): void {
+    for (const p of listProcesses()) {
+      if (p.comm !== 'postgres') continue;
+      const known = this.#backends.get(p.pid);
+      if (known && !known.ours) continue;
+      // Exact time (schedstat): stat's whole ticks would round a short backend's few ms down to nothing.
+      const ms = cpuMsOf(p.pid);
+      if (ms === undefined) continue;
+      if (known) known.last = ms;
+      else
+        this.#backends.set(p.pid, {
+          ours: isBackendOf(p.pid, this.#database),
+          first: this.#initial ? ms : 0,
+          last: ms,
+        });
+    }
+    this.#initial = false;
+  }
+
+  /** CPU ms since the start. */
+  stop(): number {
+    this.#sample();
+    clearInterval(this.#timer);
+    let ms = 0;
+    for (const b of this.#backends.values()) if (b.ours) ms += b.last - b.first;
+    return ms;
+  }
+}
+
+function isBackendOf(pid: number, database: string): boolean {
+  try {
+    return backendDatabase(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8')) === database;
+  } catch {
+    return false; // exited meanwhile
+  }
 }
 
 /** Busy time of all CPUs since boot (user + nice + system + irq + softirq + steal), from /proc/stat. */

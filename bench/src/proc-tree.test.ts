@@ -1,10 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { descendants, footprint, type ProcStat, parseStat, parseVmRss } from './proc-tree.ts';
+import { backendDatabase, descendants, footprint, type ProcStat, parseStat, parseVmRss } from './proc-tree.ts';
 
 describe('parseStat', () => {
   it('reads ppid and CPU ticks, counting fields from the last parenthesis of the name', () => {
     const line = '4242 (web (worker) 1) S 17 4242 4242 0 -1 4194560 900 0 0 0 120 35 7 3 20 0 9 0 1000 0 0';
     expect(parseStat(line)).toEqual({ pid: 4242, ppid: 17, comm: 'web (worker) 1', ticks: 155, childTicks: 10 });
+  });
+});
+
+describe('backendDatabase', () => {
+  it("names a TCP backend's database, with or without a cluster name, and nothing for the server's own processes", () => {
+    const padded = (title: string) => `${title}${'\0'.repeat(20)}`;
+    expect(backendDatabase(padded('postgres: 15/main: postgres pw_bench_1 127.0.0.1(43560) idle'))).toBe('pw_bench_1');
+    expect(backendDatabase('postgres: app test 10.0.0.2(5000) SELECT')).toBe('test');
+    expect(backendDatabase(padded('postgres: 15/main: checkpointer'))).toBeUndefined();
+    expect(backendDatabase('/usr/lib/postgresql/15/bin/postgres\0-D\0/var/lib/postgresql/15/main')).toBeUndefined();
   });
 });
 

@@ -41,6 +41,31 @@ export function parseVmRss(text: string): number {
   return match ? Number(match[1]) * 1024 : 0;
 }
 
+/**
+ * A PostgreSQL backend's database, from its command line (`postgres: [<cluster>: ]<user> <database>
+ * <client>(<port>) <state>`); undefined for the server's other processes.
+ */
+export function backendDatabase(cmdline: string): string | undefined {
+  return /^postgres: (?:\S+: )?\S+ (\S+) \S+\(\d+\)/.exec(cmdline.replaceAll('\0', ' '))?.[1];
+}
+
+const readText = (file: string): string | undefined => {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined; // the process exited between the listing and the read
+  }
+};
+
+/**
+ * A process's time on CPU in ms, exact (`/proc/<pid>/schedstat`, in ns), or undefined once it has exited. Its
+ * stat ticks are whole 10 ms units, truncated: a backend that lives for one request shows 0 there.
+ */
+export function cpuMsOf(pid: number): number | undefined {
+  const text = readText(`/proc/${pid}/schedstat`);
+  return text === undefined ? undefined : Number(text.split(' ')[0]) / 1e6;
+}
+
 /** `root` and every process below it in `all`, by parent links. */
 export function descendants(root: number, all: readonly ProcStat[]): ProcStat[] {
   const children = new Map<number, ProcStat[]>();
@@ -56,14 +81,6 @@ export function descendants(root: number, all: readonly ProcStat[]): ProcStat[] 
   }
   return out;
 }
-
-const readText = (file: string): string | undefined => {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return undefined; // the process exited between the listing and the read
-  }
-};
 
 /** Every process on the machine, now. */
 export function listProcesses(): ProcStat[] {

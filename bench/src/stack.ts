@@ -10,21 +10,33 @@ export interface BenchStack {
   url: string;
   /** The Postgres the Worker writes to (the embedded PGlite's, or the one given). */
   databaseUrl: string;
-  /** The stack's process: wrangler, workerd and the embedded Postgres run in its tree. */
+  /** The stack's process: wrangler, workerd and the embedded Postgres (or PgBouncer) run in its tree. */
   pid: number;
+  /** wrangler's inspector proxy, for a CPU profile of the Worker's isolate (ingest-profile.ts). */
+  inspectorPort: number;
+  /** `PgBouncer 1.18.0` when the Worker reaches the database through the local pooler. */
+  pooler?: string;
   stop(): Promise<void>;
 }
 
-const Ready = z.object({ url: z.string(), databaseUrl: z.string() });
+const Ready = z.object({
+  url: z.string(),
+  databaseUrl: z.string(),
+  inspectorPort: z.number(),
+  pooler: z.string().optional(),
+});
 
 /**
  * Starts `serve-stack.ts` in a child process on a fresh data folder and waits for its URL; on the embedded
- * PGlite unless `databaseUrl` names a (migrated or empty) Postgres database.
+ * PGlite unless `databaseUrl` names a (migrated or empty) Postgres database, which `pooled` puts behind a local
+ * PgBouncer in transaction mode (the stand-in for Neon's pooled endpoint).
  */
-export async function startBenchStack(options: { databaseUrl?: string } = {}): Promise<BenchStack> {
+export async function startBenchStack(options: { databaseUrl?: string; pooled?: boolean } = {}): Promise<BenchStack> {
+  if (options.pooled && !options.databaseUrl) throw new Error('the pooler needs a PostgreSQL server');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulsewire-bench-'));
   const args = [path.join(import.meta.dirname, 'serve-stack.ts'), dataDir];
   if (options.databaseUrl) args.push(options.databaseUrl);
+  if (options.pooled) args.push('pooled');
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -45,6 +57,8 @@ export async function startBenchStack(options: { databaseUrl?: string } = {}): P
     url: ready.url,
     databaseUrl: ready.databaseUrl,
     pid: child.pid as number,
+    inspectorPort: ready.inspectorPort,
+    ...(ready.pooler ? { pooler: ready.pooler } : {}),
     async stop() {
       // The stack stops wrangler and Postgres in turn: give it longer than a single process.
       await stopChild(child, 15_000);

@@ -17,6 +17,8 @@ export interface DevStackOptions {
   port?: number;
   postgresPort?: number;
   relayPort?: number;
+  /** PgBouncer in transaction mode between the Worker and the server at `databaseUrl` (database.ts). */
+  pooled?: boolean;
   inheritOutput?: boolean;
   /**
    * Extra Worker vars (`--var`), e.g. a short `INGEST_IDLE_PUSH_MS` for a test that waits on
@@ -34,6 +36,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : { dataDir: path.join(dataDir, 'postgres') }),
     ...(options.postgresPort ? { postgresPort: options.postgresPort } : {}),
     ...(options.relayPort ? { relayPort: options.relayPort } : {}),
+    ...(options.pooled ? { pooled: true } : {}),
   });
   try {
     const worker = await startWorkerProcess({

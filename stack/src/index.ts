@@ -10,6 +10,7 @@ export {
   type WebhookDelivery,
 } from './fakes/webhook-receiver.ts';
 export { MIGRATIONS_FOLDER, migrateDatabase } from './migrate.ts';
+export { findPgbouncer, type Pooler, startPooler } from './pooler.ts';
 export { assertPortFree, freePort, PortInUseError } from './ports.ts';
 export { type Relay, startRelay } from './relay.ts';
 export {
@@ -23,3 +24,4 @@ export {
 export * from './synthetic/index.ts';
 export { startTestDatabaseService, type TestDatabaseService } from './test-databases.ts';
 export { REPO_ROOT, runProcess, stopChild } from './worker-process.ts';
+export { type CpuProfile, startWorkerProfile } from './worker-profile.ts';

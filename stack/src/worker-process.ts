@@ -8,6 +8,8 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export interface WorkerProcess {
   url: string;
   child: ChildProcess;
+  /** wrangler's inspector proxy (`ws://127.0.0.1:<port>/ws` reaches the Worker's isolate): worker-profile.ts. */
+  inspectorPort: number;
   /**
    * What wrangler dev and the Worker printed (the newest {@link KEPT_OUTPUT_CHARS} characters; nothing
    * with `inheritOutput`), e.g. for a test that checks what reaches the logs.
@@ -78,7 +80,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
     await stop();
     throw error;
   }
-  return { url, child, output: () => output, stop };
+  return { url, child, inspectorPort, output: () => output, stop };
 }
 
 async function waitForHealth(url: string, child: ChildProcess, output: () => string): Promise<void> {

@@ -1,3 +1,4 @@
+import { neonConfig } from '@neondatabase/serverless';
 import {
   ApiErrorBody,
   CreatedApiKey,
@@ -42,6 +43,25 @@ async function nearlyExhaust(env: Env, key: string) {
   const { limit, windowSeconds } = RATE_LIMITS.authFailure;
   const limiter = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key));
   for (let i = 0; i < limit - 1; i++) await limiter.hit(limit, windowSeconds);
+}
+
+/**
+ * Runs `fn` counting the database connections the driver opens meanwhile: every connection asks
+ * `neonConfig.wsProxy` for its WebSocket address (the relay's, configured on the first request).
+ */
+async function countingConnections<T>(fn: () => Promise<T>): Promise<{ result: T; connections: number }> {
+  const proxy = neonConfig.wsProxy;
+  if (typeof proxy !== 'function') throw new Error('expected the relay to be configured by an earlier request');
+  let connections = 0;
+  neonConfig.wsProxy = (host, port) => {
+    connections++;
+    return proxy(host, port);
+  };
+  try {
+    return { result: await fn(), connections };
+  } finally {
+    neonConfig.wsProxy = proxy;
+  }
 }
 
 async function withDb<T>(env: Env, fn: (db: ReturnType<typeof openDatabase>['db']) => Promise<T>): Promise<T> {
@@ -385,6 +405,35 @@ describe('POST /api/v1/ingest', () => {
     expect(Number(refused?.headers.get('Retry-After'))).toBeGreaterThan(0);
     expect((await other.push(other.batch([sample(Date.now())]))).status).toBe(200);
   }, 120_000);
+
+  it('refuses a push past its limit before opening a database connection', async () => {
+    const { ingestKey } = await ownerWithIngestKey(env, 'limited');
+    const enrolled = await TestAgent.enroll(env, ingestKey);
+    // A first push puts the host in the isolate's cache, as a steadily pushing agent's is.
+    expect((await enrolled.push(enrolled.batch([sample(Date.now() - 20)]))).status).toBe(200);
+    const asked: string[] = [];
+    const refusing: RateLimit = {
+      async limit({ key }) {
+        asked.push(key);
+        return { success: false };
+      },
+    };
+    const limited = new TestAgent(
+      { ...env, INGEST_LIMITER: refusing },
+      enrolled.hostId,
+      enrolled.tenantId,
+      enrolled.privateKey,
+    );
+    const opened = await countingConnections(() => limited.push(limited.batch([sample(Date.now() - 10)])));
+    expect(opened.result.status).toBe(429);
+    expect((await errorOf(opened.result)).code).toBe('rate_limited');
+    expect(asked).toEqual([`host:${enrolled.hostId}`]);
+    expect(opened.connections).toBe(0);
+    // The same host within its limit opens one: the count above could have seen it.
+    const allowed = await countingConnections(() => enrolled.push(enrolled.batch([sample(Date.now())])));
+    expect(allowed.result.status).toBe(200);
+    expect(allowed.connections).toBeGreaterThan(0);
+  });
 
   it('403 once the host is revoked', async () => {
     const { ingestKey } = await ownerWithIngestKey(env, 'revoker');

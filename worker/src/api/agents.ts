@@ -126,11 +126,12 @@ export const agentRoutes = router()
     const { host, signedAt } = await countingAuthFailures(c.env, failures, () =>
       authenticateHost(database, c.req.raw.headers, raw, timer),
     );
-    // Signed by a known host: open its connection now (the host usually came from the cache), so the handshake
-    // overlaps the rate limit and parsing. Not earlier: an unsigned request must not cost a connection.
-    const connected = connectDatabase(c);
+    // The limit is keyed by the verified host, so it comes after the signature, and before any connection: a
+    // refused push costs none (with the host from the isolate cache, no query at all).
     await limitIngest(c.env, host.id);
     timer.mark('limit');
+    // Signed and within its limit: open the connection now, so the handshake overlaps decoding and parsing.
+    const connected = connectDatabase(c);
     const decoded = await decodeBody(raw, c.req.header('Content-Encoding') ?? null, MAX_INGEST_DECODED_BYTES);
     const parsed = IngestBatch.safeParse(parseJson(decoded));
     if (!parsed.success) {
