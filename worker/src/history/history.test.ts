@@ -62,6 +62,33 @@ function directBuckets(points: { ts: number; value: number }[], from: number, to
   return out.map((b) => (b.count === 0 ? null : { min: b.min, avg: b.sum / b.count, max: b.max }));
 }
 
+/** A `cpu.total` chart of the agent's host over [from, to) at `step`, through the API. */
+async function cpuChart(owner: TestClient, hostId: string, from: number, to: number, step: string) {
+  const res = await owner.get(
+    `/api/v1/hosts/${hostId}/series?series=cpu.total&from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&step=${step}`,
+  );
+  expect(res.status, await res.clone().text()).toBe(200);
+  return HistorySeries.parse(await res.json());
+}
+
+/** Every bucket of a `cpu.total` answer within `tolerance` of the direct aggregation of `points`; gaps null. */
+function expectCpuDirect(answer: HistorySeries, points: { ts: number; value: number }[], tolerance: number) {
+  const expected = directBuckets(points, Date.parse(answer.from), Date.parse(answer.to), answer.stepMs);
+  const series = answer.series.find((s) => s.key === 'cpu.total');
+  expect(answer.timestamps).toHaveLength(expected.length);
+  expected.forEach((bucket, i) => {
+    if (bucket === null) {
+      expect(series?.avg[i], `bucket ${i} is a gap`).toBeNull();
+      return;
+    }
+    for (const stat of ['min', 'avg', 'max'] as const) {
+      expect(Math.abs((series?.[stat][i] as number) - bucket[stat]), `${stat} of bucket ${i}`).toBeLessThanOrEqual(
+        tolerance,
+      );
+    }
+  });
+}
+
 describe('history tiers', () => {
   let env: Env;
   let owner: TestClient;
@@ -380,30 +407,10 @@ describe('the open day is rolled up hour by hour', () => {
   // A hole in the first hour for a late replay to fill.
   const lateTs = first + 20 * 60_000;
 
-  const chart = async (from: number, to: number, step: string) => {
-    const res = await owner.get(
-      `/api/v1/hosts/${agent.hostId}/series?series=cpu.total&from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&step=${step}`,
-    );
-    expect(res.status, await res.clone().text()).toBe(200);
-    return HistorySeries.parse(await res.json());
-  };
-  const expectDirect = (answer: HistorySeries, points: { ts: number; value: number }[]) => {
-    const expected = directBuckets(points, Date.parse(answer.from), Date.parse(answer.to), answer.stepMs);
-    const series = answer.series.find((s) => s.key === 'cpu.total');
-    expect(answer.timestamps).toHaveLength(expected.length);
-    expected.forEach((bucket, i) => {
-      if (bucket === null) {
-        expect(series?.avg[i], `bucket ${i} is a gap`).toBeNull();
-        return;
-      }
-      // A rollup's min and max are raw values (half a quantum); its average is quantised again (one quantum).
-      for (const stat of ['min', 'avg', 'max'] as const) {
-        expect(Math.abs((series?.[stat][i] as number) - bucket[stat]), `${stat} of bucket ${i}`).toBeLessThanOrEqual(
-          0.0101,
-        );
-      }
-    });
-  };
+  const chart = (from: number, to: number, step: string) => cpuChart(owner, agent.hostId, from, to, step);
+  // A rollup's min and max are raw values (half a quantum); its average is quantised again (one quantum).
+  const expectDirect = (answer: HistorySeries, points: { ts: number; value: number }[]) =>
+    expectCpuDirect(answer, points, 0.0101);
   const rows = (table: string) =>
     withDatabase(env, async (db) => {
       const result = await db.execute<{ period: string; family: string; p: string }>(
@@ -564,11 +571,7 @@ describe('closed days are folded into a raw chunk per host, family and day', () 
 
   const query = (from: number, to: number, step: string) =>
     `series=cpu.total&from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&step=${step}`;
-  const chart = async (from: number, to: number, step: string) => {
-    const res = await owner.get(`/api/v1/hosts/${agent.hostId}/series?${query(from, to, step)}`);
-    expect(res.status, await res.clone().text()).toBe(200);
-    return HistorySeries.parse(await res.json());
-  };
+  const chart = (from: number, to: number, step: string) => cpuChart(owner, agent.hostId, from, to, step);
   const exportCsv = async (from: number, to: number) => {
     const res = await owner.get(`/api/v1/hosts/${agent.hostId}/series/export?${query(from, to, '1m')}`);
     expect(res.status).toBe(200);
@@ -582,22 +585,8 @@ describe('closed days are folded into a raw chunk per host, family and day', () 
         await readWatermarks(db),
       ),
     );
-  const expectDirect = (answer: HistorySeries, tolerance: number) => {
-    const expected = directBuckets(cpuPoints, Date.parse(answer.from), Date.parse(answer.to), answer.stepMs);
-    const series = answer.series.find((s) => s.key === 'cpu.total');
-    expect(answer.timestamps).toHaveLength(expected.length);
-    expected.forEach((bucket, i) => {
-      if (bucket === null) {
-        expect(series?.avg[i], `bucket ${i} is a gap`).toBeNull();
-        return;
-      }
-      for (const stat of ['min', 'avg', 'max'] as const) {
-        expect(Math.abs((series?.[stat][i] as number) - bucket[stat]), `${stat} of bucket ${i}`).toBeLessThanOrEqual(
-          tolerance,
-        );
-      }
-    });
-  };
+  // Raw points are within half a quantum (0.01 for percentages); rollup averages within one.
+  const expectDirect = (answer: HistorySeries, tolerance: number) => expectCpuDirect(answer, cpuPoints, tolerance);
   const rawRows = () =>
     withDatabase(env, async (db) => {
       const result = await db.execute<{ start: string; hours: number; family: string; p: string; part: string }>(
