@@ -12,7 +12,8 @@ import { customMetricPoints, history1h, hostSamples } from '../../worker/src/db/
 import { type Chunk, decodeChunk } from '../../worker/src/history/chunk-codec.ts';
 import { type FamilyPoints, writeRawChunks } from '../../worker/src/history/compaction.ts';
 import { CHUNK_TABLES, ensurePartitions, LANDING_TABLES } from '../../worker/src/history/partitions.ts';
-import { rerollup, withoutRange } from '../../worker/src/history/rollup-chunk.ts';
+import { compactDayPartition, foldHostDay } from '../../worker/src/history/raw-days.ts';
+import { rerollup, withinRange } from '../../worker/src/history/rollup-chunk.ts';
 import { DAY_MS, monthOf, rollUpHostHour, writeTierChunk } from '../../worker/src/history/rollup-job.ts';
 
 export const HOUR_MS = 3_600_000;
@@ -157,22 +158,40 @@ export async function rollUpHours(
   }
 }
 
+/**
+ * Folds each day of [from, to) of every host into a raw chunk per family (the Worker's foldHostDay), then
+ * rewrites the day's partition (compactDayPartition), as the jobs do once a day is closed and rolled up: `to`
+ * is the first day left as hours.
+ */
+export async function foldDays(session: SqlSession, tenant: BenchTenant, from: number, to: number): Promise<void> {
+  const database = queryable(session);
+  for (let day = Math.floor(from / DAY_MS) * DAY_MS; day + DAY_MS <= to; day += DAY_MS) {
+    for (const host of tenant.hosts) await foldHostDay(database, { tenantId: tenant.tenantId, hostId: host.id, day });
+    await compactDayPartition(database, day);
+  }
+}
+
 interface ChunkRow {
   tenant_id: string;
   host_id: string;
   family: string;
   period_start: Date;
+  /** Raw chunks only (an hour's or a folded day's); the rollup tiers have no such column. */
+  period_hours: number;
   point_count: number;
   payload: Buffer;
 }
 
+const isRaw = (table: string) => table === CHUNK_TABLES.raw.name;
+
 async function insertChunkRows(session: SqlSession, table: string, rows: readonly ChunkRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 200) {
     const batch = rows.slice(i, i + 200);
+    const hours = isRaw(table) ? ', period_hours' : '';
     await session.client.query(
-      `INSERT INTO ${table} (tenant_id, host_id, family, period_start, point_count, payload)
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::int[], $6::bytea[])
-       ON CONFLICT (host_id, family, period_start) DO UPDATE SET point_count = excluded.point_count, payload = excluded.payload`,
+      `INSERT INTO ${table} (tenant_id, host_id, family, period_start, point_count, payload${hours})
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::int[], $6::bytea[]${hours ? ', $7::smallint[]' : ''})
+       ON CONFLICT (host_id, family, period_start) DO UPDATE SET point_count = excluded.point_count, payload = excluded.payload${hours ? ', period_hours = excluded.period_hours' : ''}`,
       [
         batch.map((row) => row.tenant_id),
         batch.map((row) => row.host_id),
@@ -181,6 +200,7 @@ async function insertChunkRows(session: SqlSession, table: string, rows: readonl
         batch.map((row) => row.point_count),
         // Hex text, as the Worker's schema writes bytea, so every driver and the PGlite socket agree.
         batch.map((row) => `\\x${Buffer.from(row.payload).toString('hex')}`),
+        ...(hours ? [batch.map((row) => row.period_hours)] : []),
       ],
     );
   }
@@ -194,7 +214,7 @@ async function selectChunkRows(
   family?: string,
 ): Promise<ChunkRow[]> {
   const { rows } = await session.client.query<ChunkRow>(
-    `SELECT tenant_id, host_id, family, period_start, point_count, payload FROM ${table}
+    `SELECT tenant_id, host_id, family, period_start, point_count, payload${isRaw(table) ? ', period_hours' : ''} FROM ${table}
      WHERE period_start >= $1 AND period_start < $2 AND ($3::text IS NULL OR family = $3)
      ORDER BY period_start, host_id, family`,
     [new Date(from).toISOString(), new Date(to).toISOString(), family ?? null],
@@ -232,7 +252,7 @@ export async function repeatHourTier(
     const months = new Map<number, Chunk[]>();
     for (let day = from; day < to; day += DAY_MS) {
       const sourceDay = source.from + (Math.round((day - from) / DAY_MS) % sourceDays) * DAY_MS;
-      const slice = withoutRange(withoutRange(all, Number.NEGATIVE_INFINITY, sourceDay), sourceDay + DAY_MS, Infinity);
+      const slice = withinRange(all, sourceDay, sourceDay + DAY_MS);
       const moved = { ...slice, timestamps: slice.timestamps.map((ts) => ts + day - sourceDay) };
       const month = monthOf(day);
       months.set(month, [...(months.get(month) ?? []), moved]);

@@ -4,7 +4,8 @@
  * ending now, on `days` of the synthetic host at 10 s, against the same chart aggregated from jsonb rows (the
  * old layout) with date_bin/GROUP BY, in the same database, alternating run by run.
  *
- * The host's history is as the jobs leave it: raw chunks per closed hour (writeRawChunks), 1-minute chunks per
+ * The host's history is as the jobs leave it: raw chunks per closed hour (writeRawChunks), folded into a chunk
+ * per closed day (foldHostDay), 1-minute chunks per
  * day and 1-hour chunks per month, today's closed hours in today's 1-minute chunk (rollUpHostHour), the open
  * half hour still landing rows. A second database gets the
  * first one's chunks byte for byte. The baseline table holds the last `baselineDays` (seeding 30 days of jsonb
@@ -21,6 +22,7 @@ import {
   type BenchTenant,
   benchTenant,
   copyChunks,
+  foldDays,
   insertLanding,
   insertTenant,
   queryable,
@@ -131,7 +133,7 @@ async function seed(
   if (!host) throw new Error('no host');
   await insertTenant(session, tenant);
   if (source) {
-    await copyChunks(source.session, session, 'raw', timeline.start, timeline.compactedUntil);
+    await copyChunks(source.session, session, 'raw', timeline.rollupFrom, timeline.compactedUntil);
     await copyChunks(source.session, session, '1m', timeline.rollupFrom, timeline.rolledUpUntil);
     await copyChunks(source.session, session, '1h', monthOf(timeline.rollupFrom), timeline.rolledUpUntil);
   } else {
@@ -141,7 +143,8 @@ async function seed(
       log(`  raw chunks up to ${iso(Math.min(from + week, timeline.compactedUntil))}`);
     }
     await rollUpHours(session, tenant.tenantId, host, timeline.rollupFrom, timeline.rolledUpUntil);
-    log(`  rolled up to ${iso(timeline.rolledUpUntil)}`);
+    await foldDays(session, tenant, timeline.rollupFrom, timeline.rolledUpUntil);
+    log(`  rolled up to ${iso(timeline.rolledUpUntil)}, closed days folded`);
   }
   await insertLanding(session, tenant.tenantId, host, timeline.compactedUntil, timeline.now);
   await session.client.query(

@@ -9,6 +9,7 @@ import pg from 'pg';
 import type { Queryable } from '../../worker/src/db/queryable.ts';
 import { type FamilyPoints, put, storedCustomPoints, writeRawChunks } from '../../worker/src/history/compaction.ts';
 import { CHUNK_TABLES, ensurePartitions } from '../../worker/src/history/partitions.ts';
+import { foldHostDay } from '../../worker/src/history/raw-days.ts';
 import { DAY_MS, rollUpHostHour } from '../../worker/src/history/rollup-job.ts';
 import { syntheticCustomMetrics, syntheticSample } from './synthetic/index.ts';
 
@@ -76,6 +77,8 @@ export async function seedHistory(database: Queryable, options: SeedHistoryOptio
       await ensurePartitions(database, CHUNK_TABLES['1h'], day, day + DAY_MS);
       await rollUpHostHour(database, { ...target, hour });
       if (closesDay) {
+        // And its raw hours folded into a chunk per family, as the jobs leave a closed day.
+        await foldHostDay(database, { ...target, day });
         days++;
         options.onDay?.(day);
       }

@@ -17,6 +17,7 @@ import {
   pgTable,
   primaryKey,
   real,
+  smallint,
   text,
   timestamp,
   uniqueIndex,
@@ -239,29 +240,41 @@ export const bytes = customType<{ data: Uint8Array; driverData: string | Uint8Ar
 
 /**
  * One immutable, size-encoded chunk (worker/src/history/chunk-codec.ts) of one host's series of one family
- * (`cpu`, `disk`, `custom`...) over one period: an hour of raw points in `history_raw`, a day of 1-minute or
- * 1-hour min/avg/max/count in `history_1m` / `history_1h`. Rewritten whole, never appended to. Each table is
- * partitioned by `period_start` (migration 0005) so retention drops whole partitions. No foreign key to the
- * tenant (an index per chunk table for it would cost more than it saves); the host's key cascades.
+ * (`cpu`, `disk`, `custom`...) over one period: raw points in `history_raw` (an hour, or a closed day),
+ * a day of 1-minute or a month of 1-hour min/avg/max/count in `history_1m` / `history_1h`. Rewritten whole,
+ * never appended to. Each table is partitioned by `period_start` (migration 0005) so retention drops whole
+ * partitions. No foreign key to the tenant (an index per chunk table for it would cost more than it saves);
+ * the host's key cascades.
  */
-const historyChunkTable = (name: string) =>
-  pgTable(
-    name,
-    {
-      tenantId: uuid('tenant_id').notNull(),
-      hostId: uuid('host_id')
-        .notNull()
-        .references(() => hosts.id, { onDelete: 'cascade' }),
-      family: text('family').notNull(),
-      periodStart: timestamp('period_start', { withTimezone: true }).notNull(),
-      /** Points (raw) or buckets (rollups) in the chunk. */
-      pointCount: integer('point_count').notNull(),
-      payload: bytes('payload').notNull(),
-    },
-    (t) => [primaryKey({ columns: [t.hostId, t.family, t.periodStart] })],
-  );
+const chunkColumns = () => ({
+  tenantId: uuid('tenant_id').notNull(),
+  hostId: uuid('host_id')
+    .notNull()
+    .references(() => hosts.id, { onDelete: 'cascade' }),
+  family: text('family').notNull(),
+  periodStart: timestamp('period_start', { withTimezone: true }).notNull(),
+  /** Points (raw) or buckets (rollups) in the chunk. */
+  pointCount: integer('point_count').notNull(),
+  payload: bytes('payload').notNull(),
+});
 
-export const historyRaw = historyChunkTable('history_raw');
+const historyChunkTable = (name: string) =>
+  pgTable(name, chunkColumns(), (t) => [primaryKey({ columns: [t.hostId, t.family, t.periodStart] })]);
+
+/**
+ * Raw chunks: one per host, family and hour while the day is open, then one per host, family and day once the
+ * day is closed and rolled up (worker/src/history/raw-days.ts; migration 0007). `period_hours` says which, so
+ * a reader finds the chunk holding a given hour, and retention knows where a chunk ends.
+ */
+export const historyRaw = pgTable(
+  'history_raw',
+  {
+    ...chunkColumns(),
+    /** Hours from `period_start` the chunk covers: 1 (an hour's chunk) or 24 (a closed day's). */
+    periodHours: smallint('period_hours').notNull().default(1),
+  },
+  (t) => [primaryKey({ columns: [t.hostId, t.family, t.periodStart] })],
+);
 export const history1m = historyChunkTable('history_1m');
 export const history1h = historyChunkTable('history_1h');
 

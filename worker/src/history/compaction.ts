@@ -4,6 +4,7 @@ import type { Queryable } from '../db/queryable.ts';
 import { customMetricPoints, historyRaw, hostSamples } from '../db/schema.ts';
 import { type Chunk, decodeChunk, encodeChunk } from './chunk-codec.ts';
 import { AVERAGE_SIGNIFICANT_DIGITS, chunkQuantum } from './precision.ts';
+import { DAY_CHUNK_HOURS, HOUR_CHUNK_HOURS, rawChunkRows, upsertRawChunk } from './raw-chunks.ts';
 import { seriesFamily } from './series-key.ts';
 
 export const HOUR_MS = 3_600_000;
@@ -25,6 +26,15 @@ export function put(points: FamilyPoints, key: string, ts: number, value: number
   const values = byTs.get(ts) ?? new Map<string, number>();
   byTs.set(ts, values);
   values.set(key, value);
+}
+
+/** Every point of a decoded chunk into `points` (a later point at the same time and series wins). */
+export function putChunk(points: FamilyPoints, chunk: Chunk): void {
+  for (const column of chunk.columns) {
+    column.values.forEach((value, i) => {
+      if (!Number.isNaN(value)) put(points, column.name, chunk.timestamps[i] as number, value);
+    });
+  }
 }
 
 /** The points a family's chunk holds, as the codec takes them (a column per series, NaN where absent). */
@@ -127,10 +137,11 @@ export interface CompactionResult {
 
 /**
  * Compacts one host's hour: its landing rows (samples and custom metric points), merged with the chunks
- * already written for that hour (a late replay adds to them; the landing rows win where both have a time),
- * become one chunk per family in `history_raw`, written whole. Idempotent: the same inputs give the same
- * chunks. Rows of the hour that sit in the default landing partitions are deleted once compacted (an hourly
- * partition is dropped whole later, by retention).
+ * already holding that hour (a late replay adds to them; the landing rows win where both have a time), become
+ * one chunk per family in `history_raw`, written whole: the hour's own chunks, or, once its day is folded into
+ * a chunk per family (raw-days.ts), the day's. Idempotent: the same inputs give the same chunks. Rows of the
+ * hour that sit in the default landing partitions are deleted once compacted (an hourly partition is dropped
+ * whole later, by retention).
  */
 export async function compactHostHour(database: Queryable, target: HostHour): Promise<CompactionResult> {
   const { tenantId, hostId, hour } = target;
@@ -148,20 +159,13 @@ export async function compactHostHour(database: Queryable, target: HostHour): Pr
       ),
     );
   const customs = await customRows(database, { tenantId, hostId }, from, to);
-  const existing = await database
-    .select({ family: historyRaw.family, payload: historyRaw.payload })
-    .from(historyRaw)
-    .where(and(eq(historyRaw.hostId, hostId), eq(historyRaw.tenantId, tenantId), eq(historyRaw.periodStart, from)));
+  const existing = await rawChunkRows(database, target, { from: hour, to: hour + HOUR_MS });
+  // A folded day takes the hour into its chunks (whole: the day's other hours are kept as they are).
+  const day = existing.find((row) => row.periodHours === DAY_CHUNK_HOURS);
+  const period = day ? { start: day.periodStart, hours: DAY_CHUNK_HOURS } : { start: hour, hours: HOUR_CHUNK_HOURS };
 
   const points: FamilyPoints = new Map();
-  for (const row of existing) {
-    const chunk = await decodeChunk(row.payload);
-    for (const column of chunk.columns) {
-      column.values.forEach((value, i) => {
-        if (!Number.isNaN(value)) put(points, column.name, chunk.timestamps[i] as number, value);
-      });
-    }
-  }
+  for (const row of existing) putChunk(points, await decodeChunk(row.payload));
   for (const row of samples) {
     const ts = row.ts.getTime();
     for (const p of samplePoints({ ...(row.sample as Omit<Sample, 'ts'>), ts })) {
@@ -170,7 +174,13 @@ export async function compactHostHour(database: Queryable, target: HostHour): Pr
   }
   for (const p of customRowPoints(customs)) put(points, p.key, p.ts, p.value);
 
-  const written = await writeRawChunks(database, target, points);
+  const written = await writeRawChunks(database, { tenantId, hostId, hour: period.start }, points, period.hours);
+  if (period.start !== hour && existing.some((row) => row.periodStart === hour)) {
+    // An hour's chunk beside its folded day's (never written so, but merged above all the same): the day's holds it now.
+    await database
+      .delete(historyRaw)
+      .where(and(eq(historyRaw.hostId, hostId), eq(historyRaw.tenantId, tenantId), eq(historyRaw.periodStart, from)));
+  }
   // Only the default partitions: an hourly partition goes whole, when retention drops it.
   await database.execute(
     sql`DELETE FROM host_samples_default WHERE host_id = ${hostId} AND ts >= ${from.toISOString()} AND ts < ${to.toISOString()}`,
@@ -181,20 +191,26 @@ export async function compactHostHour(database: Queryable, target: HostHour): Pr
   return { chunks: points.size, points: written };
 }
 
-/** One chunk per family of `points` for the host's hour, written whole (replacing what the hour had). */
-export async function writeRawChunks(database: Queryable, target: HostHour, points: FamilyPoints): Promise<number> {
-  const { tenantId, hostId } = target;
-  const periodStart = new Date(target.hour);
+/**
+ * One chunk per family of `points` for the host's period starting at `target.hour` (an hour, or with
+ * `periodHours` 24 a closed day), written whole (replacing what the period had).
+ */
+export async function writeRawChunks(
+  database: Queryable,
+  target: HostHour,
+  points: FamilyPoints,
+  periodHours: number = HOUR_CHUNK_HOURS,
+): Promise<number> {
   let written = 0;
   for (const [family, byTs] of points) {
     const payload = await encodeChunk(chunkOf(byTs));
-    await database
-      .insert(historyRaw)
-      .values({ tenantId, hostId, family, periodStart, pointCount: byTs.size, payload })
-      .onConflictDoUpdate({
-        target: [historyRaw.hostId, historyRaw.family, historyRaw.periodStart],
-        set: { pointCount: byTs.size, payload },
-      });
+    await upsertRawChunk(database, target, {
+      family,
+      periodStart: target.hour,
+      periodHours,
+      pointCount: byTs.size,
+      payload,
+    });
     written += byTs.size;
   }
   return written;

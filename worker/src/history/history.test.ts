@@ -4,12 +4,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ownerWithIngestKey, TestAgent } from '../../test/agent.ts';
 import type { TestClient } from '../../test/client.ts';
 import { isolatedEnv, withDatabase } from '../../test/support.ts';
-import { history1h } from '../db/schema.ts';
+import { history1h, historyRaw } from '../db/schema.ts';
 import type { Env } from '../env.ts';
 import { decodeChunk } from './chunk-codec.ts';
 import { LEGACY_HOUR_CHUNKS_JOB } from './hour-tier-months.ts';
 import { runHistoryJobs } from './jobs.ts';
-import { CHUNK_TABLES, ensurePartitions, LANDING_TABLES, listPartitions } from './partitions.ts';
+import { CHUNK_TABLES, ensurePartitions, LANDING_TABLES, listPartitions, partitionName } from './partitions.ts';
+import { rawObservations, readWatermarks } from './query.ts';
+import { DAY_CHUNK_HOURS } from './raw-chunks.ts';
 import { applyRetention } from './retention.ts';
 import { writeTierChunk } from './rollup-job.ts';
 
@@ -58,6 +60,33 @@ function directBuckets(points: { ts: number; value: number }[], from: number, to
     b.count++;
   }
   return out.map((b) => (b.count === 0 ? null : { min: b.min, avg: b.sum / b.count, max: b.max }));
+}
+
+/** A `cpu.total` chart of the agent's host over [from, to) at `step`, through the API. */
+async function cpuChart(owner: TestClient, hostId: string, from: number, to: number, step: string) {
+  const res = await owner.get(
+    `/api/v1/hosts/${hostId}/series?series=cpu.total&from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&step=${step}`,
+  );
+  expect(res.status, await res.clone().text()).toBe(200);
+  return HistorySeries.parse(await res.json());
+}
+
+/** Every bucket of a `cpu.total` answer within `tolerance` of the direct aggregation of `points`; gaps null. */
+function expectCpuDirect(answer: HistorySeries, points: { ts: number; value: number }[], tolerance: number) {
+  const expected = directBuckets(points, Date.parse(answer.from), Date.parse(answer.to), answer.stepMs);
+  const series = answer.series.find((s) => s.key === 'cpu.total');
+  expect(answer.timestamps).toHaveLength(expected.length);
+  expected.forEach((bucket, i) => {
+    if (bucket === null) {
+      expect(series?.avg[i], `bucket ${i} is a gap`).toBeNull();
+      return;
+    }
+    for (const stat of ['min', 'avg', 'max'] as const) {
+      expect(Math.abs((series?.[stat][i] as number) - bucket[stat]), `${stat} of bucket ${i}`).toBeLessThanOrEqual(
+        tolerance,
+      );
+    }
+  });
 }
 
 describe('history tiers', () => {
@@ -353,12 +382,17 @@ describe('history jobs catch up after downtime', () => {
     expect(reports.length).toBeGreaterThanOrEqual(6);
     expect(reports.slice(0, -1).every((r) => r.behind)).toBe(true);
     expect(reports.at(-1)?.compactedUntil).toBeGreaterThanOrEqual(begin + 3 * HOUR);
+    // Every host's three hours in chunks (an hour's each, or their day's once a day closed and was folded).
     const chunks = await withDatabase(env, (db) =>
-      db.execute<{ host_id: string; n: string }>(
-        sql`SELECT host_id, count(DISTINCT period_start) AS n FROM history_raw GROUP BY host_id ORDER BY host_id`,
-      ),
+      db.select({ hostId: historyRaw.hostId, payload: historyRaw.payload }).from(historyRaw),
     );
-    expect(chunks.rows.map((r) => Number(r.n))).toEqual([3, 3]);
+    const hours = new Map<string, Set<number>>();
+    for (const row of chunks) {
+      const set = hours.get(row.hostId) ?? new Set<number>();
+      for (const ts of (await decodeChunk(row.payload)).timestamps) set.add(Math.floor(ts / HOUR) * HOUR);
+      hours.set(row.hostId, set);
+    }
+    expect([...hours.values()].map((set) => set.size)).toEqual([3, 3]);
   });
 });
 
@@ -373,30 +407,10 @@ describe('the open day is rolled up hour by hour', () => {
   // A hole in the first hour for a late replay to fill.
   const lateTs = first + 20 * 60_000;
 
-  const chart = async (from: number, to: number, step: string) => {
-    const res = await owner.get(
-      `/api/v1/hosts/${agent.hostId}/series?series=cpu.total&from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&step=${step}`,
-    );
-    expect(res.status, await res.clone().text()).toBe(200);
-    return HistorySeries.parse(await res.json());
-  };
-  const expectDirect = (answer: HistorySeries, points: { ts: number; value: number }[]) => {
-    const expected = directBuckets(points, Date.parse(answer.from), Date.parse(answer.to), answer.stepMs);
-    const series = answer.series.find((s) => s.key === 'cpu.total');
-    expect(answer.timestamps).toHaveLength(expected.length);
-    expected.forEach((bucket, i) => {
-      if (bucket === null) {
-        expect(series?.avg[i], `bucket ${i} is a gap`).toBeNull();
-        return;
-      }
-      // A rollup's min and max are raw values (half a quantum); its average is quantised again (one quantum).
-      for (const stat of ['min', 'avg', 'max'] as const) {
-        expect(Math.abs((series?.[stat][i] as number) - bucket[stat]), `${stat} of bucket ${i}`).toBeLessThanOrEqual(
-          0.0101,
-        );
-      }
-    });
-  };
+  const chart = (from: number, to: number, step: string) => cpuChart(owner, agent.hostId, from, to, step);
+  // A rollup's min and max are raw values (half a quantum); its average is quantised again (one quantum).
+  const expectDirect = (answer: HistorySeries, points: { ts: number; value: number }[]) =>
+    expectCpuDirect(answer, points, 0.0101);
   const rows = (table: string) =>
     withDatabase(env, async (db) => {
       const result = await db.execute<{ period: string; family: string; p: string }>(
@@ -543,5 +557,163 @@ describe('the open day is rolled up hour by hour', () => {
       const marker = await db.execute(sql`SELECT 1 FROM history_jobs WHERE name = ${LEGACY_HOUR_CHUNKS_JOB}`);
       expect(marker.rows).toEqual([]);
     });
+  });
+});
+
+describe('closed days are folded into a raw chunk per host, family and day', () => {
+  // A day two days back, so it and the next day's first hour are in the past; the jobs run "then".
+  const day = Math.floor(Date.now() / DAY) * DAY - 2 * DAY;
+  const lateTs = day + 10 * HOUR + 20 * 60_000;
+  let env: Env;
+  let owner: TestClient;
+  let agent: TestAgent;
+  const cpuPoints: { ts: number; value: number }[] = [];
+
+  const query = (from: number, to: number, step: string) =>
+    `series=cpu.total&from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&step=${step}`;
+  const chart = (from: number, to: number, step: string) => cpuChart(owner, agent.hostId, from, to, step);
+  const exportCsv = async (from: number, to: number) => {
+    const res = await owner.get(`/api/v1/hosts/${agent.hostId}/series/export?${query(from, to, '1m')}`);
+    expect(res.status).toBe(200);
+    return res.text();
+  };
+  const observations = (from: number, to: number) =>
+    withDatabase(env, async (db) =>
+      rawObservations(
+        db,
+        { tenantId: agent.tenantId, hostId: agent.hostId, series: ['cpu.total'], from, to },
+        await readWatermarks(db),
+      ),
+    );
+  // Raw points are within half a quantum (0.01 for percentages); rollup averages within one.
+  const expectDirect = (answer: HistorySeries, tolerance: number) => expectCpuDirect(answer, cpuPoints, tolerance);
+  const rawRows = () =>
+    withDatabase(env, async (db) => {
+      const result = await db.execute<{ start: string; hours: number; family: string; p: string; part: string }>(
+        sql`SELECT (extract(epoch FROM period_start) * 1000)::bigint::text AS start, period_hours AS hours, family,
+              md5(payload) AS p, tableoid::regclass::text AS part
+            FROM history_raw WHERE host_id = ${agent.hostId} ORDER BY period_start, family`,
+      );
+      return result.rows.map((row) => ({ ...row, start: Number(row.start), hours: Number(row.hours) }));
+    });
+  const run = (now: number) => withDatabase(env, (db) => runHistoryJobs(db, { now, budget: 10_000 }));
+
+  // Raw-tier ranges inside the day (an hour, one straddling hours, the morning at 30 s) and a 1-minute chart
+  // ending mid-hour: what they answer before the fold, they answer after it.
+  const ranges: [number, number, string][] = [
+    [day + 10 * HOUR, day + 11 * HOUR, '10s'],
+    [day + 10 * HOUR + 15 * 60_000, day + 11 * HOUR + 45 * 60_000, '10s'],
+    [day, day + 8 * HOUR, '30s'],
+    [day + 10 * HOUR, day + 10 * HOUR + 45 * 60_000, '1m'],
+  ];
+  const before: { charts: HistorySeries[]; observed: unknown; csv: string } = { charts: [], observed: null, csv: '' };
+
+  beforeAll(async () => {
+    env = await isolatedEnv();
+    const setup = await ownerWithIngestKey(env);
+    owner = setup.owner;
+    agent = await TestAgent.enroll(env, setup.ingestKey, crypto.randomUUID(), 'fold-day');
+    // The day's first hour and a half, two hours from 10:00 (a 1 s live stretch, a hole for a late replay),
+    // and its last hour into the next day's first.
+    const samples: Sample[] = [];
+    let i = 0;
+    const stretch = (from: number, to: number, live?: { from: number; to: number }) => {
+      for (let ts = from; ts < to; ts += live && ts >= live.from && ts < live.to ? 1_000 : 10_000) {
+        if (ts >= lateTs && ts < lateTs + 5 * 60_000) continue;
+        const s = noisySample(ts, i++);
+        samples.push(s);
+        cpuPoints.push({ ts, value: s.cpu?.total as number });
+      }
+    };
+    stretch(day, day + 90 * 60_000);
+    stretch(day + 10 * HOUR, day + 12 * HOUR, { from: day + 11 * HOUR, to: day + 11 * HOUR + 5 * 60_000 });
+    stretch(day + 23 * HOUR, day + DAY + HOUR);
+    for (let k = 0; k < samples.length; k += 300) {
+      expect((await agent.push(agent.batch(samples.slice(k, k + 300)))).status).toBe(200);
+    }
+    // All but the day's last hour compacted and rolled up: the day is still hours.
+    const report = await run(day + 23 * HOUR + 20 * 60_000);
+    expect(report.daysFolded).toBe(0);
+    expect((await rawRows()).every((row) => row.hours === 1)).toBe(true);
+    for (const [from, to, step] of ranges) before.charts.push(await chart(from, to, step));
+    before.observed = await observations(day + 10 * HOUR + 5 * 60_000, day + 11 * HOUR + 2 * 60_000);
+    before.csv = await exportCsv(day + 10 * HOUR, day + 12 * HOUR);
+  });
+
+  it('folds the closed day into one chunk per family in the day’s partition, the open day’s hours left', async () => {
+    const report = await run(day + DAY + HOUR + 20 * 60_000);
+    expect(report.rolledUpUntil).toBe(day + DAY + HOUR);
+    expect(report.daysFolded).toBe(1);
+    expect(report.foldedUntil).toBe(day + DAY);
+    const rows = await rawRows();
+    const ofDay = rows.filter((row) => row.start < day + DAY);
+    expect(ofDay.length).toBeGreaterThanOrEqual(2);
+    expect(ofDay.map((row) => [row.start, row.hours])).toEqual(ofDay.map(() => [day, DAY_CHUNK_HOURS]));
+    expect(new Set(ofDay.map((row) => row.family)).size).toBe(ofDay.length);
+    expect(new Set(ofDay.map((row) => row.part))).toEqual(new Set([partitionName(CHUNK_TABLES.raw, day)]));
+    const nextDay = rows.filter((row) => !ofDay.includes(row));
+    expect(nextDay.length).toBeGreaterThan(0);
+    expect(nextDay.every((row) => row.hours === 1)).toBe(true);
+  });
+
+  it('answers every reader exactly as before the fold, and as a direct aggregation across folded and open days', async () => {
+    for (const [k, [from, to, step]] of ranges.entries()) {
+      expect(await chart(from, to, step), `${step} chart from ${new Date(from).toISOString()}`).toEqual(
+        before.charts[k],
+      );
+    }
+    expect(await observations(day + 10 * HOUR + 5 * 60_000, day + 11 * HOUR + 2 * 60_000)).toEqual(before.observed);
+    expect(await exportCsv(day + 10 * HOUR, day + 12 * HOUR)).toBe(before.csv);
+    for (const [from, to, step] of ranges) expectDirect(await chart(from, to, step), step === '1m' ? 0.0101 : 0.0051);
+    // Raw points across midnight: the folded day's last hour and the open day's first hour.
+    const straddling = await chart(day + 22 * HOUR + 30 * 60_000, day + DAY + HOUR, '10s');
+    expect(straddling.tier).toBe('raw');
+    expectDirect(straddling, 0.0051);
+    expectDirect(await chart(day, day + DAY + HOUR, '2m'), 0.0101);
+    expectDirect(await chart(day, day + DAY, '1h'), 0.0101);
+  });
+
+  it('is idempotent: running the jobs again changes no chunk', async () => {
+    const rows = await rawRows();
+    const report = await run(day + DAY + HOUR + 20 * 60_000);
+    expect(report.daysFolded).toBe(0);
+    expect(await rawRows()).toEqual(rows);
+  });
+
+  it('merges a late replay into the folded day’s chunks, and rolls the day up again', async () => {
+    const rows = await rawRows();
+    const late = noisySample(lateTs, 7);
+    expect((await agent.push(agent.batch([late]))).status).toBe(200);
+    const report = await run(day + DAY + HOUR + 25 * 60_000);
+    expect(report.lateMerged).toBe(1);
+    cpuPoints.push({ ts: lateTs, value: late.cpu?.total as number });
+    cpuPoints.sort((a, b) => a.ts - b.ts);
+    const after = await rawRows();
+    // Still a chunk per family and day: the cpu one rewritten, with the late point in it.
+    expect(after.map((row) => [row.start, row.hours, row.family])).toEqual(
+      rows.map((row) => [row.start, row.hours, row.family]),
+    );
+    expect(after.find((row) => row.family === 'cpu' && row.hours === DAY_CHUNK_HOURS)?.p).not.toBe(
+      rows.find((row) => row.family === 'cpu' && row.hours === DAY_CHUNK_HOURS)?.p,
+    );
+    const hour = await chart(day + 10 * HOUR, day + 11 * HOUR, '10s');
+    expect(hour.series[0]?.avg[(lateTs - day - 10 * HOUR) / 10_000]).not.toBeNull();
+    expectDirect(hour, 0.0051);
+    expectDirect(await chart(day, day + DAY, '2m'), 0.0101);
+    expectDirect(await chart(day, day + DAY, '1h'), 0.0101);
+  });
+
+  it('keeps a folded day until all of it is past an organisation’s lowered retention', async () => {
+    const ofDay = async () => (await rawRows()).filter((row) => row.hours === DAY_CHUNK_HOURS && row.start === day);
+    const count = (await ofDay()).length;
+    expect(count).toBeGreaterThan(0);
+    await withDatabase(env, async (db) => {
+      await db.execute(sql`UPDATE tenants SET retention_raw_days = 1 WHERE id = ${agent.tenantId}`);
+      // Past retention from noon: the day's chunks still hold its afternoon.
+      await applyRetention(db, day + DAY + 12 * HOUR, day + DAY);
+    });
+    expect(await ofDay()).toHaveLength(count);
+    await withDatabase(env, (db) => applyRetention(db, day + 2 * DAY + HOUR, day + DAY));
+    expect(await ofDay()).toEqual([]);
   });
 });

@@ -13,8 +13,10 @@ import {
   type PartitionedTable,
   periodStart,
 } from './partitions.ts';
+import { HOUR_CHUNK_HOURS } from './raw-chunks.ts';
+import { compactDayPartition, foldHostDay } from './raw-days.ts';
 import { applyRetention, type RetentionReport } from './retention.ts';
-import { rollUpHostHour, rollUpHostHourAgain } from './rollup-job.ts';
+import { DAY_MS, rollUpHostHour, rollUpHostHourAgain } from './rollup-job.ts';
 
 /** How long a run holds the jobs' lease; a crashed run's lease expires and the next cron run goes on. */
 const LEASE_MS = 4 * 60_000;
@@ -35,9 +37,12 @@ export interface HistoryJobReport {
   lateMerged: number;
   /** Hours rolled up into the 1-minute tier (a day's last one also closes the day into the 1-hour tier). */
   hoursRolledUp: number;
+  /** Closed days whose raw hours were folded into a chunk per family and day. */
+  daysFolded: number;
   /** Compaction has reached this hour start (epoch ms): everything before it is in chunks. */
   compactedUntil: number | null;
   rolledUpUntil: number | null;
+  foldedUntil: number | null;
   retention: RetentionReport | null;
   /** More work is waiting than one run's budget allowed. */
   behind: boolean;
@@ -103,6 +108,18 @@ async function firstHour(database: Queryable, now: number): Promise<number> {
   return oldest ? Math.min(periodStart('hour', new Date(oldest).getTime()), fallback) : fallback;
 }
 
+/**
+ * Where folding starts when it never ran: the day of the oldest hour's raw chunk (a database from before
+ * migration 0007 holds only those), or, with none, the day the roll-ups have reached.
+ */
+async function firstUnfoldedDay(database: Queryable, rolledUntil: number): Promise<number> {
+  const result = await database.execute<{ oldest: string | Date | null }>(
+    sql`SELECT min(period_start) AS oldest FROM history_raw WHERE period_hours = ${HOUR_CHUNK_HOURS}`,
+  );
+  const oldest = result.rows[0]?.oldest;
+  return periodStart('day', oldest ? Math.min(new Date(oldest).getTime(), rolledUntil) : rolledUntil);
+}
+
 /** The partitions the next hours will write into: landing hours ahead, the current and next chunk periods. */
 async function maintainPartitions(database: Queryable, now: number): Promise<string[]> {
   const created: string[] = [];
@@ -122,59 +139,64 @@ interface Budget {
   left: number;
 }
 
-interface HourWalk {
+interface PeriodWalk {
   /** The `history_jobs` row holding how far the walk got and the host it stopped after. */
   job: string;
+  /** An hour (compaction, roll-ups) or a day (folds). */
+  periodMs: number;
   /** Where the walk starts when it never ran. */
   first: number;
-  /** Hours ending at or before this are ready for the walk. */
+  /** Periods ending at or before this are ready for the walk. */
   readyUntil: number;
-  /** Before the hosts of an hour (partitions the hour writes into). */
-  beforeHour: (hour: number) => Promise<void>;
-  step: (host: { id: string; tenantId: string }, hour: number) => Promise<unknown>;
+  /** Before the hosts of a period (partitions the period writes into). */
+  beforePeriod?: (start: number) => Promise<void>;
+  step: (host: { id: string; tenantId: string }, start: number) => Promise<unknown>;
+  /** Once every host of a period is done, before the walk moves past it. */
+  afterPeriod?: (start: number) => Promise<void>;
 }
 
 /**
- * Walks closed hours oldest first, every active host of an hour before the next hour, remembering the hour and
- * the last host done after each, so a run cut short by its budget resumes exactly there. Returns how far it
- * got (every hour before is done for every host) and how many hours it finished.
+ * Walks closed periods oldest first, every active host of a period before the next period, remembering the
+ * period and the last host done after each, so a run cut short by its budget resumes exactly there. Returns how
+ * far it got (every period before is done for every host) and how many periods it finished.
  */
-async function walkHours(
+async function walkPeriods(
   database: Queryable,
-  walk: HourWalk,
+  walk: PeriodWalk,
   budget: Budget,
-): Promise<{ doneUntil: number; hours: number }> {
+): Promise<{ doneUntil: number; periods: number }> {
   const state = await readJob(database, walk.job);
   let doneUntil = state.doneUntil ?? walk.first;
   // First run: remember where the walk starts, for the runs that get there.
   if (state.doneUntil === null) await writeJob(database, walk.job, { doneUntil, hostCursor: null });
   let cursor = state.hostCursor;
-  let hours = 0;
-  while (budget.left > 0 && doneUntil + HOUR_MS <= walk.readyUntil) {
-    const hour: number = doneUntil;
-    await walk.beforeHour(hour);
-    const batch = await activeHostsSince(database, hour, cursor, budget.left);
+  let periods = 0;
+  while (budget.left > 0 && doneUntil + walk.periodMs <= walk.readyUntil) {
+    const start: number = doneUntil;
+    await walk.beforePeriod?.(start);
+    const batch = await activeHostsSince(database, start, cursor, budget.left);
     for (const host of batch) {
-      await walk.step(host, hour);
+      await walk.step(host, start);
       cursor = host.id;
       budget.left--;
     }
     if (batch.length === 0 || budget.left > 0) {
-      doneUntil = hour + HOUR_MS;
+      await walk.afterPeriod?.(start);
+      doneUntil = start + walk.periodMs;
       cursor = null;
-      hours++;
+      periods++;
     }
     await writeJob(database, walk.job, { doneUntil, hostCursor: cursor });
   }
-  return { doneUntil, hours };
+  return { doneUntil, periods };
 }
 
 /**
  * The history jobs the cron trigger runs every 5 minutes (and tests or `pnpm dev` on demand): partitions
  * ahead, compaction of closed hours, late replays merged, closed hours rolled up (the open day's into 1-minute
  * chunks per hour and per six hours; a closing day into a 1-minute chunk of the day and the month's 1-hour
- * chunk), retention. Each step does a bounded amount of work
- * and remembers where it stopped, so a run after downtime catches up over the next runs; every step is
+ * chunk), closed days' raw hours folded into a raw chunk per day, retention. Each step does a bounded amount of
+ * work and remembers where it stopped, so a run after downtime catches up over the next runs; every step is
  * idempotent, so a run cut short is simply done again.
  */
 export async function runHistoryJobs(database: Queryable, options: HistoryJobOptions = {}): Promise<HistoryJobReport> {
@@ -186,8 +208,10 @@ export async function runHistoryJobs(database: Queryable, options: HistoryJobOpt
     hoursCompacted: 0,
     lateMerged: 0,
     hoursRolledUp: 0,
+    daysFolded: 0,
     compactedUntil: null,
     rolledUpUntil: null,
+    foldedUntil: null,
     retention: null,
     behind: false,
   };
@@ -197,19 +221,20 @@ export async function runHistoryJobs(database: Queryable, options: HistoryJobOpt
 
     // Compaction: closed hours (plus the grace for late batches), oldest first.
     const compactFirst = (await readJob(database, 'compact')).doneUntil ?? (await firstHour(database, now));
-    const compacted = await walkHours(
+    const compacted = await walkPeriods(
       database,
       {
         job: 'compact',
+        periodMs: HOUR_MS,
         first: compactFirst,
         readyUntil: now - COMPACTION_GRACE_MS,
-        beforeHour: (hour) => ensurePartitions(database, CHUNK_TABLES.raw, hour, hour + HOUR_MS).then(() => {}),
+        beforePeriod: (hour) => ensurePartitions(database, CHUNK_TABLES.raw, hour, hour + HOUR_MS).then(() => {}),
         step: (host, hour) => compactHostHour(database, { tenantId: host.tenantId, hostId: host.id, hour }),
       },
       budget,
     );
     const compactedUntil = compacted.doneUntil;
-    report.hoursCompacted = compacted.hours;
+    report.hoursCompacted = compacted.periods;
     report.compactedUntil = compactedUntil;
 
     // The 1-hour tier's chunks were a day each before migration 0006: merge them into months first.
@@ -261,19 +286,36 @@ export async function runHistoryJobs(database: Queryable, options: HistoryJobOpt
     }
 
     // Roll-ups: each compacted hour into 1-minute chunks (its own, or its six hours'); a day's last closes the day.
-    const rolled = await walkHours(
+    const rolled = await walkPeriods(
       database,
       {
         job: 'rollup',
+        periodMs: HOUR_MS,
         first: rolledFrom,
         readyUntil: compactedUntil,
-        beforeHour: (hour) => ensureRollupPartitions(database, hour),
+        beforePeriod: (hour) => ensureRollupPartitions(database, hour),
         step: (host, hour) => rollUpHostHour(database, { tenantId: host.tenantId, hostId: host.id, hour }),
       },
       budget,
     );
-    report.hoursRolledUp = rolled.hours;
+    report.hoursRolledUp = rolled.periods;
     report.rolledUpUntil = rolled.doneUntil;
+
+    // Folds: each day closed and rolled up, its hours' raw chunks into a chunk per family (raw-days.ts).
+    const folded = await walkPeriods(
+      database,
+      {
+        job: 'fold',
+        periodMs: DAY_MS,
+        first: (await readJob(database, 'fold')).doneUntil ?? (await firstUnfoldedDay(database, rolled.doneUntil)),
+        readyUntil: rolled.doneUntil,
+        step: (host, day) => foldHostDay(database, { tenantId: host.tenantId, hostId: host.id, day }),
+        afterPeriod: (day) => compactDayPartition(database, day),
+      },
+      budget,
+    );
+    report.daysFolded = folded.periods;
+    report.foldedUntil = folded.doneUntil;
     report.behind = budget.left <= 0;
 
     report.retention = await applyRetention(database, now, compactedUntil);

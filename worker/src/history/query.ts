@@ -1,11 +1,12 @@
 import { metricDefinition, type Sample, type SeriesPoint, samplePoints, seriesKey } from '@pulsewire/protocol';
 import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/queryable.ts';
-import { history1h, history1m, historyJobs, historyRaw, hostSamples } from '../db/schema.ts';
+import { history1h, history1m, historyJobs, hostSamples } from '../db/schema.ts';
 import { type Buckets, bucketize } from './bucketize.ts';
 import { type Chunk, decodeChunk } from './chunk-codec.ts';
 import { chunkOf, customRowPoints, customRows } from './compaction.ts';
 import { FAMILY_SECTIONS } from './families.ts';
+import { decodeRawHours, rawChunkRows } from './raw-chunks.ts';
 import { HOUR_MS, parseRollupColumnName, withoutRange } from './rollup-chunk.ts';
 import { DAY_MS, monthOf } from './rollup-job.ts';
 import { parseSeriesKey, seriesFamily, seriesPath } from './series-key.ts';
@@ -60,7 +61,7 @@ function matches(requested: readonly string[], key: string): boolean {
  */
 async function readChunks(
   database: Queryable,
-  table: typeof historyRaw | typeof history1m | typeof history1h,
+  table: typeof history1m | typeof history1h,
   request: HistoryRequest,
   families: string[],
   span: { from: number; to: number; before?: number },
@@ -89,6 +90,23 @@ async function readChunks(
       return before === undefined ? chunk : withoutRange(chunk, before, Number.POSITIVE_INFINITY);
     }),
   );
+  return { chunks, bytes: rows.reduce((sum, row) => sum + row.payload.byteLength, 0) };
+}
+
+/**
+ * The raw points of the asked series in the hours overlapping [from, to), a chunk per stored chunk: an hour's
+ * chunk, or the part of a closed day's chunk in those hours (raw-chunks.ts), so a range reads the same points
+ * before and after its day is folded.
+ */
+async function readRawChunks(
+  database: Queryable,
+  request: HistoryRequest,
+  families: string[],
+  span: { from: number; to: number },
+): Promise<{ chunks: Chunk[]; bytes: number }> {
+  const rows = await rawChunkRows(database, request, span, families);
+  const columns = (name: string) => matches(request.series, name);
+  const chunks = await Promise.all(rows.map((row) => decodeRawHours(row, span, { columns })));
   return { chunks, bytes: rows.reduce((sum, row) => sum + row.payload.byteLength, 0) };
 }
 
@@ -204,7 +222,7 @@ export async function readSources(
       }),
     );
   }
-  const raw = await readChunks(database, historyRaw, request, families, {
+  const raw = await readRawChunks(database, request, families, {
     from: Math.floor(rolled / HOUR_MS) * HOUR_MS,
     to: compacted,
   });

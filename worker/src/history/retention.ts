@@ -78,14 +78,15 @@ export async function applyRetention(
   for (const table of LANDING_TABLES) dropped.push(...(await dropPartitionsBefore(database, table, landingCutoff)));
 
   let rows = 0;
-  // Each tier with what one chunk spans: a chunk goes once all of it is past retention.
+  // Each tier with where one of its chunks ends: a chunk goes once all of it is past retention (a raw chunk
+  // is an hour, or a folded day).
   const tiers: [PartitionedTable, number, string, string][] = [
-    [CHUNK_TABLES.raw, DEFAULT_RETENTION_DAYS.raw, 'retention_raw_days', '1 hour'],
-    [CHUNK_TABLES['1m'], DEFAULT_RETENTION_DAYS['1m'], 'retention_1m_days', '1 day'],
-    [CHUNK_TABLES['1h'], DEFAULT_RETENTION_DAYS['1h'], 'retention_1h_days', '1 month'],
+    [CHUNK_TABLES.raw, DEFAULT_RETENTION_DAYS.raw, 'retention_raw_days', 'make_interval(hours => period_hours)'],
+    [CHUNK_TABLES['1m'], DEFAULT_RETENTION_DAYS['1m'], 'retention_1m_days', "interval '1 day'"],
+    [CHUNK_TABLES['1h'], DEFAULT_RETENTION_DAYS['1h'], 'retention_1h_days', "interval '1 month'"],
   ];
   for (const [table, days, column, span] of tiers) {
-    const chunkEnd = sql.raw(`period_start + interval '${span}'`);
+    const chunkEnd = sql.raw(`period_start + ${span}`);
     const cutoff = now - days * DAY_MS;
     dropped.push(...(await dropPartitionsBefore(database, table, cutoff)));
     rows += await boundedDelete(

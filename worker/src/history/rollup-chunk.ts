@@ -207,20 +207,30 @@ export function addRollupPoints(
   });
 }
 
-/** `chunk` without its points in [from, to) (the chunk itself when it has none there). */
-export function withoutRange(chunk: Chunk, from: number, to: number): Chunk {
-  const keep: number[] = [];
+/** `chunk` with only the points whose time `keep` accepts (the chunk itself when it keeps them all). */
+function keepPoints(chunk: Chunk, keep: (ts: number) => boolean): Chunk {
+  const kept: number[] = [];
   chunk.timestamps.forEach((ts, i) => {
-    if (ts < from || ts >= to) keep.push(i);
+    if (keep(ts)) kept.push(i);
   });
-  if (keep.length === chunk.timestamps.length) return chunk;
+  if (kept.length === chunk.timestamps.length) return chunk;
   return {
-    timestamps: keep.map((i) => chunk.timestamps[i] as number),
+    timestamps: kept.map((i) => chunk.timestamps[i] as number),
     columns: chunk.columns.map((column) => ({
       ...column,
-      values: Float64Array.from(keep, (i) => column.values[i] as number),
+      values: Float64Array.from(kept, (i) => column.values[i] as number),
     })),
   };
+}
+
+/** `chunk` without its points in [from, to) (the chunk itself when it has none there). */
+export function withoutRange(chunk: Chunk, from: number, to: number): Chunk {
+  return keepPoints(chunk, (ts) => ts < from || ts >= to);
+}
+
+/** `chunk`'s points in [from, to) only (the chunk itself when it has none elsewhere). */
+export function withinRange(chunk: Chunk, from: number, to: number): Chunk {
+  return keepPoints(chunk, (ts) => ts >= from && ts < to);
 }
 
 /**

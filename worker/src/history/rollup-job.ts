@@ -1,9 +1,10 @@
-import { and, eq, gt, gte, lt } from 'drizzle-orm';
+import { and, eq, gt, lt } from 'drizzle-orm';
 import type { Queryable } from '../db/queryable.ts';
-import { history1h, history1m, historyRaw } from '../db/schema.ts';
+import { history1h, history1m } from '../db/schema.ts';
 import { type Chunk, decodeChunk, encodeChunk } from './chunk-codec.ts';
 import type { HostHour } from './compaction.ts';
 import { periodStart } from './partitions.ts';
+import { rawHoursByFamily } from './raw-chunks.ts';
 import { HOUR_MS, MINUTE_MS, type RollupBucketMs, replaceRange, rollup } from './rollup-chunk.ts';
 
 export const DAY_MS = 24 * HOUR_MS;
@@ -16,33 +17,6 @@ export interface HostDay {
 }
 
 type TierTable = typeof history1m | typeof history1h;
-
-/** The host's raw chunks with a period start in [from, to), decoded, by family. */
-async function rawByFamily(
-  database: Queryable,
-  host: { tenantId: string; hostId: string },
-  from: number,
-  to: number,
-): Promise<Map<string, Chunk[]>> {
-  const rows = await database
-    .select({ family: historyRaw.family, payload: historyRaw.payload })
-    .from(historyRaw)
-    .where(
-      and(
-        eq(historyRaw.hostId, host.hostId),
-        eq(historyRaw.tenantId, host.tenantId),
-        gte(historyRaw.periodStart, new Date(from)),
-        lt(historyRaw.periodStart, new Date(to)),
-      ),
-    );
-  const byFamily = new Map<string, Chunk[]>();
-  for (const row of rows) {
-    const chunks = byFamily.get(row.family) ?? [];
-    chunks.push(await decodeChunk(row.payload));
-    byFamily.set(row.family, chunks);
-  }
-  return byFamily;
-}
 
 /** The host's chunks of one tier period (a day of 1-minute buckets, a month of 1-hour ones), by family. */
 async function tierChunks(
@@ -124,7 +98,7 @@ async function rollUpSpan(
   from: number,
   to: number,
 ): Promise<Map<string, Chunk[]>> {
-  const raw = await rawByFamily(database, host, from, to);
+  const raw = await rawHoursByFamily(database, host, { from, to });
   // A host with no data in the span (it was down) has nothing to roll up, and no chunks to replace.
   if (raw.size === 0) return raw;
   // Encoded before the transaction, so it holds its locks for the writes only.

@@ -26,9 +26,10 @@ export async function runScheduledJobs(
     }
     // History after the purge, so that a deleted host's rows are not compacted on their way out.
     const history = await runHistoryJobs(handle.db, options.history);
-    if (history.hoursCompacted > 0 || history.hoursRolledUp > 0 || history.lateMerged > 0 || history.behind) {
+    const worked = history.hoursCompacted + history.hoursRolledUp + history.lateMerged + history.daysFolded > 0;
+    if (worked || history.behind) {
       const { retention: _retention, partitionsCreated: _created, ...figures } = history;
-      log('info', 'history: compacted and rolled up', { ...figures });
+      log('info', 'history: compacted, rolled up and folded', { ...figures });
     }
     return { purge, history };
   } catch (error) {
