@@ -13,6 +13,7 @@ import {
   type PartitionedTable,
   periodStart,
 } from './partitions.ts';
+import { backfillQuarterHours } from './quarter-hour-backfill.ts';
 import { applyRetention, type RetentionReport } from './retention.ts';
 import { rollUpHostHour, rollUpHostHourAgain } from './rollup-job.ts';
 
@@ -33,8 +34,10 @@ export interface HistoryJobReport {
   partitionsCreated: string[];
   hoursCompacted: number;
   lateMerged: number;
-  /** Hours rolled up into the 1-minute tier (a day's last one also closes the day into the 1-hour tier). */
+  /** Hours rolled up into the 1-minute tier (a day's last one also closes the day into the 15-minute and 1-hour tiers). */
   hoursRolledUp: number;
+  /** Days of a family rolled up before the 15-minute tier existed, given their 15-minute chunk (migration 0007). */
+  quarterHourDaysBackfilled: number;
   /** Compaction has reached this hour start (epoch ms): everything before it is in chunks. */
   compactedUntil: number | null;
   rolledUpUntil: number | null;
@@ -172,8 +175,8 @@ async function walkHours(
 /**
  * The history jobs the cron trigger runs every 5 minutes (and tests or `pnpm dev` on demand): partitions
  * ahead, compaction of closed hours, late replays merged, closed hours rolled up (the open day's into 1-minute
- * chunks per hour and per six hours; a closing day into a 1-minute chunk of the day and the month's 1-hour
- * chunk), retention. Each step does a bounded amount of work
+ * chunks per hour and per six hours; a closing day into a 1-minute and a 15-minute chunk of the day and the
+ * month's 1-hour chunk), retention. Each step does a bounded amount of work
  * and remembers where it stopped, so a run after downtime catches up over the next runs; every step is
  * idempotent, so a run cut short is simply done again.
  */
@@ -186,6 +189,7 @@ export async function runHistoryJobs(database: Queryable, options: HistoryJobOpt
     hoursCompacted: 0,
     lateMerged: 0,
     hoursRolledUp: 0,
+    quarterHourDaysBackfilled: 0,
     compactedUntil: null,
     rolledUpUntil: null,
     retention: null,
@@ -274,7 +278,11 @@ export async function runHistoryJobs(database: Queryable, options: HistoryJobOpt
     );
     report.hoursRolledUp = rolled.hours;
     report.rolledUpUntil = rolled.doneUntil;
-    report.behind = budget.left <= 0;
+
+    // Days rolled up before the 15-minute tier existed: with what budget the roll-ups left.
+    const backfill = await backfillQuarterHours(database, budget, rolled.doneUntil);
+    report.quarterHourDaysBackfilled = backfill.days;
+    report.behind = budget.left <= 0 || !backfill.done;
 
     report.retention = await applyRetention(database, now, compactedUntil);
     return report;
@@ -285,5 +293,6 @@ export async function runHistoryJobs(database: Queryable, options: HistoryJobOpt
 
 async function ensureRollupPartitions(database: Queryable, hour: number): Promise<void> {
   await ensurePartitions(database, CHUNK_TABLES['1m'], hour, hour + HOUR_MS);
+  await ensurePartitions(database, CHUNK_TABLES['15m'], hour, hour + HOUR_MS);
   await ensurePartitions(database, CHUNK_TABLES['1h'], hour, hour + HOUR_MS);
 }
