@@ -1,7 +1,8 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/queryable.ts';
-import { history1m, historyJobs } from '../db/schema.ts';
+import { history1m } from '../db/schema.ts';
 import { decodeChunk } from './chunk-codec.ts';
+import { dropJobMarker, hasJobMarker } from './job-markers.ts';
 import { CHUNK_TABLES, ensurePartitions } from './partitions.ts';
 import { DAY_MS, writeQuarterHourDay } from './rollup-job.ts';
 
@@ -19,11 +20,7 @@ export async function backfillQuarterHours(
   budget: { left: number },
   rolledUpUntil: number,
 ): Promise<{ done: boolean; days: number }> {
-  const [marker] = await database
-    .select({ name: historyJobs.name })
-    .from(historyJobs)
-    .where(eq(historyJobs.name, QUARTER_HOUR_BACKFILL_JOB));
-  if (!marker) return { done: true, days: 0 };
+  if (!(await hasJobMarker(database, QUARTER_HOUR_BACKFILL_JOB))) return { done: true, days: 0 };
   const limit = Math.max(0, budget.left);
   // Closed days only: the open day's first 1-minute chunk also starts at midnight but holds an hour or six.
   const closedUntil = new Date(Math.floor(rolledUpUntil / DAY_MS) * DAY_MS).toISOString();
@@ -55,7 +52,7 @@ export async function backfillQuarterHours(
   }
   // Fewer than asked: none is left.
   if (days.rows.length < limit) {
-    await database.delete(historyJobs).where(eq(historyJobs.name, QUARTER_HOUR_BACKFILL_JOB));
+    await dropJobMarker(database, QUARTER_HOUR_BACKFILL_JOB);
     return { done: true, days: days.rows.length };
   }
   return { done: false, days: days.rows.length };
