@@ -137,7 +137,7 @@ export async function writeRawHours(
 
 /**
  * The Worker's roll-ups of one host's hours [from, to), as the jobs leave them: each day closed before `to`
- * rolled up whole (1-minute day chunks, the day into its month's 1-hour chunk), the open day's hours one by one
+ * rolled up whole (1-minute and 15-minute day chunks, the day into its month's 1-hour chunk), the open day's hours one by one
  * into its 1-minute chunk.
  */
 export async function rollUpHours(
@@ -149,6 +149,7 @@ export async function rollUpHours(
 ): Promise<void> {
   const database = queryable(session);
   await ensurePartitions(database, CHUNK_TABLES['1m'], from, to);
+  await ensurePartitions(database, CHUNK_TABLES['15m'], from, to);
   await ensurePartitions(database, CHUNK_TABLES['1h'], from, to);
   for (let hour = from; hour < to; hour += HOUR_MS) {
     const day = Math.floor(hour / DAY_MS) * DAY_MS;

@@ -5,10 +5,9 @@
  * old layout) with date_bin/GROUP BY, in the same database, alternating run by run.
  *
  * The host's history is as the jobs leave it: raw chunks per closed hour (writeRawChunks), folded into a chunk
- * per closed day (foldHostDay), 1-minute chunks per
- * day and 1-hour chunks per month, today's closed hours in today's 1-minute chunk (rollUpHostHour), the open
- * half hour still landing rows. A second database gets the
- * first one's chunks byte for byte. The baseline table holds the last `baselineDays` (seeding 30 days of jsonb
+ * per closed day (foldHostDay), 1-minute and 15-minute chunks per day and 1-hour chunks per month, today's
+ * closed hours in today's 1-minute chunk (rollUpHostHour), the open half hour still landing rows. A second
+ * database gets the first one's chunks byte for byte. The baseline table holds the last `baselineDays` (seeding 30 days of jsonb
  * rows costs minutes and ~400 MB), so ranges beyond it have no baseline. Last, the 1 y chart once more over
  * a whole year of 1-hour chunks (FULL_YEAR).
  */
@@ -135,6 +134,7 @@ async function seed(
   if (source) {
     await copyChunks(source.session, session, 'raw', timeline.rollupFrom, timeline.compactedUntil);
     await copyChunks(source.session, session, '1m', timeline.rollupFrom, timeline.rolledUpUntil);
+    await copyChunks(source.session, session, '15m', timeline.rollupFrom, timeline.rolledUpUntil);
     await copyChunks(source.session, session, '1h', monthOf(timeline.rollupFrom), timeline.rolledUpUntil);
   } else {
     const week = 7 * DAY;
@@ -290,7 +290,14 @@ export async function runHistory(targets: readonly DatabaseTarget[], options: Hi
         `  seeded in ${seedSeconds} s (${source ? `chunks copied from ${source.label}` : 'chunks generated'}); ` +
           `${filled.samples} jsonb rows in ${baselineSeconds} s`,
       );
-      await vacuum(session, ['history_raw', 'history_1m', 'history_1h', 'host_samples', 'custom_metric_points']);
+      await vacuum(session, [
+        'history_raw',
+        'history_1m',
+        'history_15m',
+        'history_1h',
+        'host_samples',
+        'custom_metric_points',
+      ]);
       await vacuum(session, [BASELINE_SAMPLES, BASELINE_CUSTOM]);
       runs.push({
         database: database.label,

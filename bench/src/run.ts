@@ -275,7 +275,7 @@ try {
       const f = run.figures;
       const kB = (bytes: number) => round(bytes / 1000);
       log(
-        `  ${run.database}: raw ${kB(f.perHostDay.raw)} kB + 1 min ${kB(f.perHostDay['1m'])} kB + 1 h ${kB(f.perHostDay['1h'])} kB` +
+        `  ${run.database}: raw ${kB(f.perHostDay.raw)} kB + 1 min ${kB(f.perHostDay['1m'])} kB + 15 min ${kB(f.perHostDay['15m'])} kB + 1 h ${kB(f.perHostDay['1h'])} kB` +
           ` = ${kB(f.perHostDay.total)} kB per host per day (${round(f.bytesPerValue)} B/value, ${run.series} series;` +
           ` ${kB(f.fixedPerHostDay)} kB of it per-table fixed costs);` +
           ` jsonb rows ${kB(f.baseline.perHostDay)} kB (${round(f.baseline.bytesPerValue)} B/value);` +
@@ -283,7 +283,7 @@ try {
       );
       const payload = run.payloadPerHostDay;
       log(
-        `    chunk payloads per host-day: raw ${kB(payload.raw.bytes)} kB, 1 min ${kB(payload['1m'].bytes)} kB, 1 h ${kB(payload['1h'].bytes)} kB;` +
+        `    chunk payloads per host-day: raw ${kB(payload.raw.bytes)} kB, 1 min ${kB(payload['1m'].bytes)} kB, 15 min ${kB(payload['15m'].bytes)} kB, 1 h ${kB(payload['1h'].bytes)} kB;` +
           ` raw by family: ${Object.entries(payload.raw.byFamily)
             .slice(0, 5)
             .map(([family, bytes]) => `${family} ${kB(bytes)} kB`)

@@ -1,9 +1,11 @@
+import { type HistoryTier, historyTiers } from '@pulsewire/protocol';
 import type { SizeTotals } from './relation-sizes.ts';
 
 /** The byte bar (design.md, "Performance bars"): all tiers of one host's day, MB as 10^6 bytes. */
 export const STORAGE_BAR_BYTES = 1_000_000;
 
-export type Tier = 'raw' | '1m' | '1h';
+export type Tier = HistoryTier;
+export const TIERS = historyTiers;
 
 export interface StorageMeasurement {
   /** Each chunk tier's partitions, summed. */
@@ -47,12 +49,11 @@ export interface StorageFigures {
 
 export function storageFigures(m: StorageMeasurement): StorageFigures {
   const per = (bytes: number) => bytes / m.hostDays;
-  const perHostDay = {
-    raw: per(m.tiers.raw.total),
-    '1m': per(m.tiers['1m'].total),
-    '1h': per(m.tiers['1h'].total),
-    total: per(m.tiers.raw.total + m.tiers['1m'].total + m.tiers['1h'].total),
-  };
+  const perHostDay = { total: 0 } as Record<Tier | 'total', number>;
+  for (const tier of TIERS) {
+    perHostDay[tier] = per(m.tiers[tier].total);
+    perHostDay.total += perHostDay[tier];
+  }
   const baselinePerHostDay = m.baseline.total / m.baselineHostDays;
   const landingPerHostHour = m.landing.total / m.landingHostHours;
   const landingPerHost = landingPerHostHour * m.landingWindowHours;
@@ -64,10 +65,6 @@ export function storageFigures(m: StorageMeasurement): StorageFigures {
     baseline: { perHostDay: baselinePerHostDay, bytesPerValue: baselinePerHostDay / m.baselineValuesPerHostDay },
     ratio: perHostDay.total / baselinePerHostDay,
     met: perHostDay.total <= STORAGE_BAR_BYTES,
-    steadyStatePerHost:
-      perHostDay.raw * m.retentionDays.raw +
-      perHostDay['1m'] * m.retentionDays['1m'] +
-      perHostDay['1h'] * m.retentionDays['1h'] +
-      landingPerHost,
+    steadyStatePerHost: TIERS.reduce((sum, tier) => sum + perHostDay[tier] * m.retentionDays[tier], landingPerHost),
   };
 }

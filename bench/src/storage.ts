@@ -43,7 +43,7 @@ import {
   sumSizes,
   vacuum,
 } from './relation-sizes.ts';
-import { type StorageFigures, storageFigures, type Tier } from './storage-figures.ts';
+import { type StorageFigures, storageFigures, TIERS, type Tier } from './storage-figures.ts';
 
 export interface StorageOptions {
   hosts: number;
@@ -140,6 +140,7 @@ async function measure(
   started = performance.now();
   if (source) {
     await copyChunks(source.session, session, '1m', DAY0, end);
+    await copyChunks(source.session, session, '15m', DAY0, end);
     await copyChunks(source.session, session, '1h', monthOf(DAY0), end);
   } else {
     for (const host of tenant.hosts) await rollUpHours(session, tenant.tenantId, host, DAY0, end);
@@ -154,11 +155,8 @@ async function measure(
 
   // Retention drops a landing hour's partitions a few hours after its compaction.
   for (const table of LANDING_TABLES) await dropPartitionsBefore(db, table, landingEnd);
-  const tiers = {
-    raw: await sizesOf(session, [CHUNK_TABLES.raw.name]),
-    '1m': await sizesOf(session, [CHUNK_TABLES['1m'].name]),
-    '1h': await sizesOf(session, [CHUNK_TABLES['1h'].name]),
-  };
+  const tiers = {} as Record<Tier, Awaited<ReturnType<typeof sizesOf>>>;
+  for (const tier of TIERS) tiers[tier] = await sizesOf(session, [CHUNK_TABLES[tier].name]);
 
   started = performance.now();
   await createBaselineTables(session);
@@ -169,7 +167,7 @@ async function measure(
   const baselineSeconds = seconds(started);
 
   const payloadPerHostDay = {} as StorageRun['payloadPerHostDay'];
-  for (const tier of ['raw', '1m', '1h'] as const) {
+  for (const tier of TIERS) {
     const perHostDay = (bytes: number) => Math.round(bytes / (hosts * days));
     const payload = await payloadBytes(session, CHUNK_TABLES[tier].name);
     const byFamily = await payloadByFamily(session, CHUNK_TABLES[tier].name);
@@ -181,19 +179,14 @@ async function measure(
   }
   const bulkHostHours = hosts * (days * 24 - landingHours);
   const valuesPerHostDay = (generated.values / bulkHostHours) * 24;
-  const sizes = {
-    raw: sumSizes(tiers.raw),
-    '1m': sumSizes(tiers['1m']),
-    '1h': sumSizes(tiers['1h']),
-    landing: sumSizes(landing),
-    baseline: sumSizes(baseline),
-  };
-  const tierRelations = [...tiers.raw, ...tiers['1m'], ...tiers['1h']];
+  const sizes = { landing: sumSizes(landing), baseline: sumSizes(baseline) } as StorageRun['sizes'];
+  for (const tier of TIERS) sizes[tier] = sumSizes(tiers[tier]);
+  const tierRelations = TIERS.flatMap((tier) => tiers[tier]);
   const fixedBytes =
     sumSizes(tierRelations).maps +
     sumSizes(tierRelations.filter((relation) => relation.relation.endsWith('_default'))).total;
   const figures = storageFigures({
-    tiers: { raw: sizes.raw, '1m': sizes['1m'], '1h': sizes['1h'] },
+    tiers: sizes,
     fixedBytes,
     hostDays: hosts * days,
     valuesPerHostDay,
@@ -206,6 +199,8 @@ async function measure(
     retentionDays: {
       raw: DEFAULT_RETENTION_DAYS.raw,
       '1m': DEFAULT_RETENTION_DAYS['1m'],
+      // Kept as long as the 1-minute tier (worker/src/history/retention.ts).
+      '15m': DEFAULT_RETENTION_DAYS['1m'],
       '1h': DEFAULT_RETENTION_DAYS['1h'],
     },
   });

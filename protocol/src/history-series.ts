@@ -23,7 +23,7 @@ export const HISTORY_STEPS_MS = [
   7_200_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000, 604_800_000,
 ] as const;
 
-export const historyTiers = ['raw', '1m', '1h'] as const;
+export const historyTiers = ['raw', '1m', '15m', '1h'] as const;
 export type HistoryTier = (typeof historyTiers)[number];
 
 const isoInstant = z.iso.datetime({ offset: true });
@@ -112,7 +112,7 @@ const answerFields = {
   from: z.iso.datetime(),
   to: z.iso.datetime(),
   stepMs: z.number().int().positive(),
-  /** Where the points come from: raw points, or 1-minute / 1-hour min/avg/max rollups. */
+  /** Where the points come from: raw points, or 1-minute / 15-minute / 1-hour min/avg/max rollups. */
   tier: z.enum(historyTiers),
   /** Every bucket's start (epoch ms), empty buckets included. */
   timestamps: z.array(z.number()),

@@ -1,6 +1,6 @@
 /**
  * Synthetic history written as compaction and roll-ups would have written it — raw chunks per hour, 1-minute
- * chunks per day, 1-hour chunks per month — with the Worker's own code, straight into the database. `pnpm seed:history`
+ * and 15-minute chunks per day, 1-hour chunks per month — with the Worker's own code, straight into the database. `pnpm seed:history`
  * runs it against the local stack; browser tests seed a host with it.
  */
 import { type CustomMetric, samplePoints, seriesKey } from '@pulsewire/protocol';
@@ -74,6 +74,7 @@ export async function seedHistory(database: Queryable, options: SeedHistoryOptio
     const closesDay = hour + HOUR_MS === day + DAY_MS;
     if (hour < rolledFrom && (closesDay || day + DAY_MS > rolledFrom)) {
       await ensurePartitions(database, CHUNK_TABLES['1m'], day, day + DAY_MS);
+      await ensurePartitions(database, CHUNK_TABLES['15m'], day, day + DAY_MS);
       await ensurePartitions(database, CHUNK_TABLES['1h'], day, day + DAY_MS);
       await rollUpHostHour(database, { ...target, hour });
       if (closesDay) {

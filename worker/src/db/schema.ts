@@ -240,11 +240,11 @@ export const bytes = customType<{ data: Uint8Array; driverData: string | Uint8Ar
 
 /**
  * One immutable, size-encoded chunk (worker/src/history/chunk-codec.ts) of one host's series of one family
- * (`cpu`, `disk`, `custom`...) over one period: raw points in `history_raw` (an hour, or a closed day),
- * a day of 1-minute or a month of 1-hour min/avg/max/count in `history_1m` / `history_1h`. Rewritten whole,
- * never appended to. Each table is partitioned by `period_start` (migration 0005) so retention drops whole
- * partitions. No foreign key to the tenant (an index per chunk table for it would cost more than it saves);
- * the host's key cascades.
+ * (`cpu`, `disk`, `custom`...) over one period: raw points in `history_raw` (an hour, or a closed day), a day
+ * of 1-minute or 15-minute min/avg/max/count in `history_1m` / `history_15m`, a month of 1-hour ones in
+ * `history_1h`. Rewritten whole, never appended to. Each table is partitioned by `period_start` (migration 0005)
+ * so retention drops whole partitions. No foreign key to the tenant (an index per chunk table for it would cost
+ * more than it saves); the host's key cascades.
  */
 const chunkColumns = () => ({
   tenantId: uuid('tenant_id').notNull(),
@@ -276,6 +276,7 @@ export const historyRaw = pgTable(
   (t) => [primaryKey({ columns: [t.hostId, t.family, t.periodStart] })],
 );
 export const history1m = historyChunkTable('history_1m');
+export const history15m = historyChunkTable('history_15m');
 export const history1h = historyChunkTable('history_1h');
 
 /**

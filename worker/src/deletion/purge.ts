@@ -7,6 +7,7 @@ import {
   customMetricPoints,
   history1h,
   history1m,
+  history15m,
   historyRaw,
   hostSamples,
   hosts,
@@ -49,7 +50,7 @@ const hostChunks: ChunkDelete[] = [
   (hostId, limit) => sql`
     DELETE FROM ${customMetricPoints} WHERE (tableoid, ctid) IN (
       SELECT tableoid, ctid FROM ${customMetricPoints} WHERE host_id = ${hostId} LIMIT ${limit})`,
-  ...[historyRaw, history1m, history1h].map(
+  ...[historyRaw, history1m, history15m, history1h].map(
     (table): ChunkDelete =>
       (hostId, limit) =>
         sql`

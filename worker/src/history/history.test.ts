@@ -10,6 +10,7 @@ import { decodeChunk } from './chunk-codec.ts';
 import { LEGACY_HOUR_CHUNKS_JOB } from './hour-tier-months.ts';
 import { runHistoryJobs } from './jobs.ts';
 import { CHUNK_TABLES, ensurePartitions, LANDING_TABLES, listPartitions, partitionName } from './partitions.ts';
+import { QUARTER_HOUR_BACKFILL_JOB } from './quarter-hour-backfill.ts';
 import { rawObservations, readWatermarks } from './query.ts';
 import { DAY_CHUNK_HOURS } from './raw-chunks.ts';
 import { applyRetention } from './retention.ts';
@@ -253,6 +254,12 @@ describe('history tiers', () => {
     const hourly = await chart(`series=cpu.total&${range()}&step=1h`);
     expect(hourly.tier).toBe('1h');
     expectMatches(hourly, 'cpu.total', withLate, 0.0101);
+    // Whole quarter hours read the 15-minute tier: the closed day's chunks, the open day's minutes.
+    for (const step of ['15m', '45m']) {
+      const quarters = await chart(`series=cpu.total&${range()}&step=${step}`);
+      expect(quarters.tier).toBe('15m');
+      expectMatches(quarters, 'cpu.total', withLate, 0.0101);
+    }
   });
 
   it('refuses bad ranges and series with typed errors, never a 500', async () => {
@@ -342,12 +349,21 @@ describe('history tiers', () => {
     await withDatabase(env, async (db) => {
       const old = Date.UTC(2020, 0, 1);
       await ensurePartitions(db, CHUNK_TABLES.raw, old, old + DAY);
+      await ensurePartitions(db, CHUNK_TABLES['15m'], old, old + DAY);
+      // Kept as long as the 1-minute tier: last month's partition stays.
+      const lastMonth = Date.now() - 31 * DAY;
+      await ensurePartitions(db, CHUNK_TABLES['15m'], lastMonth, lastMonth + DAY);
       await ensurePartitions(db, LANDING_TABLES[0] as (typeof LANDING_TABLES)[number], old, old + HOUR);
       const future = Math.floor(Date.now() / HOUR) * HOUR + 2 * HOUR;
       await ensurePartitions(db, LANDING_TABLES[0] as (typeof LANDING_TABLES)[number], future, future + HOUR);
       const report = await applyRetention(db, Date.now(), Date.now() - 4 * HOUR);
       expect(report.partitionsDropped).toEqual(
-        expect.arrayContaining(['history_raw_p20200101', 'host_samples_p2020010100']),
+        expect.arrayContaining(['history_raw_p20200101', 'history_15m_p202001', 'host_samples_p2020010100']),
+      );
+      const quarterHours = (await listPartitions(db, CHUNK_TABLES['15m'])).map((p) => p.start);
+      expect(quarterHours).not.toContain(Date.UTC(2020, 0, 1));
+      expect(quarterHours).toContain(
+        Date.UTC(new Date(lastMonth).getUTCFullYear(), new Date(lastMonth).getUTCMonth(), 1),
       );
       const names = (await listPartitions(db, LANDING_TABLES[0] as (typeof LANDING_TABLES)[number])).map((p) => p.name);
       expect(names).not.toContain('host_samples_p2020010100');
@@ -504,7 +520,7 @@ describe('the open day is rolled up hour by hour', () => {
     expectDirect(await chart(day, day + DAY, '1h'), cpuPoints);
   });
 
-  it('closes the day from its raw hours into the 1-minute day and the month’s 1-hour chunk, read without raw', async () => {
+  it('closes the day from its raw hours into the 1-minute and 15-minute days and the month’s 1-hour chunk, read without raw', async () => {
     const report = await withDatabase(env, (db) =>
       runHistoryJobs(db, { now: day + DAY + 20 * 60_000, budget: 10_000 }),
     );
@@ -514,17 +530,49 @@ describe('the open day is rolled up hour by hour', () => {
     const hourly = await rows('history_1h');
     expect(hourly.length).toBeGreaterThan(0);
     expect(hourly.every((r) => r.period.startsWith(month.toISOString().slice(0, 10)))).toBe(true);
-    // The day's chunk per family, in place of the hours' chunks.
+    // The day's chunk per family, in place of the hours' chunks; and the day's 15-minute chunk per family.
+    const startOfDay = `${new Date(day).toISOString().slice(0, 10)} 00:00:00`;
     const minute = await rows('history_1m');
-    expect(minute.every((r) => r.period.startsWith(`${new Date(day).toISOString().slice(0, 10)} 00:00:00`))).toBe(true);
+    expect(minute.every((r) => r.period.startsWith(startOfDay))).toBe(true);
     expect(new Set(minute.map((r) => r.family)).size).toBe(minute.length);
-    const snapshot = [await rows('history_1m'), hourly];
+    const quarters = await rows('history_15m');
+    expect(quarters.map((r) => [r.period.slice(0, 19), r.family])).toEqual(minute.map((r) => [startOfDay, r.family]));
+    const snapshot = [minute, quarters, hourly];
     await withDatabase(env, (db) => runHistoryJobs(db, { now: day + DAY + 25 * 60_000, budget: 10_000 }));
-    expect([await rows('history_1m'), await rows('history_1h')]).toEqual(snapshot);
+    expect([await rows('history_1m'), await rows('history_15m'), await rows('history_1h')]).toEqual(snapshot);
+    expectDirect(await chart(day, day + DAY, '15m'), cpuPoints);
+
+    // A late replay into the closed day redoes the day in every tier.
+    const late = noisySample(lateTs + 2 * 60_000, 5);
+    expect((await agent.push(agent.batch([late]))).status).toBe(200);
+    const replayed = await withDatabase(env, (db) =>
+      runHistoryJobs(db, { now: day + DAY + 30 * 60_000, budget: 10_000 }),
+    );
+    expect(replayed.lateMerged).toBe(1);
+    cpuPoints.push({ ts: lateTs + 2 * 60_000, value: late.cpu?.total as number });
+    cpuPoints.sort((a, b) => a.ts - b.ts);
+    expect((await rows('history_15m')).map((r) => r.p)).not.toEqual(quarters.map((r) => r.p));
+
     // The tiers alone answer: with the raw chunks gone, the charts are unchanged.
     await withDatabase(env, (db) => db.execute(sql`DELETE FROM history_raw WHERE host_id = ${agent.hostId}`));
     expectDirect(await chart(first, first + 3 * HOUR, '1m'), cpuPoints);
+    const quarterChart = await chart(day, day + DAY, '15m');
+    expect(quarterChart.tier).toBe('15m');
+    expectDirect(quarterChart, cpuPoints);
     expectDirect(await chart(day, day + DAY, '1h'), cpuPoints);
+  });
+
+  it('builds the 15-minute chunks of days rolled up before migration 0008 from their 1-minute chunks', async () => {
+    await withDatabase(env, async (db) => {
+      await db.execute(sql`DELETE FROM history_15m WHERE host_id = ${agent.hostId}`);
+      await db.execute(sql`INSERT INTO history_jobs (name) VALUES (${QUARTER_HOUR_BACKFILL_JOB})`);
+      const report = await runHistoryJobs(db, { now: day + DAY + 35 * 60_000, budget: 10_000 });
+      expect(report.quarterHourDaysBackfilled).toBe((await rows('history_1m')).length);
+      const marker = await db.execute(sql`SELECT 1 FROM history_jobs WHERE name = ${QUARTER_HOUR_BACKFILL_JOB}`);
+      expect(marker.rows).toEqual([]);
+    });
+    expect((await rows('history_15m')).length).toBe((await rows('history_1m')).length);
+    expectDirect(await chart(day, day + DAY, '15m'), cpuPoints);
   });
 
   it('merges the 1-hour tier’s day chunks written before migration 0006 into month chunks', async () => {

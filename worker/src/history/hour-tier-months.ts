@@ -1,7 +1,8 @@
 import { and, eq, gte, lt, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/queryable.ts';
-import { history1h, historyJobs } from '../db/schema.ts';
+import { history1h } from '../db/schema.ts';
 import { decodeChunk } from './chunk-codec.ts';
+import { dropJobMarker, hasJobMarker } from './job-markers.ts';
 import { nextPeriod } from './partitions.ts';
 import { HOUR_MS, rerollup } from './rollup-chunk.ts';
 import { writeTierChunk } from './rollup-job.ts';
@@ -19,11 +20,7 @@ export async function mergeLegacyHourChunks(
   database: Queryable,
   budget: { left: number },
 ): Promise<{ done: boolean; merged: number }> {
-  const [marker] = await database
-    .select({ name: historyJobs.name })
-    .from(historyJobs)
-    .where(eq(historyJobs.name, LEGACY_HOUR_CHUNKS_JOB));
-  if (!marker) return { done: true, merged: 0 };
+  if (!(await hasJobMarker(database, LEGACY_HOUR_CHUNKS_JOB))) return { done: true, merged: 0 };
   const limit = Math.max(0, budget.left);
   const groups = await database.execute<{ host_id: string; tenant_id: string; family: string; month: string | Date }>(
     sql`SELECT host_id, tenant_id, family, date_trunc('month', period_start, 'UTC') AS month FROM history_1h
@@ -67,7 +64,7 @@ export async function mergeLegacyHourChunks(
   }
   // Fewer than asked: none is left.
   if (groups.rows.length < limit) {
-    await database.delete(historyJobs).where(eq(historyJobs.name, LEGACY_HOUR_CHUNKS_JOB));
+    await dropJobMarker(database, LEGACY_HOUR_CHUNKS_JOB);
     return { done: true, merged };
   }
   return { done: false, merged };

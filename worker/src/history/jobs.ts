@@ -13,6 +13,7 @@ import {
   type PartitionedTable,
   periodStart,
 } from './partitions.ts';
+import { backfillQuarterHours } from './quarter-hour-backfill.ts';
 import { HOUR_CHUNK_HOURS } from './raw-chunks.ts';
 import { compactDayPartition, foldHostDay } from './raw-days.ts';
 import { applyRetention, type RetentionReport } from './retention.ts';
@@ -35,10 +36,12 @@ export interface HistoryJobReport {
   partitionsCreated: string[];
   hoursCompacted: number;
   lateMerged: number;
-  /** Hours rolled up into the 1-minute tier (a day's last one also closes the day into the 1-hour tier). */
+  /** Hours rolled up into the 1-minute tier (a day's last one also closes the day into the 15-minute and 1-hour tiers). */
   hoursRolledUp: number;
   /** Closed days whose raw hours were folded into a chunk per family and day. */
   daysFolded: number;
+  /** Days of a family rolled up before the 15-minute tier existed, given their 15-minute chunk (migration 0008). */
+  quarterHourDaysBackfilled: number;
   /** Compaction has reached this hour start (epoch ms): everything before it is in chunks. */
   compactedUntil: number | null;
   rolledUpUntil: number | null;
@@ -194,10 +197,10 @@ async function walkPeriods(
 /**
  * The history jobs the cron trigger runs every 5 minutes (and tests or `pnpm dev` on demand): partitions
  * ahead, compaction of closed hours, late replays merged, closed hours rolled up (the open day's into 1-minute
- * chunks per hour and per six hours; a closing day into a 1-minute chunk of the day and the month's 1-hour
- * chunk), closed days' raw hours folded into a raw chunk per day, retention. Each step does a bounded amount of
- * work and remembers where it stopped, so a run after downtime catches up over the next runs; every step is
- * idempotent, so a run cut short is simply done again.
+ * chunks per hour and per six hours; a closing day into a 1-minute and a 15-minute chunk of the day and the
+ * month's 1-hour chunk), closed days' raw hours folded into a raw chunk per day, retention. Each step does a
+ * bounded amount of work and remembers where it stopped, so a run after downtime catches up over the next runs;
+ * every step is idempotent, so a run cut short is simply done again.
  */
 export async function runHistoryJobs(database: Queryable, options: HistoryJobOptions = {}): Promise<HistoryJobReport> {
   const now = options.now ?? Date.now();
@@ -209,6 +212,7 @@ export async function runHistoryJobs(database: Queryable, options: HistoryJobOpt
     lateMerged: 0,
     hoursRolledUp: 0,
     daysFolded: 0,
+    quarterHourDaysBackfilled: 0,
     compactedUntil: null,
     rolledUpUntil: null,
     foldedUntil: null,
@@ -316,7 +320,10 @@ export async function runHistoryJobs(database: Queryable, options: HistoryJobOpt
     );
     report.daysFolded = folded.periods;
     report.foldedUntil = folded.doneUntil;
-    report.behind = budget.left <= 0;
+    // Days rolled up before the 15-minute tier existed: with what budget the roll-ups left.
+    const backfill = await backfillQuarterHours(database, budget, rolled.doneUntil);
+    report.quarterHourDaysBackfilled = backfill.days;
+    report.behind = budget.left <= 0 || !backfill.done;
 
     report.retention = await applyRetention(database, now, compactedUntil);
     return report;
@@ -327,5 +334,6 @@ export async function runHistoryJobs(database: Queryable, options: HistoryJobOpt
 
 async function ensureRollupPartitions(database: Queryable, hour: number): Promise<void> {
   await ensurePartitions(database, CHUNK_TABLES['1m'], hour, hour + HOUR_MS);
+  await ensurePartitions(database, CHUNK_TABLES['15m'], hour, hour + HOUR_MS);
   await ensurePartitions(database, CHUNK_TABLES['1h'], hour, hour + HOUR_MS);
 }

@@ -21,6 +21,7 @@ export const LANDING_TABLES: readonly PartitionedTable[] = [
 export const CHUNK_TABLES = {
   raw: { name: 'history_raw', granularity: 'day' },
   '1m': { name: 'history_1m', granularity: 'month' },
+  '15m': { name: 'history_15m', granularity: 'month' },
   '1h': { name: 'history_1h', granularity: 'month' },
 } as const satisfies Record<string, PartitionedTable>;
 /**

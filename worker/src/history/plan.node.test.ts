@@ -9,13 +9,15 @@ const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 
 describe('planHistory', () => {
-  it('picks the tier from the range: raw under a minute step, 1-minute rollups under an hour, 1-hour beyond', () => {
+  it('picks the tier from the range: raw under a minute step, 1- or 15-minute rollups under an hour, 1-hour beyond', () => {
     const cases: [number, string, number][] = [
       [5 * MIN, 'raw', 1_000],
       [HOUR, 'raw', 10_000],
       [6 * HOUR, 'raw', 30_000],
       [24 * HOUR, '1m', 120_000],
-      [7 * DAY, '1m', 900_000],
+      [2 * DAY, '1m', 300_000],
+      [7 * DAY, '15m', 900_000],
+      [14 * DAY, '15m', 1_800_000],
       [30 * DAY, '1h', HOUR],
       [365 * DAY, '1h', 43_200_000],
     ];
@@ -26,6 +28,26 @@ describe('planHistory', () => {
         Math.ceil((plan.to - Math.floor(plan.from / plan.stepMs) * plan.stepMs) / plan.stepMs),
       ).toBeLessThanOrEqual(1000);
     }
+  });
+
+  it('reads the 15-minute tier for steps of whole quarter hours under an hour, the 1-minute tier for the others', () => {
+    const plan = (step: number, from = ago(7 * DAY), to?: string) =>
+      planHistory({ from, ...(to ? { to } : {}), step }, DEFAULTS, NOW);
+    expect(plan(15 * MIN).tier).toBe('15m');
+    expect(plan(45 * MIN).tier).toBe('15m');
+    expect(plan(30 * MIN).tier).toBe('15m');
+    expect(plan(20 * MIN, ago(3 * DAY)).tier).toBe('1m');
+    expect(plan(10 * MIN, ago(3 * DAY)).tier).toBe('1m');
+    expect(plan(HOUR).tier).toBe('1h');
+    // Kept as long as the 1-minute tier: 100 days ago is hours, and a 15-minute step is too fine there.
+    expect(plan(HOUR, ago(100 * DAY), ago(99 * DAY)).tier).toBe('1h');
+    expect(() => plan(15 * MIN, ago(100 * DAY), ago(99 * DAY))).toThrow(/1-hour resolution/);
+    // An organisation keeping 1-minute rollups for 5 days: a week back is the 1-hour tier.
+    expect(planHistory({ from: ago(7 * DAY) }, { ...DEFAULTS, '1m': 5 }, NOW).tier).toBe('1h');
+    // A short range whose raw points are gone, drawn in few points, lands on quarter hours: the 15-minute tier.
+    expect(
+      planHistory({ from: ago(40 * DAY), to: ago(40 * DAY - 6 * HOUR), maxPoints: 24 }, DEFAULTS, NOW),
+    ).toMatchObject({ tier: '15m', stepMs: 15 * MIN });
   });
 
   it('moves to a coarser tier when the range starts before the finer one is kept', () => {
@@ -55,6 +77,7 @@ describe('planHistory', () => {
     expect(code({ from: '2026-02-30T00:00:00Z' })).toBe('invalid_date');
     expect(code({ from: ago(1000 * DAY), to: ago(800 * DAY) })).toBe('beyond_retention');
     expect(code({ from: ago(DAY), step: 5 * MIN })).toBe('ok');
+    expect(code({ from: ago(100 * DAY), to: ago(99 * DAY), step: 15 * MIN })).toBe('step_below_resolution');
   });
 
   it('clips a range that starts before anything is kept, and says so', () => {

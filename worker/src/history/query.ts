@@ -1,7 +1,14 @@
-import { metricDefinition, type Sample, type SeriesPoint, samplePoints, seriesKey } from '@pulsewire/protocol';
+import {
+  type HistoryTier,
+  metricDefinition,
+  type Sample,
+  type SeriesPoint,
+  samplePoints,
+  seriesKey,
+} from '@pulsewire/protocol';
 import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/queryable.ts';
-import { history1h, history1m, historyJobs, hostSamples } from '../db/schema.ts';
+import { history1h, history1m, history15m, historyJobs, hostSamples } from '../db/schema.ts';
 import { type Buckets, bucketize } from './bucketize.ts';
 import { type Chunk, decodeChunk } from './chunk-codec.ts';
 import { chunkOf, customRowPoints, customRows } from './compaction.ts';
@@ -11,7 +18,7 @@ import { HOUR_MS, parseRollupColumnName, withoutRange } from './rollup-chunk.ts'
 import { DAY_MS, monthOf } from './rollup-job.ts';
 import { parseSeriesKey, seriesFamily, seriesPath } from './series-key.ts';
 
-export type Tier = 'raw' | '1m' | '1h';
+export type Tier = HistoryTier;
 
 /**
  * The most of a range read from landing rows (jsonb) rather than chunks. Compaction keeps the open part to
@@ -61,7 +68,7 @@ function matches(requested: readonly string[], key: string): boolean {
  */
 async function readChunks(
   database: Queryable,
-  table: typeof history1m | typeof history1h,
+  table: typeof history1m | typeof history15m | typeof history1h,
   request: HistoryRequest,
   families: string[],
   span: { from: number; to: number; before?: number },
@@ -177,11 +184,20 @@ export interface HistorySources {
 }
 
 /**
+ * The tiers whose chunks hold closed days only, each with the start of the chunk holding a time: the 15-minute
+ * tier's chunk is a day, the 1-hour tier's a month (of whole days).
+ */
+const CLOSED_DAY_TIERS = {
+  '15m': { table: history15m, chunkStart: (ms: number) => Math.floor(ms / DAY_MS) * DAY_MS },
+  '1h': { table: history1h, chunkStart: monthOf },
+} as const;
+
+/**
  * The chunks one request reads. The range splits at the jobs' watermarks: hours already rolled up come from
- * the tier's chunks (1 min: a chunk per closed day, and per closed hour or six hours of the open day; 1 h: a
- * chunk per month holding whole days, and the open day from the 1-minute tier), hours compacted since from raw
- * chunks, and the open hours from the landing rows. So a long range never reads raw data, and the newest
- * minutes are there before compaction.
+ * the tier's chunks (1 min: a chunk per closed day, and per closed hour or six hours of the open day; 15 min: a
+ * chunk per closed day, and the open day from the 1-minute tier; 1 h: a chunk per month holding whole days,
+ * and the open day from the 1-minute tier), hours compacted since from raw chunks, and the open hours from the
+ * landing rows. So a long range never reads raw data, and the newest minutes are there before compaction.
  */
 export async function readSources(
   database: Queryable,
@@ -200,11 +216,12 @@ export async function readSources(
     bytes += read.bytes;
     return read;
   };
-  if (request.tier === '1h') {
-    // Whole days from the months' chunks; the rest of what is rolled up (the open day) at 1 minute.
+  if (request.tier === '15m' || request.tier === '1h') {
+    // Whole days from the tier's chunks; the rest of what is rolled up (the open day) at 1 minute.
+    const { table, chunkStart } = CLOSED_DAY_TIERS[request.tier];
     const days = Math.max(from, Math.floor(rolled / DAY_MS) * DAY_MS);
     if (days > from) {
-      add(await readChunks(database, history1h, request, families, { from: monthOf(from), to: days, before: days }));
+      add(await readChunks(database, table, request, families, { from: chunkStart(from), to: days, before: days }));
     }
     add(
       await readChunks(database, history1m, request, families, {

@@ -83,6 +83,9 @@ export async function applyRetention(
   const tiers: [PartitionedTable, number, string, string][] = [
     [CHUNK_TABLES.raw, DEFAULT_RETENTION_DAYS.raw, 'retention_raw_days', 'make_interval(hours => period_hours)'],
     [CHUNK_TABLES['1m'], DEFAULT_RETENTION_DAYS['1m'], 'retention_1m_days', "interval '1 day'"],
+    // The 15-minute tier is kept as long as the 1-minute one (and lowered with it): it only serves week-long
+    // charts faster, so it needs no setting of its own.
+    [CHUNK_TABLES['15m'], DEFAULT_RETENTION_DAYS['1m'], 'retention_1m_days', "interval '1 day'"],
     [CHUNK_TABLES['1h'], DEFAULT_RETENTION_DAYS['1h'], 'retention_1h_days', "interval '1 month'"],
   ];
   for (const [table, days, column, span] of tiers) {

@@ -5,6 +5,7 @@ import {
   HOUR_MS,
   MINUTE_MS,
   parseRollupColumnName,
+  QUARTER_HOUR_MS,
   ROLLUP_STATS,
   rerollup,
   rollup,
@@ -128,6 +129,24 @@ describe('rollup', () => {
     const minuteAvgQuantum = new Map(rollupColumnsOf(stored).map((s) => [s.key, s.avgQuantum]));
     const hours = await decodeChunk(await encodeChunk(rerollup([stored], HOUR_MS)));
     expectMatches(hours, naive(raw, HOUR_MS), HOUR_MS, (quantum, stat, key) =>
+      stat === 'avg' ? ((minuteAvgQuantum.get(key) as number) + quantum) / 2 : quantum / 2,
+    );
+  });
+
+  it('rerolls 1 min into 15 min as a direct 15-minute aggregation would: the day’s minutes, or stored ones', async () => {
+    // A day's worth of hours, starting off the quarter hour, with gaps, resets and live 1 s stretches.
+    const raw = rawDay(7, 25);
+    const minutes = rollup(raw, MINUTE_MS);
+    const direct = naive(raw, QUARTER_HOUR_MS);
+    expectMatches(rerollup([minutes], QUARTER_HOUR_MS), direct, QUARTER_HOUR_MS);
+    // What the roll-up stores (encoded once), and what the backfill builds from stored minutes (twice for
+    // the average, as for 1 h).
+    const stored = await decodeChunk(await encodeChunk(minutes));
+    const minuteAvgQuantum = new Map(rollupColumnsOf(stored).map((s) => [s.key, s.avgQuantum]));
+    const quarters = await decodeChunk(await encodeChunk(rerollup([minutes], QUARTER_HOUR_MS)));
+    expectMatches(quarters, direct, QUARTER_HOUR_MS, (quantum) => quantum / 2);
+    const backfilled = await decodeChunk(await encodeChunk(rerollup([stored], QUARTER_HOUR_MS)));
+    expectMatches(backfilled, direct, QUARTER_HOUR_MS, (quantum, stat, key) =>
       stat === 'avg' ? ((minuteAvgQuantum.get(key) as number) + quantum) / 2 : quantum / 2,
     );
   });

@@ -3,7 +3,7 @@ import type { Chunk, ChunkColumn } from './chunk-codec.ts';
 import { averageQuantum, valueStep } from './precision.ts';
 
 /**
- * Rollup tiers (issue 12): 1 min and 1 h buckets holding min/avg/max/count of each series' values.
+ * Rollup tiers (issue 12): 1 min, 15 min and 1 h buckets holding min/avg/max/count of each series' values.
  *
  * A rollup chunk has four columns per series key K: `K|min`, `K|avg`, `K|max`, `K|count`, at the bucket
  * starts (UTC-aligned). A bucket where K has no value is a gap (NaN) in all four. '|' may occur inside a
@@ -14,8 +14,9 @@ export const ROLLUP_STATS = ['min', 'avg', 'max', 'count'] as const;
 export type RollupStat = (typeof ROLLUP_STATS)[number];
 
 export const MINUTE_MS = 60_000;
+export const QUARTER_HOUR_MS = 900_000;
 export const HOUR_MS = 3_600_000;
-export type RollupBucketMs = typeof MINUTE_MS | typeof HOUR_MS;
+export type RollupBucketMs = typeof MINUTE_MS | typeof QUARTER_HOUR_MS | typeof HOUR_MS;
 
 /** Counts are whole numbers: quantum 1 stores them exactly. */
 const COUNT_QUANTUM = 1;

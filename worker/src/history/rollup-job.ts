@@ -1,11 +1,19 @@
 import { and, eq, gt, lt } from 'drizzle-orm';
 import type { Queryable } from '../db/queryable.ts';
-import { history1h, history1m } from '../db/schema.ts';
+import { history1h, history1m, history15m } from '../db/schema.ts';
 import { type Chunk, decodeChunk, encodeChunk } from './chunk-codec.ts';
 import type { HostHour } from './compaction.ts';
 import { periodStart } from './partitions.ts';
 import { rawHoursByFamily } from './raw-chunks.ts';
-import { HOUR_MS, MINUTE_MS, type RollupBucketMs, replaceRange, rollup } from './rollup-chunk.ts';
+import {
+  HOUR_MS,
+  MINUTE_MS,
+  QUARTER_HOUR_MS,
+  type RollupBucketMs,
+  replaceRange,
+  rerollup,
+  rollup,
+} from './rollup-chunk.ts';
 
 export const DAY_MS = 24 * HOUR_MS;
 
@@ -16,7 +24,7 @@ export interface HostDay {
   day: number;
 }
 
-type TierTable = typeof history1m | typeof history1h;
+type TierTable = typeof history1m | typeof history15m | typeof history1h;
 
 /** The host's chunks of one tier period (a day of 1-minute buckets, a month of 1-hour ones), by family. */
 async function tierChunks(
@@ -90,23 +98,27 @@ export const BLOCK_MS = 6 * HOUR_MS;
 /**
  * Rolls one host's [from, to) up from its raw chunks into one 1-minute chunk per family, keyed by `from`, in
  * place of the tier's chunks that start inside the span (the hours' or blocks' it covers): one transaction, so
- * a chart never reads a minute twice. Returns the raw chunks read, by family.
+ * a chart never reads a minute twice. Returns the raw chunks read and the 1-minute chunks written (before
+ * encoding, so at full precision), by family.
  */
 async function rollUpSpan(
   database: Queryable,
   host: { tenantId: string; hostId: string },
   from: number,
   to: number,
-): Promise<Map<string, Chunk[]>> {
+): Promise<{ raw: Map<string, Chunk[]>; minutes: Map<string, Chunk> }> {
   const raw = await rawHoursByFamily(database, host, { from, to });
+  const minutes = new Map<string, Chunk>();
   // A host with no data in the span (it was down) has nothing to roll up, and no chunks to replace.
-  if (raw.size === 0) return raw;
+  if (raw.size === 0) return { raw, minutes };
+  for (const [family, hours] of raw) minutes.set(family, rollup(hours, MINUTE_MS));
   // Encoded before the transaction, so it holds its locks for the writes only.
   const chunks = await Promise.all(
-    [...raw].map(async ([family, hours]) => {
-      const chunk = rollup(hours, MINUTE_MS);
-      return { family, payload: await encodeChunk(chunk), points: chunk.timestamps.length };
-    }),
+    [...minutes].map(async ([family, chunk]) => ({
+      family,
+      payload: await encodeChunk(chunk),
+      points: chunk.timestamps.length,
+    })),
   );
   await database.transaction(async (tx) => {
     for (const { family, payload, points } of chunks) {
@@ -123,18 +135,35 @@ async function rollUpSpan(
         ),
       );
   });
-  return raw;
+  return { raw, minutes };
+}
+
+/**
+ * A closed day's 15-minute chunk per family, from its 1-minute buckets (min of mins, max of maxes, averages
+ * weighted by counts: the same figures as from the raw points, at a tenth of the work). Replaces the day's
+ * chunk whole, so doing it again gives the same chunk.
+ */
+export async function writeQuarterHourDay(
+  database: Queryable,
+  host: { tenantId: string; hostId: string },
+  day: number,
+  minutes: ReadonlyMap<string, Chunk>,
+): Promise<void> {
+  for (const [family, chunk] of minutes) {
+    await writeTierChunk(database, history15m, { ...host, family, period: day }, rerollup([chunk], QUARTER_HOUR_MS));
+  }
 }
 
 /**
  * Rolls one host's closed day up from its raw chunks: the day's 1-minute chunk per family (in place of the
- * open day's hour and block chunks), and the day's 1-hour buckets into the month's 1-hour chunk per family
- * (the day's span replaced). Both tiers come from the raw points (not 1 h from 1 min), so each equals a direct
- * aggregation of the raw data. Idempotent; run again after a late replay changed the day.
+ * open day's hour and block chunks), its 15-minute chunk per family (from those minutes), and the day's 1-hour
+ * buckets into the month's 1-hour chunk per family (the day's span replaced). Each equals a direct aggregation
+ * of the raw data. Idempotent; run again after a late replay changed the day.
  */
 export async function rollUpHostDay(database: Queryable, target: HostDay): Promise<number> {
   const { day } = target;
-  const raw = await rollUpSpan(database, target, day, day + DAY_MS);
+  const { raw, minutes } = await rollUpSpan(database, target, day, day + DAY_MS);
+  await writeQuarterHourDay(database, target, day, minutes);
   await mergeSpan(database, history1h, target, raw, { from: day, to: day + DAY_MS, period: monthOf(day) }, HOUR_MS);
   return raw.size;
 }
@@ -143,8 +172,8 @@ export async function rollUpHostDay(database: Queryable, target: HostDay): Promi
  * Rolls one host's closed hour up (the jobs call it for every hour, in order): into a 1-minute chunk of its
  * own, or, for the sixth hour of a block, into one chunk for the block ({@link BLOCK_MS}), so a chart of today
  * reads these rather than every raw hour since midnight. The day's last hour closes the day instead
- * ({@link rollUpHostDay}). The 1-hour tier takes whole days only: a chart reading it reads the open day from
- * the 1-minute tier (query.ts). Idempotent.
+ * ({@link rollUpHostDay}). The 15-minute and 1-hour tiers take whole days only: a chart reading them reads the
+ * open day from the 1-minute tier (query.ts). Idempotent.
  */
 export async function rollUpHostHour(database: Queryable, target: HostHour): Promise<number> {
   const { hour } = target;
@@ -152,7 +181,7 @@ export async function rollUpHostHour(database: Queryable, target: HostHour): Pro
   if (hour + HOUR_MS === day + DAY_MS) return rollUpHostDay(database, { ...target, day });
   const block = Math.floor(hour / BLOCK_MS) * BLOCK_MS;
   const from = hour + HOUR_MS === block + BLOCK_MS ? block : hour;
-  return (await rollUpSpan(database, target, from, hour + HOUR_MS)).size;
+  return (await rollUpSpan(database, target, from, hour + HOUR_MS)).raw.size;
 }
 
 /**
@@ -164,8 +193,8 @@ export async function rollUpHostHourAgain(database: Queryable, target: HostHour,
   const day = Math.floor(hour / DAY_MS) * DAY_MS;
   if (day + DAY_MS <= rolledUntil) return rollUpHostDay(database, { ...target, day });
   const block = Math.floor(hour / BLOCK_MS) * BLOCK_MS;
-  if (block + BLOCK_MS <= rolledUntil) return (await rollUpSpan(database, target, block, block + BLOCK_MS)).size;
-  return (await rollUpSpan(database, target, hour, hour + HOUR_MS)).size;
+  if (block + BLOCK_MS <= rolledUntil) return (await rollUpSpan(database, target, block, block + BLOCK_MS)).raw.size;
+  return (await rollUpSpan(database, target, hour, hour + HOUR_MS)).raw.size;
 }
 
 /** The 1-hour tier's period: a month (UTC), so a year's chart reads twelve chunks per family. */
