@@ -1,6 +1,5 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Queryable } from '../db/queryable.ts';
-import { history1m } from '../db/schema.ts';
 import { decodeChunk } from './chunk-codec.ts';
 import { dropJobMarker, hasJobMarker } from './job-markers.ts';
 import { CHUNK_TABLES, ensurePartitions } from './partitions.ts';
@@ -24,8 +23,15 @@ export async function backfillQuarterHours(
   const limit = Math.max(0, budget.left);
   // Closed days only: the open day's first 1-minute chunk also starts at midnight but holds an hour or six.
   const closedUntil = new Date(Math.floor(rolledUpUntil / DAY_MS) * DAY_MS).toISOString();
-  const days = await database.execute<{ host_id: string; tenant_id: string; family: string; day: string | Date }>(
-    sql`SELECT m.host_id, m.tenant_id, m.family, m.period_start AS day FROM history_1m m
+  // The 1-minute payloads come with the list: one query per run, not one more per day.
+  const days = await database.execute<{
+    host_id: string;
+    tenant_id: string;
+    family: string;
+    day: string | Date;
+    payload: Uint8Array;
+  }>(
+    sql`SELECT m.host_id, m.tenant_id, m.family, m.period_start AS day, m.payload FROM history_1m m
         WHERE m.period_start < ${closedUntil}::timestamptz
           AND m.period_start = date_trunc('day', m.period_start, 'UTC')
           AND NOT EXISTS (SELECT 1 FROM history_15m q
@@ -34,19 +40,8 @@ export async function backfillQuarterHours(
   );
   for (const row of days.rows) {
     const day = new Date(row.day).getTime();
-    const [chunk] = await database
-      .select({ payload: history1m.payload })
-      .from(history1m)
-      .where(
-        and(
-          eq(history1m.hostId, row.host_id),
-          eq(history1m.family, row.family),
-          eq(history1m.periodStart, new Date(day)),
-        ),
-      );
-    if (!chunk) continue;
     await ensurePartitions(database, CHUNK_TABLES['15m'], day, day + DAY_MS);
-    const minutes = new Map([[row.family, await decodeChunk(chunk.payload)]]);
+    const minutes = new Map([[row.family, await decodeChunk(row.payload)]]);
     await writeQuarterHourDay(database, { tenantId: row.tenant_id, hostId: row.host_id }, day, minutes);
     budget.left--;
   }
