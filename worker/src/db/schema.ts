@@ -376,6 +376,8 @@ export const alertEvents = pgTable(
     index('alert_events_tenant_rule_idx').on(t.tenantId, t.ruleId),
     index('alert_events_host_idx').on(t.hostId),
     index('alert_events_acknowledged_by_idx').on(t.acknowledgedBy),
+    // Retention deletes resolved alerts across tenants by age, a chunk at a time: without it each chunk scans.
+    index('alert_events_resolved_at_idx').on(t.resolvedAt).where(sql`state = 'resolved'`),
   ],
 );
 
@@ -440,6 +442,8 @@ export const notificationDeliveries = pgTable(
   (t) => [
     index('notification_deliveries_tenant_created_idx').on(t.tenantId, t.createdAt),
     index('notification_deliveries_channel_created_idx').on(t.channelId, t.createdAt),
+    // Retention deletes deliveries across tenants by age, a chunk at a time: without it each chunk scans.
+    index('notification_deliveries_created_idx').on(t.createdAt),
   ],
 );
 
