@@ -29,6 +29,13 @@ export interface WorkerProcessOptions {
   persistTo: string;
   /** Print wrangler's output (pnpm dev) or keep it for error reports only (tests). */
   inheritOutput?: boolean;
+  /**
+   * wrangler dev's local observability (on unless false): a streaming tail from every invocation of the Worker
+   * and its objects into a trace store (a SQLite object) in the same workerd thread, for the local explorer.
+   * Production has nothing like it in the object's thread; benchmarks turn it off (bench/README.md, "Fan-out
+   * profile": at 4,750 sockets it was a third of workerd's CPU, most of it contention for the isolate lock).
+   */
+  localObservability?: boolean;
 }
 
 /** `wrangler dev` serving the Worker, its Durable Objects and the built dashboard on one URL. */
@@ -62,6 +69,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
       CLOUDFLARE_CF_FETCH_ENABLED: 'false',
       NO_UPDATE_NOTIFIER: '1',
       FORCE_COLOR: '0',
+      ...(options.localObservability === false ? { X_LOCAL_OBSERVABILITY: 'false' } : {}),
     },
     detached: false,
   });
