@@ -39,6 +39,8 @@ export interface FanoutRun {
   acks: number;
   /** The clients' ack delay (ms). */
   ackDelayMs: number;
+  /** Whether the clients offered permessage-deflate (as browsers do); off unless asked (live-client.ts). */
+  compression: boolean;
   /** Each batch's own delivery delays, in push order: a slow first batch reads differently from a slow stream. */
   perBatchMs: Distribution[];
   /** `fixed`: pushes start on a 1 s schedule, up to 4 in flight; `answers`: each waits for the last answer. */
@@ -72,6 +74,8 @@ export async function runFanout(
     waitForAnswers?: boolean;
     /** The clients' ack delay (ms); the protocol's `ACK_DELAY_MS` unless given. */
     ackDelayMs?: number | undefined;
+    /** Offer permessage-deflate as browsers do (off by default: live-client.ts says why). */
+    compression?: boolean | undefined;
   },
 ): Promise<FanoutRun> {
   const host = await tenant.enrollHost(`fanout-${options.sockets}`);
@@ -110,7 +114,10 @@ export async function runFanout(
     let client: LiveClient | undefined;
     for (let attempt = 1; !client; attempt++) {
       try {
-        client = await LiveClient.open(tenant.url, key, onFrame, options.ackDelayMs);
+        client = await LiveClient.open(tenant.url, key, onFrame, {
+          ackDelayMs: options.ackDelayMs,
+          compression: options.compression ?? false,
+        });
       } catch (error) {
         if (attempt === OPEN_ATTEMPTS) throw error;
         openRetries++;
@@ -194,6 +201,7 @@ export async function runFanout(
     perBatchMs: [...sentAt.keys()].map((ts) => distribution(byBatch.get(ts) ?? [])),
     pacing: options.waitForAnswers ? 'answers' : 'fixed',
     ackDelayMs: options.ackDelayMs ?? ACK_DELAY_MS,
+    compression: options.compression ?? false,
     spacingMs: distribution(spacings(paced.starts)),
     lateStarts: paced.late,
     maxInFlight: paced.maxInFlight,

@@ -1,7 +1,18 @@
 import { AckPacer, type ServerMessage, STREAM_PATH } from '@pulsewire/protocol';
-import { WebSocket } from 'undici';
+import WebSocket from 'ws';
 
 const OPEN_TIMEOUT_MS = 15_000;
+
+export interface LiveClientOptions {
+  /** The ack delay; the protocol's `ACK_DELAY_MS` unless given. */
+  ackDelayMs?: number | undefined;
+  /**
+   * Offer permessage-deflate, as browsers do (the default). The fan-out bench turns it off: thousands of
+   * sockets each inflating every frame through a zlib stream in this one Node thread cost ~110 µs per frame, the
+   * load generator's own work taking the cores the stack needs (bench/README.md, "Fan-out profile").
+   */
+  compression?: boolean | undefined;
+}
 
 /**
  * A dashboard socket as a script would open one: a `read` API key in the Authorization header, no
@@ -30,52 +41,49 @@ export class LiveClient {
         this.send(ack);
       },
     });
-    ws.addEventListener('message', (event) => {
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return;
       const receivedAt = performance.timeOrigin + performance.now();
-      const text = String(event.data);
+      const text = String(data);
       const message = JSON.parse(text) as ServerMessage;
       if ('seq' in message) this.acks.received(message.seq, text.length);
       onFrame(message, receivedAt);
     });
-    ws.addEventListener('close', (event) => {
-      this.closed = { code: event.code, reason: event.reason };
+    ws.on('close', (code, reason) => {
+      this.closed = { code, reason: String(reason) };
       this.acks.stop();
     });
+    // A failed socket also closes; an 'error' without a listener would throw.
+    ws.on('error', () => {});
   }
 
   static open(
     baseUrl: string,
     readKey: string,
     onFrame: (message: ServerMessage, receivedAt: number) => void,
-    /** The ack delay; the protocol's `ACK_DELAY_MS` unless given. */
-    ackDelayMs?: number,
+    options: LiveClientOptions = {},
   ): Promise<LiveClient> {
     const url = new URL(STREAM_PATH, baseUrl);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    const ws = new WebSocket(url, { headers: { Authorization: `Bearer ${readKey}` } });
-    const client = new LiveClient(ws, onFrame, ackDelayMs);
+    const ws = new WebSocket(url, {
+      headers: { Authorization: `Bearer ${readKey}` },
+      perMessageDeflate: options.compression ?? true,
+    });
+    const client = new LiveClient(ws, onFrame, options.ackDelayMs);
     return new Promise((resolve, reject) => {
       // A handshake that never completes must not hang the run: give up (and close) after OPEN_TIMEOUT_MS.
       const timer = setTimeout(() => {
-        ws.close();
+        ws.terminate();
         reject(new Error(`the stream socket did not open within ${OPEN_TIMEOUT_MS} ms`));
       }, OPEN_TIMEOUT_MS);
-      ws.addEventListener(
-        'open',
-        () => {
-          clearTimeout(timer);
-          resolve(client);
-        },
-        { once: true },
-      );
-      ws.addEventListener(
-        'error',
-        () => {
-          clearTimeout(timer);
-          reject(new Error('the stream socket failed to open'));
-        },
-        { once: true },
-      );
+      ws.once('open', () => {
+        clearTimeout(timer);
+        resolve(client);
+      });
+      ws.once('error', (error) => {
+        clearTimeout(timer);
+        reject(new Error(`the stream socket failed to open: ${error.message}`));
+      });
     });
   }
 
