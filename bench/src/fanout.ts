@@ -1,5 +1,5 @@
 import { ACK_DELAY_MS, type ServerMessage } from '@pulsewire/protocol';
-import { LiveClient } from './live-client.ts';
+import { LiveClient, type MetricsReceipt } from './live-client.ts';
 import { pacedPushes, spacings } from './paced-pushes.ts';
 import { cpuBetween, type ProcessCpu, treeCpu } from './process-cpu.ts';
 import { type Distribution, distribution } from './stats.ts';
@@ -85,7 +85,6 @@ export async function runFanout(
   const sentAt = new Map<number, number>();
   const latencies: number[] = [];
   const byBatch = new Map<number, number[]>();
-  const seen = new Set<string>();
   const clients: LiveClient[] = [];
   const openStarted = performance.now();
   let next = 0;
@@ -96,18 +95,20 @@ export async function runFanout(
     const ready = new Promise<void>((resolve) => {
       subscribed = resolve;
     });
-    const onFrame = (m: ServerMessage, at: number) => {
+    const onFrame = (m: ServerMessage) => {
       if (m.type === 'subscribed') subscribed();
-      if (m.type !== 'metrics') return;
-      for (const sample of m.samples) {
-        const started = sentAt.get(sample.ts);
-        const key = `${index}:${sample.ts}`;
-        if (started === undefined || seen.has(key)) continue;
-        seen.add(key);
+    };
+    // The batches (sample timestamps) this socket has received: each is counted once.
+    const seen = new Set<number>();
+    const onMetrics = ({ timestamps }: MetricsReceipt, at: number) => {
+      for (const ts of timestamps) {
+        const started = sentAt.get(ts);
+        if (started === undefined || seen.has(ts)) continue;
+        seen.add(ts);
         latencies.push(at - started);
-        const list = byBatch.get(sample.ts) ?? [];
+        const list = byBatch.get(ts) ?? [];
         list.push(at - started);
-        byBatch.set(sample.ts, list);
+        byBatch.set(ts, list);
       }
     };
     const key = keys[Math.floor(index / SOCKETS_PER_KEY)] as string;
@@ -117,6 +118,7 @@ export async function runFanout(
         client = await LiveClient.open(tenant.url, key, onFrame, {
           ackDelayMs: options.ackDelayMs,
           compression: options.compression ?? false,
+          onMetrics,
         });
       } catch (error) {
         if (attempt === OPEN_ATTEMPTS) throw error;
