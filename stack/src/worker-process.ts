@@ -38,6 +38,23 @@ export interface WorkerProcessOptions {
   localObservability?: boolean;
 }
 
+/** The environment wrangler dev runs with: this process's, offline and quiet, and without local observability if asked. */
+export function wranglerEnv(
+  options: Pick<WorkerProcessOptions, 'localObservability'>,
+  base: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
+  return {
+    ...base,
+    WRANGLER_SEND_METRICS: 'false',
+    // Offline by design: skip miniflare's download of the `Request.cf` sample object.
+    CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+    NO_UPDATE_NOTIFIER: '1',
+    FORCE_COLOR: '0',
+    // wrangler's switch for its local explorer's trace collector (default on).
+    ...(options.localObservability === false ? { X_LOCAL_OBSERVABILITY: 'false' } : {}),
+  };
+}
+
 /** `wrangler dev` serving the Worker, its Durable Objects and the built dashboard on one URL. */
 export async function startWorkerProcess(options: WorkerProcessOptions): Promise<WorkerProcess> {
   const port = options.port ?? (await freePort());
@@ -62,15 +79,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
   const child = spawn(wrangler, args, {
     cwd: REPO_ROOT,
     stdio: options.inheritOutput ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      WRANGLER_SEND_METRICS: 'false',
-      // Offline by design: skip miniflare's download of the `Request.cf` sample object.
-      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-      NO_UPDATE_NOTIFIER: '1',
-      FORCE_COLOR: '0',
-      ...(options.localObservability === false ? { X_LOCAL_OBSERVABILITY: 'false' } : {}),
-    },
+    env: wranglerEnv(options),
     detached: false,
   });
   let output = '';
