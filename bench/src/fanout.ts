@@ -1,5 +1,5 @@
 import { ACK_DELAY_MS, type ServerMessage } from '@pulsewire/protocol';
-import { LiveClient } from './live-client.ts';
+import { LiveClient, type MetricsReceipt } from './live-client.ts';
 import { pacedPushes, spacings } from './paced-pushes.ts';
 import { cpuBetween, type ProcessCpu, treeCpu } from './process-cpu.ts';
 import { type Distribution, distribution } from './stats.ts';
@@ -39,6 +39,8 @@ export interface FanoutRun {
   acks: number;
   /** The clients' ack delay (ms). */
   ackDelayMs: number;
+  /** Whether the clients offered permessage-deflate (as browsers do); off unless asked (live-client.ts). */
+  compression: boolean;
   /** Each batch's own delivery delays, in push order: a slow first batch reads differently from a slow stream. */
   perBatchMs: Distribution[];
   /** `fixed`: pushes start on a 1 s schedule, up to 4 in flight; `answers`: each waits for the last answer. */
@@ -72,6 +74,8 @@ export async function runFanout(
     waitForAnswers?: boolean;
     /** The clients' ack delay (ms); the protocol's `ACK_DELAY_MS` unless given. */
     ackDelayMs?: number | undefined;
+    /** Offer permessage-deflate as browsers do (off by default: live-client.ts says why). */
+    compression?: boolean | undefined;
   },
 ): Promise<FanoutRun> {
   const host = await tenant.enrollHost(`fanout-${options.sockets}`);
@@ -81,7 +85,6 @@ export async function runFanout(
   const sentAt = new Map<number, number>();
   const latencies: number[] = [];
   const byBatch = new Map<number, number[]>();
-  const seen = new Set<string>();
   const clients: LiveClient[] = [];
   const openStarted = performance.now();
   let next = 0;
@@ -92,25 +95,31 @@ export async function runFanout(
     const ready = new Promise<void>((resolve) => {
       subscribed = resolve;
     });
-    const onFrame = (m: ServerMessage, at: number) => {
+    const onFrame = (m: ServerMessage) => {
       if (m.type === 'subscribed') subscribed();
-      if (m.type !== 'metrics') return;
-      for (const sample of m.samples) {
-        const started = sentAt.get(sample.ts);
-        const key = `${index}:${sample.ts}`;
-        if (started === undefined || seen.has(key)) continue;
-        seen.add(key);
+    };
+    // The batches (sample timestamps) this socket has received: each is counted once.
+    const seen = new Set<number>();
+    const onMetrics = ({ timestamps }: MetricsReceipt, at: number) => {
+      for (const ts of timestamps) {
+        const started = sentAt.get(ts);
+        if (started === undefined || seen.has(ts)) continue;
+        seen.add(ts);
         latencies.push(at - started);
-        const list = byBatch.get(sample.ts) ?? [];
+        const list = byBatch.get(ts) ?? [];
         list.push(at - started);
-        byBatch.set(sample.ts, list);
+        byBatch.set(ts, list);
       }
     };
     const key = keys[Math.floor(index / SOCKETS_PER_KEY)] as string;
     let client: LiveClient | undefined;
     for (let attempt = 1; !client; attempt++) {
       try {
-        client = await LiveClient.open(tenant.url, key, onFrame, options.ackDelayMs);
+        client = await LiveClient.open(tenant.url, key, onFrame, {
+          ackDelayMs: options.ackDelayMs,
+          compression: options.compression ?? false,
+          onMetrics,
+        });
       } catch (error) {
         if (attempt === OPEN_ATTEMPTS) throw error;
         openRetries++;
@@ -194,6 +203,7 @@ export async function runFanout(
     perBatchMs: [...sentAt.keys()].map((ts) => distribution(byBatch.get(ts) ?? [])),
     pacing: options.waitForAnswers ? 'answers' : 'fixed',
     ackDelayMs: options.ackDelayMs ?? ACK_DELAY_MS,
+    compression: options.compression ?? false,
     spacingMs: distribution(spacings(paced.starts)),
     lateStarts: paced.late,
     maxInFlight: paced.maxInFlight,

@@ -3,7 +3,7 @@
  * baseline from the same run and the ratio between them. Writes bench/results/<time>.json and
  * bench/results/latest.md, and prints the summary.
  *
- *   pnpm bench [--only latency,fanout,alerting,storage,history,going-live,ingest,agent,cost] [--sockets 10000] [--batches 10] [--fanout-wait-answers] [--fanout-ack-delay ms] [--pushes 200]
+ *   pnpm bench [--only latency,fanout,alerting,storage,history,going-live,ingest,agent,cost] [--sockets 10000] [--batches 10] [--fanout-wait-answers] [--fanout-ack-delay ms] [--fanout-compression] [--pushes 200]
  *              [--crossings 50] [--alert-hosts 1000] [--alert-rules 500]
  *              [--databases postgres,pglite] [--hosts 4] [--days 3] [--landing-hours 4]
  *              [--history-days 30] [--baseline-days 7] [--runs 30] [--subscribes 20] [--baseline-subscribes 5]
@@ -59,6 +59,7 @@ const { values } = parseArgs({
     batches: { type: 'string', default: '10' },
     'fanout-wait-answers': { type: 'boolean', default: false },
     'fanout-ack-delay': { type: 'string' },
+    'fanout-compression': { type: 'boolean', default: false },
     pushes: { type: 'string', default: '200' },
     crossings: { type: 'string', default: '50' },
     'alert-hosts': { type: 'string', default: '1000' },
@@ -153,7 +154,7 @@ function logFanout(run: FanoutRun): void {
       ` ${run.closedEarly} closed; p50 ${round(run.latencyMs.p50)} ms, p99 ${round(run.latencyMs.p99)} ms;` +
       ` start-to-start p50 ${round(run.spacingMs.p50)} / max ${round(run.spacingMs.max)} ms, ${run.lateStarts} late,` +
       ` ${run.maxInFlight} in flight at most, ${run.failedPushes} failed; answers p50 ${round(run.answerMs.p50)} / p99 ${round(run.answerMs.p99)} ms;` +
-      ` ${run.acks} acks (delay ${run.ackDelayMs} ms); over ${round(run.windowSeconds)} s: ${cpu}`,
+      ` ${run.acks} acks (delay ${run.ackDelayMs} ms); permessage-deflate ${run.compression ? 'offered' : 'off'}; over ${round(run.windowSeconds)} s: ${cpu}`,
   );
   log(`  per batch p50/p99: ${run.perBatchMs.map((d) => `${round(d.p50)}/${round(d.p99)}`).join(' ')}`);
 }
@@ -205,7 +206,8 @@ try {
     // The clients' ack delay, to compare delays on one machine (default: the protocol's).
     const ackDelay = values['fanout-ack-delay'];
     const ackDelayMs = ackDelay === undefined ? undefined : positive('fanout-ack-delay', ackDelay);
-    const fanout = { batches, log, stackPid: stack?.pid, waitForAnswers, ackDelayMs };
+    const compression = values['fanout-compression'];
+    const fanout = { batches, log, stackPid: stack?.pid, waitForAnswers, ackDelayMs, compression };
     const one = await runFanout(tenant, { ...fanout, sockets: 1 });
     logFanout(one);
     log(`› fan-out: ${sockets} sockets on one tenant object`);

@@ -14,6 +14,8 @@ const stack = await startDevStack({
   ...(databaseUrl ? { databaseUrl } : {}),
   ...(pooled ? { pooled: true } : {}),
   inheritOutput: process.env.BENCH_STACK_LOGS === '1',
+  // Measure the Worker, not wrangler dev's trace store of every invocation (BENCH_LOCAL_OBSERVABILITY=1 keeps it).
+  localObservability: process.env.BENCH_LOCAL_OBSERVABILITY === '1',
 });
 // The database itself, never the pooler: the ingest bench's baseline writes into the same Postgres.
 const pooler = stack.database.pooler;

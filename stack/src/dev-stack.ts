@@ -20,6 +20,8 @@ export interface DevStackOptions {
   /** PgBouncer in transaction mode between the Worker and the server at `databaseUrl` (database.ts). */
   pooled?: boolean;
   inheritOutput?: boolean;
+  /** wrangler dev's local observability (worker-process.ts); on unless false. */
+  localObservability?: boolean;
   /**
    * Extra Worker vars (`--var`), e.g. a short `INGEST_IDLE_PUSH_MS` for a test that waits on
    * presence; the database and mode vars the stack sets itself win over these.
@@ -43,6 +45,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       ...(options.port ? { port: options.port } : {}),
       persistTo: path.join(dataDir, 'wrangler'),
       inheritOutput: options.inheritOutput ?? false,
+      ...(options.localObservability === false ? { localObservability: false } : {}),
       vars: {
         ...options.vars,
         DATABASE_URL: database.databaseUrl,

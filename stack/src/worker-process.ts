@@ -29,6 +29,30 @@ export interface WorkerProcessOptions {
   persistTo: string;
   /** Print wrangler's output (pnpm dev) or keep it for error reports only (tests). */
   inheritOutput?: boolean;
+  /**
+   * wrangler dev's local observability (on unless false): a streaming tail from every invocation of the Worker
+   * and its objects into a trace store (a SQLite object) in the same workerd thread, for the local explorer.
+   * Production has nothing like it in the object's thread; benchmarks turn it off (bench/README.md, "Fan-out
+   * profile": at 4,750 sockets it was a third of workerd's CPU, most of it contention for the isolate lock).
+   */
+  localObservability?: boolean;
+}
+
+/** The environment wrangler dev runs with: this process's, offline and quiet, and without local observability if asked. */
+export function wranglerEnv(
+  options: Pick<WorkerProcessOptions, 'localObservability'>,
+  base: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
+  return {
+    ...base,
+    WRANGLER_SEND_METRICS: 'false',
+    // Offline by design: skip miniflare's download of the `Request.cf` sample object.
+    CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+    NO_UPDATE_NOTIFIER: '1',
+    FORCE_COLOR: '0',
+    // wrangler's switch for its local explorer's trace collector (default on).
+    ...(options.localObservability === false ? { X_LOCAL_OBSERVABILITY: 'false' } : {}),
+  };
 }
 
 /** `wrangler dev` serving the Worker, its Durable Objects and the built dashboard on one URL. */
@@ -55,14 +79,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
   const child = spawn(wrangler, args, {
     cwd: REPO_ROOT,
     stdio: options.inheritOutput ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      WRANGLER_SEND_METRICS: 'false',
-      // Offline by design: skip miniflare's download of the `Request.cf` sample object.
-      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-      NO_UPDATE_NOTIFIER: '1',
-      FORCE_COLOR: '0',
-    },
+    env: wranglerEnv(options),
     detached: false,
   });
   let output = '';
