@@ -12,7 +12,8 @@ import { history1h, history1m, history15m, historyJobs, hostSamples } from '../d
 import { type Buckets, bucketize } from './bucketize.ts';
 import { type Chunk, decodeChunk } from './chunk-codec.ts';
 import { chunkOf, customRowPoints, customRows } from './compaction.ts';
-import { FAMILY_SECTIONS } from './families.ts';
+import { projectedSample, sampleFieldsOf } from './landing-fields.ts';
+import { chunkQuantum } from './precision.ts';
 import { decodeRawHours, rawChunkRows } from './raw-chunks.ts';
 import { HOUR_MS, parseRollupColumnName, withoutRange } from './rollup-chunk.ts';
 import { DAY_MS, monthOf } from './rollup-job.ts';
@@ -118,8 +119,11 @@ async function readRawChunks(
 }
 
 /**
- * The landing rows of [from, to) (hours compaction has not reached), as raw chunks: only the jsonb sections
- * the asked families come from, and custom metric points when `custom` is asked.
+ * The landing rows of [from, to) (hours compaction has not reached), as raw chunks: of each sample only the
+ * fields the asked series are computed from (landing-fields.ts), and custom metric points when `custom` is
+ * asked. Every chart ending now reads these, so the work per row is kept small: the sample is detoasted (and
+ * decompressed) once per row rather than once per section, Postgres sends a few numbers rather than whole
+ * sections, and the points go straight into columns indexed by row.
  */
 async function readLanding(
   database: Queryable,
@@ -129,48 +133,56 @@ async function readLanding(
   to: number,
 ): Promise<{ chunks: Chunk[]; bytes: number }> {
   if (from >= to) return { chunks: [], bytes: 0 };
-  const byTs = new Map<number, Map<string, number>>();
-  const put = (key: string, ts: number, value: number) => {
-    if (!matches(request.series, key)) return;
-    const values = byTs.get(ts) ?? new Map<string, number>();
-    byTs.set(ts, values);
-    values.set(key, value);
-  };
+  const chunks: Chunk[] = [];
   let bytes = 0;
-  const sections = [...new Set(families.flatMap((family) => FAMILY_SECTIONS[family] ?? []))];
-  if (sections.length > 0) {
-    const picked = sql.join(
-      sections.map((section) => sql`${section}::text, ${hostSamples.sample} -> ${section}::text`),
-      sql`, `,
-    );
-    const rows = await database
-      .select({
-        ts: hostSamples.ts,
-        sample: sql<Record<string, unknown>>`jsonb_strip_nulls(jsonb_build_object(${picked}))`,
-      })
-      .from(hostSamples)
-      .where(
-        and(
-          eq(hostSamples.hostId, request.hostId),
-          eq(hostSamples.tenantId, request.tenantId),
-          gte(hostSamples.ts, new Date(from)),
-          lt(hostSamples.ts, new Date(to)),
-        ),
-      );
-    for (const row of rows) {
-      const ts = row.ts.getTime();
+  const sections = sampleFieldsOf(request.series.filter((name) => families.includes(seriesFamily(name))));
+  if (sections.size > 0) {
+    const { rows } = await database.execute<{ ms: number | string; sample: Omit<Sample, 'ts'> }>(sql`
+      SELECT (extract(epoch FROM ${hostSamples.ts}) * 1000)::float8 AS ms,
+        ${projectedSample(sql.raw('detoasted.sample'), sections)} AS sample
+      FROM ${hostSamples}, LATERAL (SELECT ${hostSamples.sample} - '{}'::text[] AS sample OFFSET 0) AS detoasted
+      WHERE ${hostSamples.hostId} = ${request.hostId} AND ${hostSamples.tenantId} = ${request.tenantId}
+        AND ${hostSamples.ts} >= ${new Date(from).toISOString()}::timestamptz
+        AND ${hostSamples.ts} < ${new Date(to).toISOString()}::timestamptz
+      ORDER BY ${hostSamples.ts}`);
+    const timestamps = rows.map((row) => Number(row.ms));
+    // Series key → its column (null: a key the request does not ask for), a value per row, NaN where absent.
+    const columns = new Map<string, Float64Array | null>();
+    rows.forEach((row, i) => {
       bytes += JSON.stringify(row.sample).length;
-      for (const p of samplePoints({ ...(row.sample as Omit<Sample, 'ts'>), ts })) {
-        put(seriesKey(p.metric, p.labels), ts, p.value);
+      for (const p of samplePoints({ ...row.sample, ts: timestamps[i] as number })) {
+        const key = seriesKey(p.metric, p.labels);
+        let values = columns.get(key);
+        if (values === undefined) {
+          values = matches(request.series, key) ? new Float64Array(rows.length).fill(Number.NaN) : null;
+          columns.set(key, values);
+        }
+        if (values) values[i] = p.value;
       }
+    });
+    const kept = [...columns].filter((entry): entry is [string, Float64Array] => entry[1] !== null);
+    if (kept.length > 0) {
+      chunks.push({
+        timestamps,
+        columns: kept
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([name, values]) => ({ name, quantum: chunkQuantum(name, values), values })),
+      });
     }
   }
   if (families.includes('custom')) {
     const rows = await customRows(database, request, new Date(from), new Date(to));
     bytes += JSON.stringify(rows).length;
-    for (const p of customRowPoints(rows)) put(p.key, p.ts, p.value);
+    const byTs = new Map<number, Map<string, number>>();
+    for (const p of customRowPoints(rows)) {
+      if (!matches(request.series, p.key)) continue;
+      const values = byTs.get(p.ts) ?? new Map<string, number>();
+      byTs.set(p.ts, values);
+      values.set(p.key, p.value);
+    }
+    if (byTs.size > 0) chunks.push(chunkOf(byTs));
   }
-  return { chunks: byTs.size > 0 ? [chunkOf(byTs)] : [], bytes };
+  return { chunks, bytes };
 }
 
 export interface HistorySources {
