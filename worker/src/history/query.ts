@@ -91,7 +91,16 @@ async function readChunks(
     .orderBy(asc(table.periodStart));
   // Only the columns of the asked series are decoded (a family chunk holds many): names are series keys in
   // raw chunks, `key|stat` in rollups.
-  const columns = (name: string) => matches(request.series, parseRollupColumnName(name)?.key ?? name);
+  // Every chunk of a family names the same columns: each name is looked at once.
+  const asked = new Map<string, boolean>();
+  const columns = (name: string) => {
+    let wanted = asked.get(name);
+    if (wanted === undefined) {
+      wanted = matches(request.series, parseRollupColumnName(name)?.key ?? name);
+      asked.set(name, wanted);
+    }
+    return wanted;
+  };
   const chunks = await Promise.all(
     rows.map(async (row) => {
       const chunk = await decodeChunk(row.payload, { columns });
