@@ -64,7 +64,7 @@ export const MAX_POINTS = 1000;
 /** The bar's bytes read per chart (design.md: ≤ 1 MB). */
 export const BYTES_READ_BAR = 1_000_000;
 /** A Wednesday afternoon, UTC: today's raw hours, yesterday's roll-ups and an open landing hour all in play. */
-const NOW = Date.UTC(2026, 3, 1, 14, 30);
+export const NOW = Date.UTC(2026, 3, 1, 14, 30);
 const WARM_UP = 3;
 /**
  * The baseline over a week of jsonb rows takes seconds per run here: it runs alongside ours until it has
@@ -121,7 +121,7 @@ export interface HistoryRun {
 const iso = (ms: number) => new Date(ms).toISOString();
 const seconds = (since: number) => Math.round((performance.now() - since) / 100) / 10;
 
-async function seed(
+export async function seed(
   session: SqlSession,
   tenant: BenchTenant,
   timeline: HistoryTimeline,

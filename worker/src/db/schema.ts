@@ -225,17 +225,28 @@ export const hostSamples = pgTable(
 
 // ── history tiers (design.md "Storage"; worker/src/history) ───────────────────────────────
 
+/**
+ * A bytea value as the driver hands it over, as a Uint8Array. A chart reads a few hundred kB of chunks: the
+ * driver's buffer is viewed, not copied, and hex text (a driver that leaves bytea unparsed) is read by
+ * character code rather than a substring and a parseInt per byte.
+ */
+export function bytesFromDriver(value: string | Uint8Array): Uint8Array {
+  if (value instanceof Uint8Array) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (typeof value !== 'string') return new Uint8Array(value);
+  const start = value.startsWith('\\x') ? 2 : 0;
+  const out = new Uint8Array((value.length - start) / 2);
+  const nibble = (code: number) => (code <= 57 ? code - 48 : (code | 32) - 87);
+  for (let i = 0, at = start; i < out.length; i++, at += 2) {
+    out[i] = (nibble(value.charCodeAt(at)) << 4) | nibble(value.charCodeAt(at + 1));
+  }
+  return out;
+}
+
 /** bytea as Uint8Array; written as a hex literal so every driver (Neon's, pg, the PGlite relay) agrees. */
 export const bytes = customType<{ data: Uint8Array; driverData: string | Uint8Array }>({
   dataType: () => 'bytea',
   toDriver: (value) => `\\x${Array.from(value, (b) => b.toString(16).padStart(2, '0')).join('')}`,
-  fromDriver: (value) => {
-    if (typeof value !== 'string') return new Uint8Array(value);
-    const hex = value.startsWith('\\x') ? value.slice(2) : value;
-    const out = new Uint8Array(hex.length / 2);
-    for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-    return out;
-  },
+  fromDriver: bytesFromDriver,
 });
 
 /**

@@ -52,7 +52,15 @@ export function bucketize(input: BucketizeInput, request: BucketizeRequest): Buc
   const length = Math.ceil((to - first) / stepMs);
   if (length > MAX_BUCKETS) throw new RangeError(`bucketize: ${length} buckets exceed ${MAX_BUCKETS}`);
   const end = first + length * stepMs;
-  const indexOf = (ts: number) => (ts >= first && ts < end ? Math.floor((ts - first) / stepMs) : -1);
+  // Each chunk's timestamps turned into bucket indices once, in a plain loop (-1: outside the range).
+  const bucketsOf = (timestamps: readonly number[]) => {
+    const buckets = new Int32Array(timestamps.length);
+    for (let i = 0; i < timestamps.length; i++) {
+      const ts = timestamps[i] as number;
+      buckets[i] = ts >= first && ts < end ? Math.floor((ts - first) / stepMs) : -1;
+    }
+    return buckets;
+  };
 
   const wanted = request.keys ? new Set(request.keys) : null;
   const stats = new Map<string, BucketStats>(request.keys?.map((key) => [key, new BucketStats(length)]));
@@ -67,18 +75,20 @@ export function bucketize(input: BucketizeInput, request: BucketizeRequest): Buc
   };
 
   for (const { timestamps, columns } of input.raw ?? []) {
-    const buckets = timestamps.map(indexOf);
+    const buckets = bucketsOf(timestamps);
     for (const column of columns) {
       const series = statsOf(column.name);
       if (!series) continue;
-      column.values.forEach((v, i) => {
+      const { values } = column;
+      for (let i = 0; i < values.length; i++) {
         const bucket = buckets[i] as number;
+        const v = values[i] as number;
         if (bucket >= 0 && !Number.isNaN(v)) series.addValue(bucket, v);
-      });
+      }
     }
   }
   for (const chunk of input.rollup ?? []) {
-    const buckets = chunk.timestamps.map(indexOf);
+    const buckets = bucketsOf(chunk.timestamps);
     for (const columns of rollupColumnsOf(chunk)) {
       const series = statsOf(columns.key);
       if (series) addRollupPoints(series, buckets, columns);
@@ -88,12 +98,16 @@ export function bucketize(input: BucketizeInput, request: BucketizeRequest): Buc
   const timestamps = Array.from({ length }, (_, i) => first + i * stepMs);
   const series = new Map<string, BucketedSeries>();
   for (const [key, s] of stats) {
-    const pick = (value: (i: number) => number) => timestamps.map((_, i) => (s.has(i) ? value(i) : null));
-    series.set(key, {
-      min: pick((i) => s.min[i] as number),
-      avg: pick((i) => s.avg(i)),
-      max: pick((i) => s.max[i] as number),
-    });
+    const min = new Array<number | null>(length);
+    const avg = new Array<number | null>(length);
+    const max = new Array<number | null>(length);
+    for (let i = 0; i < length; i++) {
+      const has = s.has(i);
+      min[i] = has ? (s.min[i] as number) : null;
+      avg[i] = has ? s.avg(i) : null;
+      max[i] = has ? (s.max[i] as number) : null;
+    }
+    series.set(key, { min, avg, max });
   }
   return { timestamps, series };
 }

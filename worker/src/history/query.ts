@@ -6,13 +6,15 @@ import {
   samplePoints,
   seriesKey,
 } from '@pulsewire/protocol';
-import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
+import { and, eq, gte, inArray, lt, sql } from 'drizzle-orm';
+import { unionAll } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../db/queryable.ts';
 import { history1h, history1m, history15m, historyJobs, hostSamples } from '../db/schema.ts';
 import { type Buckets, bucketize } from './bucketize.ts';
 import { type Chunk, decodeChunk } from './chunk-codec.ts';
 import { chunkOf, customRowPoints, customRows } from './compaction.ts';
-import { FAMILY_SECTIONS } from './families.ts';
+import { projectedSample, sampleFieldsOf } from './landing-fields.ts';
+import { chunkQuantum } from './precision.ts';
 import { decodeRawHours, rawChunkRows } from './raw-chunks.ts';
 import { HOUR_MS, parseRollupColumnName, withoutRange } from './rollup-chunk.ts';
 import { DAY_MS, monthOf } from './rollup-job.ts';
@@ -61,40 +63,61 @@ function matches(requested: readonly string[], key: string): boolean {
   return requested.includes(key) || requested.includes(path);
 }
 
+/** Rollup chunks of one tier with a period start in [from, to), without their points at or after `before`. */
+interface TierSpan {
+  table: typeof history1m | typeof history15m | typeof history1h;
+  from: number;
+  to: number;
+  before: number;
+}
+
 /**
- * Chunks of `families` with a period start in [from, to), decoded, without their points at or after `before`
- * (a tier chunk may already hold the hour or day the jobs are working on for this host while the watermark
- * still sends that span to the finer source).
+ * The chunks of `families` in each span, decoded, in one round trip (a week's chart reads the 15-minute tier's
+ * closed days and the open day's 1-minute chunks: on PGlite, in the Worker's process, a query costs ~2 ms before
+ * it reads anything). Points at or after a span's `before` are dropped: a tier chunk may already hold the hour
+ * or day the jobs are working on for this host while the watermark still sends that span to the finer source.
  */
 async function readChunks(
   database: Queryable,
-  table: typeof history1m | typeof history15m | typeof history1h,
   request: HistoryRequest,
   families: string[],
-  span: { from: number; to: number; before?: number },
+  spans: readonly TierSpan[],
 ): Promise<{ chunks: Chunk[]; bytes: number }> {
-  const { from, to, before } = span;
-  if (from >= to || families.length === 0) return { chunks: [], bytes: 0 };
-  const rows = await database
-    .select({ payload: table.payload })
-    .from(table)
-    .where(
-      and(
-        eq(table.hostId, request.hostId),
-        eq(table.tenantId, request.tenantId),
-        inArray(table.family, families),
-        gte(table.periodStart, new Date(from)),
-        lt(table.periodStart, new Date(to)),
+  const read = families.length === 0 ? [] : spans.filter((span) => span.from < span.to);
+  const selects = read.map(({ table, from, to }, part) =>
+    database
+      .select({ part: sql<number>`${part}::int`.as('part'), periodStart: table.periodStart, payload: table.payload })
+      .from(table)
+      .where(
+        and(
+          eq(table.hostId, request.hostId),
+          eq(table.tenantId, request.tenantId),
+          inArray(table.family, families),
+          gte(table.periodStart, new Date(from)),
+          lt(table.periodStart, new Date(to)),
+        ),
       ),
-    )
-    .orderBy(asc(table.periodStart));
-  // Only the columns of the asked series are decoded (a family chunk holds many): names are series keys in
-  // raw chunks, `key|stat` in rollups.
-  const columns = (name: string) => matches(request.series, parseRollupColumnName(name)?.key ?? name);
+  );
+  const [first, second, ...rest] = selects;
+  if (!first) return { chunks: [], bytes: 0 };
+  const rows = await (second ? unionAll(first, second, ...rest) : first);
+  // Span by span, oldest first: the order the points are summed in, so answers do not depend on the plan.
+  rows.sort((a, b) => a.part - b.part || a.periodStart.getTime() - b.periodStart.getTime());
+  // Only the columns of the asked series are decoded (a family chunk holds many; names are `key|stat`), and
+  // every chunk of a family names the same columns: each name is looked at once.
+  const asked = new Map<string, boolean>();
+  const columns = (name: string) => {
+    let wanted = asked.get(name);
+    if (wanted === undefined) {
+      wanted = matches(request.series, parseRollupColumnName(name)?.key ?? name);
+      asked.set(name, wanted);
+    }
+    return wanted;
+  };
   const chunks = await Promise.all(
     rows.map(async (row) => {
       const chunk = await decodeChunk(row.payload, { columns });
-      return before === undefined ? chunk : withoutRange(chunk, before, Number.POSITIVE_INFINITY);
+      return withoutRange(chunk, (read[row.part] as TierSpan).before, Number.POSITIVE_INFINITY);
     }),
   );
   return { chunks, bytes: rows.reduce((sum, row) => sum + row.payload.byteLength, 0) };
@@ -118,8 +141,11 @@ async function readRawChunks(
 }
 
 /**
- * The landing rows of [from, to) (hours compaction has not reached), as raw chunks: only the jsonb sections
- * the asked families come from, and custom metric points when `custom` is asked.
+ * The landing rows of [from, to) (hours compaction has not reached), as raw chunks: of each sample only the
+ * fields the asked series are computed from (landing-fields.ts), and custom metric points when `custom` is
+ * asked. Every chart ending now reads these, so the work per row is kept small: the sample is detoasted (and
+ * decompressed) once per row rather than once per section, Postgres sends a few numbers rather than whole
+ * sections, and the points go straight into columns indexed by row.
  */
 async function readLanding(
   database: Queryable,
@@ -129,48 +155,56 @@ async function readLanding(
   to: number,
 ): Promise<{ chunks: Chunk[]; bytes: number }> {
   if (from >= to) return { chunks: [], bytes: 0 };
-  const byTs = new Map<number, Map<string, number>>();
-  const put = (key: string, ts: number, value: number) => {
-    if (!matches(request.series, key)) return;
-    const values = byTs.get(ts) ?? new Map<string, number>();
-    byTs.set(ts, values);
-    values.set(key, value);
-  };
+  const chunks: Chunk[] = [];
   let bytes = 0;
-  const sections = [...new Set(families.flatMap((family) => FAMILY_SECTIONS[family] ?? []))];
-  if (sections.length > 0) {
-    const picked = sql.join(
-      sections.map((section) => sql`${section}::text, ${hostSamples.sample} -> ${section}::text`),
-      sql`, `,
-    );
-    const rows = await database
-      .select({
-        ts: hostSamples.ts,
-        sample: sql<Record<string, unknown>>`jsonb_strip_nulls(jsonb_build_object(${picked}))`,
-      })
-      .from(hostSamples)
-      .where(
-        and(
-          eq(hostSamples.hostId, request.hostId),
-          eq(hostSamples.tenantId, request.tenantId),
-          gte(hostSamples.ts, new Date(from)),
-          lt(hostSamples.ts, new Date(to)),
-        ),
-      );
-    for (const row of rows) {
-      const ts = row.ts.getTime();
+  const sections = sampleFieldsOf(request.series.filter((name) => families.includes(seriesFamily(name))));
+  if (sections.size > 0) {
+    const { rows } = await database.execute<{ ms: number | string; sample: Omit<Sample, 'ts'> }>(sql`
+      SELECT (extract(epoch FROM ${hostSamples.ts}) * 1000)::float8 AS ms,
+        ${projectedSample(sql.raw('detoasted.sample'), sections)} AS sample
+      FROM ${hostSamples}, LATERAL (SELECT ${hostSamples.sample} - '{}'::text[] AS sample OFFSET 0) AS detoasted
+      WHERE ${hostSamples.hostId} = ${request.hostId} AND ${hostSamples.tenantId} = ${request.tenantId}
+        AND ${hostSamples.ts} >= ${new Date(from).toISOString()}::timestamptz
+        AND ${hostSamples.ts} < ${new Date(to).toISOString()}::timestamptz
+      ORDER BY ${hostSamples.ts}`);
+    const timestamps = rows.map((row) => Number(row.ms));
+    // Series key → its column (null: a key the request does not ask for), a value per row, NaN where absent.
+    const columns = new Map<string, Float64Array | null>();
+    rows.forEach((row, i) => {
       bytes += JSON.stringify(row.sample).length;
-      for (const p of samplePoints({ ...(row.sample as Omit<Sample, 'ts'>), ts })) {
-        put(seriesKey(p.metric, p.labels), ts, p.value);
+      for (const p of samplePoints({ ...row.sample, ts: timestamps[i] as number })) {
+        const key = seriesKey(p.metric, p.labels);
+        let values = columns.get(key);
+        if (values === undefined) {
+          values = matches(request.series, key) ? new Float64Array(rows.length).fill(Number.NaN) : null;
+          columns.set(key, values);
+        }
+        if (values) values[i] = p.value;
       }
+    });
+    const kept = [...columns].filter((entry): entry is [string, Float64Array] => entry[1] !== null);
+    if (kept.length > 0) {
+      chunks.push({
+        timestamps,
+        columns: kept
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([name, values]) => ({ name, quantum: chunkQuantum(name, values), values })),
+      });
     }
   }
   if (families.includes('custom')) {
     const rows = await customRows(database, request, new Date(from), new Date(to));
     bytes += JSON.stringify(rows).length;
-    for (const p of customRowPoints(rows)) put(p.key, p.ts, p.value);
+    const byTs = new Map<number, Map<string, number>>();
+    for (const p of customRowPoints(rows)) {
+      if (!matches(request.series, p.key)) continue;
+      const values = byTs.get(p.ts) ?? new Map<string, number>();
+      byTs.set(p.ts, values);
+      values.set(p.key, p.value);
+    }
+    if (byTs.size > 0) chunks.push(chunkOf(byTs));
   }
-  return { chunks: byTs.size > 0 ? [chunkOf(byTs)] : [], bytes };
+  return { chunks, bytes };
 }
 
 export interface HistorySources {
@@ -220,23 +254,17 @@ export async function readSources(
     // Whole days from the tier's chunks; the rest of what is rolled up (the open day) at 1 minute.
     const { table, chunkStart } = CLOSED_DAY_TIERS[request.tier];
     const days = Math.max(from, Math.floor(rolled / DAY_MS) * DAY_MS);
-    if (days > from) {
-      add(await readChunks(database, table, request, families, { from: chunkStart(from), to: days, before: days }));
-    }
     add(
-      await readChunks(database, history1m, request, families, {
-        from: Math.floor(days / DAY_MS) * DAY_MS,
-        to: rolled,
-        before: rolled,
-      }),
+      await readChunks(database, request, families, [
+        ...(days > from ? [{ table, from: chunkStart(from), to: days, before: days }] : []),
+        { table: history1m, from: Math.floor(days / DAY_MS) * DAY_MS, to: rolled, before: rolled },
+      ]),
     );
   } else if (request.tier === '1m') {
     add(
-      await readChunks(database, history1m, request, families, {
-        from: Math.floor(from / DAY_MS) * DAY_MS,
-        to: rolled,
-        before: rolled,
-      }),
+      await readChunks(database, request, families, [
+        { table: history1m, from: Math.floor(from / DAY_MS) * DAY_MS, to: rolled, before: rolled },
+      ]),
     );
   }
   const raw = await readRawChunks(database, request, families, {

@@ -198,39 +198,59 @@ export function rerollup(chunks: readonly Chunk[], bucketMs: RollupBucketMs): Ch
  */
 export function addRollupPoints(
   stats: BucketStats,
-  buckets: readonly number[],
+  buckets: ArrayLike<number>,
   { min, avg, max, count }: RollupColumns,
 ): void {
-  buckets.forEach((bucket, i) => {
+  for (let i = 0; i < buckets.length; i++) {
+    const bucket = buckets[i] as number;
     const n = count[i] as number;
-    if (bucket < 0 || !(n > 0) || Number.isNaN(avg[i] as number)) return;
+    if (bucket < 0 || !(n > 0) || Number.isNaN(avg[i] as number)) continue;
     stats.addSummary(bucket, min[i] as number, avg[i] as number, max[i] as number, n);
-  });
+  }
 }
 
 /** `chunk` with only the points whose time `keep` accepts (the chunk itself when it keeps them all). */
 function keepPoints(chunk: Chunk, keep: (ts: number) => boolean): Chunk {
+  const { timestamps } = chunk;
   const kept: number[] = [];
-  chunk.timestamps.forEach((ts, i) => {
-    if (keep(ts)) kept.push(i);
-  });
-  if (kept.length === chunk.timestamps.length) return chunk;
+  for (let i = 0; i < timestamps.length; i++) if (keep(timestamps[i] as number)) kept.push(i);
+  if (kept.length === timestamps.length) return chunk;
   return {
-    timestamps: kept.map((i) => chunk.timestamps[i] as number),
-    columns: chunk.columns.map((column) => ({
-      ...column,
-      values: Float64Array.from(kept, (i) => column.values[i] as number),
-    })),
+    timestamps: kept.map((i) => timestamps[i] as number),
+    columns: chunk.columns.map((column) => {
+      const values = new Float64Array(kept.length);
+      for (let k = 0; k < kept.length; k++) values[k] = column.values[kept[k] as number] as number;
+      return { ...column, values };
+    }),
   };
 }
 
 /** `chunk` without its points in [from, to) (the chunk itself when it has none there). */
 export function withoutRange(chunk: Chunk, from: number, to: number): Chunk {
+  // Timestamps ascend: the first at or after `from` tells whether any lies in the range. A chart's chunks
+  // mostly have none there, and are then neither walked nor copied.
+  const { timestamps } = chunk;
+  let low = 0;
+  let high = timestamps.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((timestamps[middle] as number) < from) low = middle + 1;
+    else high = middle;
+  }
+  if (low === timestamps.length || (timestamps[low] as number) >= to) return chunk;
   return keepPoints(chunk, (ts) => ts < from || ts >= to);
 }
 
 /** `chunk`'s points in [from, to) only (the chunk itself when it has none elsewhere). */
 export function withinRange(chunk: Chunk, from: number, to: number): Chunk {
+  const { timestamps } = chunk;
+  // Timestamps ascend: both ends inside means every point is.
+  if (
+    timestamps.length === 0 ||
+    ((timestamps[0] as number) >= from && (timestamps[timestamps.length - 1] as number) < to)
+  ) {
+    return chunk;
+  }
   return keepPoints(chunk, (ts) => ts >= from && ts < to);
 }
 
