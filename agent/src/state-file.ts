@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Cadence } from '@pulsewire/protocol';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** What a running agent reports about itself for `pulsewire-agent status`. */
 export const AgentStatus = z.object({

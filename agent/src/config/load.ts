@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { INGEST_PATH, type Labels } from '@pulsewire/protocol';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { LogLevel } from '../log.ts';
 import { configCandidates, defaultStateDir } from './paths.ts';
 import { ConfigFile, EnvConfig, FlagConfig } from './schema.ts';
