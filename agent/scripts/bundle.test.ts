@@ -75,7 +75,12 @@ describe('the single-file agent bundle', () => {
       // Started plainly, it replaced itself with the tuned agent under the same pid (node-tuning.ts).
       const pid = running.child.pid as number;
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      expect(cmdline.slice(0, 6)).toEqual([process.execPath, ...NODE_RUN_FLAGS, bundle.outfile, 'run']);
+      expect(cmdline.slice(0, NODE_RUN_FLAGS.length + 3)).toEqual([
+        process.execPath,
+        ...NODE_RUN_FLAGS,
+        bundle.outfile,
+        'run',
+      ]);
       expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toContain('MALLOC_MMAP_THRESHOLD_=32768');
     }
     // The control socket over node:http's upgrade (the live view's "go live" channel).
