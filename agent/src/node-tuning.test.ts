@@ -7,7 +7,7 @@ describe("the Node agent's tuning", () => {
   });
 
   it("keeps the user's own value of a flag, in either spelling, on the command line or in NODE_OPTIONS", () => {
-    const missing = missingTuning(['--max_opt=3', '--node-snapshot'], {
+    const missing = missingTuning(['--max_opt=3', '--node-snapshot', '--invocation_count_for_feedback_allocation=8'], {
       NODE_OPTIONS: '--no-single-threaded',
       MALLOC_MMAP_THRESHOLD_: '0',
     });
@@ -40,6 +40,7 @@ describe("the Node agent's tuning", () => {
           '--max-opt=1',
           '--single-threaded',
           '--no-node-snapshot',
+          '--invocation-count-for-feedback-allocation=64',
           '/opt/pulsewire-agent.mjs',
           'run',
           '--config',
