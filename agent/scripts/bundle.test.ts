@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LIVE_CADENCE, Sample } from '@pulsewire/protocol';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NODE_RUN_FLAGS } from '../src/node-tuning.ts';
 import { type IngestServer, startIngestServer, until } from '../src/test/ingest-server.ts';
-import { runCli, tmp } from '../src/test/run-cli.ts';
-import { type BundleResult, bundleAgent } from './bundle.ts';
+import { runCli, runProgram, tmp } from '../src/test/run-cli.ts';
+import { type BundleResult, bundleAgent, packedSysteminformation } from './bundle.ts';
 
 const pkg = JSON.parse(readFileSync(path.join(import.meta.dirname, '..', 'package.json'), 'utf8')) as {
   version: string;
@@ -75,7 +76,12 @@ describe('the single-file agent bundle', () => {
       // Started plainly, it replaced itself with the tuned agent under the same pid (node-tuning.ts).
       const pid = running.child.pid as number;
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      expect(cmdline.slice(0, 6)).toEqual([process.execPath, ...NODE_RUN_FLAGS, bundle.outfile, 'run']);
+      expect(cmdline.slice(0, NODE_RUN_FLAGS.length + 3)).toEqual([
+        process.execPath,
+        ...NODE_RUN_FLAGS,
+        bundle.outfile,
+        'run',
+      ]);
       expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toContain('MALLOC_MMAP_THRESHOLD_=32768');
     }
     // The control socket over node:http's upgrade (the live view's "go live" channel).
@@ -87,5 +93,36 @@ describe('the single-file agent bundle', () => {
     expect(server.violations).toEqual([]);
     const samples = server.received.flatMap((batch) => batch.samples);
     expect(samples.every((sample) => sample.memory !== undefined)).toBe(true);
+  });
+
+  it('carries systeminformation packed, and unpacks it when first imported', async () => {
+    const dir = tmp('pw-bundle-si-');
+    const entry = path.join(dir, 'entry.ts');
+    writeFileSync(
+      entry,
+      [
+        `import { systeminformation } from ${JSON.stringify(path.join(import.meta.dirname, '..', 'src', 'collectors', 'si.ts'))};`,
+        'const si = await systeminformation();',
+        'const [os, time] = await Promise.all([si.osInfo(), si.time()]);',
+        'console.log(JSON.stringify({ platform: os.platform, uptime: time.uptime }));',
+      ].join('\n'),
+    );
+    const outfile = path.join(dir, 'si.mjs');
+    await build({
+      entryPoints: [entry],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+      plugins: [packedSysteminformation],
+      logLevel: 'warning',
+    });
+    const code = readFileSync(outfile, 'utf8');
+    // A vendor name from its Bluetooth table: in the bundle only compressed.
+    expect(code).not.toContain('Ericsson Technology Licensing');
+    const result = await runProgram([process.execPath, outfile], [], {}, dir).done;
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toMatchObject({ platform: process.platform, uptime: expect.any(Number) });
   });
 });

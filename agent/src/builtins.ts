@@ -4,7 +4,7 @@ import type Https from 'node:https';
 import { createRequire } from 'node:module';
 import type Util from 'node:util';
 
-function load<T>(id: string): T {
+export function load<T>(id: string): T {
   // process.getBuiltinModule: Node ≥ 22.3 and the compiled executable; createRequire for Node 22.0–22.2.
   return ((process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule?.(id) ??
     createRequire(import.meta.url)(id)) as T;

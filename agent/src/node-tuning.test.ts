@@ -7,7 +7,7 @@ describe("the Node agent's tuning", () => {
   });
 
   it("keeps the user's own value of a flag, in either spelling, on the command line or in NODE_OPTIONS", () => {
-    const missing = missingTuning(['--max_opt=3'], {
+    const missing = missingTuning(['--max_opt=3', '--node-snapshot'], {
       NODE_OPTIONS: '--no-single-threaded',
       MALLOC_MMAP_THRESHOLD_: '0',
     });
@@ -37,8 +37,9 @@ describe("the Node agent's tuning", () => {
         [
           '/usr/bin/node',
           '--max-semi-space-size=1',
-          '--max-opt=1',
+          '--max-opt=0',
           '--single-threaded',
+          '--no-node-snapshot',
           '/opt/pulsewire-agent.mjs',
           'run',
           '--config',

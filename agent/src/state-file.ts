@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Cadence } from '@pulsewire/protocol';
-import { z } from 'zod';
+import * as z from 'zod';
+import { readFile, rename, writeFile } from './fs.ts';
 
 /** What a running agent reports about itself for `pulsewire-agent status`. */
 export const AgentStatus = z.object({

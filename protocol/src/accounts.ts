@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { storableText } from './storable.ts';
 
 /** Passwords: long enough to resist guessing, bounded so hashing cost stays bounded. */

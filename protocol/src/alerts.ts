@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Labels } from './ingest.ts';
 import { metricDefinition } from './metric-catalog.ts';
 import { isStorableText } from './storable.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Stable, machine-readable error codes shared by the Worker, the agent and the dashboard. */
 export const errorCodes = [

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AppEvent } from './ingest.ts';
 import { storableText } from './storable.ts';
 import { LiveSample } from './stream.ts';

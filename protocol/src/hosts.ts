@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { HostFacts, Labels, Sample } from './ingest.ts';
 
 export const HostStatus = z.enum(['online', 'stale', 'offline']).meta({ id: 'HostStatus' });

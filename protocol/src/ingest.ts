@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { float4, storableText } from './storable.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What Postgres can store, decided once for every value that crosses an edge (ingest, enrollment, the agent's

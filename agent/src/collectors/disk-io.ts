@@ -1,5 +1,5 @@
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { readdir } from '../fs.ts';
 import { defaultProcPaths, isLinux, type ProcPaths, readProc } from './proc.ts';
 import { type Collector, perSecond, type Section } from './types.ts';
 

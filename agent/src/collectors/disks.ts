@@ -1,4 +1,4 @@
-import { statfs } from 'node:fs/promises';
+import { statfs } from '../fs.ts';
 import { defaultProcPaths, isLinux, type ProcPaths, readProc } from './proc.ts';
 import { systeminformation } from './si.ts';
 import { type Collector, clampPct, type Section, throttle } from './types.ts';

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { z } from 'zod';
+import * as z from 'zod';
 import { nodeHttp } from '../builtins.ts';
 import { httpExchange } from '../transport/http.ts';
 import { type Collector, round, type Section, SourceAbsentError } from './types.ts';

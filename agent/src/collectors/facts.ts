@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { HostFacts } from '@pulsewire/protocol';
 import type { Systeminformation } from 'systeminformation';
+import { readFile } from '../fs.ts';
 import { isLinux } from './proc.ts';
 import { systeminformation } from './si.ts';
 

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fs } from '../fs.ts';
 
 /**
  * Where the Linux pseudo-filesystems are read from. Tests point these at recorded fixtures; in a container
@@ -19,11 +19,11 @@ export const defaultProcPaths: ProcPaths = { proc: '/proc', sys: '/sys' };
  * ~1.3 ms read synchronously. Still a promise, so a missing file rejects like before.
  */
 export async function readProc(paths: ProcPaths, ...segments: string[]): Promise<string> {
-  return readFileSync(path.join(paths.proc, ...segments), 'utf8');
+  return fs.readFileSync(path.join(paths.proc, ...segments), 'utf8');
 }
 
 export async function readSys(paths: ProcPaths, ...segments: string[]): Promise<string> {
-  return readFileSync(path.join(paths.sys, ...segments), 'utf8');
+  return fs.readFileSync(path.join(paths.sys, ...segments), 'utf8');
 }
 
 export const isLinux = process.platform === 'linux';

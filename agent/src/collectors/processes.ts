@@ -1,5 +1,5 @@
-import { readdirSync } from 'node:fs';
 import type { Systeminformation } from 'systeminformation';
+import { fs } from '../fs.ts';
 import { defaultProcPaths, isLinux, type ProcPaths, readProc } from './proc.ts';
 import { systeminformation } from './si.ts';
 import { type Collector, round, type Section } from './types.ts';
@@ -72,7 +72,7 @@ export function processesFromTables(
 export async function readProcessTable(paths: ProcPaths): Promise<ProcessTable> {
   const table: ProcessTable = new Map();
   // Synchronous, as readProc: /proc is listed from memory.
-  for (const entry of readdirSync(paths.proc)) {
+  for (const entry of fs.readdirSync(paths.proc)) {
     if (!/^\d+$/.test(entry)) continue;
     // A process may exit between readdir and read: that is not an error.
     const text = await readProc(paths, entry, 'stat').catch(() => undefined);

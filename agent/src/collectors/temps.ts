@@ -1,5 +1,5 @@
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { readdir } from '../fs.ts';
 import { defaultProcPaths, isLinux, type ProcPaths, readSys } from './proc.ts';
 import { type Collector, round, type Section, SourceAbsentError } from './types.ts';
 

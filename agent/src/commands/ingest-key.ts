@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../config/load.ts';
+import { readFile } from '../fs.ts';
 
 export interface IngestKeySources {
   /** `--key`: works, but the key is then in the process list (`ps`) for every user of the machine. */

@@ -1,8 +1,8 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, type ResolvedConfig } from '../config/load.ts';
 import { agentCommand, IS_EXECUTABLE } from '../entry.ts';
 import { EXIT_CONFIG, EXIT_REVOKED } from '../exit-codes.ts';
+import { mkdir, writeFile } from '../fs.ts';
 import { NODE_RUN_ENV, NODE_RUN_FLAGS } from '../node-tuning.ts';
 
 export const DEFAULT_UNIT_PATH = '/etc/systemd/system/pulsewire-agent.service';

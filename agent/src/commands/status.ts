@@ -1,6 +1,6 @@
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResolvedConfig } from '../config/load.ts';
+import { readdir } from '../fs.ts';
 import { type AgentStatus, readStatus } from '../state-file.ts';
 
 function alive(pid: number): boolean {

@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
 import { INGEST_PATH, type Labels } from '@pulsewire/protocol';
-import type { z } from 'zod';
+import type * as z from 'zod';
+import { fs, readFile, stat } from '../fs.ts';
 import type { LogLevel } from '../log.ts';
 import { configCandidates, defaultStateDir } from './paths.ts';
 import { ConfigFile, EnvConfig, FlagConfig } from './schema.ts';
@@ -91,8 +90,8 @@ export interface LoadOptions {
 export async function loadConfig(options: LoadOptions = {}): Promise<ResolvedConfig> {
   const env = options.env ?? process.env;
   const candidates = configCandidates(options.configPath, env);
-  const path = candidates.find((candidate) => existsSync(candidate)) ?? (candidates[0] as string);
-  const exists = existsSync(path);
+  const path = candidates.find((candidate) => fs.existsSync(candidate)) ?? (candidates[0] as string);
+  const exists = fs.existsSync(path);
   const file = exists ? await readConfigFile(path) : {};
 
   const envPicked = Object.fromEntries(Object.entries(env).filter(([key]) => key.startsWith('PULSEWIRE_')));

@@ -1,5 +1,5 @@
 import { Labels } from '@pulsewire/protocol';
-import { z } from 'zod';
+import * as z from 'zod';
 import { logLevels } from '../log.ts';
 
 const port = z.number().int().min(1).max(65_535);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { chmod, mkdir, rename, writeFile } from '../fs.ts';
 import { ConfigFile } from './schema.ts';
 
 /** Writes the config atomically with mode 0600 in a 0700 folder: it holds the host's private key. */

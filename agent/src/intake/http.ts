@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { AppEvent, Labels, MetricName, metricKinds } from '@pulsewire/protocol';
-import { z } from 'zod';
+import * as z from 'zod';
 import { nodeHttp } from '../builtins.ts';
 import type { Logger } from '../log.ts';
 import type { IntakeBuffer } from './aggregator.ts';

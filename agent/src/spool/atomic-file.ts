@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { OpenFile, rename, unlink } from '../fs.ts';
 
 export const TMP_SUFFIX = '.tmp';
 
@@ -10,9 +10,9 @@ export const TMP_SUFFIX = '.tmp';
  */
 export async function writeFileDurable(file: string, data: Uint8Array | string): Promise<void> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomUUID().slice(0, 8)}${TMP_SUFFIX}`);
-  const handle = await open(tmp, 'w', 0o600);
+  const handle = await OpenFile.open(tmp, 'w', 0o600);
   try {
-    await handle.writeFile(data);
+    await handle.write(data);
     await handle.sync();
   } catch (error) {
     await handle.close();
@@ -26,7 +26,7 @@ export async function writeFileDurable(file: string, data: Uint8Array | string):
 
 export async function syncDir(dir: string): Promise<void> {
   // Some filesystems refuse fsync on a folder (EISDIR/EINVAL); the rename is still atomic there.
-  const handle = await open(dir, 'r').catch(() => undefined);
+  const handle = await OpenFile.open(dir, 'r').catch(() => undefined);
   if (!handle) return;
   await handle.sync().catch(() => undefined);
   await handle.close();

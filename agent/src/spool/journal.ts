@@ -1,6 +1,6 @@
-import { access, appendFile, type FileHandle, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Sample } from '@pulsewire/protocol';
+import { access, appendFile, mkdir, OpenFile, readFile, rename, unlink } from '../fs.ts';
 import { syncDir } from './atomic-file.ts';
 
 const OPEN_FILE = 'open.jsonl';
@@ -21,7 +21,7 @@ const CUT_FILE = 'cut.jsonl';
  */
 export class SampleJournal {
   readonly dir: string;
-  #handle: FileHandle | undefined;
+  #handle: OpenFile | undefined;
   #cutHeld = false;
 
   private constructor(dir: string) {
@@ -52,7 +52,7 @@ export class SampleJournal {
 
   /** Records one collected sample durably. */
   async append(sample: Sample): Promise<void> {
-    this.#handle ??= await open(this.#path(OPEN_FILE), 'a', 0o600);
+    this.#handle ??= await OpenFile.open(this.#path(OPEN_FILE), 'a', 0o600);
     await this.#handle.write(`${JSON.stringify(sample)}\n`);
     await this.#handle.datasync();
   }
@@ -66,7 +66,7 @@ export class SampleJournal {
     if (pending === undefined) return;
     if (this.#cutHeld) {
       await appendFile(this.#path(CUT_FILE), pending, { mode: 0o600 });
-      const cut = await open(this.#path(CUT_FILE), 'r');
+      const cut = await OpenFile.open(this.#path(CUT_FILE), 'r');
       await cut.datasync().finally(() => cut.close());
       await unlink(openPath);
     } else {

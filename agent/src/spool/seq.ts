@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { readFile } from '../fs.ts';
 import { writeFileDurable } from './atomic-file.ts';
 
 /** How many sequence numbers are reserved per durable write. */

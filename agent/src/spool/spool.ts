@@ -1,5 +1,5 @@
-import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { mkdir, readdir, readFile, stat, unlink } from '../fs.ts';
 import { TMP_SUFFIX, writeFileDurable } from './atomic-file.ts';
 
 /** One batch on disk: its body exactly as it will be sent (gzip'd JSON), named so that names sort by seq. */
