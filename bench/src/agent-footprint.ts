@@ -60,6 +60,19 @@ interface RunningAgent {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Idle cycles run before the idle window opens (as `agent/scripts/footprint.ts` waits for warm-up samples). */
+const IDLE_WARMUP_CYCLES = 3;
+
+/** Lets `ms` pass with node_exporter scraped on the window's schedule, so every process starts the window warm. */
+async function warmUp(peers: Peer[], ms: number): Promise<void> {
+  const exporter = peers.find((p) => p.name === 'node_exporter');
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    if (exporter) await (await fetch(exporter.url)).text();
+    await sleep(Math.min(SCRAPE_EVERY_MS, Math.max(0, until - performance.now())));
+  }
+}
+
 export async function runAgentBench(options: AgentBenchOptions): Promise<AgentBenchRun> {
   const missing: string[] = [];
   const buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pulsewire-bench-agent-'));
@@ -87,6 +100,11 @@ export async function runAgentBench(options: AgentBenchOptions): Promise<AgentBe
     ) {
       await sleep(250);
     }
+    // Then steady state: a runtime compiles what runs every cycle during its first cycles (JavaScriptCore's
+    // tiers in background threads, counted in the process's CPU), and node_exporter's first scrapes set up its
+    // collectors; a window that opens at the first push bills that start-up to every idle cycle.
+    options.log(`  warm-up: ${IDLE_WARMUP_CYCLES} idle cycles, node_exporter scraped as in the window`);
+    await warmUp(peers, IDLE_WARMUP_CYCLES * DEFAULT_CADENCE.collectIntervalMs);
     options.log(
       `  idle cadence (collect every ${DEFAULT_CADENCE.collectIntervalMs / 1000} s, push every ${DEFAULT_CADENCE.pushIntervalMs / 1000} s): ${options.idleSeconds} s`,
     );
