@@ -206,11 +206,12 @@ function readName(reader: ByteReader, utf8: TextDecoder): string {
 function readTimestamps(reader: ByteReader): number[] {
   const count = reader.count('timestamp count');
   const timestamps = readIntegers(reader, count);
-  timestamps.forEach((ts, i) => {
+  for (let i = 0; i < count; i++) {
+    const ts = timestamps[i] as number;
     if (!Number.isSafeInteger(ts) || (i > 0 && ts <= (timestamps[i - 1] as number))) {
       throw new ChunkFormatError('timestamps are not strictly ascending integers');
     }
-  });
+  }
   return timestamps;
 }
 

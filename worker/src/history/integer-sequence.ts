@@ -104,7 +104,12 @@ export function writeIntegers(writer: ByteWriter, ints: readonly number[]): void
 }
 
 export function readIntegers(reader: ByteReader, count: number): number[] {
-  return Array.from(readIntegerValues(reader, count));
+  // A plain loop, not Array.from: that walks the typed array's iterator, an object per value for the garbage
+  // collector (a week's chart decodes a few dozen chunks' timestamps).
+  const values = readIntegerValues(reader, count);
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) out.push(values[i] as number);
+  return out;
 }
 
 /** The integers as float64s (exact: every one is within MAX_CODED_INTEGER), decoded without intermediate arrays. */
