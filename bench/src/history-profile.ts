@@ -96,7 +96,8 @@ try {
     const db = queryable(session);
     const hostId = tenant.hosts[0]?.id as string;
     for (const range of CHART_RANGES.filter((r) => !values.ranges || values.ranges.split(',').includes(r.label))) {
-      const chart = async () => {
+      // The chart as the bench draws it, with this checkout's reader or the other checkout's.
+      const chartWith = (read: typeof readHistory) => async () => {
         const context = await hostHistoryContext(db, tenant.tenantId, hostId);
         if (!context) throw new Error('no host');
         const plan = planHistory(
@@ -104,26 +105,12 @@ try {
           context.retention,
           NOW,
         );
-        return readHistory(
-          db,
-          { tenantId: tenant.tenantId, hostId, series: CHART_SERIES, ...plan },
-          context.watermarks,
-        );
+        return read(db, { tenantId: tenant.tenantId, hostId, series: CHART_SERIES, ...plan }, context.watermarks);
       };
-      const baseChart = async () => {
-        const context = await hostHistoryContext(db, tenant.tenantId, hostId);
-        if (!context) throw new Error('no host');
-        const plan = planHistory(
-          { from: iso(NOW - range.ms), to: iso(NOW), maxPoints: MAX_POINTS },
-          context.retention,
-          NOW,
-        );
-        return (base as { readHistory: typeof readHistory }).readHistory(
-          db,
-          { tenantId: tenant.tenantId, hostId, series: CHART_SERIES, ...plan },
-          context.watermarks,
-        );
-      };
+      const chart = chartWith(readHistory);
+      const baseChart = chartWith(
+        (base as { readHistory: typeof readHistory } | undefined)?.readHistory ?? readHistory,
+      );
       if (base) {
         // Same answers: every bucket of every series.
         const [a, b] = [await chart(), await baseChart()];
