@@ -184,7 +184,7 @@ export class ControlChannel {
       this.#o.log.once('control-unknown', 'warn', 'control socket: a message this agent does not know; ignored');
       return;
     }
-    this.#o.onCadence(parsed.data.cadence);
+    if (parsed.data.type === 'cadence') this.#o.onCadence(parsed.data.cadence);
   }
 
   #closed(link: WebSocketLink | undefined, code: number, reason: string): void {
