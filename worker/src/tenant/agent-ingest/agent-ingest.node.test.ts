@@ -27,7 +27,10 @@ function fakeSocket() {
   return { ws, sent, closes };
 }
 
-async function setup(store: (items: StoreItem[]) => Promise<StoreBatchesResult>) {
+async function setup(
+  store: (items: StoreItem[]) => Promise<StoreBatchesResult>,
+  record: (stored: StoredBatch) => Promise<void> = async () => {},
+) {
   const keys = await generateHostKeyPair();
   const privateKey = await importPrivateKey(keys.privateKey);
   const recorded: StoredBatch[] = [];
@@ -37,6 +40,7 @@ async function setup(store: (items: StoreItem[]) => Promise<StoreBatchesResult>)
     showLive: async () => false,
     record: async (stored) => {
       recorded.push(stored);
+      await record(stored);
     },
     store: (_database, _tenantId, items) => store([...items]),
     openDatabase: () => ({ db: {} as never, pool: {} as never, close: async () => {} }),
@@ -143,6 +147,22 @@ describe('AgentIngest', () => {
     await Promise.all(handled);
     expect(groups).toEqual([1, CONTROL_MAX_BATCHES_IN_FLIGHT - 1]);
     expect(socket.sent.filter((m) => m.type === 'ack')).toHaveLength(CONTROL_MAX_BATCHES_IN_FLIGHT);
+  });
+
+  it('counts a batch against the window until it is answered, not until the object is done with it', async () => {
+    // The object's work after the ack (live frames, presence, alerts) never ends here.
+    const { ingest, agent, message } = await setup(storedAll, () => new Promise(() => {}));
+    const socket = fakeSocket();
+    const first = await Promise.all(Array.from({ length: CONTROL_MAX_BATCHES_IN_FLIGHT }, () => message()));
+    for (const { raw } of first) void ingest.message(socket.ws, agent, raw);
+    for (let i = 0; i < 50 && socket.sent.length < CONTROL_MAX_BATCHES_IN_FLIGHT; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(socket.sent).toHaveLength(CONTROL_MAX_BATCHES_IN_FLIGHT);
+    // A full window again, sent on those acks: none is refused.
+    const second = await Promise.all(Array.from({ length: CONTROL_MAX_BATCHES_IN_FLIGHT }, () => message()));
+    for (const { raw } of second) void ingest.message(socket.ws, agent, raw);
+    expect(socket.closes).toEqual([]);
   });
 
   it('asks a socket accepted without the key to connect again', async () => {

@@ -124,17 +124,37 @@ export class AgentIngest {
       return;
     }
     this.#inFlight.set(ws, inFlight + 1);
-    try {
-      await this.#handle(ws, { ...agent, publicKey: agent.publicKey, origin: agent.origin }, raw);
-    } finally {
-      this.#inFlight.set(ws, (this.#inFlight.get(ws) ?? 1) - 1);
-    }
+    // The batch stops counting against the window when it is answered, not when the object is done with it: an
+    // agent may send its next batch on each ack.
+    const answered = () => this.#inFlight.set(ws, (this.#inFlight.get(ws) ?? 1) - 1);
+    await this.#handle(ws, { ...agent, publicKey: agent.publicKey, origin: agent.origin }, raw, answered);
   }
 
   async #handle(
     ws: WebSocket,
     agent: AgentAttachment & { publicKey: string; origin: string },
     raw: string | ArrayBuffer,
+    answered: () => void,
+  ): Promise<void> {
+    let pending = true;
+    const answer = (message: ControlServerMessage | null) => {
+      if (!pending) return;
+      pending = false;
+      answered();
+      if (message) sendQuietly(ws, message);
+    };
+    try {
+      await this.#answer(ws, agent, raw, answer);
+    } finally {
+      answer(null);
+    }
+  }
+
+  async #answer(
+    ws: WebSocket,
+    agent: AgentAttachment & { publicKey: string; origin: string },
+    raw: string | ArrayBuffer,
+    answer: (message: ControlServerMessage) => void,
   ): Promise<void> {
     const reading = await readControlBatch(raw, agent, this.#keys);
     if (reading.kind === 'unexpected') {
@@ -142,7 +162,7 @@ export class AgentIngest {
       return;
     }
     if (reading.kind === 'refused') {
-      sendQuietly(ws, nack(reading.batchId, reading.error));
+      answer(nack(reading.batchId, reading.error));
       return;
     }
     const { batch, dropped } = reading;
@@ -164,8 +184,7 @@ export class AgentIngest {
         hostId,
         error: loggableError(error),
       });
-      sendQuietly(
-        ws,
+      answer(
         nack(
           batch.batch_id,
           new HttpError(503, 'service_unavailable', 'The database could not be reached; send the batch again'),
@@ -175,10 +194,10 @@ export class AgentIngest {
     }
     const { outcome, host } = committed;
     if ('refused' in outcome) {
-      sendQuietly(ws, nack(batch.batch_id, outcome.refused));
+      answer(nack(batch.batch_id, outcome.refused));
       return;
     }
-    sendQuietly(ws, {
+    answer({
       type: 'ack',
       batch_id: batch.batch_id,
       accepted: outcome.accepted,
