@@ -3,6 +3,8 @@
  * over the PostgreSQL server when one answers (Neon runs Postgres; the embedded PGlite's process also carries
  * the relay), to measure what one push costs in Worker and database CPU; then cost-model.ts turns those and the
  * per-push counts read from the code into dollars per host-month for a fleet sharing one account and database.
+ * On the priced stack the same load also goes as batch messages on the hosts' control sockets, when asked for,
+ * and prices the socket scenario with its own CPU per batch.
  */
 import { DEFAULT_CADENCE } from '@pulsewire/protocol';
 import { findPgbouncer, openSqlSession, reachable, startPooler, startServerScratch } from '@pulsewire/stack';

@@ -8,7 +8,7 @@
  *              [--databases postgres,pglite] [--hosts 4] [--days 3] [--landing-hours 4]
  *              [--history-days 30] [--baseline-days 7] [--runs 30] [--subscribes 20] [--baseline-subscribes 5]
  *              [--ingest-hosts 50] [--ingest-seconds 60] [--ingest-concurrency 16] [--ingest-samples 3]
- *              [--ingest-path http,socket] [--ingest-socket-hosts 160] [--ingest-socket-in-flight 32]
+ *              [--ingest-path http,socket] [--ingest-socket-hosts 50] [--ingest-socket-in-flight 32]
  *              [--agent-idle-seconds 120] [--agent-live-seconds 120]
  *              [--cost-hosts 20] [--cost-rate 10] [--cost-seconds 30] [--fleet-hosts 1000]
  */
