@@ -86,19 +86,19 @@ export const ControlAck = z.object({
 export type ControlAck = z.infer<typeof ControlAck>;
 
 /**
- * Server → agent: the batch was not stored, with the status and body the HTTP push would have been answered:
- * 4xx as over HTTP (401 `bad_signature` / `stale_timestamp`, 409 `replayed_seq` with `details.lastSeq`, 422
- * `validation_failed`…), 503 when the database could not be reached (send it again later, either way).
+ * Server → agent: the batch was not stored. `status` and `error` are exactly what the HTTP push would have been
+ * answered (`error` as in `{"error":…}`, extra fields included: 409 `replayed_seq` carries `lastSeq`), so the
+ * agent handles both alike: 401 `bad_signature` / `stale_timestamp`, 403 `host_revoked`, 409, 422
+ * `validation_failed`…, and 503 when the database could not be reached (send it again later, either way).
  */
 export const ControlNack = z.object({
   type: z.literal('nack'),
   batch_id: z.string(),
   status: z.number().int().min(400).max(599),
-  error: z.object({
+  error: z.looseObject({
     code: z.string(),
     message: z.string(),
     path: z.string().optional(),
-    details: z.record(z.string(), z.unknown()).optional(),
   }),
 });
 export type ControlNack = z.infer<typeof ControlNack>;

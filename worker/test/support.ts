@@ -1,4 +1,4 @@
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, env, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { type Database, openDatabase } from '../src/db/client.ts';
 import { type Env, parseConfig } from '../src/env.ts';
 import worker from '../src/index.ts';
@@ -38,4 +38,11 @@ export async function withDatabase<T>(testEnv: Env, fn: (db: Database) => Promis
   } finally {
     await handle.close();
   }
+}
+
+/** Objects get wrangler.toml's bindings, where DATABASE_URL is unset: give this tenant's object the file's database. */
+export async function objectUsesDatabase(testEnv: Env, tenantId: string): Promise<void> {
+  await runInDurableObject(testEnv.TENANT.get(testEnv.TENANT.idFromName(tenantId)), (instance) => {
+    Object.assign(instance, { env: testEnv });
+  });
 }

@@ -1,76 +1,21 @@
 import { runInDurableObject } from 'cloudflare:test';
-import {
-  CONTROL_BATCH_PREFIX,
-  CONTROL_CLOSE,
-  CONTROL_PATH,
-  ControlServerMessage,
-  CreatedApiKey,
-  generateHostKeyPair,
-  importPrivateKey,
-  KEEPALIVE_PING,
-  KEEPALIVE_PONG,
-  LIVE_CADENCE,
-  signIngestRequest,
-} from '@pulsewire/protocol';
+import { CONTROL_CLOSE, CONTROL_PATH, CreatedApiKey, generateHostKeyPair, LIVE_CADENCE } from '@pulsewire/protocol';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sample, TestAgent } from '../../test/agent.ts';
 import { signedUpClient, TestClient } from '../../test/client.ts';
+import { connectControl, controlRequest } from '../../test/control.ts';
 import { callWorker, isolatedEnv } from '../../test/support.ts';
 import { createApp } from '../app.ts';
 import type { Env } from '../env.ts';
 import { agentTag, readAgentAttachment } from '../tenant/agent-control.ts';
-import { acceptSocket, closeAll, type SocketQueue, textQueue } from '../tenant/test-sockets.ts';
+import { acceptSocket, closeAll, type SocketQueue } from '../tenant/test-sockets.ts';
 
 const UPGRADE = { Upgrade: 'websocket' };
 const IDLE = { collectIntervalMs: 10_000, pushIntervalMs: 30_000, live: false };
 const open: WebSocket[] = [];
 afterEach(() => closeAll(open));
 
-/** An agent's end of the control socket: every message, parsed with the protocol's schema, in order. */
-interface ControlQueue {
-  ws: WebSocket;
-  next(timeoutMs?: number): Promise<ControlServerMessage>;
-  /** Nothing queued: a keep-alive sent now is answered before any other message. */
-  expectQuiet(): Promise<void>;
-  closed: Promise<{ code: number; reason: string }>;
-}
-
-function controlQueue(res: Response): ControlQueue {
-  expect(res.status).toBe(101);
-  const ws = res.webSocket;
-  if (!ws) throw new Error('no webSocket on the upgrade response');
-  const { nextText, closed } = textQueue(ws);
-  ws.accept();
-  open.push(ws);
-  return {
-    ws,
-    closed,
-    next: async (timeoutMs) => ControlServerMessage.parse(JSON.parse(await nextText(timeoutMs))),
-    async expectQuiet() {
-      ws.send(KEEPALIVE_PING);
-      expect(await nextText()).toBe(KEEPALIVE_PONG);
-    },
-  };
-}
-
-async function controlRequest(
-  env: Env,
-  agent: TestAgent,
-  options: { privateKey?: string; batchId?: string; timestamp?: number; headers?: Record<string, string> } = {},
-): Promise<Response> {
-  const signature = await signIngestRequest({
-    privateKey: await importPrivateKey(options.privateKey ?? agent.privateKey),
-    hostId: agent.hostId,
-    batchId: options.batchId ?? `${CONTROL_BATCH_PREFIX}${crypto.randomUUID()}`,
-    body: new Uint8Array(0),
-    ...(options.timestamp ? { timestamp: options.timestamp } : {}),
-  });
-  return callWorker(env, CONTROL_PATH, { headers: { ...UPGRADE, ...signature, ...options.headers } });
-}
-
-async function connect(env: Env, agent: TestAgent): Promise<ControlQueue> {
-  return controlQueue(await controlRequest(env, agent));
-}
+const connect = (env: Env, agent: TestAgent) => connectControl(env, agent, open);
 
 async function dashboard(owner: TestClient): Promise<SocketQueue> {
   const socket = acceptSocket(await owner.request('GET', '/api/v1/stream', undefined, UPGRADE), open);

@@ -8,8 +8,9 @@ import { authenticateHost } from '../ingest/host-auth.ts';
 import { authFailureKey, countingAuthFailures, refuseWhileBlocked } from '../limits/auth-failures.ts';
 import { limitIngest } from '../limits/ingest-limit.ts';
 import { clientIp } from '../limits/rate-limit.ts';
-import { AGENT_HOST_HEADER } from '../tenant/agent-control.ts';
+import { AGENT_HOST_HEADER, AGENT_KEY_HEADER, AGENT_ORIGIN_HEADER } from '../tenant/agent-control.ts';
 import { TENANT_HEADER } from '../tenant/tenant-object.ts';
+import { publicOrigin } from './auth.ts';
 
 const errorContent = { 'application/json': { schema: ApiErrorBody } };
 /** The signed body of an upgrade: none. */
@@ -24,7 +25,9 @@ const controlRoute = createRoute({
     'Signed like a push (`x-pulsewire-host`, `-timestamp`, `-batch`, `-signature`) over an empty body, with a ' +
     `batch id starting with \`${CONTROL_BATCH_PREFIX}\`. The tenant object accepts the socket and sends ` +
     '`{"type":"cadence","cadence":…}` at once and whenever a dashboard starts or stops watching the host live ' +
-    '(`ControlServerMessage` in `@pulsewire/protocol`, control.ts). The agent sends only `{"type":"ping"}`.',
+    '(`ControlServerMessage` in `@pulsewire/protocol`, control.ts). The agent sends `{"type":"ping"}` and stored ' +
+    'batches (`ControlBatch`: the signed push headers and the uncompressed body), each answered `ack` after its ' +
+    'commit or `nack` with the status and error the push would have had.',
   responses: {
     101: { description: "Switching protocols: the socket is connected to the host's tenant object" },
     401: { description: 'Bad or absent signature, unknown host, stale timestamp', content: errorContent },
@@ -64,5 +67,7 @@ export const agentControlRoutes = router().openapi(controlRoute, async (c) => {
   }
   headers.set(TENANT_HEADER, host.tenantId);
   headers.set(AGENT_HOST_HEADER, host.id);
+  headers.set(AGENT_KEY_HEADER, host.publicKey);
+  headers.set(AGENT_ORIGIN_HEADER, publicOrigin(c));
   return forwardUpgradeToTenant(c, host.tenantId, headers);
 });

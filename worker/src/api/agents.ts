@@ -5,7 +5,6 @@ import {
   EnrollRequest,
   EnrollResponse,
   INGEST_PATH,
-  IngestBatch,
   IngestResponse,
   MAX_INGEST_BODY_BYTES,
   MAX_INGEST_DECODED_BYTES,
@@ -16,7 +15,6 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { parseConfig } from '../env.ts';
 import type { AppEnv, IngestKey } from '../http/app-env.ts';
 import { connectDatabase, db } from '../http/database.ts';
-import { HttpError } from '../http/errors.ts';
 import { log } from '../http/logger.ts';
 import { jsonRoute, router } from '../http/route.ts';
 import { PhaseTimer } from '../http/server-timing.ts';
@@ -26,9 +24,9 @@ import { idleCadence as idleCadenceOf } from '../ingest/cadence.ts';
 import { enrollHost } from '../ingest/enroll.ts';
 import { authenticateHost, authenticateIngestKey } from '../ingest/host-auth.ts';
 import { liveSamplesBeforeStore, noteCadence, showLiveEarly, watchedLive } from '../ingest/live-first.ts';
+import { parseSignedBatch } from '../ingest/parse-batch.ts';
 import { storeBatch } from '../ingest/store.ts';
 import { deliverToTenant } from '../ingest/tenant-delivery.ts';
-import { withoutFutureItems } from '../ingest/timestamps.ts';
 import { authFailureKey, countingAuthFailures, refuseWhileBlocked } from '../limits/auth-failures.ts';
 import { limitIngest } from '../limits/ingest-limit.ts';
 import { clientIp, enforceRateLimit, RATE_LIMITS } from '../limits/rate-limit.ts';
@@ -133,16 +131,11 @@ export const agentRoutes = router()
     // Signed and within its limit: open the connection now, so the handshake overlaps decoding and parsing.
     const connected = connectDatabase(c);
     const decoded = await decodeBody(raw, c.req.header('Content-Encoding') ?? null, MAX_INGEST_DECODED_BYTES);
-    const parsed = IngestBatch.safeParse(parseJson(decoded));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const path = issue?.path.map(String).join('.') ?? '';
-      throw new HttpError(422, 'validation_failed', `${path || 'batch'}: ${issue?.message ?? 'invalid'}`, { path });
-    }
-    if (parsed.data.host_id !== host.id || parsed.data.batch_id !== c.req.header('x-pulsewire-batch')) {
-      throw new HttpError(400, 'bad_request', 'host_id and batch_id in the body must match the signed headers');
-    }
-    const { batch, dropped } = withoutFutureItems(parsed.data, signedAt);
+    const { batch, dropped } = parseSignedBatch(parseJson(decoded), {
+      hostId: host.id,
+      batchId: c.req.header('x-pulsewire-batch'),
+      signedAt,
+    });
     if (dropped > 0) {
       log('warn', 'ingest: items stamped in the future were not stored', {
         requestId: c.get('requestId'),
@@ -166,7 +159,7 @@ export const agentRoutes = router()
           showLiveEarly(() => tenant.showLive(host.id, batch.batch_id, liveSamplesBeforeStore(batch.samples))),
         )
       : null;
-    const result = await timer.time('store', storeBatch(database, host, batch));
+    const result = await timer.time('store', storeBatch(database, host, batch, host.publicKey));
     const liveShown = early ? await early : false;
     timer.mark('store-and-live');
     // Stored is stored: from here on, the tenant object failing costs the live view, never the answer.

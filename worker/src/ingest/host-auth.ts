@@ -1,4 +1,10 @@
-import { API_KEY_PREFIX, parseIngestHeaders, SIGNATURE_WINDOW_MS, verifyIngestSignature } from '@pulsewire/protocol';
+import {
+  API_KEY_PREFIX,
+  parseIngestHeaders,
+  SIGNATURE_WINDOW_MS,
+  type VerifyResult,
+  verifyIngestSignature,
+} from '@pulsewire/protocol';
 import { eq } from 'drizzle-orm';
 import { sha256Hex } from '../auth/tokens.ts';
 import type { Database } from '../db/client.ts';
@@ -30,6 +36,22 @@ export interface AuthenticatedBatch {
   host: IngestHost;
   /** The verified signature's timestamp: the agent's clock when it sent, within the signature window of ours. */
   signedAt: number;
+}
+
+/** The answer to a signature that did not hold: 401 `stale_timestamp` or `bad_signature`, as every path gives it. */
+export function signatureRefusal(verdict: Exclude<VerifyResult, { ok: true }>): HttpError {
+  if (verdict.reason === 'stale_timestamp') {
+    return new HttpError(
+      401,
+      'stale_timestamp',
+      `Request timestamp is ${Math.round(verdict.skewMs / 1000)} s off; check the machine's clock`,
+    );
+  }
+  return new HttpError(
+    401,
+    'bad_signature',
+    verdict.reason === 'malformed' ? verdict.message : 'Signature does not match',
+  );
 }
 
 /** One indexed row, only the columns a push needs (not the facts). */
@@ -93,20 +115,7 @@ export async function authenticateHost(
     }
   }
   timer?.mark('verify');
-  if (!verdict.ok) {
-    if (verdict.reason === 'stale_timestamp') {
-      throw new HttpError(
-        401,
-        'stale_timestamp',
-        `Request timestamp is ${Math.round(verdict.skewMs / 1000)} s off; check the machine's clock`,
-      );
-    }
-    throw new HttpError(
-      401,
-      'bad_signature',
-      verdict.reason === 'malformed' ? verdict.message : 'Signature does not match',
-    );
-  }
+  if (!verdict.ok) throw signatureRefusal(verdict);
   // After the signature: only the host's own agent learns that it was revoked or deleted, and it stops.
   if (host.deletedAt) throw new HttpError(403, 'host_revoked', 'This host was deleted; its agent must stop');
   if (host.revokedAt) throw new HttpError(403, 'host_revoked', 'This host has been revoked; its agent must stop');

@@ -19,6 +19,18 @@ import { z } from 'zod';
 
 /** Set by the Worker after it verified the host's signature: the object accepts an agent socket for this host. */
 export const AGENT_HOST_HEADER = 'X-Pulsewire-Agent-Host';
+/** With it, the public key that signature was checked with: the object verifies the socket's batches with it. */
+export const AGENT_KEY_HEADER = 'X-Pulsewire-Agent-Key';
+/** And the dashboard's public origin, for links in the notifications a batch on the socket may cause. */
+export const AGENT_ORIGIN_HEADER = 'X-Pulsewire-Agent-Origin';
+
+/** Who an agent socket speaks for, as the Worker authenticated the upgrade. */
+export interface AgentIdentity {
+  tenantId: string;
+  hostId: string;
+  publicKey: string;
+  origin: string;
+}
 
 /** Tag of every agent socket, and of the sockets of one host. Dashboard sockets carry `tenant:<id>` instead. */
 export const AGENT_SOCKETS_TAG = 'agents';
@@ -34,6 +46,12 @@ export const AgentAttachment = z.object({
   connectedAt: z.number(),
   /** Whether the agent was last told the live cadence (else the idle one). */
   live: z.boolean(),
+  /**
+   * The host's public key and the dashboard's origin when the socket was accepted (stored batches are verified
+   * with the key). Absent on sockets accepted before batches could travel on them: those are asked to reconnect.
+   */
+  publicKey: z.string().optional(),
+  origin: z.string().optional(),
 });
 export type AgentAttachment = z.infer<typeof AgentAttachment>;
 
@@ -108,7 +126,7 @@ export class AgentControl {
    * Accepts the socket of an agent the Worker authenticated, and tells it the current cadence at once. One
    * socket per host: an older one (a restarted agent whose old connection has not timed out) is closed.
    */
-  accept(tenantId: string, hostId: string): Response {
+  accept({ tenantId, hostId, publicKey, origin }: AgentIdentity): Response {
     for (const old of this.#ctx.getWebSockets(agentTag(hostId))) {
       closeQuietly(old, CONTROL_CLOSE.replaced, 'replaced by a newer control socket of this host');
     }
@@ -121,6 +139,8 @@ export class AgentControl {
       tenantId,
       connectedAt: Date.now(),
       live: cadence.live,
+      publicKey,
+      origin,
     };
     this.#ctx.acceptWebSocket(server, [AGENT_SOCKETS_TAG, agentTag(hostId)]);
     server.serializeAttachment(state);
@@ -143,11 +163,6 @@ export class AgentControl {
         if (sendQuietly(ws, { type: 'cadence', cadence })) ws.serializeAttachment({ ...state, live: cadence.live });
       }
     }
-  }
-
-  /** Agents send only keep-alives, which the runtime answers without the object: anything else is a mistake. */
-  message(ws: WebSocket): void {
-    closeQuietly(ws, CONTROL_CLOSE.unexpected, 'agents send only {"type":"ping"} on the control socket');
   }
 
   /** The host was revoked or deleted: its agent's socket closes (its next push is told why, and it stops). */

@@ -16,19 +16,24 @@ import {
   STREAM_PROTOCOL_VERSION,
   type StreamKind,
   type Subscription,
+  toLiveSample,
 } from '@pulsewire/protocol';
 import { type Env, parseConfig } from '../env.ts';
 import { log } from '../http/logger.ts';
-import type { BatchObservation } from '../ingest/alert-observation.ts';
+import { type BatchObservation, batchObservation } from '../ingest/alert-observation.ts';
 import { idleCadence } from '../ingest/cadence.ts';
+import { liveSamplesBeforeStore } from '../ingest/live-first.ts';
 import type { DeliveryRecord } from '../notify/types.ts';
 import {
   AGENT_HOST_HEADER,
+  AGENT_KEY_HEADER,
+  AGENT_ORIGIN_HEADER,
   AgentControl,
   changedHosts,
   hostsWatchedLive,
   readAgentAttachment,
 } from './agent-control.ts';
+import { AgentIngest, type StoredBatch } from './agent-ingest/agent-ingest.ts';
 import { AlertCoordinator, type AlertingIdentity } from './alerting/coordinator.ts';
 import { decodeClientMessage } from './client-messages.ts';
 import { chargeMessage, freshFloodState } from './flood.ts';
@@ -74,6 +79,8 @@ export const TRUSTED_HEADERS = [
   MAX_TENANT_CONNECTIONS_HEADER,
   MAX_PRINCIPAL_CONNECTIONS_HEADER,
   AGENT_HOST_HEADER,
+  AGENT_KEY_HEADER,
+  AGENT_ORIGIN_HEADER,
 ];
 
 /**
@@ -180,6 +187,13 @@ export class TenantObject extends DurableObject<Env> {
   private readonly agentControl = new AgentControl(this.ctx, {
     watchedLive: (hostId) => this.liveWatchers(hostId) > 0,
     idle: () => idleCadence(parseConfig(this.env)),
+  });
+  /** Stored batches on the agents' control sockets, committed together (tenant/agent-ingest/). */
+  private readonly agentIngest = new AgentIngest({
+    config: () => parseConfig(this.env),
+    watchedLive: (hostId) => this.liveWatchers(hostId) > 0,
+    showLive: (hostId, batch) => this.showLive(hostId, batch.batch_id, liveSamplesBeforeStore(batch.samples)),
+    record: (stored) => this.recordStoredBatch(stored),
   });
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -414,6 +428,22 @@ export class TenantObject extends DurableObject<Env> {
     return true;
   }
 
+  /** A batch stored over its agent's control socket: what `recordBatch` does after an HTTP push's commit. */
+  private async recordStoredBatch({ hostId, tenantId, origin, host, batch, result, liveShown }: StoredBatch) {
+    await this.recordBatch({
+      hostId,
+      samples: result.samples.map(toLiveSample),
+      events: batch.events ?? [],
+      idle: idleCadence(parseConfig(this.env)),
+      liveShown,
+      batchId: batch.batch_id,
+      alerts: {
+        identity: { tenantId, origin },
+        observation: batchObservation({ id: hostId, ...host }, { ...batch, samples: result.samples }),
+      },
+    });
+  }
+
   /** One `metrics` frame per watching socket (the newest samples, one seq for the batch; live-fanout.ts). */
   private sendMetrics(hostId: string, batchSamples: readonly LiveSample[]): void {
     const samples = [...batchSamples].sort((a, b) => a.ts - b.ts).slice(-MAX_LIVE_SAMPLES_PER_MESSAGE);
@@ -629,7 +659,14 @@ export class TenantObject extends DurableObject<Env> {
     }
     const tenantId = request.headers.get(TENANT_HEADER);
     const agentHost = request.headers.get(AGENT_HOST_HEADER);
-    if (tenantId && agentHost) return this.agentControl.accept(tenantId, agentHost);
+    if (tenantId && agentHost) {
+      return this.agentControl.accept({
+        tenantId,
+        hostId: agentHost,
+        publicKey: request.headers.get(AGENT_KEY_HEADER) ?? '',
+        origin: request.headers.get(AGENT_ORIGIN_HEADER) ?? '',
+      });
+    }
     const [kind, ...rest] = (request.headers.get(PRINCIPAL_HEADER) ?? '').split(':');
     const principal = Principal.safeParse({ kind, id: rest.join(':'), role: request.headers.get(ROLE_HEADER) });
     if (!tenantId || !principal.success) {
@@ -686,7 +723,8 @@ export class TenantObject extends DurableObject<Env> {
     // The socket's state from memory: an ack per frame per socket must not cost an attachment read and write.
     const socket = this.bySocket.get(ws);
     if (!socket) {
-      if (readAgentAttachment(ws)) return this.agentControl.message(ws);
+      const agent = readAgentAttachment(ws);
+      if (agent) return this.agentIngest.message(ws, agent, raw);
       closeQuietly(ws, 1011, 'connection state lost; reconnect');
       return;
     }

@@ -11,7 +11,7 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ownerWithIngestKey, sample, TestAgent } from '../../../test/agent.ts';
 import type { TestClient } from '../../../test/client.ts';
-import { baseEnv, isolatedEnv } from '../../../test/support.ts';
+import { baseEnv, isolatedEnv, objectUsesDatabase } from '../../../test/support.ts';
 import type { Env } from '../../env.ts';
 
 /**
@@ -38,13 +38,6 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: last saw ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-/** Objects get wrangler.toml's bindings, where DATABASE_URL is unset: give this tenant's object the file's database. */
-async function objectUsesDatabase(env: Env, tenantId: string): Promise<void> {
-  await runInDurableObject(env.TENANT.get(env.TENANT.idFromName(tenantId)), (instance) => {
-    Object.assign(instance, { env });
-  });
 }
 
 async function webhookChannel(owner: TestClient, path: string, responses: unknown[] = []) {
