@@ -29,6 +29,7 @@ function run(path: IngestRun['path'], batches: number, workerdMs: number, bareVa
     jsonBytesPerBatch: 6700,
     answerMs: { count: batches, p50: 40, p95: 80, p99: 90, max: 120 },
     refused: path === 'socket' ? { '429 rate_limited': 3 } : {},
+    ...(path === 'socket' ? { socketsClosed: { '1008 more than 32 batches unanswered': 1 } } : {}),
     cpu: {
       workerd: share(workerdMs, batches),
       wrangler: share(0.5, batches),
@@ -76,7 +77,7 @@ describe('ingest rows', () => {
   it('says the answer time, the workerd CPU per batch and the refusals by code', () => {
     expect(rows[0]?.name).toContain('POST p50 40 / p99 90 ms, workerd 8 ms CPU per batch)');
     expect(rows[1]?.name).toContain(
-      'send → ack p50 40 / p99 90 ms, workerd 1 ms CPU per batch; refused: 429 rate_limited 3)',
+      'send → ack p50 40 / p99 90 ms, workerd 1 ms CPU per batch; refused: 429 rate_limited 3; sockets closed by the server: 1008 more than 32 batches unanswered 1)',
     );
   });
 

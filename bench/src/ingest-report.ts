@@ -66,7 +66,8 @@ export function ingestLogLines(m: IngestMeasured, cores = os.cpus().length): str
   return [
     `  ${where}: ${round(run.valuesPerSecond)} values/s, ${round(run.batchesPerSecond)} batches/s ` +
       `(${round(run.valuesPerBatch)} values, ${round(run.wireBytesPerBatch)} ${wire} per batch); ${answer} p50 ${round(run.answerMs.p50)} ms, p99 ${round(run.answerMs.p99)} ms; ` +
-      `bare insert ${round(run.baseline.valuesPerSecond)} values/s; refused: ${refusalsText(run.refused)}`,
+      `bare insert ${round(run.baseline.valuesPerSecond)} values/s; refused: ${refusalsText(run.refused)}` +
+      (run.socketsClosed ? `; sockets closed by the server: ${refusalsText(run.socketsClosed)}` : ''),
     `    CPU per batch: workerd ${round(c.workerd.msPerBatch)} ms, database ${round(c.database.msPerBatch)} ms` +
       (c.databaseBackends ? ` (of which this database's backends ${round(c.databaseBackends.msPerBatch)} ms)` : '') +
       `, relay ${round(c.relay.msPerBatch)} ms, pooler ${round(c.pooler.msPerBatch)} ms, ` +
@@ -97,7 +98,11 @@ export function ingestResults(measured: readonly IngestMeasured[], cores = os.cp
     const { run, database } = m;
     const ratio = run.valuesPerSecond / run.baseline.valuesPerSecond;
     const answer = run.path === 'http' ? 'POST' : 'send → ack';
-    const refused = Object.keys(run.refused).length ? `; refused: ${refusalsText(run.refused)}` : '';
+    const refused =
+      (Object.keys(run.refused).length ? `; refused: ${refusalsText(run.refused)}` : '') +
+      (run.socketsClosed && Object.keys(run.socketsClosed).length
+        ? `; sockets closed by the server: ${refusalsText(run.socketsClosed)}`
+        : '');
     return {
       name:
         `ingest throughput, ${PATH_LABEL[run.path]}, ${run.hosts} hosts, ${run.samplesPerBatch} samples per batch, ${inFlightText(run)} ` +

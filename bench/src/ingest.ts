@@ -97,6 +97,11 @@ export interface IngestRun {
    * of the window's end), `accepted n of m`.
    */
   refused: Record<string, number>;
+  /**
+   * On the socket path: sockets the server closed during the run, by code and reason (e.g. `1008 more than 32
+   * batches unanswered`); that host sends nothing more, and its unanswered batches are counted in `refused`.
+   */
+  socketsClosed?: Record<string, number>;
   /** Where the machine's CPU went during the timed window. */
   cpu: {
     workerd: CpuShare;
@@ -178,6 +183,8 @@ class Tally {
   readonly sent: Sent[] = [];
   readonly answers: number[] = [];
   readonly refused: Record<string, number> = {};
+  /** Sockets the server closed while the bench still used them, by code and reason. */
+  readonly socketsClosed: Record<string, number> = {};
   values = 0;
   samples = 0;
   custom = 0;
@@ -321,7 +328,9 @@ export async function runIngestPath(
   if (!window.startedAt) {
     await sockets?.close();
     throw new Error(
-      `no timed window: every ${path === 'socket' ? 'socket closed' : 'push failed'} in the warm-up (${JSON.stringify(tally.refused)})`,
+      path === 'socket'
+        ? `no timed window: every socket was closed in the warm-up (${JSON.stringify(tally.socketsClosed)})`
+        : `no timed window (${JSON.stringify(tally.refused)})`,
     );
   }
   const { before: start, after, backendsMs } = window.finish();
@@ -358,6 +367,7 @@ export async function runIngestPath(
     jsonBytesPerBatch: batches ? tally.jsonBytes / batches : Number.NaN,
     answerMs: distribution(tally.answers),
     refused: tally.refused,
+    ...(path === 'socket' ? { socketsClosed: tally.socketsClosed } : {}),
     cpu: {
       workerd: share(after.workerd - start.workerd),
       wrangler: share(after.wrangler - start.wrangler),
@@ -523,7 +533,10 @@ class SocketFleet {
   #closed(index: number, code: number, reason: string): void {
     const outstanding = this.#outstanding[index] as Map<string, Outstanding>;
     const lost = [...outstanding.values()].filter((o) => o.counted).length;
-    this.#tally?.refuse(`socket closed ${code}${reason ? ` ${reason}` : ''}`, Math.max(1, lost));
+    const why = `${code}${reason ? ` ${reason}` : ''}`;
+    if (lost) this.#tally?.refuse(`socket closed ${why}`, lost);
+    const closed = (this.#tally as Tally).socketsClosed;
+    closed[why] = (closed[why] ?? 0) + 1;
     outstanding.clear();
     this.#windows[index]?.abandon();
     this.#woken(index);
