@@ -20,8 +20,9 @@ export const DEFAULT_INGEST_PATHS: readonly IngestPath[] = INGEST_PATHS;
  * statement (at most 1,000 a commit) while the next ones queue, and each socket may have only
  * CONTROL_MAX_BATCHES_IN_FLIGHT (32) unanswered, so the load is hosts × 32. HTTP's 16 in flight would leave the
  * commits small; 50 × 32 = 1,600 is more than a full commit queued behind the one running. On the 2-core bench
- * machine the rate stopped growing from about 500 in flight (16 × 32), so 1,600 leaves room for a faster machine;
- * past the knee more in flight only lengthens the send → ack time (in flight ÷ rate), which is then queueing.
+ * machine the rate stopped growing from about 500 in flight (bench/README.md, "Ingest over the control socket"), so
+ * 1,600 leaves room for a faster machine; past the knee more in flight only lengthens the send → ack time (in
+ * flight ÷ rate), which is then queueing.
  */
 export const DEFAULT_SOCKET_HOSTS = 50;
 
