@@ -3,12 +3,21 @@
  * over the PostgreSQL server when one answers (Neon runs Postgres; the embedded PGlite's process also carries
  * the relay), to measure what one push costs in Worker and database CPU; then cost-model.ts turns those and the
  * per-push counts read from the code into dollars per host-month for a fleet sharing one account and database.
+ * On the priced stack the same load also goes as batch messages on the hosts' control sockets, when asked for,
+ * and prices the socket scenario with its own CPU per batch.
  */
 import { DEFAULT_CADENCE } from '@pulsewire/protocol';
 import { findPgbouncer, openSqlSession, reachable, startPooler, startServerScratch } from '@pulsewire/stack';
-import { COST_BAR_USD, type CostBreakdown, type CostInputs, costPerHostMonth } from './cost-model.ts';
+import {
+  COST_BAR_USD,
+  type CostBreakdown,
+  type CostInputs,
+  costPerHostMonth,
+  overSocketInputs,
+  type SocketPathMeasured,
+} from './cost-model.ts';
 import { type DatabaseKind, DEFAULT_SERVER_URL } from './databases.ts';
-import { type IngestRun, runIngest } from './ingest.ts';
+import { enrollFleet, type IngestRun, runIngestPath } from './ingest.ts';
 import { poolingModes, serverLabel } from './ingest-bench.ts';
 import { PRICES, PRICES_AS_OF } from './prices.ts';
 import { cpuMsOf } from './proc-tree.ts';
@@ -49,6 +58,11 @@ export interface CostBenchOptions {
   databases: readonly DatabaseKind[];
   /** From the storage bench in the same invocation, when it ran. */
   storage?: { perHost: number; landingPerHostHour: number; source: string };
+  /**
+   * Also measure the socket path (batch messages on the hosts' control sockets) under the same light load on the
+   * priced stack, and price the socket scenario from it.
+   */
+  socketPath: boolean;
   log: (line: string) => void;
 }
 
@@ -57,12 +71,17 @@ export interface CostRun {
   /** The pooler the priced run went through, when it did. */
   pooler?: string;
   /**
-   * Issue 13 item 1's question, from the same measurements: stored batches sent over the agent's control
-   * socket instead of HTTP. No Worker request per push; an incoming WebSocket message is 1/20 of an object
-   * request; the object does the Worker's work and waits on Postgres, so it is active (and billed duration)
-   * for the push's whole round trip; no log event (invocation logs are off). A model, not a measurement.
+   * Issue 13 item 1's question: stored batches sent over the agent's control socket instead of HTTP
+   * (cost-model.ts, `overSocketInputs`). Priced from the socket path measured under the same light load when
+   * the server has it (`measured`), else modelled from the HTTP run (`unmeasured` says why).
    */
-  overSocket: { inputs: CostInputs; breakdown: CostBreakdown };
+  overSocket: {
+    inputs: CostInputs;
+    breakdown: CostBreakdown;
+    measured?: IngestRun;
+    figures?: SocketPathMeasured;
+    unmeasured?: string;
+  };
   measured: IngestRun;
   /**
    * The same load on the server without the pooler (a new backend per Worker request), when the priced run went
@@ -89,6 +108,16 @@ interface CostMeasurement {
   dbCpuMsPerPush: number;
   /** The server's URL of the database measured, while it exists (for the bare-connection figure). */
   serverDatabaseUrl?: string;
+  /** The priced stack only, when asked for: the socket path under the same load, or why it could not run. */
+  socket?: { measured: IngestRun; dbCpuMsPerPush: number } | { error: string };
+}
+
+/** Neon's compute runs Postgres and its pooler: our database's backends (else the server's), and PgBouncer's. */
+function dbCpuMsPerPush(measured: IngestRun): number {
+  // Our database's backends, sampled: the shared server's total carries other sessions' work. Whole through the
+  // pooler (its backends live through the window); without it a lower bound (a backend born and gone between two
+  // samples is missed), next to the server's total, an upper one.
+  return (measured.cpu.databaseBackends ?? measured.cpu.database).msPerBatch + measured.cpu.pooler.msPerBatch;
 }
 
 /**
@@ -113,24 +142,34 @@ async function measurePushes(
       options.log(
         `  ${database}: ${options.hosts} hosts pushing ${options.ratePerSecond} batches/s in all for ${options.seconds} s (a light load: per-push CPU without queueing)`,
       );
-      const measured = await runIngest(await BenchTenant.create(stack.url), stack, {
+      const fleet = await enrollFleet(await BenchTenant.create(stack.url), stack, options.hosts, options.log);
+      const settings = {
         hosts: options.hosts,
         seconds: options.seconds,
         concurrency: Math.min(options.hosts, 8),
         ratePerSecond: options.ratePerSecond,
         log: options.log,
         ...(scratch ? { serverDatabase: new URL(scratch.url).pathname.slice(1) } : {}),
-      });
+      };
+      const measured = await runIngestPath(fleet, stack, { ...settings, path: 'http' });
+      let socket: CostMeasurement['socket'];
+      if (options.socketPath && out.length === 0) {
+        options.log('  the same load as batch messages on the same hosts’ control sockets');
+        try {
+          const run = await runIngestPath(fleet, stack, { ...settings, path: 'socket' });
+          socket = { measured: run, dbCpuMsPerPush: dbCpuMsPerPush(run) };
+        } catch (error) {
+          socket = { error: error instanceof Error ? error.message : String(error) };
+          options.log(`  the socket path could not be measured: ${socket.error}`);
+        }
+      }
       const m: CostMeasurement = {
         database,
         ...(stack.pooler ? { pooler: stack.pooler } : {}),
         measured,
-        // Our database's backends, sampled: the shared server's total carries other sessions' work. Whole through
-        // the pooler (its backends live through the window); without it a lower bound (a backend born and gone
-        // between two samples is missed), next to the server's total, an upper one.
-        dbCpuMsPerPush:
-          (measured.cpu.databaseBackends ?? measured.cpu.database).msPerBatch + measured.cpu.pooler.msPerBatch,
+        dbCpuMsPerPush: dbCpuMsPerPush(measured),
         ...(scratch ? { serverDatabaseUrl: scratch.url } : {}),
+        ...(socket ? { socket } : {}),
       };
       await onMeasured(m);
       out.push(m);
@@ -169,6 +208,16 @@ export async function runCostBench(options: CostBenchOptions): Promise<CostRun> 
     storageBytesPerHost: storage.perHost,
     historyBytesPerHost: storage.landingPerHostHour * RESTORE_WINDOW_HOURS,
   };
+  const socket = (priced as CostMeasurement).socket;
+  const socketRun = socket && 'measured' in socket ? socket : undefined;
+  const socketFigures: SocketPathMeasured | undefined = socketRun
+    ? {
+        workerdCpuMsPerBatch: socketRun.measured.cpu.workerd.msPerBatch,
+        dbCpuMsPerBatch: socketRun.dbCpuMsPerPush,
+        ackMsP50: socketRun.measured.answerMs.p50,
+      }
+    : undefined;
+  const socketInputs = overSocketInputs(inputs, measured.answerMs.p50, socketFigures);
   const pooled = pooler !== undefined;
   const sources = {
     workerCpuMsPerPush: `measured: workerd's CPU per push under wrangler dev (${database}) — an upper bound: it holds the Worker, the tenant object and the local runtime's own work`,
@@ -184,16 +233,14 @@ export async function runCostBench(options: CostBenchOptions): Promise<CostRun> 
       'read from the code: 1 Worker request, 1 tenant-object RPC, 0 object rows, 0 log events (invocation logs off, a healthy push not logged)',
     storageBytesPerHost: storage.source,
     historyBytesPerHost: `${RESTORE_WINDOW_HOURS} h of change history assumed ≈ the landing rows written per host in that time (${round(storage.landingPerHostHour / 1000)} kB per host-hour)`,
+    overSocket: socketFigures
+      ? `measured under the same load on the same hosts' control sockets: the database's CPU per batch as above, the object active for the send → ack median (≥ workerd's CPU per batch); no Worker request or CPU, 1/20 object request per message, no log event`
+      : `modelled from the HTTP run: its database CPU, the object active for the POST's median; no Worker request or CPU, 1/20 object request per message, no log event`,
     neon: `Launch plan, 0.25 CU minimum; the fleet pushes every 30 ms on average, so the 5-minute autosuspend never fires; ${pooled ? "through the pooled endpoint (production's DATABASE_URL)" : 'measured without a pooler (pgbouncer not installed, or PGlite)'}`,
   };
-  const socketInputs: CostInputs = {
-    ...inputs,
-    workerRequestsPerPush: 0,
-    workerCpuMsPerPush: 0,
-    doRequestsPerPush: 1 / 20,
-    doActiveMsPerPush: measured.postMs.p50,
-    logEventsPerPush: 0,
-  };
+  let unmeasured: string | undefined;
+  if (!options.socketPath) unmeasured = 'the socket path was not asked for (--ingest-path)';
+  else if (socket && 'error' in socket) unmeasured = `the socket path failed: ${socket.error}`;
   const directInputs = direct ? { ...inputs, dbCpuMsPerPush: direct.dbCpuMsPerPush } : undefined;
   return {
     database,
@@ -213,7 +260,12 @@ export async function runCostBench(options: CostBenchOptions): Promise<CostRun> 
     inputs,
     sources,
     breakdown: costPerHostMonth(inputs),
-    overSocket: { inputs: socketInputs, breakdown: costPerHostMonth(socketInputs) },
+    overSocket: {
+      inputs: socketInputs,
+      breakdown: costPerHostMonth(socketInputs),
+      ...(socketRun && socketFigures ? { measured: socketRun.measured, figures: socketFigures } : {}),
+      ...(unmeasured ? { unmeasured } : {}),
+    },
     pricesAsOf: PRICES_AS_OF,
   };
 }
@@ -288,6 +340,12 @@ export function logCost(run: CostRun, log: (line: string) => void): void {
   log(
     `  total $${b.perHostMonthUsd.toFixed(4)} per host-month (marginal $${b.marginalPerHostMonthUsd.toFixed(4)}); dominant: ${b.dominant}`,
   );
+  const o = run.overSocket;
+  log(
+    o.figures
+      ? `  over the control socket (measured, same load): workerd ${round(o.figures.workerdCpuMsPerBatch)} ms, database ${round(o.figures.dbCpuMsPerBatch)} ms CPU per batch, send → ack p50 ${round(o.figures.ackMsP50)} ms; total $${o.breakdown.perHostMonthUsd.toFixed(4)} per host-month, dominant: ${o.breakdown.dominant}`
+      : `  over the control socket (modelled from the HTTP run${o.unmeasured ? `; ${o.unmeasured}` : ''}): total $${o.breakdown.perHostMonthUsd.toFixed(4)} per host-month, dominant: ${o.breakdown.dominant}`,
+  );
   if (run.direct) {
     const d = run.direct;
     const neon = (x: CostBreakdown) => x.lines.find((l) => l.name === 'Neon compute')?.perHostUsd ?? Number.NaN;
@@ -312,7 +370,9 @@ export function costResults(run: CostRun): BenchResult[] {
     costResult(
       run,
       run.overSocket.breakdown,
-      "scenario: stored batches over the control socket (modelled from this run's figures)",
+      run.overSocket.figures
+        ? `stored batches over the control socket (measured under the same load: workerd ${round(run.overSocket.figures.workerdCpuMsPerBatch)} ms, database ${round(run.overSocket.figures.dbCpuMsPerBatch)} ms CPU per batch, send → ack p50 ${round(run.overSocket.figures.ackMsP50)} ms)`
+        : `scenario: stored batches over the control socket (modelled from this run's HTTP figures${run.overSocket.unmeasured ? `; ${run.overSocket.unmeasured}` : ''})`,
     ),
   ];
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type CostInputs, costPerHostMonth } from './cost-model.ts';
+import { type CostInputs, costPerHostMonth, overSocketInputs } from './cost-model.ts';
 
 const inputs: CostInputs = {
   hosts: 1000,
@@ -62,5 +62,33 @@ describe('costPerHostMonth', () => {
     expect(b.met).toBe(false);
     // What one more host adds, with nothing included: 87,600 × $0.30/M = $0.02628 for requests alone.
     expect(b.lines.find((l) => l.name === 'Workers requests')?.marginalPerHostUsd).toBeCloseTo(0.02628, 8);
+  });
+});
+
+describe('overSocketInputs', () => {
+  it('drops the Worker request, its CPU and the log events, and bills one object request per 20 messages', () => {
+    const socket = overSocketInputs(inputs, 40);
+    expect(socket).toMatchObject({
+      workerRequestsPerPush: 0,
+      workerCpuMsPerPush: 0,
+      doRequestsPerPush: 1 / 20,
+      logEventsPerPush: 0,
+      // Unmeasured: the object active for the HTTP push's round trip, the HTTP run's database CPU.
+      doActiveMsPerPush: 40,
+      dbCpuMsPerPush: 6,
+    });
+    expect(usd('Workers requests', costPerHostMonth(socket))).toBe(0);
+  });
+
+  it("prices the socket path's own measured figures when it ran", () => {
+    const socket = overSocketInputs(inputs, 40, { workerdCpuMsPerBatch: 2, dbCpuMsPerBatch: 1.5, ackMsP50: 12 });
+    expect(socket.dbCpuMsPerPush).toBe(1.5);
+    expect(socket.doActiveMsPerPush).toBe(12);
+    // 33.3 batches/s × 1.5 ms = 0.05 vCPU: Neon's smallest compute.
+    expect(costPerHostMonth(socket).neon.cu).toBe(0.25);
+    // The object cannot be active for less than its CPU per batch.
+    expect(
+      overSocketInputs(inputs, 40, { workerdCpuMsPerBatch: 20, dbCpuMsPerBatch: 1.5, ackMsP50: 12 }).doActiveMsPerPush,
+    ).toBe(20);
   });
 });

@@ -106,3 +106,40 @@ export function costPerHostMonth(input: CostInputs): CostBreakdown {
     met: perHostMonthUsd <= COST_BAR_USD,
   };
 }
+
+/** The socket path's own figures, measured under the cost bench's light load when the server has the path. */
+export interface SocketPathMeasured {
+  /** workerd's CPU per batch: the tenant object's work, there being no Worker request. */
+  workerdCpuMsPerBatch: number;
+  /** Postgres (and the pooler's) CPU per batch, as `dbCpuMsPerPush`. */
+  dbCpuMsPerBatch: number;
+  /** A batch message's send to its `ack`, the median. */
+  ackMsP50: number;
+}
+
+/**
+ * Stored batches over the agent's control socket instead of HTTP, from the HTTP inputs: no Worker request and
+ * no Worker CPU per batch (the object does the work, and Durable Objects bill duration, not CPU); an incoming
+ * WebSocket message is 1/20 of an object request; no log event (invocation logs are off). The object is active
+ * from a batch's message to its `ack`, waiting on Postgres included.
+ *
+ * With the socket path measured: its database CPU per batch (one statement for the tenant's pending batches, on
+ * the object's connection), and the object active for the measured send → ack median, or its CPU per batch if
+ * that is longer (it cannot be active for less). Without: HTTP's database CPU, and the object active for
+ * `fallbackActiveMs` (the HTTP push's round trip), a model from the HTTP run alone.
+ */
+export function overSocketInputs(
+  http: CostInputs,
+  fallbackActiveMs: number,
+  measured?: SocketPathMeasured,
+): CostInputs {
+  return {
+    ...http,
+    workerRequestsPerPush: 0,
+    workerCpuMsPerPush: 0,
+    doRequestsPerPush: 1 / 20,
+    doActiveMsPerPush: measured ? Math.max(measured.ackMsP50, measured.workerdCpuMsPerBatch) : fallbackActiveMs,
+    logEventsPerPush: 0,
+    dbCpuMsPerPush: measured ? measured.dbCpuMsPerBatch : http.dbCpuMsPerPush,
+  };
+}

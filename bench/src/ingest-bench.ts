@@ -1,31 +1,30 @@
 /**
  * The `ingest` benchmark as run.ts runs it: on the local stack's embedded PGlite, then on a stack of its own
- * over a scratch database of the PostgreSQL server when one answers; each with its bare-insert baseline.
+ * over a scratch database of the PostgreSQL server when one answers; on each, every path asked for (HTTP, then
+ * the control socket) on the same enrolled hosts, each with its own bare-insert baseline.
  */
-import os from 'node:os';
 import { findPgbouncer, reachable, startServerScratch } from '@pulsewire/stack';
 import { type DatabaseKind, DEFAULT_SERVER_URL } from './databases.ts';
-import { type IngestRun, runIngest } from './ingest.ts';
-import type { BenchResult } from './report.ts';
+import { enrollFleet, type IngestOptions, runIngestPath } from './ingest.ts';
+import type { IngestPath } from './ingest-paths.ts';
+import { type IngestMeasured, ingestLogLines, PATH_LABEL } from './ingest-report.ts';
 import { type BenchStack, startBenchStack } from './stack.ts';
-import { round } from './stats.ts';
 import { BenchTenant } from './tenant.ts';
 
-export const INGEST_BAR_VALUES_PER_SECOND = 100_000;
-export const INGEST_BAR_RATIO = 0.5;
-
 export interface IngestBenchOptions {
+  /** Hosts on the HTTP path. */
   hosts: number;
+  /** Hosts on the socket path (the first `hosts` of them are the HTTP path's). */
+  socketHosts: number;
   seconds: number;
+  /** POSTs in flight on the HTTP path. */
   concurrency: number;
+  /** Batches each socket keeps unanswered on the socket path. */
+  inFlightPerSocket: number;
   samplesPerBatch: number;
+  paths: readonly IngestPath[];
   databases: readonly DatabaseKind[];
   log: (line: string) => void;
-}
-
-export interface IngestMeasured {
-  database: string;
-  run: IngestRun;
 }
 
 /** Runs on each database; `pgliteStack` is the stack run.ts started (on PGlite). */
@@ -34,20 +33,9 @@ export async function runIngestBench(
   options: IngestBenchOptions,
 ): Promise<IngestMeasured[]> {
   const measured: IngestMeasured[] = [];
-  const settings = {
-    hosts: options.hosts,
-    seconds: options.seconds,
-    concurrency: options.concurrency,
-    samplesPerBatch: options.samplesPerBatch,
-    log: options.log,
-  };
   if (options.databases.includes('pglite') && pgliteStack) {
-    options.log(
-      `› ingest throughput on PGlite: ${options.hosts} hosts, ${options.concurrency} in flight, ${options.seconds} s`,
-    );
-    const run = await runIngest(await BenchTenant.create(pgliteStack.url), pgliteStack, settings);
-    measured.push({ database: 'PGlite', run });
-    logRun('PGlite', run, options.log);
+    options.log(`› ingest throughput on PGlite: ${pathsText(options)}`);
+    measured.push(...(await runPaths('PGlite', pgliteStack, options)));
   }
   if (options.databases.includes('postgres')) {
     const serverUrl = process.env.DATABASE_URL || DEFAULT_SERVER_URL;
@@ -55,11 +43,63 @@ export async function runIngestBench(
       options.log(`  no PostgreSQL server at ${new URL(serverUrl).host}: ingest measured on PGlite only`);
     } else {
       for (const pooled of poolingModes(options.log)) {
-        measured.push(await runOnServer(serverUrl, pooled, settings, options.log));
+        measured.push(...(await runOnServer(serverUrl, pooled, options)));
       }
     }
   }
   return measured;
+}
+
+function pathsText(o: IngestBenchOptions): string {
+  const each = o.paths.map((p) =>
+    p === 'http'
+      ? `HTTP: ${o.hosts} hosts, ${o.concurrency} in flight`
+      : `control sockets: ${o.socketHosts} hosts, ${o.inFlightPerSocket} in flight per socket`,
+  );
+  return `${each.join('; then ')}; ${o.seconds} s each`;
+}
+
+/**
+ * Enrolls once (as many hosts as the larger path needs), then measures each path in turn on them. A path that
+ * fails (a server without the socket path answers its batches by closing the socket) is reported as such and
+ * the others still run.
+ */
+async function runPaths(
+  database: string,
+  stack: BenchStack,
+  options: IngestBenchOptions,
+  serverDatabase?: string,
+): Promise<IngestMeasured[]> {
+  const hostsOf = (path: IngestPath) => (path === 'http' ? options.hosts : options.socketHosts);
+  const fleet = await enrollFleet(
+    await BenchTenant.create(stack.url),
+    stack,
+    Math.max(...options.paths.map(hostsOf)),
+    options.log,
+  );
+  const out: IngestMeasured[] = [];
+  for (const path of options.paths) {
+    options.log(`  ${PATH_LABEL[path]}:`);
+    const settings: IngestOptions = {
+      path,
+      hosts: hostsOf(path),
+      seconds: options.seconds,
+      concurrency: options.concurrency,
+      inFlightPerSocket: options.inFlightPerSocket,
+      samplesPerBatch: options.samplesPerBatch,
+      log: options.log,
+      ...(serverDatabase ? { serverDatabase } : {}),
+    };
+    let m: IngestMeasured;
+    try {
+      m = { database, path, run: await runIngestPath(fleet, stack, settings) };
+    } catch (error) {
+      m = { database, path, error: error instanceof Error ? error.message : String(error) };
+    }
+    for (const line of ingestLogLines(m)) options.log(line);
+    out.push(m);
+  }
+  return out;
 }
 
 /**
@@ -78,87 +118,16 @@ export function serverLabel(server: string, pooler: string | undefined): string 
   return pooler ? `${server} via ${pooler} (transaction mode)` : `${server}, direct`;
 }
 
-async function runOnServer(
-  serverUrl: string,
-  pooled: boolean,
-  settings: Omit<IngestBenchOptions, 'databases'>,
-  log: (line: string) => void,
-): Promise<IngestMeasured> {
+async function runOnServer(serverUrl: string, pooled: boolean, options: IngestBenchOptions): Promise<IngestMeasured[]> {
   const scratch = await startServerScratch(serverUrl, pooled ? 'pw_bench_ingest_pooled' : 'pw_bench_ingest');
   let stack: BenchStack | undefined;
   try {
     stack = await startBenchStack({ databaseUrl: scratch.url, pooled });
     const label = serverLabel(scratch.label, stack.pooler);
-    log(`› ingest throughput on ${label}: a stack of its own on a scratch database`);
-    const run = await runIngest(await BenchTenant.create(stack.url), stack, {
-      ...settings,
-      serverDatabase: new URL(scratch.url).pathname.slice(1),
-    });
-    logRun(label, run, log);
-    return { database: label, run };
+    options.log(`› ingest throughput on ${label}, a stack of its own on a scratch database: ${pathsText(options)}`);
+    return await runPaths(label, stack, options, new URL(scratch.url).pathname.slice(1));
   } finally {
     await stack?.stop();
     await scratch.stop();
   }
-}
-
-/**
- * What the machine's cores would sustain if they did nothing else: the cores over the CPU this benchmark's
- * own processes (stack, database, load generator) spent per batch. The machine is shared, so the measured
- * rate depends on everyone else's load; this figure does much less.
- */
-export function cpuBound(
-  run: IngestRun,
-  cores = os.cpus().length,
-): { msPerBatch: number; batchesPerSecond: number; valuesPerSecond: number } {
-  const c = run.cpu;
-  const msPerBatch =
-    c.workerd.msPerBatch +
-    c.wrangler.msPerBatch +
-    // On the shared server, its own database's backends: the server's total carries other sessions' work.
-    (c.databaseBackends ?? c.database).msPerBatch +
-    c.relay.msPerBatch +
-    c.pooler.msPerBatch +
-    c.loadGenerator.msPerBatch;
-  const batchesPerSecond = (cores * 1000) / msPerBatch;
-  return { msPerBatch, batchesPerSecond, valuesPerSecond: batchesPerSecond * run.valuesPerBatch };
-}
-
-function logRun(database: string, run: IngestRun, log: (line: string) => void): void {
-  const c = run.cpu;
-  const bound = cpuBound(run);
-  log(
-    `  ${database}: ${round(run.valuesPerSecond)} values/s, ${round(run.batchesPerSecond)} batches/s ` +
-      `(${round(run.valuesPerBatch)} values, ${round(run.gzipBytesPerBatch)} B gzip per batch); POST p50 ${round(run.postMs.p50)} ms, p99 ${round(run.postMs.p99)} ms; ` +
-      `bare insert ${round(run.baseline.valuesPerSecond)} values/s; refused ${JSON.stringify(run.refused)}`,
-  );
-  log(
-    `    CPU per batch: workerd ${round(c.workerd.msPerBatch)} ms, database ${round(c.database.msPerBatch)} ms` +
-      (c.databaseBackends ? ` (of which this database's backends ${round(c.databaseBackends.msPerBatch)} ms)` : '') +
-      `, relay ${round(c.relay.msPerBatch)} ms, pooler ${round(c.pooler.msPerBatch)} ms, ` +
-      `wrangler ${round(c.wrangler.msPerBatch)} ms, load generator ${round(c.loadGenerator.msPerBatch)} ms; ` +
-      `machine busy ${round(c.machine.pct)} % of one core (${round(c.machine.msPerBatch)} ms per batch)`,
-  );
-  log(
-    `    ours: ${round(bound.msPerBatch)} ms CPU per batch → with the machine's cores to itself ≈ ${round(bound.batchesPerSecond)} batches/s, ${round(bound.valuesPerSecond)} values/s`,
-  );
-}
-
-export function ingestResults(measured: readonly IngestMeasured[]): BenchResult[] {
-  return measured.map(({ database, run }) => {
-    const ratio = run.valuesPerSecond / run.baseline.valuesPerSecond;
-    return {
-      name: `ingest throughput, ${run.hosts} hosts, ${run.samplesPerBatch} samples per batch, ${run.concurrency} in flight (${database}; ${round(run.batchesPerSecond)} batches/s, POST p50 ${round(run.postMs.p50)} / p99 ${round(run.postMs.p99)} ms)`,
-      value: round(run.valuesPerSecond),
-      unit: 'values/s',
-      baseline: {
-        name: 'bare bulk insert of the same rows, same Postgres',
-        value: round(run.baseline.valuesPerSecond),
-      },
-      ratio: round(ratio),
-      bar: `≥ ${INGEST_BAR_VALUES_PER_SECOND.toLocaleString('en')} values/s and ≥ ${INGEST_BAR_RATIO * 100} % of the bare insert`,
-      met: run.valuesPerSecond >= INGEST_BAR_VALUES_PER_SECOND && ratio >= INGEST_BAR_RATIO,
-      details: { database, ...run, cpuBound: cpuBound(run) },
-    };
-  });
 }

@@ -4,11 +4,26 @@
  * the whole path (signature, validation, the Postgres transaction, the tenant object), `concurrency` requests
  * in flight, a host never twice at once, for a fixed time after a warm-up. The baseline is the same rows
  * bulk-inserted straight into the same landing tables of the same Postgres, in the same run.
+ *
+ * Or, on the socket path (ingest-paths.ts), the same batches signed over their uncompressed JSON and sent as
+ * `batch` messages on each host's control socket, up to `inFlightPerSocket` unanswered per socket, each counted
+ * once its `ack` arrives; the same hosts, window, CPU accounting and baseline.
  */
 import fs from 'node:fs';
-import { type CustomMetric, customPoints, IngestResponse, type Sample, samplePoints } from '@pulsewire/protocol';
+import {
+  ApiErrorBody,
+  CONTROL_BATCH_ANSWER_TIMEOUT_MS,
+  CONTROL_MAX_BATCHES_IN_FLIGHT,
+  type CustomMetric,
+  customPoints,
+  IngestResponse,
+  type Sample,
+  samplePoints,
+} from '@pulsewire/protocol';
 import { openSqlSession } from '@pulsewire/stack';
 import { syntheticCustomMetrics } from '@pulsewire/stack/synthetic';
+import { BenchControlSocket, type ControlAnswer } from './control-socket.ts';
+import { InFlightWindow, type IngestPath } from './ingest-paths.ts';
 import { backendDatabase, cpuMsOf, descendants, listProcesses, type ProcStat, TICKS_PER_SECOND } from './proc-tree.ts';
 import { type Distribution, distribution } from './stats.ts';
 import type { BenchHost, BenchTenant } from './tenant.ts';
@@ -37,6 +52,10 @@ export interface IngestOptions {
   serverDatabase?: string;
   /** Called once the hosts are enrolled, before the first push (warm-up included), and after the last answer. */
   load?: { started(): Promise<void>; ended(): Promise<void> };
+  /** How batches travel (ingest-paths.ts): signed HTTP POSTs (the default), or `batch` messages on control sockets. */
+  path?: IngestPath;
+  /** On the socket path: batches each socket keeps unanswered (default and most: CONTROL_MAX_BATCHES_IN_FLIGHT). */
+  inFlightPerSocket?: number;
 }
 
 export interface CpuShare {
@@ -49,9 +68,12 @@ export interface CpuShare {
 }
 
 export interface IngestRun {
+  path: IngestPath;
   hosts: number;
   samplesPerBatch: number;
+  /** Batches in flight at most: the POSTs at once, or on the socket path hosts × `inFlightPerSocket`. */
   concurrency: number;
+  inFlightPerSocket?: number;
   seconds: number;
   batches: number;
   samples: number;
@@ -61,12 +83,25 @@ export interface IngestRun {
   valuesPerSecond: number;
   batchesPerSecond: number;
   valuesPerBatch: number;
-  gzipBytesPerBatch: number;
+  /** On the wire per batch: the gzip'd body of a POST, or the whole `batch` message on a socket (uncompressed). */
+  wireBytesPerBatch: number;
   jsonBytesPerBatch: number;
-  /** The POST round trip alone (gzip and signing happen before the clock starts). */
-  postMs: Distribution;
-  /** Answers other than 200, by status (e.g. 429 from the per-host limit); not counted as stored. */
+  /**
+   * Send to answer: the POST round trip, or a `batch` message's send to its `ack` (gzip and signing happen
+   * before the clock starts, on both paths).
+   */
+  answerMs: Distribution;
+  /**
+   * Batches sent in the window and not stored, by why: `status code` of a refused POST or a `nack` (e.g.
+   * `429 rate_limited`), `socket closed <code>`, `unanswered` (no answer within CONTROL_BATCH_ANSWER_TIMEOUT_MS
+   * of the window's end), `accepted n of m`.
+   */
   refused: Record<string, number>;
+  /**
+   * On the socket path: sockets the server closed during the run, by code and reason (e.g. `1008 more than 32
+   * batches unanswered`); that host sends nothing more, and its unanswered batches are counted in `refused`.
+   */
+  socketsClosed?: Record<string, number>;
   /** Where the machine's CPU went during the timed window. */
   cpu: {
     workerd: CpuShare;
@@ -108,22 +143,155 @@ interface Sent {
   ts: number[];
 }
 
+/** What every path needs before its first batch: the enrolled hosts, and each host's last sample time. */
+export interface IngestFleet {
+  hosts: BenchHost[];
+  tenantId: string;
+  /** The last `ts` sent per host, across paths, so no two batches of a host share a sample time. */
+  lastTs: number[];
+}
+
+/** Enrolls `count` hosts with the real agent CLI, once for every path a run measures. */
+export async function enrollFleet(
+  tenant: BenchTenant,
+  stack: { databaseUrl: string },
+  count: number,
+  log: (line: string) => void,
+): Promise<IngestFleet> {
+  const hosts = await enrollMany(tenant, count, log);
+  const tenantId = await tenantIdOf(stack.databaseUrl, hosts[0]?.id as string);
+  return { hosts, tenantId, lastTs: hosts.map(() => 0) };
+}
+
+/** Enrolls `options.hosts` hosts, then measures one path (HTTP unless `options.path` says otherwise). */
 export async function runIngest(
   tenant: BenchTenant,
   stack: { pid: number; databaseUrl: string },
   options: IngestOptions,
 ): Promise<IngestRun> {
-  const hosts = await enrollMany(tenant, options.hosts, options.log);
-  const tenantId = await tenantIdOf(stack.databaseUrl, hosts[0]?.id as string);
-  const lastTs = hosts.map(() => 0);
+  return runIngestPath(await enrollFleet(tenant, stack, options.hosts, options.log), stack, options);
+}
+
+interface Batch {
+  samples: Sample[];
+  metrics: CustomMetric[];
+  ts: number[];
+}
+
+/** Where one path's stored batches are counted (only those sent in the timed window and answered in it). */
+class Tally {
+  readonly sent: Sent[] = [];
+  readonly answers: number[] = [];
+  readonly refused: Record<string, number> = {};
+  /** Sockets the server closed while the bench still used them, by code and reason. */
+  readonly socketsClosed: Record<string, number> = {};
+  values = 0;
+  samples = 0;
+  custom = 0;
+  wireBytes = 0;
+  jsonBytes = 0;
+
+  refuse(why: string, n = 1): void {
+    this.refused[why] = (this.refused[why] ?? 0) + n;
+  }
+
+  stored(host: number, batch: Batch, accepted: number, tookMs: number, wireBytes: number, jsonBytes: number): void {
+    const rows = batch.samples.length + batch.metrics.length;
+    if (accepted !== rows) this.refuse(`accepted ${accepted} of ${rows}`);
+    this.answers.push(tookMs);
+    this.sent.push({ host, ts: batch.ts });
+    this.values += valuesOf(batch.samples, batch.metrics);
+    this.samples += batch.samples.length;
+    this.custom += batch.metrics.length;
+    this.wireBytes += wireBytes;
+    this.jsonBytes += jsonBytes;
+  }
+}
+
+const valuesOf = (samples: Sample[], metrics: CustomMetric[]) =>
+  samples.reduce((n, s) => n + samplePoints(s).length, 0) + metrics.reduce((n, m) => n + customPoints(m).length, 0);
+
+/** `status code` of a refused HTTP push, from its error body when it has one. */
+function refusalOf(status: number, text: string): string {
+  try {
+    const body = ApiErrorBody.safeParse(JSON.parse(text));
+    if (body.success) return `${status} ${body.data.error.code}`;
+  } catch {
+    // not JSON: the status alone
+  }
+  return String(status);
+}
+
+/**
+ * The timed window both paths share: a warm-up, then `seconds` in which what is sent counts, CPU read at its
+ * start and once the last answer is in.
+ */
+class TimedWindow {
+  measuring = false;
+  ends = Number.POSITIVE_INFINITY;
+  startedAt = 0;
+  readonly #warmupEnds = performance.now() + WARMUP_MS;
+  #before: CpuReading | undefined;
+  #backends: BackendSampler | undefined;
+  #nextSlot = performance.now();
+  readonly #stackPid: number;
+  readonly #options: IngestOptions;
+
+  constructor(stackPid: number, options: IngestOptions) {
+    this.#stackPid = stackPid;
+    this.#options = options;
+  }
+
+  /** Before each send: paces when asked to, opens the window after the warm-up; false once it is over. */
+  async next(): Promise<boolean> {
+    const rate = this.#options.ratePerSecond;
+    if (rate) {
+      const slot = this.#nextSlot;
+      this.#nextSlot += 1000 / rate;
+      const wait = slot - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    const now = performance.now();
+    if (!this.measuring && now >= this.#warmupEnds) this.#start();
+    return now < this.ends;
+  }
+
+  #start(): void {
+    const o = this.#options;
+    if (o.serverDatabase) this.#backends = new BackendSampler(o.serverDatabase);
+    this.#before = readCpu(this.#stackPid, o.serverDatabase);
+    this.startedAt = performance.now();
+    this.ends = this.startedAt + o.seconds * 1000;
+    this.measuring = true;
+  }
+
+  /** Once every answer is in (or given up on): the window's CPU by process. */
+  finish(): { before: CpuReading; after: CpuReading; backendsMs: number | undefined } {
+    const after = readCpu(this.#stackPid, this.#options.serverDatabase);
+    const backendsMs = this.#backends?.stop();
+    return { before: this.#before as CpuReading, after, backendsMs };
+  }
+}
+
+/** Measures one path on hosts already enrolled: the first `options.hosts` of the fleet. */
+export async function runIngestPath(
+  fleet: IngestFleet,
+  stack: { pid: number; databaseUrl: string },
+  options: IngestOptions,
+): Promise<IngestRun> {
+  const path: IngestPath = options.path ?? 'http';
+  if (options.hosts > fleet.hosts.length) {
+    throw new Error(`${options.hosts} hosts asked for, ${fleet.hosts.length} enrolled`);
+  }
+  const hosts = fleet.hosts.slice(0, options.hosts);
   const perBatch = options.samplesPerBatch ?? SAMPLES_PER_BATCH;
-  const batchOf = (index: number): { samples: Sample[]; metrics: CustomMetric[]; ts: number[] } => {
+  const batchOf = (index: number): Batch => {
     const host = hosts[index] as BenchHost;
     const ts: number[] = [];
     for (let i = 0; i < perBatch; i++) {
       // Unique per host, close to now (an old hour would be marked late for compaction, a future one refused).
-      const next = Math.max((lastTs[index] as number) + 1, Date.now() - (perBatch - i));
-      lastTs[index] = next;
+      const next = Math.max((fleet.lastTs[index] as number) + 1, Date.now() - (perBatch - i));
+      fleet.lastTs[index] = next;
       ts.push(next);
     }
     return {
@@ -132,119 +300,74 @@ export async function runIngest(
       ts,
     };
   };
-  const valuesOf = (samples: Sample[], metrics: CustomMetric[]) =>
-    samples.reduce((n, s) => n + samplePoints(s).length, 0) + metrics.reduce((n, m) => n + customPoints(m).length, 0);
 
-  const idle = hosts.map((_, i) => i);
-  const sent: Sent[] = [];
-  const posts: number[] = [];
-  const refused: Record<string, number> = {};
-  let values = 0;
-  let samples = 0;
-  let custom = 0;
-  let gzipBytes = 0;
-  let jsonBytes = 0;
-  let measuring = false;
-  const pushOne = async (): Promise<void> => {
-    const index = idle.shift();
-    if (index === undefined) return void (await new Promise((resolve) => setTimeout(resolve, 1)));
-    try {
-      const batch = batchOf(index);
-      const host = hosts[index] as BenchHost;
-      const prepared = await host.prepare(batch.samples, batch.metrics);
-      const counted = measuring;
-      const started = performance.now();
-      const answer = await host.send(prepared);
-      const took = performance.now() - started;
-      if (!counted || !measuring) return;
-      if (answer.status !== 200) {
-        refused[answer.status] = (refused[answer.status] ?? 0) + 1;
-        return;
-      }
-      const body = IngestResponse.parse(JSON.parse(answer.text));
-      const rows = batch.samples.length + batch.metrics.length;
-      if (body.accepted !== rows)
-        refused[`accepted ${body.accepted} of ${rows}`] = (refused[`accepted ${body.accepted} of ${rows}`] ?? 0) + 1;
-      posts.push(took);
-      sent.push({ host: index, ts: batch.ts });
-      values += valuesOf(batch.samples, batch.metrics);
-      samples += batch.samples.length;
-      custom += batch.metrics.length;
-      gzipBytes += prepared.body.length;
-      jsonBytes += prepared.jsonBytes;
-    } finally {
-      idle.push(index);
-    }
-  };
-
+  const tally = new Tally();
+  const inFlightPerSocket = options.inFlightPerSocket ?? CONTROL_MAX_BATCHES_IN_FLIGHT;
+  const concurrency = path === 'http' ? options.concurrency : hosts.length * inFlightPerSocket;
+  const sockets = path === 'socket' ? await openSockets(hosts, options.log) : undefined;
   options.log(
-    `  ${hosts.length} hosts enrolled; ${WARMUP_MS / 1000} s warm-up, then ${options.seconds} s timed, ${options.concurrency} in flight`,
+    path === 'http'
+      ? `  ${hosts.length} hosts over HTTP; ${WARMUP_MS / 1000} s warm-up, then ${options.seconds} s timed, ${options.concurrency} in flight`
+      : `  ${hosts.length} hosts over their control sockets; ${WARMUP_MS / 1000} s warm-up, then ${options.seconds} s timed, up to ${inFlightPerSocket} in flight per socket`,
   );
-  const warmupEnds = performance.now() + WARMUP_MS;
-  let windowEnds = Number.POSITIVE_INFINITY;
-  let before: CpuReading | undefined;
-  let windowStarted = 0;
-  let backends: BackendSampler | undefined;
-  const startWindow = () => {
-    if (options.serverDatabase) backends = new BackendSampler(options.serverDatabase);
-    before = readCpu(stack.pid, options.serverDatabase);
-    windowStarted = performance.now();
-    windowEnds = windowStarted + options.seconds * 1000;
-    measuring = true;
-  };
-  let nextSlot = performance.now();
-  const paced = async () => {
-    if (!options.ratePerSecond) return;
-    const slot = nextSlot;
-    nextSlot += 1000 / options.ratePerSecond;
-    const wait = slot - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-  };
-  await options.load?.started();
-  await Promise.all(
-    Array.from({ length: Math.min(options.concurrency, hosts.length) }, async () => {
-      for (;;) {
-        await paced();
-        const now = performance.now();
-        if (!measuring && now >= warmupEnds) startWindow();
-        if (now >= windowEnds) break;
-        await pushOne();
-      }
-    }),
-  );
-  const after = readCpu(stack.pid, options.serverDatabase);
-  const backendsMs = backends?.stop();
+  const window = new TimedWindow(stack.pid, options);
+  let endedAt: number;
+  try {
+    await options.load?.started();
+    if (sockets) {
+      sockets.start(window, tally, batchOf, inFlightPerSocket);
+      endedAt = await sockets.finish();
+    } else {
+      await driveHttp(hosts, window, tally, batchOf, options.concurrency);
+      endedAt = performance.now();
+    }
+  } catch (error) {
+    await sockets?.close();
+    throw error;
+  }
+  if (!window.startedAt) {
+    await sockets?.close();
+    throw new Error(
+      path === 'socket'
+        ? `no timed window: every socket was closed in the warm-up (${JSON.stringify(tally.socketsClosed)})`
+        : `no timed window (${JSON.stringify(tally.refused)})`,
+    );
+  }
+  const { before: start, after, backendsMs } = window.finish();
   await options.load?.ended();
-  measuring = false;
-  const elapsedMs = performance.now() - windowStarted;
-  const batches = posts.length;
+  window.measuring = false;
+  await sockets?.close();
+  const elapsedMs = endedAt - window.startedAt;
+  const batches = tally.answers.length;
   const share = (ms: number): CpuShare => ({
     ms,
     msPerBatch: batches ? ms / batches : Number.NaN,
     pct: (ms / elapsedMs) * 100,
   });
-  const start = before as CpuReading;
 
   options.log(
-    `  timed: ${batches} batches, ${values} values in ${(elapsedMs / 1000).toFixed(1)} s; bare insert of the same rows`,
+    `  timed: ${batches} batches, ${tally.values} values in ${(elapsedMs / 1000).toFixed(1)} s; bare insert of the same rows`,
   );
-  const baseline = await bareInsert(stack.databaseUrl, tenantId, hosts, sent);
+  const baseline = await bareInsert(stack.databaseUrl, fleet.tenantId, hosts, tally.sent);
   return {
+    path,
     hosts: hosts.length,
     samplesPerBatch: perBatch,
-    concurrency: options.concurrency,
+    concurrency,
+    ...(path === 'socket' ? { inFlightPerSocket } : {}),
     seconds: elapsedMs / 1000,
     batches,
-    samples,
-    customPoints: custom,
-    values,
-    valuesPerSecond: values / (elapsedMs / 1000),
+    samples: tally.samples,
+    customPoints: tally.custom,
+    values: tally.values,
+    valuesPerSecond: tally.values / (elapsedMs / 1000),
     batchesPerSecond: batches / (elapsedMs / 1000),
-    valuesPerBatch: batches ? values / batches : Number.NaN,
-    gzipBytesPerBatch: batches ? gzipBytes / batches : Number.NaN,
-    jsonBytesPerBatch: batches ? jsonBytes / batches : Number.NaN,
-    postMs: distribution(posts),
-    refused,
+    valuesPerBatch: batches ? tally.values / batches : Number.NaN,
+    wireBytesPerBatch: batches ? tally.wireBytes / batches : Number.NaN,
+    jsonBytesPerBatch: batches ? tally.jsonBytes / batches : Number.NaN,
+    answerMs: distribution(tally.answers),
+    refused: tally.refused,
+    ...(path === 'socket' ? { socketsClosed: tally.socketsClosed } : {}),
     cpu: {
       workerd: share(after.workerd - start.workerd),
       wrangler: share(after.wrangler - start.wrangler),
@@ -257,6 +380,233 @@ export async function runIngest(
     },
     baseline,
   };
+}
+
+/** `concurrency` POSTs in flight, a host never twice at once (its seqs must arrive in order). */
+async function driveHttp(
+  hosts: BenchHost[],
+  window: TimedWindow,
+  tally: Tally,
+  batchOf: (index: number) => Batch,
+  concurrency: number,
+): Promise<void> {
+  const idle = hosts.map((_, i) => i);
+  const pushOne = async (): Promise<void> => {
+    const index = idle.shift();
+    if (index === undefined) return void (await new Promise((resolve) => setTimeout(resolve, 1)));
+    try {
+      const batch = batchOf(index);
+      const host = hosts[index] as BenchHost;
+      const prepared = await host.prepare(batch.samples, batch.metrics);
+      const counted = window.measuring;
+      const started = performance.now();
+      const answer = await host.send(prepared);
+      const took = performance.now() - started;
+      if (!counted || !window.measuring) return;
+      if (answer.status !== 200) return tally.refuse(refusalOf(answer.status, answer.text));
+      const body = IngestResponse.parse(JSON.parse(answer.text));
+      tally.stored(index, batch, body.accepted, took, prepared.body.length, prepared.jsonBytes);
+    } finally {
+      idle.push(index);
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, hosts.length) }, async () => {
+      while (await window.next()) await pushOne();
+    }),
+  );
+}
+
+const SOCKET_OPEN_CONCURRENCY = 8;
+
+/** Opens every host's control socket (a few upgrades at a time), each accepted before the first batch. */
+async function openSockets(hosts: BenchHost[], log: (line: string) => void): Promise<SocketFleet> {
+  const fleet = new SocketFleet(hosts);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(SOCKET_OPEN_CONCURRENCY, hosts.length) }, async () => {
+      while (next < hosts.length) {
+        const index = next++;
+        await fleet.open(index);
+      }
+    }),
+  );
+  log(`  ${hosts.length} control sockets open`);
+  return fleet;
+}
+
+interface Outstanding {
+  batch: Batch;
+  counted: boolean;
+  wireBytes: number;
+  jsonBytes: number;
+}
+
+/**
+ * Every host's control socket with its window of unanswered batches: each host sends as long as its window has
+ * room (and the timed window lasts), and sends again as answers come.
+ */
+class SocketFleet {
+  readonly #hosts: BenchHost[];
+  readonly #sockets: (BenchControlSocket | undefined)[];
+  readonly #windows: InFlightWindow[] = [];
+  readonly #outstanding: Map<string, Outstanding>[];
+  /** Per host: resolves the pump waiting for room. */
+  readonly #wake: ((() => void) | undefined)[];
+  #pumps: Promise<void>[] = [];
+  #window: TimedWindow | undefined;
+  #tally: Tally | undefined;
+  #lastAnswerAt = 0;
+  #drained: (() => void) | undefined;
+  #unexpectedAnswers = 0;
+
+  constructor(hosts: BenchHost[]) {
+    this.#hosts = hosts;
+    this.#sockets = hosts.map(() => undefined);
+    this.#outstanding = hosts.map(() => new Map());
+    this.#wake = hosts.map(() => undefined);
+  }
+
+  async open(index: number): Promise<void> {
+    const host = this.#hosts[index] as BenchHost;
+    this.#sockets[index] = await BenchControlSocket.open(host, await host.controlHeaders(), {
+      answer: (message, at) => this.#answered(index, message, at),
+      closed: (code, reason) => this.#closed(index, code, reason),
+    });
+  }
+
+  start(window: TimedWindow, tally: Tally, batchOf: (index: number) => Batch, cap: number): void {
+    this.#window = window;
+    this.#tally = tally;
+    for (let i = 0; i < this.#hosts.length; i++) this.#windows[i] = new InFlightWindow(cap);
+    this.#pumps = this.#hosts.map((_, index) => this.#pump(index, batchOf));
+  }
+
+  async #pump(index: number, batchOf: (index: number) => Batch): Promise<void> {
+    const host = this.#hosts[index] as BenchHost;
+    const inFlight = this.#windows[index] as InFlightWindow;
+    const window = this.#window as TimedWindow;
+    for (;;) {
+      const socket = this.#sockets[index];
+      if (!socket?.open) return;
+      if (inFlight.room === 0) {
+        await new Promise<void>((resolve) => {
+          this.#wake[index] = resolve;
+        });
+        if (performance.now() >= window.ends) return;
+        continue;
+      }
+      if (!(await window.next())) return;
+      const batch = batchOf(index);
+      const prepared = await host.prepareControl(batch.samples, batch.metrics);
+      if (!socket.open) return;
+      inFlight.sent(prepared.batchId, performance.now());
+      (this.#outstanding[index] as Map<string, Outstanding>).set(prepared.batchId, {
+        batch,
+        counted: window.measuring,
+        wireBytes: prepared.messageBytes,
+        jsonBytes: prepared.jsonBytes,
+      });
+      socket.send(prepared.message);
+    }
+  }
+
+  #answered(index: number, message: ControlAnswer, at: number): void {
+    const outstanding = this.#outstanding[index] as Map<string, Outstanding>;
+    const sent = outstanding.get(message.batch_id);
+    const took = this.#windows[index]?.answered(message.batch_id, at);
+    if (!sent || took === undefined) {
+      this.#unexpectedAnswers++;
+      return;
+    }
+    outstanding.delete(message.batch_id);
+    const tally = this.#tally as Tally;
+    if (sent.counted && this.#window?.measuring) {
+      this.#lastAnswerAt = at;
+      if (message.type === 'nack') tally.refuse(`${message.status} ${message.error.code}`);
+      else if (message.duplicate) tally.refuse('duplicate');
+      else tally.stored(index, sent.batch, message.accepted, took, sent.wireBytes, sent.jsonBytes);
+    }
+    this.#woken(index);
+  }
+
+  #closed(index: number, code: number, reason: string): void {
+    const outstanding = this.#outstanding[index] as Map<string, Outstanding>;
+    const lost = [...outstanding.values()].filter((o) => o.counted).length;
+    const why = `${code}${reason ? ` ${reason}` : ''}`;
+    if (lost) this.#tally?.refuse(`socket closed ${why}`, lost);
+    const closed = (this.#tally as Tally).socketsClosed;
+    closed[why] = (closed[why] ?? 0) + 1;
+    outstanding.clear();
+    this.#windows[index]?.abandon();
+    this.#woken(index);
+  }
+
+  #woken(index: number): void {
+    const wake = this.#wake[index];
+    this.#wake[index] = undefined;
+    wake?.();
+    if (this.#drained && this.#outstandingCount() === 0) this.#drained();
+  }
+
+  #outstandingCount(): number {
+    return this.#outstanding.reduce((n, m) => n + m.size, 0);
+  }
+
+  /**
+   * Once the timed window is over (every pump stopped sending): waits for the answers still due, for as long as
+   * the agent would (CONTROL_BATCH_ANSWER_TIMEOUT_MS); those that do not come are counted `unanswered`. Answers
+   * the moment the last counted answer arrived, the window's end.
+   */
+  async finish(): Promise<number> {
+    // Until the timed window is over (or every pump has stopped: every socket closed), then wake the pumps that
+    // wait for room, so none waits on an answer that may never come.
+    const window = this.#window as TimedWindow;
+    let stopped = false;
+    const pumps = Promise.all(this.#pumps).then(() => {
+      stopped = true;
+    });
+    while (!stopped) {
+      const left = window.ends - performance.now();
+      if (left <= 0) break;
+      await Promise.race([pumps, new Promise((resolve) => setTimeout(resolve, Number.isFinite(left) ? left : 100))]);
+    }
+    for (let i = 0; i < this.#wake.length; i++) {
+      const wake = this.#wake[i];
+      this.#wake[i] = undefined;
+      wake?.();
+    }
+    await pumps;
+    if (this.#outstandingCount() > 0) {
+      const drained = new Promise<boolean>((resolve) => {
+        this.#drained = () => resolve(true);
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), CONTROL_BATCH_ANSWER_TIMEOUT_MS);
+      });
+      const allAnswered = await Promise.race([drained, timedOut]);
+      clearTimeout(timer);
+      this.#drained = undefined;
+      if (!allAnswered) {
+        for (const outstanding of this.#outstanding) {
+          const lost = [...outstanding.values()].filter((o) => o.counted).length;
+          if (lost) this.#tally?.refuse('unanswered', lost);
+          outstanding.clear();
+        }
+        for (const w of this.#windows) w.abandon();
+      }
+    }
+    if (this.#unexpectedAnswers) this.#tally?.refuse('answer to no batch in flight', this.#unexpectedAnswers);
+    const unknown = this.#sockets.reduce((n, s) => n + (s?.unknownMessages ?? 0), 0);
+    if (unknown) this.#tally?.refuse('unknown message', unknown);
+    return this.#lastAnswerAt || performance.now();
+  }
+
+  /** Closes every socket with 1000 (after the window's CPU was read). */
+  async close(): Promise<void> {
+    await Promise.all(this.#sockets.map((s) => s?.close()));
+  }
 }
 
 /** Enrolls with the real agent CLI (its key pair and facts), a few at a time. */

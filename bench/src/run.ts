@@ -8,6 +8,7 @@
  *              [--databases postgres,pglite] [--hosts 4] [--days 3] [--landing-hours 4]
  *              [--history-days 30] [--baseline-days 7] [--runs 30] [--subscribes 20] [--baseline-subscribes 5]
  *              [--ingest-hosts 50] [--ingest-seconds 60] [--ingest-concurrency 16] [--ingest-samples 3]
+ *              [--ingest-path http,socket] [--ingest-socket-hosts 50] [--ingest-socket-in-flight 32]
  *              [--agent-idle-seconds 120] [--agent-live-seconds 120]
  *              [--cost-hosts 20] [--cost-rate 10] [--cost-seconds 30] [--fleet-hosts 1000]
  */
@@ -16,6 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { CONTROL_MAX_BATCHES_IN_FLIGHT } from '@pulsewire/protocol';
 import { agentResults } from './agent-bench.ts';
 import { runAgentBench } from './agent-footprint.ts';
 import { runEngineCost } from './alert-engine.ts';
@@ -25,7 +27,9 @@ import { DATABASE_KINDS, type DatabaseKind, databaseTargets } from './databases.
 import { type FanoutRun, runFanout } from './fanout.ts';
 import { runGoingLive } from './going-live.ts';
 import { BYTES_READ_BAR, MAX_POINTS, runHistory } from './history.ts';
-import { ingestResults, runIngestBench } from './ingest-bench.ts';
+import { runIngestBench } from './ingest-bench.ts';
+import { DEFAULT_INGEST_PATHS, DEFAULT_SOCKET_HOSTS, parseIngestPaths, parseSocketInFlight } from './ingest-paths.ts';
+import { ingestResults } from './ingest-report.ts';
 import { runLatency } from './latency.ts';
 import { type BenchResult, renderSummary } from './report.ts';
 import { type BenchStack, startBenchStack } from './stack.ts';
@@ -77,6 +81,9 @@ const { values } = parseArgs({
     'ingest-seconds': { type: 'string', default: '60' },
     'ingest-concurrency': { type: 'string', default: '16' },
     'ingest-samples': { type: 'string', default: '3' },
+    'ingest-path': { type: 'string', default: DEFAULT_INGEST_PATHS.join(',') },
+    'ingest-socket-hosts': { type: 'string', default: String(DEFAULT_SOCKET_HOSTS) },
+    'ingest-socket-in-flight': { type: 'string', default: String(CONTROL_MAX_BATCHES_IN_FLIGHT) },
     'agent-idle-seconds': { type: 'string', default: '120' },
     'agent-live-seconds': { type: 'string', default: '120' },
     'cost-hosts': { type: 'string', default: '20' },
@@ -133,6 +140,14 @@ const historyDays = positive('history-days', values['history-days']);
 const baselineDays = positive('baseline-days', values['baseline-days']);
 const runs = positive('runs', values.runs);
 const subscribes = positive('subscribes', values.subscribes);
+/** `--ingest-path` and `--ingest-socket-in-flight` (ingest-paths.ts), or exits with the reason. */
+function parsedOrExit<T>(name: string, parsed: { ok: true; value: T } | { ok: false; message: string }): T {
+  if (parsed.ok) return parsed.value;
+  console.error(`--${name}: ${parsed.message}`);
+  process.exit(2);
+}
+const ingestPaths = parsedOrExit('ingest-path', parseIngestPaths(values['ingest-path']));
+const socketInFlight = parsedOrExit('ingest-socket-in-flight', parseSocketInFlight(values['ingest-socket-in-flight']));
 const baselineSubscribes = positive('baseline-subscribes', values['baseline-subscribes']);
 
 /**
@@ -351,7 +366,10 @@ try {
       hosts: positive('ingest-hosts', values['ingest-hosts']),
       seconds: positive('ingest-seconds', values['ingest-seconds']),
       concurrency: positive('ingest-concurrency', values['ingest-concurrency']),
+      socketHosts: positive('ingest-socket-hosts', values['ingest-socket-hosts']),
+      inFlightPerSocket: socketInFlight,
       samplesPerBatch: positive('ingest-samples', values['ingest-samples']),
+      paths: ingestPaths,
       databases,
       log,
     });
@@ -377,6 +395,7 @@ try {
       ratePerSecond: positive('cost-rate', values['cost-rate']),
       fleetHosts: positive('fleet-hosts', values['fleet-hosts']),
       databases,
+      socketPath: ingestPaths.includes('socket'),
       ...(storage
         ? {
             storage: {

@@ -3,6 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
+  CONTROL_BATCH_PREFIX,
+  CONTROL_PATH,
+  type ControlBatch,
+  ControlBatchHeaders,
   CreatedApiKey,
   type CustomMetric,
   type HostKey,
@@ -82,6 +86,17 @@ export interface PreparedBatch {
   jsonBytes: number;
 }
 
+/** A batch signed for the control socket: the `batch` message, ready to send as one text frame. */
+export interface PreparedControlBatch {
+  batchId: string;
+  /** `ControlBatch` as JSON. */
+  message: string;
+  /** The batch's JSON (the signed body). */
+  jsonBytes: number;
+  /** The whole message, as UTF-8 on the wire (permessage-deflate off). */
+  messageBytes: number;
+}
+
 /** Pushes signed batches for one enrolled host, as the agent does (gzip'd JSON, Ed25519 headers). */
 export class BenchHost {
   /**
@@ -116,6 +131,58 @@ export class BenchHost {
 
   /** A batch gzip'd and signed as the agent does it, ready to send (the ingest bench times the POST alone). */
   async prepare(samples: Sample[], metrics?: CustomMetric[]): Promise<PreparedBatch> {
+    const { batchId, seq, json } = this.#batchJson(samples, metrics);
+    const body = gzipSync(json);
+    const headers = await signIngestRequest({
+      privateKey: this.key,
+      hostId: this.id,
+      batchId,
+      seq,
+      body: new Uint8Array(body),
+      timestamp: Date.now(),
+    });
+    return { body, headers, jsonBytes: Buffer.byteLength(json) };
+  }
+
+  /**
+   * The same batch for the control socket (protocol/src/control.ts): the push's headers, signed over the UTF-8
+   * bytes of the uncompressed JSON, which travels as the message's `body`.
+   */
+  async prepareControl(samples: Sample[], metrics?: CustomMetric[]): Promise<PreparedControlBatch> {
+    const { batchId, seq, json } = this.#batchJson(samples, metrics);
+    const bytes = new TextEncoder().encode(json);
+    const headers = await signIngestRequest({
+      privateKey: this.key,
+      hostId: this.id,
+      batchId,
+      seq,
+      body: bytes,
+      timestamp: Date.now(),
+    });
+    const batch: ControlBatch = { type: 'batch', headers: ControlBatchHeaders.parse(headers), body: json };
+    const message = JSON.stringify(batch);
+    return { batchId, message, jsonBytes: bytes.length, messageBytes: Buffer.byteLength(message) };
+  }
+
+  /** The control socket's URL: `CONTROL_PATH` on the ingest URL's origin, as the agent finds it. */
+  get controlUrl(): URL {
+    const url = new URL(CONTROL_PATH, this.ingestUrl);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    return url;
+  }
+
+  /** The control upgrade's headers: signed like a push over an empty body, batch id `control-<uuid>`. */
+  controlHeaders(): Promise<Record<string, string>> {
+    return signIngestRequest({
+      privateKey: this.key,
+      hostId: this.id,
+      batchId: `${CONTROL_BATCH_PREFIX}${crypto.randomUUID()}`,
+      body: new Uint8Array(0),
+      timestamp: Date.now(),
+    });
+  }
+
+  #batchJson(samples: Sample[], metrics?: CustomMetric[]): { batchId: string; seq: number; json: string } {
     this.seq += 1;
     const batchId = crypto.randomUUID();
     const json = JSON.stringify({
@@ -126,16 +193,7 @@ export class BenchHost {
       samples,
       ...(metrics?.length ? { metrics } : {}),
     });
-    const body = gzipSync(json);
-    const headers = await signIngestRequest({
-      privateKey: this.key,
-      hostId: this.id,
-      batchId,
-      seq: this.seq,
-      body: new Uint8Array(body),
-      timestamp: Date.now(),
-    });
-    return { body, headers, jsonBytes: Buffer.byteLength(json) };
+    return { batchId, seq: this.seq, json };
   }
 
   async send(batch: PreparedBatch): Promise<{ status: number; text: string }> {
