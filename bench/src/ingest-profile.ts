@@ -4,7 +4,10 @@
  * Worker's isolate sampled through wrangler's inspector for the whole load. Prints the CPU per batch, self time
  * by module and by function, and writes the `.cpuprofile` (Chrome DevTools opens it) to bench/results/.
  *
- *   node bench/src/ingest-profile.ts [--seconds 30] [--hosts 50] [--concurrency 16] [--top 40]
+ *   node bench/src/ingest-profile.ts [--path http|socket] [--seconds 30] [--hosts 50] [--concurrency 16] [--top 40]
+ *
+ * On the socket path the load is the hosts' control sockets (each with up to 32 batches unanswered), and the
+ * tenant object's code runs in the same isolate, so its share is in the same profile.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,6 +24,7 @@ import {
 import { bundleModules, summarizeProfile } from './cpu-profile.ts';
 import { DEFAULT_SERVER_URL } from './databases.ts';
 import { runIngest } from './ingest.ts';
+import { type IngestPath, parseIngestPaths } from './ingest-paths.ts';
 import { type BenchStack, startBenchStack } from './stack.ts';
 import { round } from './stats.ts';
 import { BenchTenant } from './tenant.ts';
@@ -31,8 +35,11 @@ const { values } = parseArgs({
     hosts: { type: 'string', default: '50' },
     concurrency: { type: 'string', default: '16' },
     top: { type: 'string', default: '40' },
+    path: { type: 'string', default: 'http' },
   },
 });
+const ingestPath = parseIngestPaths(values.path);
+if (!ingestPath.ok || ingestPath.value.length !== 1) throw new Error(`--path: http or socket`);
 const log = (line: string) => console.log(line);
 
 /** The newest bundle under the repository's `.wrangler/tmp/` (wrangler dev writes one per session, removed on exit). */
@@ -52,7 +59,7 @@ let stack: BenchStack | undefined;
 try {
   stack = await startBenchStack(scratch ? { databaseUrl: scratch.url, pooled } : {});
   const where = scratch ? `${scratch.label}${stack.pooler ? ` via ${stack.pooler}` : ', direct'}` : 'PGlite';
-  log(`› ingest profile on ${where}`);
+  log(`› ingest profile on ${where}, ${values.path} path`);
   let profiling: { stop(): Promise<CpuProfile> } | undefined;
   let profile: CpuProfile | undefined;
   let bundle: string | undefined;
@@ -61,6 +68,7 @@ try {
     hosts: Number(values.hosts),
     seconds: Number(values.seconds),
     concurrency: Number(values.concurrency),
+    path: ingestPath.value[0] as IngestPath,
     log,
     ...(scratch ? { serverDatabase: new URL(scratch.url).pathname.slice(1) } : {}),
     load: {

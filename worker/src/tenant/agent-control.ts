@@ -66,6 +66,22 @@ export function readAgentAttachment(ws: WebSocket): AgentAttachment | undefined 
   return parsed.success ? parsed.data : undefined;
 }
 
+/**
+ * Who an agent socket speaks for never changes over its life, so it is read from the attachment once per socket
+ * and object instance: a batch a second per host must not cost an attachment read and a schema parse each.
+ */
+const identities = new WeakMap<WebSocket, AgentAttachment>();
+
+/** The agent socket's attachment as it was first read by this instance (its `live` may be stale; the rest is not). */
+export function agentIdentity(ws: WebSocket): AgentAttachment | undefined {
+  let identity = identities.get(ws);
+  if (!identity) {
+    identity = readAgentAttachment(ws);
+    if (identity) identities.set(ws, identity);
+  }
+  return identity;
+}
+
 /** The hosts a socket's subscriptions make live: named explicitly in a `metrics` subscription (`"*"` is not). */
 export function hostsWatchedLive(subscriptions: readonly Subscription[]): Set<string> {
   const hosts = new Set<string>();

@@ -29,6 +29,7 @@ import {
   AGENT_KEY_HEADER,
   AGENT_ORIGIN_HEADER,
   AgentControl,
+  agentIdentity,
   changedHosts,
   hostsWatchedLive,
   readAgentAttachment,
@@ -723,7 +724,7 @@ export class TenantObject extends DurableObject<Env> {
     // The socket's state from memory: an ack per frame per socket must not cost an attachment read and write.
     const socket = this.bySocket.get(ws);
     if (!socket) {
-      const agent = readAgentAttachment(ws);
+      const agent = agentIdentity(ws);
       if (agent) return this.agentIngest.message(ws, agent, raw);
       closeQuietly(ws, 1011, 'connection state lost; reconnect');
       return;
