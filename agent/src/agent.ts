@@ -82,6 +82,9 @@ const MAX_PENDING_SAMPLES = 3600;
  */
 const MAX_LONE_FAILURES = 5;
 
+/** How long a stopping agent waits for the answers to batches on the control socket before closing it. */
+const SOCKET_SHUTDOWN_WAIT_MS = 1000;
+
 export class Agent {
   state: AgentState = 'idle';
   cadence: Cadence = DEFAULT_CADENCE;
@@ -548,6 +551,27 @@ export class Agent {
     }
   }
 
+  /**
+   * On the way out, batches on the socket get a moment for their answers (they are stored by now, most likely)
+   * before it closes; what is still unanswered then goes over HTTP, answered `duplicate` if it was stored.
+   */
+  async #settleSocket(ms: number): Promise<void> {
+    const deadline = monotonicMs() + ms;
+    while (this.#inFlight.size > 0) {
+      await this.#takeAnswers();
+      const left = deadline - monotonicMs();
+      if (this.#inFlight.size === 0 || left <= 0 || !this.#control?.open) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wake = undefined;
+    }
+  }
+
   async #persist(seq: number): Promise<void> {
     await (this.#queue as BatchQueue).persist(seq).catch((error) => {
       this.#log.error(`cannot write to the spool: ${errorMessage(error)}`);
@@ -559,6 +583,7 @@ export class Agent {
   }
 
   async #shutdown(): Promise<void> {
+    if (this.#exit.kind === 'stopped') await this.#settleSocket(SOCKET_SHUTDOWN_WAIT_MS);
     this.#control?.close();
     const queue = this.#queue;
     if (queue) {

@@ -44,7 +44,9 @@ export async function startIngestServer() {
   const keys = await generateHostKeyPair();
   const hostId = 'h_test';
   const received: IngestBatch[] = [];
-  const requests: { batchId: string; seq: number; status: number; at: number; via: BatchVia }[] = [];
+  /** Every verified batch, in arrival order: how it came, what it was answered, and whether it was a duplicate. */
+  const requests: { batchId: string; seq: number; status: number; at: number; via: BatchVia; duplicate: boolean }[] =
+    [];
   let clock = () => Date.now();
   const violations: string[] = [];
   const enrollments: EnrollRequest[] = [];
@@ -52,7 +54,7 @@ export async function startIngestServer() {
   /** seq → batch id of every stored batch, for the 409 `replayed_seq` rule. */
   const storedSeqs = new Map<number, string>();
   const script: ScriptedReply[] = [];
-  let answer: ((batch: IngestBatch) => ScriptedReply | undefined) | undefined;
+  let answer: ((batch: IngestBatch, via: BatchVia) => ScriptedReply | undefined) | undefined;
   let cadence: IngestResponse['cadence'] = { collectIntervalMs: 10_000, pushIntervalMs: 30_000, live: false };
   let onBatch: ((batch: IngestBatch) => void) | undefined;
   let onRequest: (() => void) | undefined;
@@ -84,12 +86,19 @@ export async function startIngestServer() {
     ) {
       return refuse(400, 'bad_request', 'headers do not match the body');
     }
-    const scripted = script.shift() ?? answer?.(batch.data);
+    const scripted = script.shift() ?? answer?.(batch.data, via);
     const duplicate = stored.has(batch.data.batch_id);
     // As the Worker: a stored seq under another batch id is a 409 naming the highest seq stored.
     const replayed = !scripted && !duplicate && storedSeqs.has(batch.data.seq);
     const status = scripted?.status ?? (replayed ? 409 : 200);
-    requests.push({ batchId: batch.data.batch_id, seq: batch.data.seq, status, at: clock(), via });
+    requests.push({
+      batchId: batch.data.batch_id,
+      seq: batch.data.seq,
+      status,
+      at: clock(),
+      via,
+      duplicate: status === 200 && duplicate,
+    });
     onRequest?.();
     if (scripted) return { ...scripted, body: scripted.body ?? {} };
     if (replayed) {
@@ -223,6 +232,7 @@ export async function startIngestServer() {
         return sendControl(socket, { type: 'ack', batch_id: batchId, accepted, duplicate });
       }
       // The HTTP answer's body, as a nack carries it: facts beside code and message go in `details`.
+      // (The body itself once it parses, not the parse: the schema drops the facts, such as 409's `lastSeq`.)
       const parsed = ApiErrorBody.safeParse(answered.body);
       const {
         code,
@@ -231,7 +241,7 @@ export async function startIngestServer() {
         requestId: _,
         ...details
       } = parsed.success
-        ? (parsed.data.error as ApiErrorBody['error'] & Record<string, unknown>)
+        ? ((answered.body as ApiErrorBody).error as ApiErrorBody['error'] & Record<string, unknown>)
         : { code: `http_${answered.status}`, message: JSON.stringify(answered.body ?? '').slice(0, 200) };
       sendControl(socket, {
         type: 'nack',
@@ -281,7 +291,7 @@ export async function startIngestServer() {
     requests,
     violations,
     enrollments,
-    /** Replies used, in order, for the next ingest requests (after verification), instead of 200. */
+    /** Replies used, in order, for the next batches (after verification), either way, instead of 200. */
     script,
     /** Stamps `requests[].at` with the agent's (virtual) clock, and checks signature timestamps against it. */
     setClock(now: () => number) {
@@ -298,7 +308,7 @@ export async function startIngestServer() {
       for (const socket of control.sockets) socket.destroy();
     },
     /** Decides the reply to each verified batch not covered by `script` (undefined: answer as the Worker would). */
-    answer(decide: (batch: IngestBatch) => ScriptedReply | undefined) {
+    answer(decide: (batch: IngestBatch, via: BatchVia) => ScriptedReply | undefined) {
       answer = decide;
     },
     /** Called for every verified ingest request, before it is answered. */
