@@ -303,6 +303,10 @@ export async function startIngestServer() {
       if (options.tell) for (const socket of control.sockets) sendControl(socket, { type: 'cadence', cadence: next });
     },
     control,
+    /** Closes every open control socket with a close frame, as the object does (e.g. 4012: reconnect). */
+    closeControl(code: number, reason = '') {
+      for (const socket of control.sockets) socket.end(encodeFrame(OPCODE.close, closePayload(code, reason), false));
+    },
     /** Cuts every open control socket without a close frame (a network drop). */
     dropControl() {
       for (const socket of control.sockets) socket.destroy();
