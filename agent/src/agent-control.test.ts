@@ -303,4 +303,26 @@ describe('agent with a control socket', () => {
     expect(JSON.stringify(big).length).toBeLessThan(CONTROL_MAX_BATCH_BYTES);
     expect(server.violations).toEqual([]);
   });
+
+  it('against a server that closes the socket on a batch (1003), sends every batch over HTTP and keeps the socket for cadences', async () => {
+    const clock = virtualClock();
+    server.setClock(clock.now);
+    server.setCadence(LIVE_CADENCE);
+    server.control.takesBatches = false;
+    const { agent, log } = makeAgent({ clock });
+    const running = agent.run();
+    await until(() => server.control.batches + server.requests.length > 0 && agent.control === 'open', 'a first batch');
+    const opened = () => server.control.attempts.filter((a) => a.status === 101).length;
+    await until(() => opened() >= 2 && agent.control === 'open', 'the socket back');
+    const before = server.received.length;
+    await until(() => server.received.length >= before + 10, 'batches over HTTP');
+    agent.stop();
+    await running;
+    // One batch tried the socket, at most; the socket came back once and stayed.
+    expect(opened()).toBe(2);
+    expect(server.requests.every((r) => r.via === 'http')).toBe(true);
+    expect(log.lines.some((line) => line.includes('does not take batches'))).toBe(true);
+    expectEverySampleOnce();
+    expect(server.violations).toEqual([]);
+  });
 });

@@ -243,7 +243,7 @@ export class Agent {
    */
   #sendable(queue: BatchQueue): boolean {
     if (queue.depth <= this.#inFlight.size) return false;
-    return !(this.#control?.open && !this.#control.acceptsBatches);
+    return !this.#control?.full;
   }
 
   /** State of the control socket (undefined without one). */
@@ -340,7 +340,7 @@ export class Agent {
     let overHttp = 0;
     for (let sent = 0; sent < limit; sent++) {
       // The socket is open but full: its answers wake the loop, and the rest waits for them, not for HTTP.
-      if (this.#control?.open && !this.#control.acceptsBatches) break;
+      if (this.#control?.full) break;
       const batch = await queue.peek(skip).catch((error) => {
         this.#log.error(`cannot read a spooled batch: ${errorMessage(error)}`);
         return undefined;

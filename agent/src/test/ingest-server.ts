@@ -163,6 +163,8 @@ export async function startIngestServer() {
      * answer is lost), `discarded` does not even look at it (lost on the way).
      */
     withhold: false as false | 'stored' | 'discarded',
+    /** False: a server from before batches on the socket, which closes it (1003) on the first one. */
+    takesBatches: true,
     /** The most batches one socket had unanswered at once. */
     maxInFlight: 0,
     sockets: new Set<Socket>(),
@@ -264,7 +266,7 @@ export async function startIngestServer() {
             : undefined;
         if (!frame.fin) {
           violations.push('control: a fragmented message (the agent sends whole frames)');
-        } else if (batch?.success) {
+        } else if (batch?.success && control.takesBatches) {
           void onBatch(batch.data);
         } else if (frame.opcode === OPCODE.close) {
           control.closedByAgent.push(readClose(frame.payload).code);
@@ -273,8 +275,9 @@ export async function startIngestServer() {
           control.pings++;
           socket.write(encodeFrame(OPCODE.text, Buffer.from(KEEPALIVE_PONG), false));
         } else {
-          violations.push(`control: unexpected frame ${frame.opcode} ${text.slice(0, 100)}`);
-          socket.end(encodeFrame(OPCODE.close, closePayload(1003, 'unexpected'), false));
+          // A valid batch to a server that takes none is the agent's bet, not a violation.
+          if (!batch?.success) violations.push(`control: unexpected frame ${frame.opcode} ${text.slice(0, 100)}`);
+          socket.end(encodeFrame(OPCODE.close, closePayload(CONTROL_CLOSE.unexpected, 'unexpected'), false));
         }
       }
     });

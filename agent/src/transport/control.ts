@@ -144,6 +144,14 @@ export class ControlChannel {
     );
   }
 
+  /**
+   * Open and taking batches, but at the in-flight cap or with its send buffer backed up: the next batch waits for
+   * an answer (or a timeout) instead of going over HTTP.
+   */
+  get full(): boolean {
+    return this.#state === 'open' && !this.#batchesRefused && this.#link !== undefined && !this.acceptsBatches;
+  }
+
   /** Batches sent and not answered yet. */
   get batchesInFlight(): number {
     return this.#waiting.size;
