@@ -303,7 +303,7 @@ function attach(socket: Socket, head: Buffer, options: OpenOptions): WebSocketLi
   return {
     send: writeText,
     get buffered() {
-      return socket.writableLength;
+      return socket.writableLength ?? 0;
     },
     close,
   };
