@@ -103,6 +103,11 @@ describe.runIf(target)('the self-contained executable', () => {
     await until(() => ['queue.size', 'jobs.done'].every((name) => metricNames().includes(name)), 'intake metrics');
     // The control socket over the runtime's own node:http upgrade (the live view's "go live" channel).
     await until(() => server.control.attempts.some((a) => a.status === 101), 'the control socket');
+    // Stored batches go over it once it is open, acked by the stand-in after the same checks as a push.
+    await until(
+      () => server.requests.some((r) => r.via === 'control' && r.status === 200),
+      'a batch over the control socket',
+    );
     running.child.kill('SIGTERM');
     expect((await running.done).code).toBe(0);
     await until(() => server.control.closedByAgent.length > 0, 'the control socket closed on shutdown');

@@ -179,6 +179,11 @@ async function main() {
     cadence: cadence.live ? 'live (1 s)' : `normal (${cadence.collectIntervalMs / 1000} s)`,
     windowS: Math.round(elapsed / 1000),
     samplesReceived: samples() - samples0,
+    /** How the batches came: pushes over HTTP, or on the control socket. */
+    batchesVia: {
+      http: server.requests.filter((r) => r.via === 'http').length,
+      control: server.requests.filter((r) => r.via === 'control').length,
+    },
     violations: server.violations,
     startMs: start,
     results,

@@ -1,5 +1,6 @@
 import {
   type Cadence,
+  CONTROL_MAX_BATCH_BYTES,
   DEFAULT_CADENCE,
   type HostFacts,
   type HostKey,
@@ -7,8 +8,8 @@ import {
   MAX_INGEST_BODY_BYTES,
   type Sample,
 } from '@pulsewire/protocol';
-import { buildBatch, encodeBatch, renumberBatch, splitContent } from './batch.ts';
-import { type Clock, systemClock } from './clock.ts';
+import { batchJsonBytes, buildBatch, encodeBatch, renumberBatch, splitContent } from './batch.ts';
+import { type Clock, monotonicMs, systemClock } from './clock.ts';
 import type { SampleCollector } from './collectors/index.ts';
 import type { IntakeBuffer } from './intake/aggregator.ts';
 import { errorMessage, type Logger } from './log.ts';
@@ -18,8 +19,8 @@ import { SeqCounter } from './spool/seq.ts';
 import { Spool } from './spool/spool.ts';
 import { type AgentStatus, writeStatus } from './state-file.ts';
 import { Backoff } from './transport/backoff.ts';
-import { IngestClient, type OutgoingBatch, type SendOutcome } from './transport/client.ts';
-import { ControlChannel, type ControlChannelOptions } from './transport/control.ts';
+import { IngestClient, type OutgoingBatch, refusalFromNack, type SendOutcome } from './transport/client.ts';
+import { type BatchAnswer, ControlChannel, type ControlChannelOptions } from './transport/control.ts';
 
 /**
  * The connection state machine (in the spirit of Beszel's agent):
@@ -37,6 +38,12 @@ import { ControlChannel, type ControlChannelOptions } from './transport/control.
  * to go live or relax the moment a dashboard starts or stops watching: the loop is woken and the new cadence
  * applies at once. While that socket is open its cadence wins over push answers (a push answered just before
  * a watcher arrived must not undo the "live" that followed it); while it is down, push answers set the cadence.
+ *
+ * While that socket is open, stored batches go over it instead of HTTP (same signature, over the JSON bytes), and
+ * the loop does not wait for their answers: each batch stays queued, skipped by later rounds, until its `ack`
+ * (delivered) or `nack` (handled as the HTTP answer with that status and body would be) comes back, and the
+ * answers are handled by the loop, which alone changes the queue. A batch the socket did not answer (closed,
+ * timed out) or cannot carry (over CONTROL_MAX_BATCH_BYTES) goes over HTTP as before.
  */
 export type AgentState = 'idle' | 'collecting' | 'pushing' | 'backoff' | 'stopping' | 'stopped';
 
@@ -60,7 +67,9 @@ export interface AgentOptions {
   /** How long SIGTERM may spend pushing before the rest goes to the spool. */
   shutdownBudgetMs?: number;
   /** Keep a control socket to the server (`run` does); options for tests. Off: push answers alone set the cadence. */
-  control?: boolean | Pick<ControlChannelOptions, 'backoff' | 'keepaliveMs' | 'stableMs' | 'onState'>;
+  control?:
+    | boolean
+    | Pick<ControlChannelOptions, 'backoff' | 'keepaliveMs' | 'stableMs' | 'onState' | 'batchAnswerTimeoutMs'>;
 }
 
 /** Cap on samples waiting for the next cut, so that a stuck push cannot grow memory (about an hour at 1 s). */
@@ -72,6 +81,9 @@ const MAX_PENDING_SAMPLES = 3600;
  * not held back behind it, and dropped after this many such rounds rather than retried forever.
  */
 const MAX_LONE_FAILURES = 5;
+
+/** How long a stopping agent waits for the answers to batches on the control socket before closing it. */
+const SOCKET_SHUTDOWN_WAIT_MS = 1000;
 
 export class Agent {
   state: AgentState = 'idle';
@@ -98,6 +110,14 @@ export class Agent {
   #wake?: () => void;
   /** Per seq: rounds in which only this batch failed (see MAX_LONE_FAILURES). In memory: a restart forgives. */
   readonly #loneFailures = new Map<number, number>();
+  /** Batches sent on the control socket whose answer the loop has not handled yet, by seq. */
+  readonly #inFlight = new Map<number, { batch: OutgoingBatch; sentAt: number; deliveries: number }>();
+  /** Answers from the socket, handled by the loop in arrival order. */
+  #answers: { seq: number; answer: BatchAnswer }[] = [];
+  /** Batches the socket did not answer: they go over HTTP from now on (pruned as they leave the queue). */
+  readonly #httpOnly = new Set<number>();
+  /** Batches delivered since start, either way (to tell a batch the server fails on alone, as over HTTP). */
+  #deliveries = 0;
 
   constructor(options: AgentOptions) {
     this.#o = options;
@@ -174,6 +194,11 @@ export class Agent {
     let lastCut = Number.NEGATIVE_INFINITY;
     let lastCadence = this.cadence;
     while (!this.#stopping) {
+      if (this.#answers.length > 0) {
+        this.state = 'pushing';
+        await this.#takeAnswers();
+        if (this.#stopping) break;
+      }
       let now = this.#clock.now();
       if (now >= nextCollect) {
         this.state = 'collecting';
@@ -187,7 +212,7 @@ export class Agent {
         lastCut = now;
         nextPush = now + this.cadence.pushIntervalMs;
       }
-      if (queue.depth > 0 && this.#clock.now() >= this.#backoffUntil && !this.#stopping) {
+      if (this.#sendable(queue) && this.#clock.now() >= this.#backoffUntil && !this.#stopping) {
         this.state = 'pushing';
         await this.#deliver(this.#o.sendsPerRound ?? 10);
       }
@@ -200,14 +225,25 @@ export class Agent {
         continue;
       }
       if (this.#stopping) break;
+      // Answers that came while the loop was busy: handle them now (one arriving later wakes the sleep).
+      if (this.#answers.length > 0) continue;
       now = this.#clock.now();
       this.state = now < this.#backoffUntil ? 'backoff' : 'idle';
-      const sendDue = queue.depth > 0 ? Math.max(this.#backoffUntil, now) : Number.POSITIVE_INFINITY;
+      const sendDue = this.#sendable(queue) ? Math.max(this.#backoffUntil, now) : Number.POSITIVE_INFINITY;
       const wakeAt = Math.min(nextCollect, nextPush, sendDue);
       if (wakeAt > now) await this.#sleep(wakeAt - now);
     }
     await this.#shutdown();
     return this.#exit;
+  }
+
+  /**
+   * Whether a delivery round has something to do: batches waiting that are not on the socket, unless the socket
+   * is open but full (then its answers, or their timeouts, wake the loop).
+   */
+  #sendable(queue: BatchQueue): boolean {
+    if (queue.depth <= this.#inFlight.size) return false;
+    return !this.#control?.full;
   }
 
   /** State of the control socket (undefined without one). */
@@ -298,23 +334,88 @@ export class Agent {
    */
   async #deliver(limit: number): Promise<void> {
     const queue = this.#queue as BatchQueue;
-    const setAside = new Set<number>();
+    // Skipped this round: batches on the socket, and those set aside.
+    const skip = new Set<number>(this.#inFlight.keys());
     let delivered = 0;
+    let overHttp = 0;
     for (let sent = 0; sent < limit; sent++) {
-      const batch = await queue.peek(setAside).catch((error) => {
+      // The socket is open but full: its answers wake the loop, and the rest waits for them, not for HTTP.
+      if (this.#control?.full) break;
+      const batch = await queue.peek(skip).catch((error) => {
         this.#log.error(`cannot read a spooled batch: ${errorMessage(error)}`);
         return undefined;
       });
       if (!batch) break;
+      if (await this.#sendOnSocket(batch)) {
+        skip.add(batch.seq);
+        continue;
+      }
+      overHttp++;
       const outcome = await (this.#client as IngestClient).send(batch);
-      if (outcome.kind === 'delivered') delivered++;
+      if (outcome.kind === 'delivered') {
+        delivered++;
+        this.#deliveries++;
+      }
       if (outcome.kind === 'retry' && outcome.status === 500 && delivered > 0) {
-        setAside.add(batch.seq);
+        skip.add(batch.seq);
         await this.#failedAlone(batch, outcome);
         continue;
       }
       const keepGoing = await this.#handle(batch, outcome);
       if (!keepGoing) break;
+    }
+    await this.#releaseJournal();
+    // A round that only handed batches to the socket writes the status when their answers come.
+    if (overHttp > 0) await this.#writeStatus();
+  }
+
+  /**
+   * Hands a batch to the control socket when it is open and can take it; the answer is handled later by the loop
+   * (#takeAnswers). False: send it over HTTP now.
+   */
+  async #sendOnSocket(batch: OutgoingBatch): Promise<boolean> {
+    const control = this.#control;
+    if (!control?.acceptsBatches || this.#httpOnly.has(batch.seq) || this.#stopping) return false;
+    const json = await batchJsonBytes(batch.body, CONTROL_MAX_BATCH_BYTES).catch(() => undefined);
+    // Over the socket's size (it goes gzip'd over HTTP), or the socket filled meanwhile.
+    if (!json || !control.acceptsBatches) return false;
+    this.#inFlight.set(batch.seq, { batch, sentAt: monotonicMs(), deliveries: this.#deliveries });
+    void control.sendBatch({ seq: batch.seq, batchId: batch.batchId, json }).then((answer) => {
+      this.#answers.push({ seq: batch.seq, answer });
+      this.#wake?.();
+    });
+    return true;
+  }
+
+  /** Handles the socket's answers, in the order they came, as HTTP answers are handled. */
+  async #takeAnswers(): Promise<void> {
+    const queue = this.#queue as BatchQueue;
+    for (const { seq, answer } of this.#answers.splice(0)) {
+      const flight = this.#inFlight.get(seq);
+      if (!flight) continue;
+      const { batch } = flight;
+      if (answer.kind === 'fallback') {
+        this.#inFlight.delete(seq);
+        for (const old of this.#httpOnly) if (!queue.has(old)) this.#httpOnly.delete(old);
+        this.#httpOnly.add(seq);
+        // It waits a little longer now: make it durable, as a failed push is.
+        await this.#persist(seq);
+        this.#log.debug(`batch goes over HTTP: ${answer.why}`, { seq, batchId: batch.batchId });
+        continue;
+      }
+      const outcome: SendOutcome =
+        answer.kind === 'ack'
+          ? { kind: 'delivered', response: undefined, latencyMs: monotonicMs() - flight.sentAt }
+          : refusalFromNack(answer.nack);
+      if (outcome.kind === 'delivered') this.#deliveries++;
+      // As over HTTP: a 500 on this batch while others sent after it were stored is this batch's own problem.
+      if (outcome.kind === 'retry' && outcome.status === 500 && this.#deliveries > flight.deliveries) {
+        await this.#failedAlone(batch, outcome);
+      } else {
+        await this.#handle(batch, outcome);
+      }
+      // Out of flight only once handled: until then no round may pick it up again.
+      this.#inFlight.delete(seq);
     }
     await this.#releaseJournal();
     await this.#writeStatus();
@@ -450,6 +551,27 @@ export class Agent {
     }
   }
 
+  /**
+   * On the way out, batches on the socket get a moment for their answers (they are stored by now, most likely)
+   * before it closes; what is still unanswered then goes over HTTP, answered `duplicate` if it was stored.
+   */
+  async #settleSocket(ms: number): Promise<void> {
+    const deadline = monotonicMs() + ms;
+    while (this.#inFlight.size > 0) {
+      await this.#takeAnswers();
+      const left = deadline - monotonicMs();
+      if (this.#inFlight.size === 0 || left <= 0 || !this.#control?.open) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wake = undefined;
+    }
+  }
+
   async #persist(seq: number): Promise<void> {
     await (this.#queue as BatchQueue).persist(seq).catch((error) => {
       this.#log.error(`cannot write to the spool: ${errorMessage(error)}`);
@@ -461,11 +583,16 @@ export class Agent {
   }
 
   async #shutdown(): Promise<void> {
+    if (this.#exit.kind === 'stopped') await this.#settleSocket(SOCKET_SHUTDOWN_WAIT_MS);
     this.#control?.close();
     const queue = this.#queue;
     if (queue) {
       if (this.#exit.kind === 'stopped') {
         await this.#cut(this.#clock.now()).catch((error) => this.#log.error(`final batch: ${errorMessage(error)}`));
+        // The socket is closed: what was on it comes back as `fallback` (or was answered) once the promises
+        // settle, and goes over HTTP.
+        await new Promise((resolve) => setImmediate(resolve));
+        await this.#takeAnswers();
         if (queue.depth > 0 && this.#clock.now() >= this.#backoffUntil) {
           this.state = 'pushing';
           const budget = this.#o.shutdownBudgetMs ?? 5000;

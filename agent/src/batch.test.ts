@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { IngestBatch, type Sample } from '@pulsewire/protocol';
 import { describe, expect, it } from 'vitest';
-import { batchJson, buildBatch, encodeBatch } from './batch.ts';
+import { batchJson, batchJsonBytes, buildBatch, encodeBatch } from './batch.ts';
 
 const disk = (mount: string) => ({ mount, fs: '/dev/sda1', type: 'ext4', size: 10, used: 1, usedPct: 10 });
 
@@ -33,5 +33,21 @@ describe('batch encoding', () => {
       events: [],
     });
     expect(batchJson(batch)).toBe(JSON.stringify(batch));
+  });
+
+  it('gives back the JSON bytes of a wire body for the control socket, or nothing when they are over the limit', async () => {
+    const batch = buildBatch('h_test', 1, Date.now(), {
+      samples: [{ ts: Date.now(), load: { 1: 0.5, 5: 0.25, 15: 0.125 } }],
+      metrics: [],
+      events: [{ ts: Date.now(), kind: 'job.log', id: 'j', message: 'é'.repeat(1500) }],
+    });
+    const json = batchJson(batch);
+    const body = await encodeBatch(batch);
+    const bytes = await batchJsonBytes(body, 1_000_000);
+    expect(Buffer.from(bytes ?? []).toString('utf8')).toBe(json);
+    expect(bytes?.byteLength).toBe(Buffer.byteLength(json));
+    // Over the limit: told by gzip's trailer, without inflating.
+    expect(await batchJsonBytes(body, Buffer.byteLength(json) - 1)).toBeUndefined();
+    expect(await batchJsonBytes(body, Buffer.byteLength(json))).toBeDefined();
   });
 });

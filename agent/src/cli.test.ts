@@ -112,15 +112,21 @@ describe('pulsewire-agent CLI', () => {
     expect(unit).toContain(`run --config ${config}`);
     expect(unit).toContain('KillSignal=SIGTERM');
 
-    // Live cadence, then the server starts failing: batches pile up in the spool.
+    // Live cadence, the batches over the control socket once it is open, then the server starts failing (nacks
+    // 503 on the socket): batches pile up in the spool.
     server.setCadence(LIVE_CADENCE);
     const first = cli(['run'], common);
-    await until(() => server?.received.length === 1, 'the first batch');
+    await until(
+      () => server?.requests.some((r) => r.via === 'control' && r.status === 200) ?? false,
+      'a batch over the control socket',
+    );
     server.script.push(...Array.from({ length: 1000 }, () => ({ status: 503 })));
     const spoolDir = path.join(stateDir, 'spool');
     const spooled = () => readdirSync(spoolDir).filter((name) => name.endsWith('.json.gz'));
     await until(() => spooled().length >= 3, 'three spooled batches', 2000);
     first.child.kill('SIGKILL');
+    // Answered with a nack on the socket, kept like a 503 over HTTP.
+    expect(server.requests.some((r) => r.via === 'control' && r.status === 503)).toBe(true);
     expect((await first.done).signal).toBe('SIGKILL');
     const onDisk = spooled()
       .map((name) => Number(name.slice(0, 16)))
@@ -178,5 +184,29 @@ describe('pulsewire-agent CLI', () => {
     expect(empty.code).toBe(2);
     expect(empty.stderr).toContain('holds no key');
     expect(server.enrollments).toHaveLength(2);
+  });
+
+  it('keeps every batch on HTTP with PULSEWIRE_CONTROL_SOCKET=off', async () => {
+    server = await startIngestServer();
+    const dir = tmp();
+    const config = path.join(dir, 'agent.json');
+    const common = {
+      PULSEWIRE_CONFIG: config,
+      PULSEWIRE_STATE_DIR: path.join(dir, 'state'),
+      PULSEWIRE_STATSD: 'off',
+      PULSEWIRE_HTTP: 'off',
+    };
+    expect((await cli(['enroll', '--url', server.url], { ...common, PULSEWIRE_KEY: 'pk_test_key' }).done).code).toBe(0);
+    writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), ...server.keys }), {
+      mode: 0o600,
+    });
+    server.setCadence(LIVE_CADENCE);
+    const running = cli(['run'], { ...common, PULSEWIRE_CONTROL_SOCKET: 'off' });
+    await until(() => (server?.received.length ?? 0) >= 3, 'three batches');
+    running.child.kill('SIGTERM');
+    expect((await running.done).code).toBe(0);
+    expect(server.control.attempts).toEqual([]);
+    expect(server.requests.every((r) => r.via === 'http')).toBe(true);
+    expect(server.violations).toEqual([]);
   });
 });

@@ -66,6 +66,10 @@ export class BatchQueue {
     return this.#dropped;
   }
 
+  has(seq: number): boolean {
+    return this.#pending.has(seq);
+  }
+
   add(seq: number, batchId: string, body: Uint8Array<ArrayBuffer>): void {
     this.#pending.set(seq, { seq, batchId, body, onDisk: false });
   }

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import {
   ApiErrorBody,
+  type ControlNack,
   type HostKey,
   IngestResponse,
   ReplayedSeqErrorBody,
@@ -72,6 +73,39 @@ function readError(status: number, json: unknown, text: string): ServerError {
   return { status, code: `http_${status}`, message: text.slice(0, 200) || `HTTP ${status}` };
 }
 
+/** What a refused push comes to, whichever way it travelled: not delivered. */
+export type RefusalOutcome = Exclude<SendOutcome, { kind: 'delivered' }>;
+
+/**
+ * The one reading of a push's non-2xx answer (status and error body), for the HTTP answer and for the control
+ * socket's `nack` alike (control.ts turns a nack back into the body HTTP would have carried): a batch is handled
+ * the same whichever way it went.
+ */
+export function classifyRefusal(status: number, json: unknown, text: string, retryAfterMs?: number): RefusalOutcome {
+  const error = readError(status, json, text);
+  if (status === 401) return { kind: 'unauthorized', ...error };
+  // Only the server's own verdict stops the agent: a proxy's or WAF's 403 in front of it must not stop a fleet.
+  if (status === 403) return { kind: error.code === REVOKED_CODE ? 'revoked' : 'unauthorized', ...error };
+  if (status === 409) {
+    const replayed = ReplayedSeqErrorBody.safeParse(json);
+    if (replayed.success) return { kind: 'replayed', lastSeq: replayed.data.error.lastSeq, ...error };
+  }
+  if (status === 400 || status === 409 || status === 413 || status === 415 || status === 422) {
+    return { kind: 'rejected', ...error };
+  }
+  return { kind: 'retry', ...error, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+}
+
+/**
+ * A control socket's `nack` read as the HTTP answer it stands for: its `details` are the facts HTTP adds to the
+ * `error` object (`lastSeq` of a 409 `replayed_seq`), so the same classification applies.
+ */
+export function refusalFromNack(nack: ControlNack): RefusalOutcome {
+  const { code, message, path, details } = nack.error;
+  const body = { error: { ...details, code, message, ...(path !== undefined ? { path } : {}) } };
+  return classifyRefusal(nack.status, body, message);
+}
+
 /** Signed, gzip'd batch delivery over one keep-alive connection pool to the ingest origin. */
 export class IngestClient {
   readonly #url: URL;
@@ -132,20 +166,7 @@ export class IngestClient {
       }
       return { kind: 'delivered', response, latencyMs };
     }
-    const json = parseJson(text);
-    const error = readError(status, json, text);
-    if (status === 401) return { kind: 'unauthorized', ...error };
-    // Only the server's own verdict stops the agent: a proxy's or WAF's 403 in front of it must not stop a fleet.
-    if (status === 403) return { kind: error.code === REVOKED_CODE ? 'revoked' : 'unauthorized', ...error };
-    if (status === 409) {
-      const replayed = ReplayedSeqErrorBody.safeParse(json);
-      if (replayed.success) return { kind: 'replayed', lastSeq: replayed.data.error.lastSeq, ...error };
-    }
-    if (status === 400 || status === 409 || status === 413 || status === 415 || status === 422) {
-      return { kind: 'rejected', ...error };
-    }
-    const retryAfterMs = parseRetryAfter(retryAfter, now());
-    return { kind: 'retry', ...error, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+    return classifyRefusal(status, parseJson(text), text, parseRetryAfter(retryAfter, now()));
   }
 
   async close(): Promise<void> {

@@ -1,9 +1,25 @@
-import { type Cadence, generateHostKeyPair, importPrivateKey, LIVE_CADENCE } from '@pulsewire/protocol';
+import {
+  type Cadence,
+  CONTROL_CLOSE,
+  CONTROL_MAX_BATCH_BYTES,
+  CONTROL_MAX_BATCHES_IN_FLIGHT,
+  generateHostKeyPair,
+  importPrivateKey,
+  LIVE_CADENCE,
+} from '@pulsewire/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { batchJson, buildBatch } from '../batch.ts';
 import { memoryLogger } from '../log.ts';
 import { type IngestServer, startIngestServer, until } from '../test/ingest-server.ts';
 import { Backoff } from './backoff.ts';
-import { ControlChannel, type ControlChannelOptions, type ControlState, controlUrl } from './control.ts';
+import {
+  type BatchAnswer,
+  ControlChannel,
+  type ControlChannelOptions,
+  type ControlState,
+  controlUrl,
+} from './control.ts';
+import { encodeFrame, FrameReader, OPCODE } from './websocket.ts';
 
 let server: IngestServer;
 let channel: ControlChannel | undefined;
@@ -127,4 +143,75 @@ describe('control socket', () => {
     expect(channel.open).toBe(false);
     server.violations.length = 0;
   });
+
+  it('sends a batch signed over its JSON bytes and hands back the ack, or the nack with the HTTP status and body', async () => {
+    const { channel } = await start();
+    await until(() => channel.acceptsBatches, 'the socket');
+    const stored = await channel.sendBatch(socketBatch(1));
+    expect(stored).toMatchObject({ kind: 'ack', ack: { type: 'ack', accepted: 1, duplicate: false } });
+    // The same batch again: stored once, answered duplicate.
+    const again = socketBatch(1, stored.kind === 'ack' ? stored.ack.batch_id : undefined);
+    expect(await channel.sendBatch(again)).toMatchObject({ kind: 'ack', ack: { accepted: 0, duplicate: true } });
+    // Another batch under a stored seq: the Worker's 409, its `lastSeq` in `details`.
+    expect(await channel.sendBatch(socketBatch(1))).toMatchObject({
+      kind: 'nack',
+      nack: { status: 409, error: { code: 'replayed_seq', details: { lastSeq: 1 } } },
+    });
+    expect(server.received.map((b) => b.seq)).toEqual([1]);
+    expect(server.violations).toEqual([]);
+  });
+
+  it('keeps at most CONTROL_MAX_BATCHES_IN_FLIGHT unanswered, and hands them all back when the socket closes', async () => {
+    const { channel } = await start();
+    await until(() => channel.acceptsBatches, 'the socket');
+    server.control.withhold = 'stored';
+    const answers: Promise<BatchAnswer>[] = [];
+    for (let seq = 1; seq <= CONTROL_MAX_BATCHES_IN_FLIGHT + 3; seq++)
+      answers.push(channel.sendBatch(socketBatch(seq)));
+    expect(channel.batchesInFlight).toBe(CONTROL_MAX_BATCHES_IN_FLIGHT);
+    expect(channel.acceptsBatches).toBe(false);
+    const over = await Promise.all(answers.slice(CONTROL_MAX_BATCHES_IN_FLIGHT));
+    expect(over.every((answer) => answer.kind === 'fallback')).toBe(true);
+    await until(() => server.control.batches === CONTROL_MAX_BATCHES_IN_FLIGHT, 'the batches on the server');
+
+    // The object asks for a new connection: every unanswered batch comes back for HTTP, and the socket reopens.
+    server.closeControl(CONTROL_CLOSE.reconnect, 'reconnect');
+    const handedBack = await Promise.all(answers.slice(0, CONTROL_MAX_BATCHES_IN_FLIGHT));
+    expect(handedBack.every((answer) => answer.kind === 'fallback')).toBe(true);
+    expect(channel.batchesInFlight).toBe(0);
+    await until(() => channel.acceptsBatches && server.control.attempts.length === 2, 'a new socket');
+    expect(server.control.maxInFlight).toBe(CONTROL_MAX_BATCHES_IN_FLIGHT);
+    expect(server.violations).toEqual([]);
+  });
+
+  it('frames a message of CONTROL_MAX_BATCH_BYTES with a 64-bit length, masked, and reads it back', () => {
+    const text = `${'x'.repeat(CONTROL_MAX_BATCH_BYTES - 2)}é`; // 'é' is two bytes: exactly the limit
+    const frame = encodeFrame(OPCODE.text, text, true);
+    expect(frame[0]).toBe(0x80 | OPCODE.text);
+    expect(frame[1]).toBe(0x80 | 127);
+    expect(frame.readBigUInt64BE(2)).toBe(BigInt(CONTROL_MAX_BATCH_BYTES));
+    expect(frame.length).toBe(2 + 8 + 4 + CONTROL_MAX_BATCH_BYTES);
+    // Masked: the bytes on the wire are not the text.
+    expect(frame.subarray(14, 14 + 64).toString('latin1')).not.toBe('x'.repeat(64));
+    const [decoded, ...rest] = new FrameReader({ maxBytes: CONTROL_MAX_BATCH_BYTES, masked: true }).push(frame);
+    expect(rest).toEqual([]);
+    expect(decoded?.payload.toString('utf8')).toBe(text);
+    // The 16-bit and 7-bit forms, from bytes too.
+    for (const size of [125, 126, 65_535, 65_536]) {
+      const bytes = new Uint8Array(size).fill(7);
+      const [read] = new FrameReader({ maxBytes: size, masked: true }).push(encodeFrame(OPCODE.binary, bytes, true));
+      expect(read?.payload.equals(Buffer.from(bytes))).toBe(true);
+    }
+  });
 });
+
+/** A valid one-sample batch as the socket carries it: its JSON bytes. */
+function socketBatch(seq: number, batchId?: string) {
+  const built = buildBatch(server.hostId, seq, Date.now(), {
+    samples: [{ ts: Date.now(), load: { 1: seq, 5: 0, 15: 0 } }],
+    metrics: [],
+    events: [],
+  });
+  const batch = batchId ? { ...built, batch_id: batchId } : built;
+  return { seq, batchId: batch.batch_id, json: new Uint8Array(Buffer.from(batchJson(batch), 'utf8')) };
+}

@@ -1,9 +1,15 @@
 import {
   ApiErrorBody,
   type Cadence,
+  CONTROL_BATCH_ANSWER_TIMEOUT_MS,
   CONTROL_BATCH_PREFIX,
   CONTROL_CLOSE,
+  CONTROL_MAX_BATCH_BYTES,
+  CONTROL_MAX_BATCHES_IN_FLIGHT,
   CONTROL_PATH,
+  type ControlAck,
+  type ControlBatch,
+  type ControlNack,
   ControlServerMessage,
   type HostKey,
   INGEST_PATH,
@@ -25,6 +31,12 @@ import { openWebSocket, type WebSocketLink } from './websocket.ts';
  *
  * It runs beside the collection loop and never blocks it: the loop only reads `open` and is called back with
  * each cadence the tenant object sends. While the socket is down the push answer's cadence is the fallback.
+ *
+ * While it is open it also carries stored batches (`sendBatch`): signed like a push over the batch's JSON bytes,
+ * several in flight (up to CONTROL_MAX_BATCHES_IN_FLIGHT), each answered `ack` or `nack`. A batch that gets
+ * neither (the socket closed, or no answer within CONTROL_BATCH_ANSWER_TIMEOUT_MS) is answered `fallback`, and
+ * the agent sends it over HTTP; the server stores a batch once whichever way it came. A socket on which an answer
+ * timed out is closed and opened again: the path, or the object behind it, is not answering.
  */
 export type ControlState = 'connecting' | 'open' | 'backoff' | 'closed';
 
@@ -50,6 +62,35 @@ export interface ControlChannelOptions {
   connectTimeoutMs?: number;
   /** Observes each transition (tests, `status`). */
   onState?(state: ControlState): void;
+  /** How long a batch waits for its answer before it is handed back for HTTP (tests shorten it). */
+  batchAnswerTimeoutMs?: number;
+}
+
+/** A stored batch as the socket carries it: its JSON bytes, exactly what is signed. */
+export interface SocketBatch {
+  seq: number;
+  batchId: string;
+  json: Uint8Array<ArrayBuffer>;
+}
+
+/**
+ * How a batch sent on the socket ended: stored (`ack`), refused with what HTTP would have answered (`nack`), or
+ * not answered here, so it must go over HTTP (`fallback`: not open, over the size, closed or timed out).
+ */
+export type BatchAnswer =
+  | { kind: 'ack'; ack: ControlAck }
+  | { kind: 'nack'; nack: ControlNack }
+  | { kind: 'fallback'; why: string };
+
+/**
+ * Bytes the socket may hold unsent before it takes no more batches: a slow uplink drains at its own pace instead
+ * of CONTROL_MAX_BATCHES_IN_FLIGHT bodies piling up in the agent's memory.
+ */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+
+interface Waiting {
+  resolve(answer: BatchAnswer): void;
+  timer?: ReturnType<typeof setTimeout>;
 }
 
 /** The control socket's URL: the ingest origin (and any path prefix before it), `CONTROL_PATH`. */
@@ -71,6 +112,10 @@ export class ControlChannel {
   #timer?: ReturnType<typeof setTimeout>;
   #keepalive?: ReturnType<typeof setInterval>;
   #everOpened = false;
+  /** Batches sent on the current connection and not answered yet, by batch id. */
+  readonly #waiting = new Map<string, Waiting>();
+  /** The server closed the socket as "unexpected" over a batch: it predates them; HTTP only from now on. */
+  #batchesRefused = false;
 
   constructor(options: ControlChannelOptions) {
     this.#o = options;
@@ -88,6 +133,90 @@ export class ControlChannel {
     return this.#state === 'open';
   }
 
+  /** Whether a stored batch may go on the socket now: open, under the in-flight cap, its send buffer not backed up. */
+  get acceptsBatches(): boolean {
+    return (
+      this.#state === 'open' &&
+      !this.#batchesRefused &&
+      this.#link !== undefined &&
+      this.#waiting.size < CONTROL_MAX_BATCHES_IN_FLIGHT &&
+      this.#link.buffered < MAX_BUFFERED_BYTES
+    );
+  }
+
+  /**
+   * Open and taking batches, but at the in-flight cap or with its send buffer backed up: the next batch waits for
+   * an answer (or a timeout) instead of going over HTTP.
+   */
+  get full(): boolean {
+    return this.#state === 'open' && !this.#batchesRefused && this.#link !== undefined && !this.acceptsBatches;
+  }
+
+  /** Batches sent and not answered yet. */
+  get batchesInFlight(): number {
+    return this.#waiting.size;
+  }
+
+  /**
+   * Sends one stored batch, signed as a push is but over its JSON bytes (uncompressed), and resolves with its
+   * answer. Never rejects and never waits on the network: a batch the socket cannot take now is answered
+   * `fallback` at once.
+   */
+  async sendBatch(batch: SocketBatch): Promise<BatchAnswer> {
+    if (batch.json.byteLength > CONTROL_MAX_BATCH_BYTES) return { kind: 'fallback', why: 'over the socket size' };
+    const link = this.#link;
+    if (!this.acceptsBatches || !link) return { kind: 'fallback', why: 'control socket not taking batches' };
+    if (this.#waiting.has(batch.batchId)) return { kind: 'fallback', why: 'already in flight' };
+    // The slot is taken before signing, so batches signed at the same time stay under the cap.
+    const answer = new Promise<BatchAnswer>((resolve) => this.#waiting.set(batch.batchId, { resolve }));
+    let message: string;
+    try {
+      const headers = await signIngestRequest({
+        privateKey: this.#o.privateKey,
+        hostId: this.#o.hostId,
+        batchId: batch.batchId,
+        seq: batch.seq,
+        body: batch.json,
+        timestamp: this.#now(),
+      });
+      const body = Buffer.from(batch.json.buffer, batch.json.byteOffset, batch.json.byteLength).toString('utf8');
+      message = JSON.stringify({ type: 'batch', headers, body } as ControlBatch);
+    } catch (error) {
+      this.#answer(batch.batchId, { kind: 'fallback', why: `cannot sign: ${errorMessage(error)}` });
+      return answer;
+    }
+    const waiting = this.#waiting.get(batch.batchId);
+    // Closed while signing: already answered `fallback`.
+    if (!waiting || this.#link !== link) return answer;
+    waiting.timer = setTimeout(
+      () => this.#unanswered(link),
+      this.#o.batchAnswerTimeoutMs ?? CONTROL_BATCH_ANSWER_TIMEOUT_MS,
+    );
+    waiting.timer.unref?.();
+    link.send(message);
+    return answer;
+  }
+
+  #answer(batchId: string, answer: BatchAnswer): void {
+    const waiting = this.#waiting.get(batchId);
+    if (!waiting) return;
+    this.#waiting.delete(batchId);
+    clearTimeout(waiting.timer);
+    waiting.resolve(answer);
+  }
+
+  /** Every batch still waiting goes back for HTTP (the connection ended, or stopped answering). */
+  #fallBackAll(why: string): void {
+    for (const batchId of [...this.#waiting.keys()]) this.#answer(batchId, { kind: 'fallback', why });
+  }
+
+  /** A batch had no answer in time: this connection is not answering, so it is given up and opened again. */
+  #unanswered(link: WebSocketLink): void {
+    if (this.#link !== link) return;
+    link.close(1001, 'batch answers timed out');
+    this.#closed(link, 1006, 'no answer to a batch in time');
+  }
+
   start(): void {
     if (this.#state !== 'closed') return;
     void this.#connect();
@@ -100,6 +229,7 @@ export class ControlChannel {
     this.#stopTimers();
     this.#link?.close(1000, 'agent stopping');
     this.#link = undefined;
+    this.#fallBackAll('agent stopping');
   }
 
   #set(state: ControlState): void {
@@ -184,7 +314,20 @@ export class ControlChannel {
       this.#o.log.once('control-unknown', 'warn', 'control socket: a message this agent does not know; ignored');
       return;
     }
-    if (parsed.data.type === 'cadence') this.#o.onCadence(parsed.data.cadence);
+    const message = parsed.data;
+    if (message.type === 'cadence') {
+      this.#o.onCadence(message.cadence);
+      return;
+    }
+    // An answer for a batch no longer waiting here (it timed out, and went over HTTP): nothing to do.
+    if (!this.#waiting.has(message.batch_id)) {
+      this.#o.log.debug('control socket: an answer for a batch not waiting on it', { batchId: message.batch_id });
+      return;
+    }
+    this.#answer(
+      message.batch_id,
+      message.type === 'ack' ? { kind: 'ack', ack: message } : { kind: 'nack', nack: message },
+    );
   }
 
   #closed(link: WebSocketLink | undefined, code: number, reason: string): void {
@@ -194,7 +337,15 @@ export class ControlChannel {
     this.#link = undefined;
     clearInterval(this.#keepalive);
     this.#keepalive = undefined;
+    if (code === CONTROL_CLOSE.unexpected && this.#waiting.size > 0 && !this.#batchesRefused) {
+      // A server from before batches on the socket: it keeps serving cadences, batches stay on HTTP.
+      this.#batchesRefused = true;
+      this.#o.log.info('control socket: the server does not take batches on it; they go over HTTP');
+    }
+    this.#fallBackAll(`control socket closed (${code})`);
     if (link && Date.now() - this.#openedAt >= (this.#o.stableMs ?? 60_000)) this.#backoff.reset();
+    // The object asks for a new connection (4012): at once, not after the backoff a failing server earns.
+    if (code === CONTROL_CLOSE.reconnect) this.#backoff.reset();
     // Revoked: the next push is answered 403 host_revoked and stops the agent; until then, do not insist.
     const delay = code === CONTROL_CLOSE.revoked ? this.#backoff.longest() : this.#backoff.next();
     this.#retry(`control socket closed (${code}${reason ? ` ${reason}` : ''})`, delay);

@@ -3,8 +3,8 @@ import { nodeHttp, nodeHttps } from '../builtins.ts';
 import { HttpError } from './http.ts';
 
 /**
- * A minimal WebSocket client (RFC 6455) over `node:http`'s upgrade, for the control socket: text messages of a
- * few hundred bytes, pings, close. Not the runtime's global `WebSocket`: in Node it is undici's, and using it
+ * A minimal WebSocket client (RFC 6455) over `node:http`'s upgrade, for the control socket: small text messages
+ * in (cadences, batch answers), stored batches of up to CONTROL_MAX_BATCH_BYTES out, pings, close. Not the runtime's global `WebSocket`: in Node it is undici's, and using it
  * loads undici's fetch stack and WebAssembly HTTP parser, measured at +22 MB resident for one idle socket
  * (43 → 65 MB), a third of the agent's budget, while `node:http` is loaded for ingest anyway (+0). Bun's global
  * WebSocket is cheap (+3 MB) but Bun's `node:http` is already resident for ingest too, so one path serves both
@@ -30,22 +30,36 @@ export class FrameError extends Error {
   }
 }
 
-/** One frame's bytes; a client masks what it sends (`mask`), a server does not. */
-export function encodeFrame(opcode: number, payload: Uint8Array, mask: boolean): Buffer {
-  const length = payload.byteLength;
+/** Allocation for a frame over 4 KiB: see encodeFrame. */
+const MMAPPED_FRAME_BYTES = 64 * 1024;
+
+/**
+ * One frame's bytes; a client masks what it sends (`mask`), a server does not. Text is written straight into the
+ * frame and masked in place: a stored batch on the control socket is up to CONTROL_MAX_BATCH_BYTES (and more once
+ * JSON-escaped), so one buffer per frame, not three.
+ */
+export function encodeFrame(opcode: number, payload: Uint8Array | string, mask: boolean): Buffer {
+  const length = typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.byteLength;
   const lengthBytes = length < 126 ? 0 : length < 65_536 ? 2 : 8;
-  const head = Buffer.alloc(2 + lengthBytes + (mask ? 4 : 0));
-  head[0] = 0x80 | opcode;
-  head[1] = (mask ? 0x80 : 0) | (lengthBytes === 0 ? length : lengthBytes === 2 ? 126 : 127);
-  if (lengthBytes === 2) head.writeUInt16BE(length, 2);
-  if (lengthBytes === 8) head.writeBigUInt64BE(BigInt(length), 2);
-  const body = Buffer.from(payload);
+  const start = 2 + lengthBytes + (mask ? 4 : 0);
+  const size = start + length;
+  // A batch-sized frame is allocated at or over glibc's mmap threshold (the agent runs with 32 KiB, node-tuning.ts)
+  // so its memory goes back when freed: a backlog of 1,000 batches sent in 5 KiB frames carved from the heap left
+  // ~2.6 MiB more resident. Small frames (keep-alives, pongs) come from Node's buffer pool as before.
+  const frame =
+    size > 4096 ? Buffer.allocUnsafe(Math.max(size, MMAPPED_FRAME_BYTES)).subarray(0, size) : Buffer.allocUnsafe(size);
+  frame[0] = 0x80 | opcode;
+  frame[1] = (mask ? 0x80 : 0) | (lengthBytes === 0 ? length : lengthBytes === 2 ? 126 : 127);
+  if (lengthBytes === 2) frame.writeUInt16BE(length, 2);
+  if (lengthBytes === 8) frame.writeBigUInt64BE(BigInt(length), 2);
+  if (typeof payload === 'string') frame.write(payload, start, 'utf8');
+  else frame.set(payload, start);
   if (mask) {
     const key = crypto.getRandomValues(new Uint8Array(4));
-    head.set(key, 2 + lengthBytes);
-    for (let i = 0; i < body.length; i++) body[i] = (body[i] as number) ^ (key[i & 3] as number);
+    frame.set(key, start - 4);
+    for (let i = 0; i < length; i++) frame[start + i] = (frame[start + i] as number) ^ (key[i & 3] as number);
   }
-  return Buffer.concat([head, body]);
+  return frame;
 }
 
 /** Cuts a byte stream into frames. `masked`: what the peer must do (a server reads masked frames, a client not). */
@@ -127,6 +141,8 @@ export interface LinkHandlers {
 /** An open WebSocket connection. */
 export interface WebSocketLink {
   send(text: string): void;
+  /** Bytes written and not yet handed to the kernel (a slow or stalled path). */
+  readonly buffered: number;
   /** Starts the closing handshake; the connection is destroyed if the peer does not finish it within a second. */
   close(code: number, reason: string): void;
 }
@@ -140,7 +156,7 @@ export interface OpenOptions {
   /** Time allowed for connecting and the handshake. */
   timeoutMs: number;
   handlers: LinkHandlers;
-  /** Largest message accepted (control messages are tiny). */
+  /** Largest message accepted (what the server sends is tiny: cadences, acks, nacks). */
   maxMessageBytes?: number;
 }
 
@@ -229,6 +245,9 @@ function attach(socket: Socket, head: Buffer, options: OpenOptions): WebSocketLi
   const write = (opcode: number, payload: Uint8Array) => {
     if (!socket.destroyed && socket.writable) socket.write(encodeFrame(opcode, payload, true));
   };
+  const writeText = (text: string) => {
+    if (!socket.destroyed && socket.writable) socket.write(encodeFrame(OPCODE.text, text, true));
+  };
   const close = (code: number, reason: string) => {
     if (ended) return;
     if (!closeSent) {
@@ -290,7 +309,10 @@ function attach(socket: Socket, head: Buffer, options: OpenOptions): WebSocketLi
   socket.on('error', () => undefined); // 'close' follows
   if (head.length > 0) queueMicrotask(() => onData(head));
   return {
-    send: (text) => write(OPCODE.text, Buffer.from(text, 'utf8')),
+    send: writeText,
+    get buffered() {
+      return socket.writableLength ?? 0;
+    },
     close,
   };
 }
