@@ -118,6 +118,8 @@ export class Agent {
   readonly #httpOnly = new Set<number>();
   /** Batches delivered since start, either way (to tell a batch the server fails on alone, as over HTTP). */
   #deliveries = 0;
+  /** Batches stored since start, by the way they went (for `status`). */
+  readonly #deliveredBy = { socket: 0, http: 0 };
 
   constructor(options: AgentOptions) {
     this.#o = options;
@@ -355,6 +357,7 @@ export class Agent {
       if (outcome.kind === 'delivered') {
         delivered++;
         this.#deliveries++;
+        this.#deliveredBy.http++;
       }
       if (outcome.kind === 'retry' && outcome.status === 500 && delivered > 0) {
         skip.add(batch.seq);
@@ -407,7 +410,10 @@ export class Agent {
         answer.kind === 'ack'
           ? { kind: 'delivered', response: undefined, latencyMs: monotonicMs() - flight.sentAt }
           : refusalFromNack(answer.nack);
-      if (outcome.kind === 'delivered') this.#deliveries++;
+      if (outcome.kind === 'delivered') {
+        this.#deliveries++;
+        this.#deliveredBy.socket++;
+      }
       // As over HTTP: a 500 on this batch while others sent after it were stored is this batch's own problem.
       if (outcome.kind === 'retry' && outcome.status === 500 && this.#deliveries > flight.deliveries) {
         await this.#failedAlone(batch, outcome);
@@ -626,6 +632,7 @@ export class Agent {
       droppedBatches: queue?.dropped ?? 0,
       cadence: this.cadence,
       ...(this.#control ? { control: this.#control.state } : {}),
+      delivered: { ...this.#deliveredBy },
       collectorsFailing: Object.fromEntries(this.#o.collector.failures()),
     }).catch((error) => this.#log.debug(`status file: ${errorMessage(error)}`));
   }

@@ -21,6 +21,8 @@ export const AgentStatus = z.object({
   cadence: Cadence,
   /** The control socket's state (transport/control.ts); absent when it is off. */
   control: z.enum(['connecting', 'open', 'backoff', 'closed']).optional(),
+  /** Batches stored since the agent started, by the way they went (the control socket while it is open). */
+  delivered: z.object({ socket: z.number().int(), http: z.number().int() }).optional(),
   collectorsFailing: z.record(z.string(), z.string()).default({}),
 });
 export type AgentStatus = z.infer<typeof AgentStatus>;

@@ -44,7 +44,12 @@ describe('live host page', () => {
   });
 
   /** The cadence the server last told the running agent, from its status file. */
-  function agentStatus(): { cadence?: Cadence; lastPushAt?: number; control?: string } {
+  function agentStatus(): {
+    cadence?: Cadence;
+    lastPushAt?: number;
+    control?: string;
+    delivered?: { socket: number; http: number };
+  } {
     try {
       return JSON.parse(fs.readFileSync(path.join(agentHome, 'state', 'status.json'), 'utf8'));
     } catch {
@@ -116,6 +121,9 @@ describe('live host page', () => {
     });
     const windowMs = Date.now() - windowStart;
     expect(last.lastTs).toBeGreaterThan(start.lastTs);
+    // The per-second batches went on the control socket (the tenant object stored them and showed them), not as
+    // HTTP pushes: the socket was open before the page opened.
+    expect(agentStatus().delivered?.socket ?? 0, log()).toBeGreaterThanOrEqual(3);
     await expect.poll(() => page.locator('[data-testid="live-charts"] svg path').count()).toBeGreaterThan(0);
     console.log(
       `live figures: ${JSON.stringify({ flipMs, windowMs, advances: seen.size - 1, gained: last.points - start.points, points: last.points })}`,

@@ -68,6 +68,11 @@ export function formatStatus(report: StatusReport, now = Date.now()): string {
       a.control === 'open' ? 'live view requests arrive at once' : 'push answers set the cadence meanwhile';
     lines.push(`control:     ${a.control} (${meaning})`);
   }
+  if (a?.delivered) {
+    lines.push(
+      `delivered:   ${a.delivered.socket} batches on the control socket, ${a.delivered.http} over HTTP since start`,
+    );
+  }
   if (a?.lastError) {
     lines.push(
       `last error:  ${a.lastError.code}${a.lastError.status ? ` (${a.lastError.status})` : ''}: ${a.lastError.message} — ${ago(a.lastError.at, now)}`,

@@ -233,29 +233,13 @@ export async function startIngestServer() {
         const { accepted, duplicate } = answered.body as IngestResponse;
         return sendControl(socket, { type: 'ack', batch_id: batchId, accepted, duplicate });
       }
-      // The HTTP answer's body, as a nack carries it: facts beside code and message go in `details`.
-      // (The body itself once it parses, not the parse: the schema drops the facts, such as 409's `lastSeq`.)
+      // The HTTP answer's `error` object, as a nack carries it, facts beside code and message included (409's
+      // `lastSeq`); the request id is HTTP's alone.
       const parsed = ApiErrorBody.safeParse(answered.body);
-      const {
-        code,
-        message: text,
-        path,
-        requestId: _,
-        ...details
-      } = parsed.success
+      const { requestId: _, ...error } = parsed.success
         ? ((answered.body as ApiErrorBody).error as ApiErrorBody['error'] & Record<string, unknown>)
         : { code: `http_${answered.status}`, message: JSON.stringify(answered.body ?? '').slice(0, 200) };
-      sendControl(socket, {
-        type: 'nack',
-        batch_id: batchId,
-        status: answered.status,
-        error: {
-          code,
-          message: text,
-          ...(path !== undefined ? { path } : {}),
-          ...(Object.keys(details).length > 0 ? { details } : {}),
-        },
-      });
+      sendControl(socket, { type: 'nack', batch_id: batchId, status: answered.status, error });
     };
     socket.on('data', (chunk: Buffer) => {
       for (const frame of reader.push(chunk)) {

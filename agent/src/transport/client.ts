@@ -97,13 +97,11 @@ export function classifyRefusal(status: number, json: unknown, text: string, ret
 }
 
 /**
- * A control socket's `nack` read as the HTTP answer it stands for: its `details` are the facts HTTP adds to the
- * `error` object (`lastSeq` of a 409 `replayed_seq`), so the same classification applies.
+ * A control socket's `nack` read as the HTTP answer it stands for: its `error` is the HTTP body's `error` object,
+ * facts included (`lastSeq` of a 409 `replayed_seq`), so the same classification applies.
  */
 export function refusalFromNack(nack: ControlNack): RefusalOutcome {
-  const { code, message, path, details } = nack.error;
-  const body = { error: { ...details, code, message, ...(path !== undefined ? { path } : {}) } };
-  return classifyRefusal(nack.status, body, message);
+  return classifyRefusal(nack.status, { error: nack.error }, nack.error.message);
 }
 
 /** Signed, gzip'd batch delivery over one keep-alive connection pool to the ingest origin. */

@@ -152,10 +152,10 @@ describe('control socket', () => {
     // The same batch again: stored once, answered duplicate.
     const again = socketBatch(1, stored.kind === 'ack' ? stored.ack.batch_id : undefined);
     expect(await channel.sendBatch(again)).toMatchObject({ kind: 'ack', ack: { accepted: 0, duplicate: true } });
-    // Another batch under a stored seq: the Worker's 409, its `lastSeq` in `details`.
+    // Another batch under a stored seq: the Worker's 409, its `lastSeq` in the error object as over HTTP.
     expect(await channel.sendBatch(socketBatch(1))).toMatchObject({
       kind: 'nack',
-      nack: { status: 409, error: { code: 'replayed_seq', details: { lastSeq: 1 } } },
+      nack: { status: 409, error: { code: 'replayed_seq', lastSeq: 1 } },
     });
     expect(server.received.map((b) => b.seq)).toEqual([1]);
     expect(server.violations).toEqual([]);
