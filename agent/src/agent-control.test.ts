@@ -4,10 +4,12 @@ import path from 'node:path';
 import { type Cadence, CONTROL_MAX_BATCH_BYTES, LIVE_CADENCE } from '@pulsewire/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent, type AgentOptions } from './agent.ts';
+import { buildBatch, encodeBatch } from './batch.ts';
 import type { Clock } from './clock.ts';
 import { SampleCollector } from './collectors/index.ts';
 import { IntakeBuffer } from './intake/aggregator.ts';
 import { memoryLogger } from './log.ts';
+import { Spool } from './spool/spool.ts';
 import { readStatus } from './state-file.ts';
 import { type IngestServer, startIngestServer, until } from './test/ingest-server.ts';
 import { Backoff } from './transport/backoff.ts';
@@ -137,6 +139,36 @@ describe('agent with a control socket', () => {
     expect(server.violations).toEqual([]);
   });
 
+  it("sends a backlog read back from the spool over HTTP, gzip'd as it lies, while new batches take the socket", async () => {
+    // A previous run's spool: bodies on disk only.
+    const spool = await Spool.open(path.join(stateDir, 'spool'));
+    const now = Date.now();
+    for (let seq = 1; seq <= 6; seq++) {
+      const batch = buildBatch(server.hostId, seq, now, {
+        samples: [{ ts: now - (7 - seq) * 10_000, load: { 1: 1000 + seq, 5: 0, 15: 0 } }],
+        metrics: [],
+        events: [],
+      });
+      await spool.write(seq, batch.batch_id, await encodeBatch(batch));
+    }
+    server.setCadence(LIVE_CADENCE);
+    const { agent } = makeAgent();
+    const running = agent.run();
+    await until(
+      () => [1, 2, 3, 4, 5, 6].every((seq) => server.received.some((b) => b.seq === seq)) && spooled().length === 0,
+      'the old spool delivered',
+    );
+    await until(
+      () => server.requests.some((r) => r.via === 'control' && r.status === 200),
+      'a new batch on the socket',
+    );
+    agent.stop();
+    await running;
+    const viaOf = (seq: number) => server.requests.find((r) => r.seq === seq && r.status === 200)?.via;
+    expect([1, 2, 3, 4, 5, 6].map(viaOf)).toEqual(Array(6).fill('http'));
+    expect(server.violations).toEqual([]);
+  });
+
   it('sends stored batches over the socket while it is open, not over HTTP, and an ack takes a spooled batch out of the spool', async () => {
     const clock = virtualClock();
     server.setClock(clock.now);
@@ -144,7 +176,11 @@ describe('agent with a control socket', () => {
     // HTTP ingest is down and the socket refused at first: batches pile up in the spool.
     server.answer((_batch, via) => (via === 'http' ? SERVICE_DOWN : undefined));
     server.control.refuse.push(...Array(1000).fill(503));
-    const { agent } = makeAgent({ clock });
+    // Every waiting body stays in memory (a backlog read back from disk goes over HTTP: the next test).
+    const { agent } = makeAgent({
+      clock,
+      queue: { memoryBatches: 1000, maxBytes: 64 * 1024 * 1024, maxBatches: 1000 },
+    });
     const running = agent.run();
     await until(() => spooled().length >= 3, 'batches in the spool');
     const onDisk = spooled().map((name) => Number(name.slice(0, 16)));

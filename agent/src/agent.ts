@@ -376,9 +376,13 @@ export class Agent {
    * Hands a batch to the control socket when it is open and can take it; the answer is handled later by the loop
    * (#takeAnswers). False: send it over HTTP now.
    */
-  async #sendOnSocket(batch: OutgoingBatch): Promise<boolean> {
+  async #sendOnSocket(batch: OutgoingBatch & { spilled: boolean }): Promise<boolean> {
     const control = this.#control;
     if (!control?.acceptsBatches || this.#httpOnly.has(batch.seq) || this.#stopping) return false;
+    // A backlog read back from the spool (beyond the newest `memoryBatches`, or a previous run's) goes over HTTP
+    // gzip'd as it lies: inflating hundreds of batches for the socket left ~3 MiB of freed native memory that
+    // glibc keeps (decisions.md, "Stored batches on the socket: the agent's side"), against a 60 MB bar.
+    if (batch.spilled) return false;
     const json = await batchJsonBytes(batch.body, CONTROL_MAX_BATCH_BYTES).catch(() => undefined);
     // Over the socket's size (it goes gzip'd over HTTP), or the socket filled meanwhile.
     if (!json || !control.acceptsBatches) return false;

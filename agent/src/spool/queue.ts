@@ -20,6 +20,8 @@ export interface NextBatch {
   seq: number;
   batchId: string;
   body: Uint8Array<ArrayBuffer>;
+  /** Its body was read back from the spool (a backlog beyond `memoryBatches`, or a previous run's). */
+  spilled: boolean;
 }
 
 /**
@@ -82,8 +84,9 @@ export class BatchQueue {
       if (!newest || item.seq > newest.seq) newest = item;
     }
     if (!newest) return undefined;
+    const spilled = newest.body === undefined;
     const body = newest.body ?? (await this.#spool.read(newest.seq));
-    return { seq: newest.seq, batchId: newest.batchId, body };
+    return { seq: newest.seq, batchId: newest.batchId, body, spilled };
   }
 
   /** Delivered (or refused for good): forget it everywhere. */
