@@ -1,3 +1,5 @@
+import { BenchControlSocket, type ControlAnswer } from './control-socket.ts';
+import type { IngestPath } from './ingest-paths.ts';
 import { LiveClient } from './live-client.ts';
 import { parseServerTiming } from './server-timing.ts';
 import { type Distribution, distribution } from './stats.ts';
@@ -5,22 +7,31 @@ import type { BenchTenant } from './tenant.ts';
 
 export interface LatencyRun {
   pushes: number;
-  /** From the start of a signed ingest POST to the watching socket's receipt of the sample. */
+  /** How the batches went: signed POSTs, or `batch` messages on the host's control socket (as the agent sends them). */
+  path: IngestPath;
+  /** From the start of a signed ingest POST (or the socket message's send) to the watching socket's receipt. */
   agentToDashboardMs: Distribution;
   /** Baseline: a `GET /api/v1/health` round trip on the same stack (Worker + one Postgres query). */
   healthRoundTripMs: Distribution;
-  /** The ingest POST's own round trip, as the agent sees it. */
+  /** The ingest POST's own round trip (on the socket: the message to its `ack`), as the agent sees it. */
   ingestRoundTripMs: Distribution;
-  /** Where the Worker spent the ingest request, phase by phase (its `Server-Timing` header). */
+  /** Where the Worker spent the ingest request, phase by phase (its `Server-Timing` header; HTTP only). */
   ingestPhasesMs: Record<string, Distribution>;
 }
 
 /** Pushes before measuring: the first requests pay for workerd's and Postgres' cold paths. */
 const WARMUP_PUSHES = 10;
 
-/** One host watched live by one socket; `pushes` batches of one sample, one at a time (after a warm-up). */
-export async function runLatency(tenant: BenchTenant, options: { pushes: number }): Promise<LatencyRun> {
-  const host = await tenant.enrollHost('latency');
+/**
+ * One host watched live by one socket; `pushes` batches of one sample, one at a time (after a warm-up), as signed
+ * POSTs or on the host's control socket.
+ */
+export async function runLatency(
+  tenant: BenchTenant,
+  options: { pushes: number; path?: IngestPath },
+): Promise<LatencyRun> {
+  const path = options.path ?? 'http';
+  const host = await tenant.enrollHost(`latency-${path}`);
   const key = await tenant.createKey('read', 'latency');
   const sentAt = new Map<number, number>();
   const latencies: number[] = [];
@@ -42,6 +53,17 @@ export async function runLatency(tenant: BenchTenant, options: { pushes: number 
   });
   client.send({ type: 'subscribe', id: 'bench', hosts: [host.id], streams: ['metrics'] });
   await ready;
+  // On the socket path: each batch's answer, by batch id.
+  const answers = new Map<string, (answer: ControlAnswer) => void>();
+  const control =
+    path === 'socket'
+      ? await BenchControlSocket.open(host, await host.controlHeaders(), {
+          answer: (message) => answers.get(message.batch_id)?.(message),
+          closed: (code, reason) => {
+            throw new Error(`the control socket closed during the latency run: ${code} ${reason}`);
+          },
+        })
+      : undefined;
 
   const health: number[] = [];
   const ingest: number[] = [];
@@ -58,9 +80,22 @@ export async function runLatency(tenant: BenchTenant, options: { pushes: number 
     const received = new Promise<void>((resolve) => {
       arrived = resolve;
     });
-    await host.push([host.sample(ts)]);
-    ingest.push(performance.timeOrigin + performance.now() - started);
-    if (i >= 0) {
+    if (control) {
+      const prepared = await host.prepareControl([host.sample(ts)]);
+      const answered = new Promise<ControlAnswer>((resolve) => answers.set(prepared.batchId, resolve));
+      // The clock starts at the send (signing happens before it, as for the POST's gzip and signature below).
+      const sent = performance.timeOrigin + performance.now();
+      sentAt.set(ts, sent);
+      control.send(prepared.message);
+      const answer = await answered;
+      answers.delete(prepared.batchId);
+      if (answer.type !== 'ack') throw new Error(`the batch was refused: ${JSON.stringify(answer.error)}`);
+      ingest.push(performance.timeOrigin + performance.now() - sent);
+    } else {
+      await host.push([host.sample(ts)]);
+      ingest.push(performance.timeOrigin + performance.now() - started);
+    }
+    if (i >= 0 && !control) {
       for (const [name, ms] of Object.entries(parseServerTiming(host.lastServerTiming))) {
         const list = phases.get(name) ?? [];
         list.push(ms);
@@ -71,12 +106,14 @@ export async function runLatency(tenant: BenchTenant, options: { pushes: number 
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   client.close();
+  await control?.close();
   // The warm-up's figures are the first ones recorded; drop them.
   latencies.splice(0, latencies.length - options.pushes);
   health.splice(0, WARMUP_PUSHES);
   ingest.splice(0, WARMUP_PUSHES);
   return {
     pushes: options.pushes,
+    path,
     agentToDashboardMs: distribution(latencies),
     healthRoundTripMs: distribution(health),
     ingestRoundTripMs: distribution(ingest),

@@ -199,19 +199,27 @@ function save(): void {
 }
 try {
   if (selected.includes('latency')) {
-    log(`› agent → dashboard latency: ${pushes} pushes to one watched host`);
-    const run = await runLatency(await BenchTenant.create(stackUrl()), { pushes });
-    results.push({
-      name: 'agent → dashboard latency (p99)',
-      value: round(run.agentToDashboardMs.p99),
-      unit: 'ms',
-      baseline: { name: 'GET /api/v1/health round trip (p99)', value: round(run.healthRoundTripMs.p99) },
-      ratio: round(run.agentToDashboardMs.p99 / run.healthRoundTripMs.p99),
-      bar: 'p99 < 50 ms',
-      met: run.agentToDashboardMs.p99 < 50 && run.agentToDashboardMs.count === pushes,
-      details: run,
-    });
-    save();
+    // The agent sends on its control socket while it is open, over HTTP otherwise: both paths, each on its own host.
+    for (const path of ingestPaths) {
+      log(
+        `› agent → dashboard latency: ${pushes} ${path === 'http' ? 'POSTs' : 'batches on the control socket'} to one watched host`,
+      );
+      const run = await runLatency(await BenchTenant.create(stackUrl()), { pushes, path });
+      results.push({
+        name: `agent → dashboard latency (p99), ${path === 'http' ? 'signed POSTs' : 'batches on the control socket'}`,
+        value: round(run.agentToDashboardMs.p99),
+        unit: 'ms',
+        baseline: { name: 'GET /api/v1/health round trip (p99)', value: round(run.healthRoundTripMs.p99) },
+        ratio: round(run.agentToDashboardMs.p99 / run.healthRoundTripMs.p99),
+        bar: 'p99 < 50 ms and ≤ 1.5 × health',
+        met:
+          run.agentToDashboardMs.p99 < 50 &&
+          run.agentToDashboardMs.p99 <= 1.5 * run.healthRoundTripMs.p99 &&
+          run.agentToDashboardMs.count === pushes,
+        details: run,
+      });
+      save();
+    }
   }
   if (selected.includes('fanout')) {
     const tenant = await BenchTenant.create(stackUrl());
