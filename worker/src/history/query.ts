@@ -1,11 +1,4 @@
-import {
-  type HistoryTier,
-  metricDefinition,
-  type Sample,
-  type SeriesPoint,
-  samplePoints,
-  seriesKey,
-} from '@pulsewire/protocol';
+import { type HistoryTier, metricDefinition, type SeriesPoint, samplePoints, seriesKey } from '@pulsewire/protocol';
 import { and, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import { unionAll } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../db/queryable.ts';
@@ -13,7 +6,7 @@ import { history1h, history1m, history15m, historyJobs, hostSamples } from '../d
 import { type Buckets, bucketize } from './bucketize.ts';
 import { type Chunk, decodeChunk } from './chunk-codec.ts';
 import { chunkOf, customRowPoints, customRows } from './compaction.ts';
-import { projectedSample, sampleFieldsOf } from './landing-fields.ts';
+import { landingColumns, sampleFieldsOf } from './landing-fields.ts';
 import { chunkQuantum } from './precision.ts';
 import { decodeRawHours, rawChunkRows } from './raw-chunks.ts';
 import { HOUR_MS, parseRollupColumnName, withoutRange } from './rollup-chunk.ts';
@@ -159,9 +152,9 @@ async function readLanding(
   let bytes = 0;
   const sections = sampleFieldsOf(request.series.filter((name) => families.includes(seriesFamily(name))));
   if (sections.size > 0) {
-    const { rows } = await database.execute<{ ms: number | string; sample: Omit<Sample, 'ts'> }>(sql`
-      SELECT (extract(epoch FROM ${hostSamples.ts}) * 1000)::float8 AS ms,
-        ${projectedSample(sql.raw('detoasted.sample'), sections)} AS sample
+    const landing = landingColumns(sections);
+    const { rows } = await database.execute<Record<string, unknown> & { ms: number | string }>(sql`
+      SELECT (extract(epoch FROM ${hostSamples.ts}) * 1000)::float8 AS ms, ${landing.select(sql.raw('detoasted.sample'))}
       FROM ${hostSamples}, LATERAL (SELECT ${hostSamples.sample} - '{}'::text[] AS sample OFFSET 0) AS detoasted
       WHERE ${hostSamples.hostId} = ${request.hostId} AND ${hostSamples.tenantId} = ${request.tenantId}
         AND ${hostSamples.ts} >= ${new Date(from).toISOString()}::timestamptz
@@ -171,8 +164,9 @@ async function readLanding(
     // Series key → its column (null: a key the request does not ask for), a value per row, NaN where absent.
     const columns = new Map<string, Float64Array | null>();
     rows.forEach((row, i) => {
-      bytes += JSON.stringify(row.sample).length;
-      for (const p of samplePoints({ ...row.sample, ts: timestamps[i] as number })) {
+      const sample = landing.cut(row);
+      bytes += JSON.stringify(sample).length;
+      for (const p of samplePoints({ ...sample, ts: timestamps[i] as number })) {
         const key = seriesKey(p.metric, p.labels);
         let values = columns.get(key);
         if (values === undefined) {
