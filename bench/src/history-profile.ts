@@ -139,7 +139,17 @@ try {
         // Same answers: every bucket of every series.
         const [a, b] = [await chart(), await baseChart()];
         const same = JSON.stringify([...a.series]) === JSON.stringify([...b.series]);
-        if (!same) console.log(`  ${range.label}: ANSWERS DIFFER`);
+        if (!same) {
+          // The first bucket that differs, to see why.
+          const keys = [...new Set([...a.series.keys(), ...b.series.keys()])];
+          const differing = keys.flatMap((key) => {
+            const [x, y] = [a.series.get(key), b.series.get(key)];
+            if (!x || !y) return [`${key}: only in ${x ? 'new' : 'base'}`];
+            const i = x.avg.findIndex((v, j) => v !== y.avg[j] || x.min[j] !== y.min[j] || x.max[j] !== y.max[j]);
+            return i < 0 ? [] : [`${key} at ${iso(a.timestamps[i] as number)}: ${x.avg[i]} vs ${y.avg[i]}`];
+          });
+          console.log(`  ${range.label}: ANSWERS DIFFER: ${differing.slice(0, 3).join('; ')}`);
+        }
       }
       const variants = base ? { new: chart, base: baseChart } : { new: chart };
       for (let i = 0; i < 5; i++) for (const run of Object.values(variants)) await run();

@@ -87,29 +87,28 @@ export function sampleFieldsOf(series: readonly string[]): Map<SampleFields['sec
  * and object sections without any of the fields.
  */
 export interface LandingColumns {
-  /** The select list (columns `f0`, `f1`, …) over `sample`, a jsonb sample detoasted once by the caller. */
-  select(sample: SQL): SQL;
+  /** The columns' names: `f0`, `f1`, …, a json value each. */
+  columns: string[];
+  /** The columns' select expressions over `sample`, a jsonb sample detoasted once by the caller. */
+  select(sample: SQL): SQL[];
   cut(row: Readonly<Record<string, unknown>>): Omit<Sample, 'ts'>;
 }
 
 export function landingColumns(sections: Map<SampleFields['section'], SampleFields>): LandingColumns {
   const read = [...sections.values()].map((section, i) => ({ ...section, column: `f${i}` }));
   return {
+    columns: read.map(({ column }) => column),
     select(sample) {
-      if (read.length === 0) return sql`NULL AS f`;
-      return sql.join(
-        read.map(({ section, list: isList, fields, column }) => {
-          if (!isList) {
-            const values = fields.map((field) => sql`${sample} -> ${section}::text -> ${field}::text`);
-            return sql`json_build_array(${sql.join(values, sql`, `)}) AS ${sql.identifier(column)}`;
-          }
-          const values = fields.map((field) => sql`e -> ${field}::text`);
-          return sql`CASE WHEN jsonb_typeof(${sample} -> ${section}::text) = 'array' THEN
+      return read.map(({ section, list: isList, fields, column }) => {
+        if (!isList) {
+          const values = fields.map((field) => sql`${sample} -> ${section}::text -> ${field}::text`);
+          return sql`json_build_array(${sql.join(values, sql`, `)}) AS ${sql.identifier(column)}`;
+        }
+        const values = fields.map((field) => sql`e -> ${field}::text`);
+        return sql`CASE WHEN jsonb_typeof(${sample} -> ${section}::text) = 'array' THEN
             (SELECT json_agg(json_build_array(${sql.join(values, sql`, `)}))
              FROM jsonb_array_elements(${sample} -> ${section}::text) AS e) END AS ${sql.identifier(column)}`;
-        }),
-        sql`, `,
-      );
+      });
     },
     cut(row) {
       const out: Record<string, unknown> = {};
