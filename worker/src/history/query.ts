@@ -123,11 +123,31 @@ function landingChunk(
   const timestamps = rows.map((row) => Number(row.ms));
   // Series key → its column (null: a key the request does not ask for), a value per row, NaN where absent.
   const columns = new Map<string, Float64Array | null>();
+  // Each row gives the same few series: their keys are built once, not per point (most of what a row allocated).
+  const keys = new Map<string, { name: string; byValue: Map<string, string> }>();
+  const keyOf = ({ metric, labels }: SeriesPoint): string => {
+    const names = Object.keys(labels);
+    if (names.length === 0) return metric;
+    const name = names[0] as string;
+    let known = keys.get(metric);
+    if (known === undefined) {
+      known = { name, byValue: new Map() };
+      keys.set(metric, known);
+    }
+    if (names.length > 1 || known.name !== name) return seriesKey(metric, labels);
+    const value = labels[name] as string;
+    let key = known.byValue.get(value);
+    if (key === undefined) {
+      key = seriesKey(metric, labels);
+      known.byValue.set(value, key);
+    }
+    return key;
+  };
   rows.forEach((row, i) => {
     const sample = landing.cut(row);
     bytes += JSON.stringify(sample).length;
     for (const p of samplePoints({ ...sample, ts: timestamps[i] as number })) {
-      const key = seriesKey(p.metric, p.labels);
+      const key = keyOf(p);
       let values = columns.get(key);
       if (values === undefined) {
         values = matches(request.series, key) ? new Float64Array(rows.length).fill(Number.NaN) : null;
