@@ -1,4 +1,10 @@
-import { type HistoryTier, metricDefinition, type SeriesPoint, samplePoints, seriesKey } from '@pulsewire/protocol';
+import {
+  type HistoryTier,
+  metricDefinition,
+  type SeriesPoint,
+  seriesKey,
+  visitSamplePoints,
+} from '@pulsewire/protocol';
 import { and, eq, gte, inArray, lt, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/queryable.ts';
 import {
@@ -123,39 +129,40 @@ function landingChunk(
   const timestamps = rows.map((row) => Number(row.ms));
   // Series key → its column (null: a key the request does not ask for), a value per row, NaN where absent.
   const columns = new Map<string, Float64Array | null>();
-  // Each row gives the same few series: their keys are built once, not per point (most of what a row allocated).
-  const keys = new Map<string, { name: string; byValue: Map<string, string> }>();
-  const keyOf = ({ metric, labels }: SeriesPoint): string => {
-    const names = Object.keys(labels);
-    if (names.length === 0) return metric;
-    const name = names[0] as string;
+  // Each row gives the same few series: their keys are built once, not per value, and the values are visited
+  // rather than collected as points (per row, the points and their label objects were most of what it allocated).
+  const keys = new Map<string, { label: string; byValue: Map<string | undefined, string> }>();
+  const keyOf = (metric: string, label: string | undefined, labelValue: string | undefined): string => {
+    if (label === undefined) return metric;
     let known = keys.get(metric);
     if (known === undefined) {
-      known = { name, byValue: new Map() };
+      known = { label, byValue: new Map() };
       keys.set(metric, known);
     }
-    if (names.length > 1 || known.name !== name) return seriesKey(metric, labels);
-    const value = labels[name] as string;
-    let key = known.byValue.get(value);
+    // A metric's series are told apart by one label, always the same one.
+    if (known.label !== label) return seriesKey(metric, { [label]: labelValue as string });
+    let key = known.byValue.get(labelValue);
     if (key === undefined) {
-      key = seriesKey(metric, labels);
-      known.byValue.set(value, key);
+      key = seriesKey(metric, { [label]: labelValue as string });
+      known.byValue.set(labelValue, key);
     }
     return key;
   };
-  rows.forEach((row, i) => {
-    const sample = landing.cut(row);
-    bytes += JSON.stringify(sample).length;
-    for (const p of samplePoints({ ...sample, ts: timestamps[i] as number })) {
-      const key = keyOf(p);
-      let values = columns.get(key);
-      if (values === undefined) {
-        values = matches(request.series, key) ? new Float64Array(rows.length).fill(Number.NaN) : null;
-        columns.set(key, values);
-      }
-      if (values) values[i] = p.value;
+  let i = 0;
+  const visit = (metric: string, value: number, label?: string, labelValue?: string) => {
+    const key = keyOf(metric, label, labelValue);
+    let values = columns.get(key);
+    if (values === undefined) {
+      values = matches(request.series, key) ? new Float64Array(rows.length).fill(Number.NaN) : null;
+      columns.set(key, values);
     }
-  });
+    if (values) values[i] = value;
+  };
+  for (; i < rows.length; i++) {
+    const sample = landing.cut(rows[i] as SourceRow);
+    bytes += JSON.stringify(sample).length;
+    visitSamplePoints(sample, visit);
+  }
   const kept = [...columns].filter((entry): entry is [string, Float64Array] => entry[1] !== null);
   if (kept.length === 0) return { chunk: null, bytes };
   return {
