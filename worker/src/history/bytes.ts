@@ -151,6 +151,14 @@ export class ByteReader {
     return slice;
   }
 
+  /** Skips `length` bytes, returning where they start. */
+  skip(length: number, what = 'bytes'): number {
+    this.#need(length, what);
+    const start = this.#offset;
+    this.#offset += length;
+    return start;
+  }
+
   block(what: string): Uint8Array {
     return this.bytes(this.varint(`${what} length`), what);
   }
