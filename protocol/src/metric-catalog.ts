@@ -115,13 +115,23 @@ function finite(value: number | undefined): value is number {
   return value !== undefined && Number.isFinite(value);
 }
 
-/** Flattens one host sample into its series (about a hundred values for a typical host). */
-export function samplePoints(sample: Sample): SeriesPoint[] {
-  const points: SeriesPoint[] = [];
-  const add = (metric: string, value: number | undefined, labels: SeriesLabels = {}) => {
-    if (finite(value)) points.push({ metric, labels, value });
+/**
+ * Called once per value of a sample: the metric path, the value, and its one label (name and value) for the
+ * series of a list section (a disk, an interface, …), else undefined.
+ */
+export type SamplePointVisitor = (metric: string, value: number, label?: string, labelValue?: string) => void;
+
+/**
+ * Visits the values of one host sample, as `samplePoints` gives them, without building a point or a labels
+ * object per value: what a reader of many samples (the history of the open hour) uses. `samplePoints` is this,
+ * collected.
+ */
+export function visitSamplePoints(sample: Omit<Sample, 'ts'>, visit: SamplePointVisitor): void {
+  // Plain loops and one closure per call: a history read visits every sample of the open hour.
+  const add = (metric: string, value: number | undefined, label?: string, labelValue?: string) => {
+    if (finite(value)) visit(metric, value, label, labelValue);
   };
-  const { cpu, load, memory, diskIo, processes, agent } = sample;
+  const { cpu, load, memory, disks, diskIo, net, gpus, containers, processes, temps, agent } = sample;
   if (cpu) {
     add('cpu.total', cpu.total);
     add('cpu.user', cpu.user);
@@ -140,11 +150,11 @@ export function samplePoints(sample: Sample): SeriesPoint[] {
     add('memory.available', memory.available);
     if (memory.swapTotal > 0) add('swap.used_pct', (memory.swapUsed / memory.swapTotal) * 100);
   }
-  for (const disk of sample.disks ?? []) {
-    const labels = { mount: disk.mount };
-    add('disk.used_pct', disk.usedPct, labels);
-    add('disk.used', disk.used, labels);
-    add('disk.free', Math.max(0, disk.size - disk.used), labels);
+  for (let i = 0; disks && i < disks.length; i++) {
+    const disk = disks[i] as NonNullable<typeof disks>[number];
+    add('disk.used_pct', disk.usedPct, 'mount', disk.mount);
+    add('disk.used', disk.used, 'mount', disk.mount);
+    add('disk.free', Math.max(0, disk.size - disk.used), 'mount', disk.mount);
   }
   if (diskIo) {
     add('disk_io.read', diskIo.readBytesPerSec);
@@ -152,41 +162,53 @@ export function samplePoints(sample: Sample): SeriesPoint[] {
     add('disk_io.read_ops', diskIo.readOpsPerSec);
     add('disk_io.write_ops', diskIo.writeOpsPerSec);
   }
-  for (const n of sample.net ?? []) {
-    const labels = { iface: n.iface };
-    add('net.rx', n.rxBytesPerSec, labels);
-    add('net.tx', n.txBytesPerSec, labels);
-    add('net.rx_errors', n.rxErrors, labels);
-    add('net.tx_errors', n.txErrors, labels);
+  for (let i = 0; net && i < net.length; i++) {
+    const n = net[i] as NonNullable<typeof net>[number];
+    add('net.rx', n.rxBytesPerSec, 'iface', n.iface);
+    add('net.tx', n.txBytesPerSec, 'iface', n.iface);
+    add('net.rx_errors', n.rxErrors, 'iface', n.iface);
+    add('net.tx_errors', n.txErrors, 'iface', n.iface);
   }
-  for (const g of sample.gpus ?? []) {
-    const labels = { gpu: String(g.index) };
-    add('gpu.util_pct', g.utilPct, labels);
+  for (let i = 0; gpus && i < gpus.length; i++) {
+    const g = gpus[i] as NonNullable<typeof gpus>[number];
+    const gpu = String(g.index);
+    add('gpu.util_pct', g.utilPct, 'gpu', gpu);
     if (finite(g.memUsed) && finite(g.memTotal) && g.memTotal > 0) {
-      add('gpu.mem_used_pct', (g.memUsed / g.memTotal) * 100, labels);
+      add('gpu.mem_used_pct', (g.memUsed / g.memTotal) * 100, 'gpu', gpu);
     }
-    add('gpu.temp', g.tempC, labels);
-    add('gpu.power', g.powerW, labels);
+    add('gpu.temp', g.tempC, 'gpu', gpu);
+    add('gpu.power', g.powerW, 'gpu', gpu);
   }
-  for (const c of sample.containers ?? []) {
-    const labels = { container: c.name };
-    add('container.cpu_pct', c.cpuPct, labels);
-    add('container.mem_used', c.memUsed, labels);
+  for (let i = 0; containers && i < containers.length; i++) {
+    const c = containers[i] as NonNullable<typeof containers>[number];
+    add('container.cpu_pct', c.cpuPct, 'container', c.name);
+    add('container.mem_used', c.memUsed, 'container', c.name);
     if (finite(c.memUsed) && finite(c.memLimit) && c.memLimit > 0) {
-      add('container.mem_pct', (c.memUsed / c.memLimit) * 100, labels);
+      add('container.mem_pct', (c.memUsed / c.memLimit) * 100, 'container', c.name);
     }
-    add('container.running', c.state === 'running' ? 1 : 0, labels);
+    add('container.running', c.state === 'running' ? 1 : 0, 'container', c.name);
   }
   if (processes) {
     add('processes.total', processes.total);
     add('processes.blocked', processes.blocked);
   }
-  for (const t of sample.temps ?? []) add('temp', t.c, { sensor: t.label });
+  for (let i = 0; temps && i < temps.length; i++) {
+    const t = temps[i] as NonNullable<typeof temps>[number];
+    add('temp', t.c, 'sensor', t.label);
+  }
   if (agent) {
     add('agent.cpu_pct', agent.cpuPct);
     add('agent.rss', agent.rssBytes);
     add('agent.spool_depth', agent.spoolDepth);
   }
+}
+
+/** Flattens one host sample into its series (about a hundred values for a typical host). */
+export function samplePoints(sample: Sample): SeriesPoint[] {
+  const points: SeriesPoint[] = [];
+  visitSamplePoints(sample, (metric, value, label, labelValue) => {
+    points.push({ metric, labels: label === undefined ? {} : { [label]: labelValue as string }, value });
+  });
   return points;
 }
 

@@ -90,6 +90,7 @@ export class ByteWriter {
 export class ByteReader {
   readonly #bytes: Uint8Array;
   #offset = 0;
+  #view: DataView | undefined;
 
   constructor(bytes: Uint8Array) {
     this.#bytes = bytes;
@@ -136,9 +137,11 @@ export class ByteReader {
 
   float64(what = 'a float64'): number {
     this.#need(8, what);
-    const view = new DataView(this.#bytes.buffer, this.#bytes.byteOffset + this.#offset, 8);
+    // One view per reader, made on first use, not one per value (a chart reads a few per column it decodes).
+    this.#view ??= new DataView(this.#bytes.buffer, this.#bytes.byteOffset, this.#bytes.byteLength);
+    const value = this.#view.getFloat64(this.#offset, true);
     this.#offset += 8;
-    return view.getFloat64(0, true);
+    return value;
   }
 
   bytes(length: number, what = 'bytes'): Uint8Array {
@@ -146,6 +149,14 @@ export class ByteReader {
     const slice = this.#bytes.subarray(this.#offset, this.#offset + length);
     this.#offset += length;
     return slice;
+  }
+
+  /** Skips `length` bytes, returning where they start. */
+  skip(length: number, what = 'bytes'): number {
+    this.#need(length, what);
+    const start = this.#offset;
+    this.#offset += length;
+    return start;
   }
 
   block(what: string): Uint8Array {

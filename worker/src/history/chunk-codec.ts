@@ -238,7 +238,8 @@ export async function decodeChunk(bytes: Uint8Array, options: DecodeOptions = {}
   if (bytes.length === 0) throw new ChunkFormatError('empty input');
   if (bytes[0] === SINGLE_STREAM_VERSION) return decodeSingleStream(bytes, options);
   if (bytes[0] !== CHUNK_FORMAT_VERSION) throw new ChunkFormatError(`unknown format version ${bytes[0]}`);
-  const outer = new ByteReader(bytes.subarray(1));
+  const rest = bytes.subarray(1);
+  const outer = new ByteReader(rest);
   const reader = new ByteReader(await inflateRaw(outer.block('header')));
   const timestamps = readTimestamps(reader);
   const count = timestamps.length;
@@ -246,9 +247,14 @@ export async function decodeChunk(bytes: Uint8Array, options: DecodeOptions = {}
   const groupCount = reader.count('group count', 4);
   const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   const header: HeaderColumn[] = [];
-  const streams: Uint8Array[] = [];
+  // Where each group's stream starts in `rest` and how long it is: a view is made only of the groups inflated
+  // (a chart asks for one series of a family chunk's dozen or so).
+  const streamStarts: number[] = [];
+  const streamLengths: number[] = [];
   for (let g = 0; g < groupCount; g++) {
-    streams.push(outer.bytes(reader.varint('group length'), 'group'));
+    const length = reader.varint('group length');
+    streamStarts.push(outer.skip(length, 'group'));
+    streamLengths.push(length);
     // A column takes at least 2 bytes of the header: its name's length and its reference.
     const columnCount = reader.count('column count', 2);
     if (columnCount === 0) throw new ChunkFormatError('an empty column group');
@@ -276,8 +282,11 @@ export async function decodeChunk(bytes: Uint8Array, options: DecodeOptions = {}
   for (let g = 0; g < groupCount; g++) {
     let last = first;
     while (last < header.length && (header[last] as HeaderColumn).group === g) last++;
-    if (needed.slice(first, last).some(Boolean)) {
-      const body = new ByteReader(await inflateRaw(streams[g] as Uint8Array));
+    let inflate = false;
+    for (let i = first; i < last && !inflate; i++) inflate = needed[i] as boolean;
+    if (inflate) {
+      const start = streamStarts[g] as number;
+      const body = new ByteReader(await inflateRaw(rest.subarray(start, start + (streamLengths[g] as number))));
       for (let i = first; i < last; i++) bodies[i] = body.block(`column ${(header[i] as HeaderColumn).name}`);
       body.end(`the group of ${(header[first] as HeaderColumn).name}`);
     }

@@ -31,7 +31,11 @@ export async function inflateRaw(input: Uint8Array, maxBytes = MAX_INFLATED_BYTE
   try {
     // `info`: the engine says how much input it used, so bytes after the compressed stream are caught
     // (the one-shot call ignores them; a stored chunk never has any).
-    result = inflateRawSync(input, { maxOutputLength: maxBytes, info: true }) as unknown as typeof result;
+    // `chunkSize`: the output buffer zlib starts with (16 kB by default, allocated per call). A chart inflates
+    // dozens of small streams (a rollup group: a few kB), so it is sized from the input: deflated history is
+    // ~2-4 times smaller than it inflates to, and a larger output only takes a second buffer.
+    const chunkSize = Math.min(64 * 1024, Math.max(1024, input.byteLength * 4));
+    result = inflateRawSync(input, { maxOutputLength: maxBytes, info: true, chunkSize }) as unknown as typeof result;
   } catch (error) {
     if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
       throw new ChunkFormatError(`inflates past ${maxBytes} bytes`);

@@ -1,21 +1,27 @@
 import {
   type HistoryTier,
   metricDefinition,
-  type Sample,
   type SeriesPoint,
-  samplePoints,
   seriesKey,
+  visitSamplePoints,
 } from '@pulsewire/protocol';
-import { and, eq, gte, inArray, lt, sql } from 'drizzle-orm';
-import { unionAll } from 'drizzle-orm/pg-core';
+import { and, eq, gte, inArray, lt, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/queryable.ts';
-import { history1h, history1m, history15m, historyJobs, hostSamples } from '../db/schema.ts';
+import {
+  bytesFromDriver,
+  history1h,
+  history1m,
+  history15m,
+  historyJobs,
+  historyRaw,
+  hostSamples,
+} from '../db/schema.ts';
 import { type Buckets, bucketize } from './bucketize.ts';
 import { type Chunk, decodeChunk } from './chunk-codec.ts';
 import { chunkOf, customRowPoints, customRows } from './compaction.ts';
-import { projectedSample, sampleFieldsOf } from './landing-fields.ts';
+import { type LandingColumns, landingColumns, sampleFieldsOf } from './landing-fields.ts';
 import { chunkQuantum } from './precision.ts';
-import { decodeRawHours, rawChunkRows } from './raw-chunks.ts';
+import { decodeRawHours, rawChunkCondition } from './raw-chunks.ts';
 import { HOUR_MS, parseRollupColumnName, withoutRange } from './rollup-chunk.ts';
 import { DAY_MS, monthOf } from './rollup-job.ts';
 import { parseSeriesKey, seriesFamily, seriesPath } from './series-key.ts';
@@ -72,139 +78,102 @@ interface TierSpan {
 }
 
 /**
- * The chunks of `families` in each span, decoded, in one round trip (a week's chart reads the 15-minute tier's
- * closed days and the open day's 1-minute chunks: on PGlite, in the Worker's process, a query costs ~2 ms before
- * it reads anything). Points at or after a span's `before` are dropped: a tier chunk may already hold the hour
- * or day the jobs are working on for this host while the watermark still sends that span to the finer source.
+ * A row of a chart's one query: a tier chunk (`part` < the spans read), a raw chunk (`part` = RAW_PART) or a
+ * landing row (LANDING_PART, with the fields `f0`, `f1`, … of landing-fields.ts). `ms`: the chunk's period start,
+ * or the sample's time.
  */
-async function readChunks(
-  database: Queryable,
-  request: HistoryRequest,
-  families: string[],
-  spans: readonly TierSpan[],
-): Promise<{ chunks: Chunk[]; bytes: number }> {
-  const read = families.length === 0 ? [] : spans.filter((span) => span.from < span.to);
-  const selects = read.map(({ table, from, to }, part) =>
-    database
-      .select({ part: sql<number>`${part}::int`.as('part'), periodStart: table.periodStart, payload: table.payload })
-      .from(table)
-      .where(
-        and(
-          eq(table.hostId, request.hostId),
-          eq(table.tenantId, request.tenantId),
-          inArray(table.family, families),
-          gte(table.periodStart, new Date(from)),
-          lt(table.periodStart, new Date(to)),
-        ),
-      ),
-  );
-  const [first, second, ...rest] = selects;
-  if (!first) return { chunks: [], bytes: 0 };
-  const rows = await (second ? unionAll(first, second, ...rest) : first);
-  // Span by span, oldest first: the order the points are summed in, so answers do not depend on the plan.
-  rows.sort((a, b) => a.part - b.part || a.periodStart.getTime() - b.periodStart.getTime());
-  // Only the columns of the asked series are decoded (a family chunk holds many; names are `key|stat`), and
-  // every chunk of a family names the same columns: each name is looked at once.
-  const asked = new Map<string, boolean>();
-  const columns = (name: string) => {
-    let wanted = asked.get(name);
-    if (wanted === undefined) {
-      wanted = matches(request.series, parseRollupColumnName(name)?.key ?? name);
-      asked.set(name, wanted);
-    }
-    return wanted;
-  };
-  const chunks = await Promise.all(
-    rows.map(async (row) => {
-      const chunk = await decodeChunk(row.payload, { columns });
-      return withoutRange(chunk, (read[row.part] as TierSpan).before, Number.POSITIVE_INFINITY);
-    }),
-  );
-  return { chunks, bytes: rows.reduce((sum, row) => sum + row.payload.byteLength, 0) };
+interface SourceRow extends Record<string, unknown> {
+  part: number;
+  ms: number | string;
+  hours: number | null;
+  payload: string | Uint8Array | null;
 }
+const RAW_PART = 100;
+const LANDING_PART = 101;
+
+const epochMs = (column: SQLWrapper) => sql`(extract(epoch FROM ${column}) * 1000)::float8`;
 
 /**
- * The raw points of the asked series in the hours overlapping [from, to), a chunk per stored chunk: an hour's
- * chunk, or the part of a closed day's chunk in those hours (raw-chunks.ts), so a range reads the same points
- * before and after its day is folded.
+ * The custom metric points of [from, to) (hours compaction has not reached), as a raw chunk: a query of their
+ * own, only when a custom series is asked.
  */
-async function readRawChunks(
+async function readLandingCustom(
   database: Queryable,
   request: HistoryRequest,
-  families: string[],
-  span: { from: number; to: number },
-): Promise<{ chunks: Chunk[]; bytes: number }> {
-  const rows = await rawChunkRows(database, request, span, families);
-  const columns = (name: string) => matches(request.series, name);
-  const chunks = await Promise.all(rows.map((row) => decodeRawHours(row, span, { columns })));
-  return { chunks, bytes: rows.reduce((sum, row) => sum + row.payload.byteLength, 0) };
-}
-
-/**
- * The landing rows of [from, to) (hours compaction has not reached), as raw chunks: of each sample only the
- * fields the asked series are computed from (landing-fields.ts), and custom metric points when `custom` is
- * asked. Every chart ending now reads these, so the work per row is kept small: the sample is detoasted (and
- * decompressed) once per row rather than once per section, Postgres sends a few numbers rather than whole
- * sections, and the points go straight into columns indexed by row.
- */
-async function readLanding(
-  database: Queryable,
-  request: HistoryRequest,
-  families: string[],
   from: number,
   to: number,
 ): Promise<{ chunks: Chunk[]; bytes: number }> {
-  if (from >= to) return { chunks: [], bytes: 0 };
-  const chunks: Chunk[] = [];
+  const rows = await customRows(database, request, new Date(from), new Date(to));
+  const bytes = JSON.stringify(rows).length;
+  const byTs = new Map<number, Map<string, number>>();
+  for (const p of customRowPoints(rows)) {
+    if (!matches(request.series, p.key)) continue;
+    const values = byTs.get(p.ts) ?? new Map<string, number>();
+    byTs.set(p.ts, values);
+    values.set(p.key, p.value);
+  }
+  return { chunks: byTs.size > 0 ? [chunkOf(byTs)] : [], bytes };
+}
+
+/**
+ * The landing rows' points (in time order), a column per asked series key, as a raw chunk. Of each sample only
+ * the fields the asked series are computed from were read (landing-fields.ts); the points go straight into
+ * columns indexed by row.
+ */
+function landingChunk(
+  request: HistoryRequest,
+  rows: readonly SourceRow[],
+  landing: LandingColumns,
+): { chunk: Chunk | null; bytes: number } {
   let bytes = 0;
-  const sections = sampleFieldsOf(request.series.filter((name) => families.includes(seriesFamily(name))));
-  if (sections.size > 0) {
-    const { rows } = await database.execute<{ ms: number | string; sample: Omit<Sample, 'ts'> }>(sql`
-      SELECT (extract(epoch FROM ${hostSamples.ts}) * 1000)::float8 AS ms,
-        ${projectedSample(sql.raw('detoasted.sample'), sections)} AS sample
-      FROM ${hostSamples}, LATERAL (SELECT ${hostSamples.sample} - '{}'::text[] AS sample OFFSET 0) AS detoasted
-      WHERE ${hostSamples.hostId} = ${request.hostId} AND ${hostSamples.tenantId} = ${request.tenantId}
-        AND ${hostSamples.ts} >= ${new Date(from).toISOString()}::timestamptz
-        AND ${hostSamples.ts} < ${new Date(to).toISOString()}::timestamptz
-      ORDER BY ${hostSamples.ts}`);
-    const timestamps = rows.map((row) => Number(row.ms));
-    // Series key → its column (null: a key the request does not ask for), a value per row, NaN where absent.
-    const columns = new Map<string, Float64Array | null>();
-    rows.forEach((row, i) => {
-      bytes += JSON.stringify(row.sample).length;
-      for (const p of samplePoints({ ...row.sample, ts: timestamps[i] as number })) {
-        const key = seriesKey(p.metric, p.labels);
-        let values = columns.get(key);
-        if (values === undefined) {
-          values = matches(request.series, key) ? new Float64Array(rows.length).fill(Number.NaN) : null;
-          columns.set(key, values);
-        }
-        if (values) values[i] = p.value;
-      }
-    });
-    const kept = [...columns].filter((entry): entry is [string, Float64Array] => entry[1] !== null);
-    if (kept.length > 0) {
-      chunks.push({
-        timestamps,
-        columns: kept
-          .sort(([a], [b]) => (a < b ? -1 : 1))
-          .map(([name, values]) => ({ name, quantum: chunkQuantum(name, values), values })),
-      });
+  const timestamps = rows.map((row) => Number(row.ms));
+  // Series key → its column (null: a key the request does not ask for), a value per row, NaN where absent.
+  const columns = new Map<string, Float64Array | null>();
+  // Each row gives the same few series: their keys are built once, not per value, and the values are visited
+  // rather than collected as points (per row, the points and their label objects were most of what it allocated).
+  const keys = new Map<string, { label: string; byValue: Map<string | undefined, string> }>();
+  const keyOf = (metric: string, label: string | undefined, labelValue: string | undefined): string => {
+    if (label === undefined) return metric;
+    let known = keys.get(metric);
+    if (known === undefined) {
+      known = { label, byValue: new Map() };
+      keys.set(metric, known);
     }
-  }
-  if (families.includes('custom')) {
-    const rows = await customRows(database, request, new Date(from), new Date(to));
-    bytes += JSON.stringify(rows).length;
-    const byTs = new Map<number, Map<string, number>>();
-    for (const p of customRowPoints(rows)) {
-      if (!matches(request.series, p.key)) continue;
-      const values = byTs.get(p.ts) ?? new Map<string, number>();
-      byTs.set(p.ts, values);
-      values.set(p.key, p.value);
+    // A metric's series are told apart by one label, always the same one.
+    if (known.label !== label) return seriesKey(metric, { [label]: labelValue as string });
+    let key = known.byValue.get(labelValue);
+    if (key === undefined) {
+      key = seriesKey(metric, { [label]: labelValue as string });
+      known.byValue.set(labelValue, key);
     }
-    if (byTs.size > 0) chunks.push(chunkOf(byTs));
+    return key;
+  };
+  let i = 0;
+  const visit = (metric: string, value: number, label?: string, labelValue?: string) => {
+    const key = keyOf(metric, label, labelValue);
+    let values = columns.get(key);
+    if (values === undefined) {
+      values = matches(request.series, key) ? new Float64Array(rows.length).fill(Number.NaN) : null;
+      columns.set(key, values);
+    }
+    if (values) values[i] = value;
+  };
+  for (; i < rows.length; i++) {
+    const sample = landing.cut(rows[i] as SourceRow);
+    bytes += JSON.stringify(sample).length;
+    visitSamplePoints(sample, visit);
   }
-  return { chunks, bytes };
+  const kept = [...columns].filter((entry): entry is [string, Float64Array] => entry[1] !== null);
+  if (kept.length === 0) return { chunk: null, bytes };
+  return {
+    chunk: {
+      timestamps,
+      columns: kept
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([name, values]) => ({ name, quantum: chunkQuantum(name, values), values })),
+    },
+    bytes,
+  };
 }
 
 export interface HistorySources {
@@ -242,38 +211,124 @@ export async function readSources(
   const { from, to } = request;
   const rolled = request.tier === 'raw' ? from : Math.min(Math.max(from, watermarks.rolledUpUntil), to);
   const compacted = Math.min(Math.max(rolled, watermarks.compactedUntil), to);
-
-  // The three reads do not depend on each other, so they are issued together: on one connection the driver
-  // sends each query as the previous one's rows arrive, and the chunks of the first are decoded while the
-  // database runs the next (the landing read, the slowest, is mostly the database's time), rather than the
-  // database and this isolate waiting on each other in turn. The sources are put together in the same order.
-  const readRollups = (): Promise<{ chunks: Chunk[]; bytes: number }> => {
-    if (request.tier === '15m' || request.tier === '1h') {
-      // Whole days from the tier's chunks; the rest of what is rolled up (the open day) at 1 minute.
-      const { table, chunkStart } = CLOSED_DAY_TIERS[request.tier];
-      const days = Math.max(from, Math.floor(rolled / DAY_MS) * DAY_MS);
-      return readChunks(database, request, families, [
-        ...(days > from ? [{ table, from: chunkStart(from), to: days, before: days }] : []),
-        { table: history1m, from: Math.floor(days / DAY_MS) * DAY_MS, to: rolled, before: rolled },
-      ]);
-    }
-    if (request.tier === '1m') {
-      return readChunks(database, request, families, [
-        { table: history1m, from: Math.floor(from / DAY_MS) * DAY_MS, to: rolled, before: rolled },
-      ]);
-    }
-    return Promise.resolve({ chunks: [], bytes: 0 });
-  };
   const landingFrom = Math.max(compacted, to - MAX_LANDING_READ_MS);
-  const [rollups, raw, landing] = await Promise.all([
-    readRollups(),
-    readRawChunks(database, request, families, { from: Math.floor(rolled / HOUR_MS) * HOUR_MS, to: compacted }),
-    readLanding(database, request, families, landingFrom, to),
+
+  const tierSpans: TierSpan[] = [];
+  if (request.tier === '15m' || request.tier === '1h') {
+    // Whole days from the tier's chunks; the rest of what is rolled up (the open day) at 1 minute.
+    const { table, chunkStart } = CLOSED_DAY_TIERS[request.tier];
+    const days = Math.max(from, Math.floor(rolled / DAY_MS) * DAY_MS);
+    if (days > from) tierSpans.push({ table, from: chunkStart(from), to: days, before: days });
+    tierSpans.push({ table: history1m, from: Math.floor(days / DAY_MS) * DAY_MS, to: rolled, before: rolled });
+  } else if (request.tier === '1m') {
+    tierSpans.push({ table: history1m, from: Math.floor(from / DAY_MS) * DAY_MS, to: rolled, before: rolled });
+  }
+  const spans = families.length === 0 ? [] : tierSpans.filter((span) => span.from < span.to);
+  const rawSpan = { from: Math.floor(rolled / HOUR_MS) * HOUR_MS, to: compacted };
+  const sections = sampleFieldsOf(request.series);
+  const landing = landingColumns(sections);
+
+  // The tier chunks, the raw chunks and the landing rows in one query (a UNION ALL, a part per read; every
+  // branch names its columns, since the first one present names the result's): on PGlite a query costs ~1-2 ms
+  // besides its work, and the Worker reaches its database over the network. Rows come back in any order; they
+  // are sorted by part and time, the order the points are summed in.
+  const noFields = landing.columns.map((column) => sql`NULL::json AS ${sql.identifier(column)}`);
+  const branch = (columns: SQL[], rest: SQL) => sql`(SELECT ${sql.join(columns, sql`, `)} ${rest})`;
+  const branches = spans.map(({ table, from: start, to: end }, part) =>
+    branch(
+      [
+        sql`${sql.raw(String(part))}::int AS part`,
+        sql`${epochMs(table.periodStart)} AS ms`,
+        sql`NULL::int AS hours`,
+        sql`${table.payload} AS payload`,
+        ...noFields,
+      ],
+      sql`FROM ${table} WHERE ${and(
+        eq(table.hostId, request.hostId),
+        eq(table.tenantId, request.tenantId),
+        inArray(table.family, families),
+        gte(table.periodStart, new Date(start)),
+        lt(table.periodStart, new Date(end)),
+      )}`,
+    ),
+  );
+  if (families.length > 0 && rawSpan.from < rawSpan.to) {
+    branches.push(
+      branch(
+        [
+          sql`${sql.raw(String(RAW_PART))}::int AS part`,
+          sql`${epochMs(historyRaw.periodStart)} AS ms`,
+          sql`${historyRaw.periodHours}::int AS hours`,
+          sql`${historyRaw.payload} AS payload`,
+          ...noFields,
+        ],
+        sql`FROM ${historyRaw} WHERE ${rawChunkCondition(request, rawSpan, families)}`,
+      ),
+    );
+  }
+  if (landingFrom < to && sections.size > 0) {
+    branches.push(
+      branch(
+        [
+          sql`${sql.raw(String(LANDING_PART))}::int AS part`,
+          sql`${epochMs(hostSamples.ts)} AS ms`,
+          sql`NULL::int AS hours`,
+          sql`NULL::bytea AS payload`,
+          ...landing.select(sql.raw('detoasted.sample')),
+        ],
+        sql`FROM ${hostSamples}, LATERAL (SELECT ${hostSamples.sample} - '{}'::text[] AS sample OFFSET 0) AS detoasted
+          WHERE ${hostSamples.hostId} = ${request.hostId} AND ${hostSamples.tenantId} = ${request.tenantId}
+            AND ${hostSamples.ts} >= ${new Date(landingFrom).toISOString()}::timestamptz
+            AND ${hostSamples.ts} < ${new Date(to).toISOString()}::timestamptz`,
+      ),
+    );
+  }
+  const [{ rows }, custom] = await Promise.all([
+    branches.length === 0
+      ? { rows: [] as SourceRow[] }
+      : database.execute<SourceRow>(sql.join(branches, sql` UNION ALL `)),
+    families.includes('custom') && landingFrom < to
+      ? readLandingCustom(database, request, landingFrom, to)
+      : { chunks: [], bytes: 0 },
   ]);
+  rows.sort((a, b) => a.part - b.part || Number(a.ms) - Number(b.ms));
+
+  // Only the columns of the asked series are decoded (a family chunk holds many; a rollup's names are
+  // `key|stat`), and every chunk of a family names the same columns: each name is looked at once.
+  const asked = new Map<string, boolean>();
+  const rollupColumns = (name: string) => {
+    let wanted = asked.get(name);
+    if (wanted === undefined) {
+      wanted = matches(request.series, parseRollupColumnName(name)?.key ?? name);
+      asked.set(name, wanted);
+    }
+    return wanted;
+  };
+  const rawColumns = (name: string) => matches(request.series, name);
+  const rollups: Chunk[] = [];
+  const raw: Chunk[] = [];
+  let bytesRead = custom.bytes;
+  let first = 0;
+  while (first < rows.length && (rows[first] as SourceRow).part < RAW_PART) {
+    const row = rows[first++] as SourceRow;
+    const payload = bytesFromDriver(row.payload as string | Uint8Array);
+    bytesRead += payload.byteLength;
+    const chunk = await decodeChunk(payload, { columns: rollupColumns });
+    rollups.push(withoutRange(chunk, (spans[row.part] as TierSpan).before, Number.POSITIVE_INFINITY));
+  }
+  while (first < rows.length && (rows[first] as SourceRow).part === RAW_PART) {
+    const row = rows[first++] as SourceRow;
+    const payload = bytesFromDriver(row.payload as string | Uint8Array);
+    bytesRead += payload.byteLength;
+    raw.push(await decodeRawHours({ periodHours: Number(row.hours), payload }, rawSpan, { columns: rawColumns }));
+  }
+  const samples = landingChunk(request, rows.slice(first), landing);
+  bytesRead += samples.bytes;
+  if (samples.chunk) raw.push(samples.chunk);
   return {
-    rollups: rollups.chunks,
-    raw: [...raw.chunks, ...landing.chunks],
-    bytesRead: rollups.bytes + raw.bytes + landing.bytes,
+    rollups,
+    raw: [...raw, ...custom.chunks],
+    bytesRead,
     incomplete: landingFrom > compacted,
   };
 }

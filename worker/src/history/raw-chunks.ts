@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/queryable.ts';
 import { historyRaw } from '../db/schema.ts';
 import { type Chunk, type DecodeOptions, decodeChunk } from './chunk-codec.ts';
@@ -23,6 +23,26 @@ const floorHour = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS;
 const ceilHour = (ms: number) => Math.ceil(ms / HOUR_MS) * HOUR_MS;
 
 /**
+ * Which of `history_raw`'s rows hold an hour of one host's `families` (or all) overlapping [from, to): the
+ * hours' chunks, and a closed day's chunk, which starts at 00:00 and so may start before `from`. No raw chunk
+ * crosses midnight, so none starts before the day of `from`: that bound keeps the read on the key's range.
+ */
+export function rawChunkCondition(
+  host: { tenantId: string; hostId: string },
+  span: { from: number; to: number },
+  families?: readonly string[],
+): SQL | undefined {
+  return and(
+    eq(historyRaw.hostId, host.hostId),
+    eq(historyRaw.tenantId, host.tenantId),
+    families ? inArray(historyRaw.family, [...families]) : undefined,
+    gte(historyRaw.periodStart, new Date(Math.floor(span.from / DAY_MS) * DAY_MS)),
+    lt(historyRaw.periodStart, new Date(span.to)),
+    sql`${historyRaw.periodStart} + make_interval(hours => ${historyRaw.periodHours}) > ${new Date(floorHour(span.from)).toISOString()}::timestamptz`,
+  );
+}
+
+/**
  * One host's raw chunks (of `families`, or all) that hold any hour overlapping [from, to), oldest first: the
  * hours' chunks, and a closed day's chunk, which starts at 00:00 and so may start before `from`. No raw chunk
  * crosses midnight, so none starts before the day of `from`: that bound keeps the read on the key's range.
@@ -42,16 +62,7 @@ export async function rawChunkRows(
       payload: historyRaw.payload,
     })
     .from(historyRaw)
-    .where(
-      and(
-        eq(historyRaw.hostId, host.hostId),
-        eq(historyRaw.tenantId, host.tenantId),
-        families ? inArray(historyRaw.family, [...families]) : undefined,
-        gte(historyRaw.periodStart, new Date(Math.floor(span.from / DAY_MS) * DAY_MS)),
-        lt(historyRaw.periodStart, new Date(span.to)),
-        sql`${historyRaw.periodStart} + make_interval(hours => ${historyRaw.periodHours}) > ${new Date(floorHour(span.from)).toISOString()}::timestamptz`,
-      ),
-    )
+    .where(rawChunkCondition(host, span, families))
     .orderBy(asc(historyRaw.periodStart));
   return rows.map((row) => ({ ...row, periodStart: row.periodStart.getTime() }));
 }
@@ -61,7 +72,7 @@ export async function rawChunkRows(
  * hours' own chunks held, whether the hours are still chunks of their own or folded into their day's.
  */
 export async function decodeRawHours(
-  row: RawChunkRow,
+  row: Pick<RawChunkRow, 'periodHours' | 'payload'>,
   span: { from: number; to: number },
   options: DecodeOptions = {},
 ): Promise<Chunk> {
