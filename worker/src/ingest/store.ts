@@ -207,6 +207,13 @@ export async function storeBatches(
       FROM jsonb_to_recordset(${rows.metricLate}::jsonb) AS l(i integer, hour timestamptz)
       JOIN claimed c ON c.i = l.i
       ON CONFLICT (host_id, hour) DO UPDATE SET marked_at = now()
+    ), locked AS MATERIALIZED (
+      -- The hosts' rows in id order before any is updated: two commits sharing hosts then wait for each other
+      -- rather than deadlock. NO KEY UPDATE, as the update itself takes, so foreign-key checks are not blocked.
+      SELECT id FROM hosts
+      WHERE id IN (SELECT host_id FROM claimed) AND tenant_id = ${tenantId}::uuid
+      ORDER BY id
+      FOR NO KEY UPDATE
     ), seen AS (
       UPDATE hosts SET
         last_seen_at = greatest(last_seen_at, x.newest),
@@ -217,7 +224,7 @@ export async function storeBatches(
           (array_agg(facts ORDER BY seq DESC) FILTER (WHERE facts IS NOT NULL))[1] AS facts
         FROM claimed GROUP BY host_id
       ) AS x
-      WHERE hosts.id = x.host_id AND hosts.tenant_id = ${tenantId}::uuid
+      WHERE hosts.id = x.host_id AND hosts.tenant_id = ${tenantId}::uuid AND x.host_id IN (SELECT id FROM locked)
       RETURNING hosts.id, hosts.name, hosts.labels
     )
     SELECT i, NULL::uuid AS host_id, NULL::float8 AS written_ms, NULL::text AS name, NULL::jsonb AS labels

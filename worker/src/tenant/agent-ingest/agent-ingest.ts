@@ -22,6 +22,12 @@ import { GroupCommit } from './group-commit.ts';
 
 /** Batches in one statement at most: a few MB of parameters, a second or so of the database's time. */
 export const MAX_BATCHES_PER_COMMIT = 1_000;
+/**
+ * Statements under way at once, each on its own connection of the object's pool: the database works on one while
+ * the object builds the next and answers the last (storeBatches locks a commit's hosts in id order, so two
+ * commits sharing hosts wait for each other instead of deadlocking).
+ */
+export const COMMITS_AT_ONCE = 2;
 
 /** A batch the socket's host stored, for the object to show, count and evaluate as after an HTTP push. */
 export interface StoredBatch {
@@ -103,6 +109,7 @@ export class AgentIngest {
     this.#commits = new GroupCommit({
       commit: (items) => this.#commit(items),
       maxItems: MAX_BATCHES_PER_COMMIT,
+      concurrency: COMMITS_AT_ONCE,
       // Released when nothing is queued: an open connection would keep the object from hibernating.
       onIdle: () => this.#release(),
     });

@@ -47,6 +47,23 @@ describe('GroupCommit', () => {
     expect(groups).toEqual([[1], [2, 3], [4, 5]]);
   });
 
+  it('runs up to `concurrency` commits at once, then groups what queued into the next free one', async () => {
+    const { groups, pending, commit } = manualCommits();
+    let idle = 0;
+    const commits = new GroupCommit({ commit, maxItems: 10, concurrency: 2, onIdle: () => idle++ });
+    const answers = [1, 2, 3, 4, 5].map((n) => commits.submit(n));
+    expect(groups).toEqual([[1], [2]]);
+    expect(commits.queued).toBe(3);
+    pending[1]?.resolve();
+    await tick();
+    expect(groups).toEqual([[1], [2], [3, 4, 5]]);
+    pending[0]?.resolve();
+    pending[2]?.resolve();
+    expect(await Promise.all(answers)).toEqual(['ok 1', 'ok 2', 'ok 3', 'ok 4', 'ok 5']);
+    await tick();
+    expect(idle).toBe(1);
+  });
+
   it("fails a failed commit's items only, and goes on with the next", async () => {
     const { pending, commit } = manualCommits();
     const commits = new GroupCommit({ commit, maxItems: 10 });
