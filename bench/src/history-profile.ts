@@ -17,7 +17,7 @@ import { hostHistoryContext } from '../../worker/src/history/context.ts';
 import { planHistory } from '../../worker/src/history/plan.ts';
 import { readHistory } from '../../worker/src/history/query.ts';
 import { type DatabaseKind, databaseTargets } from './databases.ts';
-import { CHART_RANGES, CHART_SERIES, MAX_POINTS, NOW, seed } from './history.ts';
+import { baselineRequestFor, CHART_RANGES, CHART_SERIES, MAX_POINTS, NOW, seed } from './history.ts';
 import { type BenchTenant, benchTenant, queryable } from './history-data.ts';
 import { historyTimeline } from './history-timeline.ts';
 import {
@@ -120,8 +120,8 @@ try {
     const db = queryable(session);
     const hostId = tenant.hosts[0]?.id as string;
     for (const range of CHART_RANGES.filter((r) => !values.ranges || values.ranges.split(',').includes(r.label))) {
-      // The chart as the bench draws it, with this checkout's reader or the other checkout's.
-      const chartWith = (read: typeof readHistory) => async () => {
+      // The host's context and the range's plan, as the API builds them for each chart.
+      const planned = async () => {
         const context = await hostHistoryContext(db, tenant.tenantId, hostId);
         if (!context) throw new Error('no host');
         const plan = planHistory(
@@ -129,6 +129,11 @@ try {
           context.retention,
           NOW,
         );
+        return { context, plan };
+      };
+      // The chart as the bench draws it, with this checkout's reader or the other checkout's.
+      const chartWith = (read: typeof readHistory) => async () => {
+        const { context, plan } = await planned();
         return read(db, { tenantId: tenant.tenantId, hostId, series: CHART_SERIES, ...plan }, context.watermarks);
       };
       const chart = chartWith(readHistory);
@@ -153,20 +158,8 @@ try {
       }
       const variants = base ? { new: chart, base: baseChart } : { new: chart };
       for (let i = 0; i < 5; i++) for (const run of Object.values(variants)) await run();
-      const context = await hostHistoryContext(db, tenant.tenantId, hostId);
-      if (!context) throw new Error('no host');
-      const plan = planHistory(
-        { from: iso(NOW - range.ms), to: iso(NOW), maxPoints: MAX_POINTS },
-        context.retention,
-        NOW,
-      );
-      const baselineRequest = {
-        tenantId: tenant.tenantId,
-        hostId,
-        from: Math.floor(plan.from / plan.stepMs) * plan.stepMs,
-        to: plan.to,
-        stepMs: plan.stepMs,
-      };
+      const { plan } = await planned();
+      const baselineRequest = baselineRequestFor(tenant.tenantId, hostId, plan);
       const withBaseline = baselineHere && baselineRequest.from >= timeline.baselineFrom;
       let baselineRuns = 0;
       let baselineSpent = 0;

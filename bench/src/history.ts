@@ -119,6 +119,21 @@ export interface HistoryRun {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The jsonb baseline's request for a chart's plan: the same range, from its first step boundary, and step. */
+export function baselineRequestFor(
+  tenantId: string,
+  hostId: string,
+  plan: { from: number; to: number; stepMs: number },
+): { tenantId: string; hostId: string; from: number; to: number; stepMs: number } {
+  return {
+    tenantId,
+    hostId,
+    from: Math.floor(plan.from / plan.stepMs) * plan.stepMs,
+    to: plan.to,
+    stepMs: plan.stepMs,
+  };
+}
 const seconds = (since: number) => Math.round((performance.now() - since) / 100) / 10;
 
 export async function seed(
@@ -200,13 +215,7 @@ async function measureRanges(
     };
     const probe = await chart();
     const { plan, answer } = probe;
-    const baselineRequest = {
-      tenantId: tenant.tenantId,
-      hostId,
-      from: Math.floor(plan.from / plan.stepMs) * plan.stepMs,
-      to: plan.to,
-      stepMs: plan.stepMs,
-    };
+    const baselineRequest = baselineRequestFor(tenant.tenantId, hostId, plan);
     const withBaseline = baselineRequest.from >= timeline.baselineFrom;
     const baselineRun = async () => {
       const started = performance.now();
