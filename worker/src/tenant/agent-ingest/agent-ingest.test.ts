@@ -179,6 +179,57 @@ describe('stored batches over the control socket', () => {
     expect(await storedCounts(env, agent.hostId)).toMatchObject({ samples: 1, batches: 1 });
   });
 
+  it("refuses hostile values in a batch message with the push's codes, writes nothing of them, and drops items from the future", async () => {
+    const agent = await enroll('socket-hostile');
+    const control = await connectControl(env, agent, open);
+    await control.next();
+    const now = Date.now();
+    const nackOf = async (message: unknown) => {
+      control.ws.send(JSON.stringify(message));
+      const reply = await answer(control);
+      expect(reply.type).toBe('nack');
+      return reply.type === 'nack' ? reply : undefined;
+    };
+    // Unstorable text in the batch (Postgres refuses NUL and lone surrogates): 422 naming the field, not a 500.
+    for (const name of ['bad\u0000name', 'half \ud800 pair']) {
+      const batch = agent.batch([{ ...sample(now), temps: [{ label: name, c: 40 }] }]);
+      expect(await nackOf(await controlBatch(agent, batch))).toMatchObject({
+        status: 422,
+        error: { code: 'validation_failed', path: 'samples.0.temps.0.label' },
+      });
+    }
+    // A temperature out of its range, a count far too large.
+    const hot = agent.batch([{ ...sample(now), temps: [{ label: 'cpu', c: 1e300 }] }]);
+    expect(await nackOf(await controlBatch(agent, hot))).toMatchObject({ status: 422 });
+    const many = agent.batch(Array.from({ length: 301 }, (_, i) => sample(now - 1000 - i)));
+    expect(await nackOf(await controlBatch(agent, many))).toMatchObject({ status: 422, error: { path: 'samples' } });
+    // Hostile signed headers: a batch id with NUL, a lone surrogate, a timestamp decades away.
+    const plain = agent.batch([sample(now)]);
+    const signed = await controlBatch(agent, plain);
+    for (const id of ['x\u0000y', '\udc00']) {
+      expect(await nackOf({ ...signed, headers: { ...signed.headers, 'x-pulsewire-batch': id } })).toMatchObject({
+        batch_id: id,
+        status: 401,
+        error: { code: 'bad_signature' },
+      });
+    }
+    expect(await nackOf(await controlBatch(agent, plain, { timestamp: now + 40 * 365 * 86_400_000 }))).toMatchObject({
+      status: 401,
+      error: { code: 'stale_timestamp' },
+    });
+    expect(await storedCounts(env, agent.hostId)).toMatchObject({ samples: 0, batches: 0 });
+
+    // A sample stamped an hour after the signature is left out; the rest of the batch is stored.
+    const mixed = agent.batch([sample(now - 1000), sample(now + 3_600_000)]);
+    control.ws.send(JSON.stringify(await controlBatch(agent, mixed)));
+    expect(await answer(control)).toEqual({ type: 'ack', batch_id: mixed.batch_id, accepted: 1, duplicate: false });
+    expect(await storedCounts(env, agent.hostId)).toMatchObject({ samples: 1, batches: 1 });
+
+    // Not a batch at all (no signed headers to answer by): the socket is closed, as for any stray message.
+    control.ws.send(JSON.stringify({ type: 'batch', body: '{}' }));
+    expect((await control.closed).code).toBe(CONTROL_CLOSE.unexpected);
+  });
+
   it("refuses a host revoked behind the object's back, and asks a socket accepted without a key to reconnect", async () => {
     const agent = await enroll('socket-revoked');
     const control = await connectControl(env, agent, open);
