@@ -2,6 +2,7 @@ export * from './accounts.ts';
 export * from './alerts.ts';
 export * from './control.ts';
 export * from './errors.ts';
+export * from './fast-guard.ts';
 export * from './health.ts';
 export * from './history.ts';
 export * from './history-series.ts';

@@ -1,5 +1,6 @@
 import {
   ControlAgentMessage,
+  guardedParser,
   HEADER_BATCH,
   HEADER_HOST,
   type HostKey,
@@ -27,6 +28,7 @@ export type ControlBatchReading =
   | { kind: 'unexpected' };
 
 const encoder = new TextEncoder();
+const parseMessage = guardedParser(ControlAgentMessage);
 
 /** Imported public keys by their stored form: an import per message would cost more than the check. */
 export class HostKeys {
@@ -76,7 +78,7 @@ export async function readControlBatch(
   } catch {
     return { kind: 'unexpected' };
   }
-  const parsed = ControlAgentMessage.safeParse(json);
+  const parsed = parseMessage(json);
   if (!parsed.success) {
     const batchId = batchIdOf(json);
     if (batchId === null) return { kind: 'unexpected' };
