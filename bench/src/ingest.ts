@@ -185,11 +185,19 @@ class Tally {
   readonly refused: Record<string, number> = {};
   /** Sockets the server closed while the bench still used them, by code and reason. */
   readonly socketsClosed: Record<string, number> = {};
-  values = 0;
+  /** What was stored, counted in values once the window is over (samplePoints per answer was the load generator's). */
+  readonly #storedBatches: Batch[] = [];
   samples = 0;
   custom = 0;
   wireBytes = 0;
   jsonBytes = 0;
+
+  /** Metric values stored: every sample's series points plus every custom metric's (a histogram is 7). */
+  get values(): number {
+    this.#values ??= this.#storedBatches.reduce((n, batch) => n + valuesOf(batch.samples, batch.metrics), 0);
+    return this.#values;
+  }
+  #values: number | undefined;
 
   refuse(why: string, n = 1): void {
     this.refused[why] = (this.refused[why] ?? 0) + n;
@@ -200,7 +208,8 @@ class Tally {
     if (accepted !== rows) this.refuse(`accepted ${accepted} of ${rows}`);
     this.answers.push(tookMs);
     this.sent.push({ host, ts: batch.ts });
-    this.values += valuesOf(batch.samples, batch.metrics);
+    this.#storedBatches.push(batch);
+    this.#values = undefined;
     this.samples += batch.samples.length;
     this.custom += batch.metrics.length;
     this.wireBytes += wireBytes;
@@ -397,7 +406,7 @@ async function driveHttp(
     try {
       const batch = batchOf(index);
       const host = hosts[index] as BenchHost;
-      const prepared = await host.prepare(batch.samples, batch.metrics);
+      const prepared = host.prepare(batch.samples, batch.metrics);
       const counted = window.measuring;
       const started = performance.now();
       const answer = await host.send(prepared);
@@ -498,7 +507,7 @@ class SocketFleet {
       }
       if (!(await window.next())) return;
       const batch = batchOf(index);
-      const prepared = await host.prepareControl(batch.samples, batch.metrics);
+      const prepared = host.prepareControl(batch.samples, batch.metrics);
       if (!socket.open) return;
       inFlight.sent(prepared.batchId, performance.now());
       (this.#outstanding[index] as Map<string, Outstanding>).set(prepared.batchId, {

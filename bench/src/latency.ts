@@ -81,7 +81,7 @@ export async function runLatency(
       arrived = resolve;
     });
     if (control) {
-      const prepared = await host.prepareControl([host.sample(ts)]);
+      const prepared = host.prepareControl([host.sample(ts)]);
       const answered = new Promise<ControlAnswer>((resolve) => answers.set(prepared.batchId, resolve));
       // The clock starts at the send (signing happens before it, as for the POST's gzip and signature below).
       const sent = performance.timeOrigin + performance.now();

@@ -112,13 +112,24 @@ export async function signIngestRequest(input: SignInput): Promise<Record<string
     bodySha256: await sha256Hex(input.body),
   });
   const signature = new Uint8Array(await crypto.subtle.sign(ED25519, input.privateKey, encoder.encode(message)));
+  return ingestHeaders({ ...input, timestamp }, signature);
+}
+
+/**
+ * The headers around a signature of `canonicalString(parts)`: signIngestRequest's, and those of a signer that
+ * is not WebCrypto (the ingest bench signs with Node's synchronous Ed25519, a third of the CPU).
+ */
+export function ingestHeaders(
+  parts: { hostId: string; timestamp: number; batchId: string; seq?: number | undefined },
+  signature: Uint8Array,
+): Record<string, string> {
   const headers: Record<string, string> = {
-    [HEADER_HOST]: input.hostId,
-    [HEADER_TIMESTAMP]: String(timestamp),
-    [HEADER_BATCH]: input.batchId,
+    [HEADER_HOST]: parts.hostId,
+    [HEADER_TIMESTAMP]: String(parts.timestamp),
+    [HEADER_BATCH]: parts.batchId,
     [HEADER_SIGNATURE]: toBase64Url(signature),
   };
-  if (input.seq !== undefined) headers[HEADER_SEQ] = String(input.seq);
+  if (parts.seq !== undefined) headers[HEADER_SEQ] = String(parts.seq);
   return headers;
 }
 
