@@ -46,6 +46,7 @@ function run(path: IngestRun['path'], batches: number, workerdMs: number, bareVa
       seconds: values / bareValuesPerSecond,
       valuesPerSecond: bareValuesPerSecond,
       connections: 2,
+      cpuPerBatch: { database: 0.4, client: 0.1 },
     },
   };
 }

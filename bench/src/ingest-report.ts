@@ -74,6 +74,11 @@ export function ingestLogLines(m: IngestMeasured, cores = os.cpus().length): str
       `wrangler ${round(c.wrangler.msPerBatch)} ms, load generator ${round(c.loadGenerator.msPerBatch)} ms; ` +
       `machine busy ${round(c.machine.pct)} % of one core (${round(c.machine.msPerBatch)} ms per batch)`,
     `    ours: ${round(bound.msPerBatch)} ms CPU per batch → with the machine's cores to itself ≈ ${round(bound.batchesPerSecond)} batches/s, ${round(bound.valuesPerSecond)} values/s`,
+    `    bare insert, CPU per batch of the same rows: ` +
+      (run.baseline.cpuPerBatch.database !== undefined
+        ? `database backends ${round(run.baseline.cpuPerBatch.database)} ms, `
+        : '') +
+      `its client ${round(run.baseline.cpuPerBatch.client)} ms`,
   ];
 }
 

@@ -136,6 +136,11 @@ export interface BareInsert {
   seconds: number;
   valuesPerSecond: number;
   connections: number;
+  /**
+   * CPU per batch of the timed window's rows (its stored batches, in statements of BULK_ROWS): the PostgreSQL
+   * server's backends of this database (server only), and the bench process that sends the statements.
+   */
+  cpuPerBatch: { database?: number; client: number };
 }
 
 interface Sent {
@@ -357,7 +362,7 @@ export async function runIngestPath(
   options.log(
     `  timed: ${batches} batches, ${tally.values} values in ${(elapsedMs / 1000).toFixed(1)} s; bare insert of the same rows`,
   );
-  const baseline = await bareInsert(stack.databaseUrl, fleet.tenantId, hosts, tally.sent);
+  const baseline = await bareInsert(stack.databaseUrl, fleet.tenantId, hosts, tally.sent, options.serverDatabase);
   return {
     path,
     hosts: hosts.length,
@@ -763,6 +768,7 @@ async function bareInsert(
   tenantId: string,
   hosts: BenchHost[],
   sent: Sent[],
+  serverDatabase?: string,
 ): Promise<BareInsert> {
   const sampleRows: { host: string; ts: number; sample: string }[] = [];
   const customRows: {
@@ -826,6 +832,8 @@ async function bareInsert(
   const sessions = await Promise.all(Array.from({ length: connections }, () => openSqlSession(databaseUrl)));
   try {
     let next = 0;
+    const backends = serverDatabase ? new BackendSampler(serverDatabase) : undefined;
+    const clientBefore = process.cpuUsage();
     const started = performance.now();
     await Promise.all(
       sessions.map(async (session) => {
@@ -836,6 +844,8 @@ async function bareInsert(
       }),
     );
     const seconds = (performance.now() - started) / 1000;
+    const client = process.cpuUsage(clientBefore);
+    const databaseMs = backends?.stop();
     return {
       sampleRows: sampleRows.length,
       customRows: customRows.length,
@@ -843,6 +853,10 @@ async function bareInsert(
       seconds,
       valuesPerSecond: values / seconds,
       connections,
+      cpuPerBatch: {
+        client: (client.user + client.system) / 1000 / Math.max(1, sent.length),
+        ...(databaseMs !== undefined ? { database: databaseMs / Math.max(1, sent.length) } : {}),
+      },
     };
   } finally {
     await Promise.all(sessions.map((s) => s.end()));
