@@ -149,6 +149,8 @@ describe('compileGuard', () => {
     const tooManyLabels = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, 'v']));
     expect(guard({ ...batch, metrics: [{ ...batch.metrics[0], labels: tooManyLabels }] })).toBe(false);
     expect(guard(JSON.parse(JSON.stringify(batch).replace('"seq"', '"__proto__":{},"seq"')))).toBe(false);
+    const symbolLabels = { ...batch, metrics: [{ ...batch.metrics[0], labels: { [Symbol('k')]: 'v' } }] };
+    expect(agreesWithZod(IngestBatch, symbolLabels)).toEqual({ ok: true, guard: false, zod: false });
   });
 
   it('answers like safeParse, with zod building the output and the error when the guard says no', () => {

@@ -167,7 +167,8 @@ function recordGuard(def: Def): Guard {
   const keyGuard = compileGuard(def.keyType as Schema);
   const valueGuard = compileGuard(def.valueType as Schema);
   return withChecks(def, 'any', (value) => {
-    if (!isPlainObject(value)) return false;
+    // zod checks symbol keys too (and refuses them as strings); JSON has none, so they only need a no.
+    if (!isPlainObject(value) || Object.getOwnPropertySymbols(value).length > 0) return false;
     for (const key of Object.keys(value)) {
       // zod skips `__proto__` (the output lacks it): not the input, so no.
       if (key === '__proto__' || !keyGuard(key) || !valueGuard(value[key])) return false;
