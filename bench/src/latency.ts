@@ -53,14 +53,16 @@ export async function runLatency(
   });
   client.send({ type: 'subscribe', id: 'bench', hosts: [host.id], streams: ['metrics'] });
   await ready;
-  // On the socket path: each batch's answer, by batch id.
-  const answers = new Map<string, (answer: ControlAnswer) => void>();
+  // On the socket path: each batch's answer, by batch id. A socket closed by the server fails the batch waiting
+  // (and so the run) rather than throwing from the socket's event handler, which would end the process.
+  const answers = new Map<string, { resolve(answer: ControlAnswer): void; reject(error: Error): void }>();
   const control =
     path === 'socket'
       ? await BenchControlSocket.open(host, await host.controlHeaders(), {
-          answer: (message) => answers.get(message.batch_id)?.(message),
+          answer: (message) => answers.get(message.batch_id)?.resolve(message),
           closed: (code, reason) => {
-            throw new Error(`the control socket closed during the latency run: ${code} ${reason}`);
+            const error = new Error(`the control socket closed during the latency run: ${code} ${reason}`);
+            for (const waiting of answers.values()) waiting.reject(error);
           },
         })
       : undefined;
@@ -81,8 +83,11 @@ export async function runLatency(
       arrived = resolve;
     });
     if (control) {
+      if (!control.open) throw new Error('the control socket closed during the latency run');
       const prepared = host.prepareControl([host.sample(ts)]);
-      const answered = new Promise<ControlAnswer>((resolve) => answers.set(prepared.batchId, resolve));
+      const answered = new Promise<ControlAnswer>((resolve, reject) =>
+        answers.set(prepared.batchId, { resolve, reject }),
+      );
       // The clock starts at the send (signing happens before it, as for the POST's gzip and signature below).
       const sent = performance.timeOrigin + performance.now();
       sentAt.set(ts, sent);

@@ -242,11 +242,8 @@ function attach(socket: Socket, head: Buffer, options: OpenOptions): WebSocketLi
     socket.destroy();
     options.handlers.closed(code, reason);
   };
-  const write = (opcode: number, payload: Uint8Array) => {
+  const write = (opcode: number, payload: Uint8Array | string) => {
     if (!socket.destroyed && socket.writable) socket.write(encodeFrame(opcode, payload, true));
-  };
-  const writeText = (text: string) => {
-    if (!socket.destroyed && socket.writable) socket.write(encodeFrame(OPCODE.text, text, true));
   };
   const close = (code: number, reason: string) => {
     if (ended) return;
@@ -309,7 +306,7 @@ function attach(socket: Socket, head: Buffer, options: OpenOptions): WebSocketLi
   socket.on('error', () => undefined); // 'close' follows
   if (head.length > 0) queueMicrotask(() => onData(head));
   return {
-    send: writeText,
+    send: (text) => write(OPCODE.text, text),
     get buffered() {
       return socket.writableLength ?? 0;
     },

@@ -22,6 +22,14 @@ async function answer(control: ControlQueue): Promise<ControlServerMessage> {
   }
 }
 
+/** Sends `message` and expects a `nack` for it. */
+async function nackTo(control: ControlQueue, message: unknown) {
+  control.ws.send(JSON.stringify(message));
+  const reply = await answer(control);
+  expect(reply.type).toBe('nack');
+  return reply.type === 'nack' ? reply : undefined;
+}
+
 async function storedCounts(env: Env, hostId: string) {
   return withDatabase(env, async (db) => {
     const [samples] = await db.select({ n: count() }).from(hostSamples).where(eq(hostSamples.hostId, hostId));
@@ -123,12 +131,7 @@ describe('stored batches over the control socket', () => {
     const control = await connectControl(env, agent, open);
     await control.next();
     const now = Date.now();
-    const nackOf = async (message: unknown) => {
-      control.ws.send(JSON.stringify(message));
-      const reply = await answer(control);
-      expect(reply.type).toBe('nack');
-      return reply.type === 'nack' ? reply : undefined;
-    };
+    const nackOf = (message: unknown) => nackTo(control, message);
 
     const tampered = await controlBatch(agent, agent.batch([sample(now)]));
     expect(await nackOf({ ...tampered, body: tampered.body.replace('12.5', '99.5') })).toMatchObject({
@@ -184,12 +187,7 @@ describe('stored batches over the control socket', () => {
     const control = await connectControl(env, agent, open);
     await control.next();
     const now = Date.now();
-    const nackOf = async (message: unknown) => {
-      control.ws.send(JSON.stringify(message));
-      const reply = await answer(control);
-      expect(reply.type).toBe('nack');
-      return reply.type === 'nack' ? reply : undefined;
-    };
+    const nackOf = (message: unknown) => nackTo(control, message);
     // Unstorable text in the batch (Postgres refuses NUL and lone surrogates): 422 naming the field, not a 500.
     for (const name of ['bad\u0000name', 'half \ud800 pair']) {
       const batch = agent.batch([{ ...sample(now), temps: [{ label: name, c: 40 }] }]);
